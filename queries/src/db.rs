@@ -1,0 +1,130 @@
+//! The salsa database: inputs and tracked queries.
+//!
+//! An object file's bytes are an input. Reading its symbol table is a query
+//! of the object alone; the ordered per-object pass (upstream's algorithm,
+//! with its render cache as plain data) is a query of the object and of the
+//! run state it starts from; each symbol's version and the object's
+//! symtypes block are queries over that pass, so salsa's early cut-off
+//! stops at them when a rewritten object renders the same.
+//!
+//! A command line with several objects is a fold: each object's pass
+//! starts from the state the previous one returned (upstream threads its
+//! symbol table through the objects in order).
+
+use std::sync::{Arc, Mutex};
+
+use crate::error::Error;
+use crate::object::{self, ElfSym, ObjectOutcome, Options, RunState};
+use crate::symbols::SymbolTable;
+
+/// One object file: the name it is shown by (upstream prints the argument
+/// as given) and its bytes.
+#[salsa::input(debug)]
+pub struct ObjectFile {
+    #[returns(ref)]
+    pub name: Vec<u8>,
+    #[returns(ref)]
+    pub bytes: Arc<[u8]>,
+}
+
+/// Where an object's pass starts: its position in the run, the run state
+/// the previous objects left and the options.
+#[salsa::interned(debug)]
+pub struct Step<'db> {
+    #[returns(copy)]
+    pub position: u32,
+    #[returns(ref)]
+    pub state: RunState,
+    #[returns(copy)]
+    pub options: Options,
+}
+
+/// A symbol name, interned so versions can be queried per symbol.
+#[salsa::interned(debug)]
+pub struct SymbolName<'db> {
+    #[returns(ref)]
+    pub text: Vec<u8>,
+}
+
+/// The global symbols of the object's `SHT_SYMTAB` sections.
+#[salsa::tracked(returns(ref))]
+pub fn global_symbols(db: &dyn salsa::Database, obj: ObjectFile) -> Result<Vec<ElfSym>, Error> {
+    let _span = tracing::debug_span!("global_symbols", name = %String::from_utf8_lossy(obj.name(db))).entered();
+    object::global_symbols(obj.bytes(db))
+}
+
+/// Upstream's whole per-object pass, in its order.
+#[salsa::tracked(returns(ref))]
+pub fn object_pass<'db>(db: &'db dyn salsa::Database, obj: ObjectFile, step: Step<'db>) -> ObjectOutcome {
+    let _span = tracing::debug_span!("object_pass", name = %String::from_utf8_lossy(obj.name(db))).entered();
+    let globals = global_symbols(db, obj);
+    object::process(obj.name(db), obj.bytes(db), globals, step.position(db), step.state(db).clone(), &step.options(db))
+}
+
+/// The version a symbol has after this object's pass (`None`: not
+/// processed yet).
+#[salsa::tracked]
+pub fn symbol_version<'db>(db: &'db dyn salsa::Database, obj: ObjectFile, step: Step<'db>, name: SymbolName<'db>) -> Option<u32> {
+    let _span = tracing::trace_span!("symbol_version").entered();
+    let out = object_pass(db, obj, step);
+    let table = &out.state.table;
+    let id = table.lookup(name.text(db))?;
+    let s = &table.syms[id as usize];
+    (s.state == crate::symbols::SymState::Processed).then_some(s.crc)
+}
+
+/// The object's block of the symtypes file (its type map, sorted).
+#[salsa::tracked(returns(ref))]
+pub fn symtypes_block<'db>(db: &'db dyn salsa::Database, obj: ObjectFile, step: Step<'db>) -> Vec<u8> {
+    let _span = tracing::trace_span!("symtypes_block").entered();
+    object_pass(db, obj, step).symtypes.clone()
+}
+
+/// The database. Cloning it gives another handle on the same storage
+/// (one per worker thread).
+#[salsa::db]
+#[derive(Clone, Default)]
+pub struct Database {
+    storage: salsa::Storage<Self>,
+}
+
+#[salsa::db]
+impl salsa::Database for Database {}
+
+impl Database {
+    /// A database that records the name of every query that executes, for
+    /// tests that count re-execution.
+    pub fn with_log(log: Arc<Mutex<Vec<String>>>) -> Database {
+        let storage = salsa::Storage::new(Some(Box::new(move |event: salsa::Event| {
+            if let salsa::EventKind::WillExecute { database_key } = event.kind {
+                log.lock().unwrap().push(format!("{database_key:?}"));
+            }
+        })));
+        Database { storage }
+    }
+}
+
+/// The result of running objects in order, as the drop-in reports it.
+pub struct Run {
+    /// Per object, in order: its outcome (the last one may carry an error).
+    pub outcomes: Vec<ObjectOutcome>,
+    pub state: RunState,
+}
+
+/// Runs upstream's per-object fold over `objects`, stopping at the first
+/// object that fails (upstream exits there).
+pub fn run(db: &Database, objects: &[ObjectFile], table: SymbolTable, options: Options) -> Run {
+    let mut state = RunState { table, counters: (0, 0) };
+    let mut outcomes = Vec::new();
+    for (n, &obj) in objects.iter().enumerate() {
+        let step = Step::new(db, n as u32, state.clone(), options);
+        let out = object_pass(db, obj, step).clone();
+        state = out.state.clone();
+        let failed = out.error.is_some();
+        outcomes.push(out);
+        if failed {
+            break;
+        }
+    }
+    Run { outcomes, state }
+}

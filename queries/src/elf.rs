@@ -1,0 +1,700 @@
+//! The ELF layer: what upstream gets from libelf (the symbol table and the
+//! kABI rules section) and from libdwfl (the DWARF sections, decompressed and,
+//! for relocatable objects, relocated).
+//!
+//! Everything is read in place from the file bytes with `object`'s raw ELF
+//! types; the checks libelf makes (and the error texts it gives) are done
+//! here by hand, because upstream's messages quote them. No input may make
+//! this module panic: offsets are checked, arithmetic is checked.
+
+mod compress;
+mod reloc;
+
+use std::borrow::Cow;
+use std::fmt;
+
+use object::elf;
+use object::read::elf::{FileHeader, SectionHeader, Sym};
+use object::read::ReadRef;
+use object::Endianness;
+
+/// An error while reading an ELF file, in upstream's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElfError {
+    /// The upstream function that reports the error (`elf_for_each_global`, ...).
+    pub function: &'static str,
+    /// The text after `<function>: `.
+    pub message: String,
+}
+
+impl fmt::Display for ElfError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.function, self.message)
+    }
+}
+
+impl std::error::Error for ElfError {}
+
+fn error(function: &'static str, message: String) -> ElfError {
+    ElfError { function, message }
+}
+
+/// A defined, non-local, named symbol of a `SHT_SYMTAB` section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GlobalSymbol<'data> {
+    /// The name, without its terminating NUL.
+    pub name: &'data [u8],
+    /// `st_shndx`, or the extended index for `SHN_XINDEX`; reserved values
+    /// (`SHN_ABS`, `SHN_COMMON`) are kept as they are.
+    pub shndx: u32,
+    /// `st_value`.
+    pub value: u64,
+}
+
+/// libelf's error texts (elf_errmsg) for the conditions we check.
+const INVALID_ELF: &str = "invalid ELF file data";
+const INVALID_SECTION_HEADER: &str = "invalid section header";
+const INVALID_DATA: &str = "invalid data";
+const INVALID_INDEX: &str = "invalid section index";
+const INVALID_SECTION: &str = "invalid section";
+const OFFSET_RANGE: &str = "offset out of range";
+
+const KABI_RULES_SECTION: &[u8] = b".discard.gendwarfksyms.kabi_rules";
+
+/// A section header, widened to 64 bits whatever the ELF class.
+#[derive(Debug, Clone, Copy)]
+struct Section {
+    name: u32,
+    kind: u32,
+    flags: u64,
+    offset: u64,
+    size: u64,
+    link: u32,
+    info: u32,
+    entsize: u64,
+}
+
+impl Section {
+    fn read<S: SectionHeader<Endian = Endianness>>(s: &S, e: Endianness) -> Self {
+        Section {
+            name: s.sh_name(e),
+            kind: s.sh_type(e).0,
+            flags: s.sh_flags(e).0,
+            offset: s.sh_offset(e).into(),
+            size: s.sh_size(e).into(),
+            link: s.sh_link(e),
+            info: s.sh_info(e),
+            entsize: s.sh_entsize(e).into(),
+        }
+    }
+
+    fn has_flag(&self, flag: elf::SectionFlags) -> bool {
+        self.flags & flag.0 != 0
+    }
+}
+
+/// A symbol table entry, widened to 64 bits whatever the ELF class.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawSymbol {
+    pub name: u32,
+    pub bind: u8,
+    pub shndx: u16,
+    pub value: u64,
+}
+
+/// An ELF file (32 or 64 bits, either byte order) read in place.
+pub struct ElfFile<'data> {
+    data: &'data [u8],
+    is_64: bool,
+    endian: Endianness,
+    e_type: u16,
+    e_machine: u16,
+    shstrndx: u32,
+    /// All section headers, section 0 included; empty when the table does
+    /// not fit in the file (libelf then pretends there are none).
+    sections: Vec<Section>,
+}
+
+impl fmt::Debug for ElfFile<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ElfFile")
+            .field("is_64", &self.is_64)
+            .field("big_endian", &self.big_endian())
+            .field("e_type", &self.e_type)
+            .field("e_machine", &self.e_machine)
+            .field("sections", &self.sections.len())
+            .finish()
+    }
+}
+
+impl<'data> ElfFile<'data> {
+    /// Reads the ELF header and the section header table, as libelf's
+    /// `elf_begin` does.
+    ///
+    /// Upstream crashes on files that are not ELF at all (empty, text, `ar`
+    /// archives); here they get the message libelf gives for a truncated
+    /// header.
+    pub fn parse(data: &'data [u8]) -> Result<Self, ElfError> {
+        let fail = || error("elf_for_each_global", format!("elf_begin failed: {INVALID_ELF}"));
+        // libelf's determine_kind: magic, class, byte order and version
+        // (the first 7 bytes of e_ident).
+        let ident: &[u8; 7] = data.read_at(0).map_err(|()| fail())?;
+        let is_64 = match elf::FileClass(ident[4]) {
+            elf::ELFCLASS32 => false,
+            elf::ELFCLASS64 => true,
+            _ => return Err(fail()),
+        };
+        let endian = match elf::DataEncoding(ident[5]) {
+            elf::ELFDATA2LSB => Endianness::Little,
+            elf::ELFDATA2MSB => Endianness::Big,
+            _ => return Err(fail()),
+        };
+        if ident[..4] != elf::ELFMAG || elf::FileVersion(ident[6]) != elf::EV_CURRENT {
+            return Err(fail());
+        }
+        let headers = if is_64 {
+            Headers::read::<elf::FileHeader64<Endianness>>(data, endian)
+        } else {
+            Headers::read::<elf::FileHeader32<Endianness>>(data, endian)
+        };
+        let headers = headers.ok_or_else(fail)?;
+        Ok(ElfFile {
+            data,
+            is_64,
+            endian,
+            e_type: headers.e_type,
+            e_machine: headers.e_machine,
+            shstrndx: headers.shstrndx,
+            sections: headers.sections,
+        })
+    }
+
+    pub fn is_64(&self) -> bool {
+        self.is_64
+    }
+
+    pub fn big_endian(&self) -> bool {
+        self.endian == Endianness::Big
+    }
+
+    pub fn e_type(&self) -> u16 {
+        self.e_type
+    }
+
+    pub fn e_machine(&self) -> u16 {
+        self.e_machine
+    }
+
+    /// Upstream's `elf_for_each_global` (SPEC 2.3): the defined, non-local,
+    /// named entries of every `SHT_SYMTAB` section, in section order.
+    pub fn global_symbols(&self) -> Result<Vec<GlobalSymbol<'data>>, ElfError> {
+        const F: &str = "elf_for_each_global";
+        let getdata = |s: &Section| {
+            self.section_data(s)
+                .map_err(|m| error(F, format!("elf_getdata failed: {m}")))
+        };
+        let bad_index = || error(F, format!("gelf_getsymshndx failed: {INVALID_INDEX}"));
+
+        // The first SHT_SYMTAB_SHNDX section serves every symbol table.
+        let mut xindex = None;
+        for s in self.sections.iter().skip(1) {
+            if s.kind == elf::SHT_SYMTAB_SHNDX.0 {
+                xindex = Some(getdata(s)?);
+                break;
+            }
+        }
+
+        let sym_size = self.symbol_size();
+        let mut symbols = Vec::new();
+        for s in self.sections.iter().skip(1) {
+            if s.kind != elf::SHT_SYMTAB.0 {
+                continue;
+            }
+            let table = getdata(s)?;
+            if s.entsize != sym_size as u64 {
+                return Err(error(
+                    F,
+                    format!("expected sh_entsize ({}) to be {sym_size}", s.entsize),
+                ));
+            }
+            // Upstream counts in an `unsigned int`.
+            let count = (s.size / s.entsize) as u32;
+            for n in 1..count {
+                let n = n as usize;
+                let extended = match xindex {
+                    Some(x) => Some(read_u32(x, n, self.endian).ok_or_else(bad_index)?),
+                    None => None,
+                };
+                let sym = self.symbol(table, n).ok_or_else(bad_index)?;
+                if sym.bind == elf::STB_LOCAL.0 {
+                    continue;
+                }
+                let shndx = if sym.shndx == elf::SHN_XINDEX.0 {
+                    extended.unwrap_or(0)
+                } else {
+                    u32::from(sym.shndx)
+                };
+                if shndx == u32::from(elf::SHN_UNDEF.0) {
+                    continue;
+                }
+                let name = self
+                    .string(s.link, sym.name)
+                    .map_err(|m| error(F, format!("elf_strptr failed: {m}")))?;
+                if !name.is_empty() {
+                    symbols.push(GlobalSymbol { name, shndx, value: sym.value });
+                }
+            }
+        }
+        Ok(symbols)
+    }
+
+    /// The raw contents of the first section named
+    /// `.discard.gendwarfksyms.kabi_rules` (SPEC 6.2), as `elf_getdata`
+    /// returns them: not parsed, and not decompressed either.
+    pub fn kabi_rules(&self) -> Result<Option<&'data [u8]>, ElfError> {
+        const F: &str = "kabi_read_rules";
+        for s in self.sections.iter().skip(1) {
+            let name = self
+                .string(self.shstrndx, s.name)
+                .map_err(|m| error(F, format!("elf_strptr failed: {m}")))?;
+            if name == KABI_RULES_SECTION {
+                let data = self
+                    .section_data(s)
+                    .map_err(|m| error(F, format!("elf_getdata failed: {m}")))?;
+                return Ok(Some(data));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The DWARF sections as libdw sees them after libdwfl opened the file:
+    /// decompressed and, for `ET_REL`, relocated.
+    ///
+    /// Never fails: where libdw would give up on the whole file (a debug
+    /// section outside the file, an unreadable section name), the result is
+    /// simply empty, so that the caller reports "no debugging information".
+    pub fn dwarf_sections(&self) -> Result<DwarfSections<'data>, ElfError> {
+        let sections = self
+            .collect_dwarf_sections()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, _, data)| (name, data))
+            .collect();
+        Ok(DwarfSections {
+            big_endian: self.big_endian(),
+            is_64: self.is_64,
+            sections,
+        })
+    }
+
+    /// libdw's `global_read`/`check_section`, then libdwfl's relocation.
+    /// `None` when libdw would reject the file.
+    fn collect_dwarf_sections(&self) -> Option<Vec<(&'static str, usize, Cow<'data, [u8]>)>> {
+        let flavour = self.dwarf_flavour();
+        let mut found: Vec<(&'static str, usize, Cow<'data, [u8]>)> = Vec::new();
+        for (index, s) in self.sections.iter().enumerate().skip(1) {
+            if s.kind == elf::SHT_NOBITS.0 || s.has_flag(elf::SHF_GROUP) {
+                // NOBITS: nothing to read; groups: type units and the like,
+                // which libdw only reads when asked for a section group.
+                continue;
+            }
+            let name = self.string(self.shstrndx, s.name).ok()?;
+            let Some((canonical, gnu_compressed)) = dwarf_section_name(name, flavour) else {
+                continue;
+            };
+            if found.iter().any(|(n, _, _)| *n == canonical) {
+                // A section that appears twice: libdw keeps the first.
+                continue;
+            }
+            let data = match self.dwarf_section_data(s, gnu_compressed) {
+                Loaded::Data(data) => data,
+                Loaded::Ignored => continue,
+                Loaded::Invalid => return None,
+            };
+            if !data.is_empty() {
+                found.push((canonical, index, data));
+            }
+        }
+        if self.e_type == elf::ET_REL.0 && flavour != DwarfFlavour::Dwo {
+            self.relocate(&mut found);
+        }
+        Some(found)
+    }
+
+    /// One debug section's bytes, decompressed (libdw's `check_section`).
+    fn dwarf_section_data(&self, s: &Section, gnu_compressed: bool) -> Loaded<'data> {
+        if s.has_flag(elf::SHF_COMPRESSED) {
+            // libdw skips a section it cannot decompress.
+            return match self
+                .section_data(s)
+                .ok()
+                .and_then(|raw| compress::decompress_elf(raw, self.is_64, self.endian))
+            {
+                Some(data) => Loaded::Data(Cow::Owned(data)),
+                None => Loaded::Ignored,
+            };
+        }
+        let Ok(raw) = self.section_data(s) else {
+            return Loaded::Invalid;
+        };
+        if gnu_compressed {
+            // A `.zdebug_*` section that is not really compressed is read as it is.
+            if let Some(data) = compress::decompress_gnu(raw) {
+                return Loaded::Data(Cow::Owned(data));
+            }
+        }
+        Loaded::Data(Cow::Borrowed(raw))
+    }
+
+    /// Applies every relocation section that targets one of `found`.
+    fn relocate(&self, found: &mut [(&'static str, usize, Cow<'data, [u8]>)]) {
+        let target_of = reloc::Target {
+            machine: self.e_machine,
+            is_64: self.is_64,
+            endian: self.endian,
+        };
+        for s in self.sections.iter().skip(1) {
+            let is_rela = s.kind == elf::SHT_RELA.0;
+            if !(is_rela || s.kind == elf::SHT_REL.0) || s.size == 0 || s.has_flag(elf::SHF_COMPRESSED) {
+                continue;
+            }
+            let Some((name, _, data)) = found
+                .iter_mut()
+                .find(|(_, index, _)| u32::try_from(*index).ok() == Some(s.info))
+            else {
+                continue;
+            };
+            if *name == ".gnu_debugaltlink" {
+                continue;
+            }
+            let Ok(relocs) = self.section_data(s) else { continue };
+            let Some(symtab) = self
+                .sections
+                .get(s.link as usize)
+                .and_then(|t| self.section_data(t).ok())
+            else {
+                continue;
+            };
+            let symbols = |index: u32| self.symbol(symtab, index as usize);
+            reloc::apply(&target_of, data.to_mut(), relocs, is_rela, &symbols);
+        }
+    }
+
+    /// How libdw names the sections of this file (its `scn_dwarf_type`): the
+    /// first section with a debug-like name decides.
+    fn dwarf_flavour(&self) -> DwarfFlavour {
+        for s in self.sections.iter().skip(1) {
+            let Ok(name) = self.string(self.shstrndx, s.name) else { continue };
+            if name.starts_with(b".gnu.debuglto_.debug") {
+                return DwarfFlavour::GnuLto;
+            }
+            if matches!(
+                name,
+                b".debug_cu_index" | b".debug_tu_index" | b".zdebug_cu_index" | b".zdebug_tu_index"
+            ) {
+                return DwarfFlavour::Dwo;
+            }
+            if name.starts_with(b".debug_") || name.starts_with(b".zdebug_") {
+                return if name.ends_with(b".dwo") { DwarfFlavour::Dwo } else { DwarfFlavour::Plain };
+            }
+        }
+        DwarfFlavour::Plain
+    }
+
+    fn symbol_size(&self) -> usize {
+        if self.is_64 {
+            std::mem::size_of::<elf::Sym64<Endianness>>()
+        } else {
+            std::mem::size_of::<elf::Sym32<Endianness>>()
+        }
+    }
+
+    /// Entry `index` of a symbol table's bytes.
+    pub(crate) fn symbol(&self, table: &[u8], index: usize) -> Option<RawSymbol> {
+        fn read<S: Sym<Endian = Endianness>>(table: &[u8], index: usize, e: Endianness) -> Option<RawSymbol> {
+            let offset = index.checked_mul(std::mem::size_of::<S>())?;
+            let sym = table.read_at::<S>(offset as u64).ok()?;
+            Some(RawSymbol {
+                name: sym.st_name(e),
+                bind: sym.st_bind().0,
+                shndx: sym.st_shndx(e).0,
+                value: sym.st_value(e).into(),
+            })
+        }
+        if self.is_64 {
+            read::<elf::Sym64<Endianness>>(table, index, self.endian)
+        } else {
+            read::<elf::Sym32<Endianness>>(table, index, self.endian)
+        }
+    }
+
+    /// A section's bytes as libelf's `elf_getdata` checks them; the error is
+    /// libelf's message.
+    fn section_data(&self, s: &Section) -> Result<&'data [u8], &'static str> {
+        if s.size == 0 || s.kind == elf::SHT_NOBITS.0 {
+            return Ok(&[]);
+        }
+        let entsize = if s.has_flag(elf::SHF_COMPRESSED) {
+            1
+        } else {
+            self.libelf_entry_size(s.kind)
+        };
+        if s.size % entsize != 0 {
+            return Err(INVALID_DATA);
+        }
+        self.data.read_bytes_at(s.offset, s.size).map_err(|()| INVALID_SECTION_HEADER)
+    }
+
+    /// The size libelf gives one entry of a section of type `kind`; a
+    /// section whose size is not a multiple of it is "invalid data".
+    fn libelf_entry_size(&self, kind: u32) -> u64 {
+        let (word, addr) = if self.is_64 { (8, 8) } else { (4, 4) };
+        match elf::SectionType(kind) {
+            elf::SHT_SYMTAB | elf::SHT_DYNSYM => self.symbol_size() as u64,
+            elf::SHT_RELA => 3 * word,
+            elf::SHT_REL => 2 * word,
+            elf::SHT_DYNAMIC => 2 * word,
+            elf::SHT_INIT_ARRAY | elf::SHT_FINI_ARRAY | elf::SHT_PREINIT_ARRAY => addr,
+            elf::SHT_HASH => {
+                let machine = elf::Machine(self.e_machine);
+                if machine == elf::EM_ALPHA || (machine == elf::EM_S390 && self.is_64) {
+                    8
+                } else {
+                    4
+                }
+            }
+            elf::SHT_GROUP | elf::SHT_SYMTAB_SHNDX => 4,
+            elf::SHT_GNU_HASH if !self.is_64 => 4,
+            elf::SHT_GNU_VERSYM => 2,
+            elf::SHT_GNU_VERNEED => 16,
+            _ => 1,
+        }
+    }
+
+    /// libelf's `elf_strptr`: the NUL-terminated string at `offset` of
+    /// string table `index`, without its NUL.
+    fn string(&self, index: u32, offset: u32) -> Result<&'data [u8], &'static str> {
+        let s = self.sections.get(index as usize).ok_or(INVALID_INDEX)?;
+        if s.kind != elf::SHT_STRTAB.0 {
+            return Err(INVALID_SECTION);
+        }
+        // (A compressed string table would be decompressed by libelf;
+        // no toolchain writes one, so it is read as it is.)
+        if u64::from(offset) >= s.size {
+            return Err(OFFSET_RANGE);
+        }
+        let table = self.section_data(s)?;
+        let tail = table.get(offset as usize..).ok_or(OFFSET_RANGE)?;
+        let end = tail.iter().position(|&b| b == 0).ok_or(INVALID_INDEX)?;
+        Ok(&tail[..end])
+    }
+}
+
+/// The ELF header fields we keep, and the section table.
+struct Headers {
+    e_type: u16,
+    e_machine: u16,
+    shstrndx: u32,
+    sections: Vec<Section>,
+}
+
+impl Headers {
+    /// libelf's `file_read_elf`/`get_shnum`: `None` is "invalid ELF file data".
+    fn read<H: FileHeader<Endian = Endianness>>(data: &[u8], e: Endianness) -> Option<Headers> {
+        let header = data.read_at::<H>(0).ok()?;
+        let shoff: u64 = header.e_shoff(e).into();
+        let shdr_size = std::mem::size_of::<H::SectionHeader>() as u64;
+        let file_size = data.len() as u64;
+
+        let mut count = u64::from(header.e_shnum(e));
+        if count == 0 && shoff != 0 {
+            // Extended numbering: the count is section 0's sh_size.
+            match data.read_at::<H::SectionHeader>(shoff) {
+                Ok(section_0) => {
+                    count = section_0.sh_size(e).into();
+                    if count > u64::from(u32::MAX) {
+                        return None;
+                    }
+                }
+                Err(()) => count = 0,
+            }
+        }
+        // "If the section headers were truncated, pretend none were there."
+        let fits = shoff <= file_size
+            && count
+                .checked_mul(shdr_size)
+                .is_some_and(|size| size <= file_size - shoff);
+        let sections = if fits {
+            let headers = data.read_slice_at::<H::SectionHeader>(shoff, count as usize).ok()?;
+            headers.iter().map(|s| Section::read(s, e)).collect()
+        } else {
+            Vec::new()
+        };
+
+        let e_shstrndx = header.e_shstrndx(e);
+        let shstrndx = if e_shstrndx == elf::SHN_XINDEX {
+            sections.first().map_or(0, |s: &Section| s.link)
+        } else {
+            u32::from(e_shstrndx.0)
+        };
+        Some(Headers {
+            e_type: header.e_type(e).0,
+            e_machine: header.e_machine(e).0,
+            shstrndx,
+            sections,
+        })
+    }
+}
+
+fn read_u32(data: &[u8], index: usize, e: Endianness) -> Option<u32> {
+    let offset = index.checked_mul(4)?;
+    let bytes: [u8; 4] = data.get(offset..offset.checked_add(4)?)?.try_into().ok()?;
+    Some(match e {
+        Endianness::Little => u32::from_le_bytes(bytes),
+        Endianness::Big => u32::from_be_bytes(bytes),
+    })
+}
+
+/// What became of one debug section.
+enum Loaded<'data> {
+    Data(Cow<'data, [u8]>),
+    /// libdw leaves the section out (it could not decompress it).
+    Ignored,
+    /// libdw rejects the whole file (the section lies outside the file).
+    Invalid,
+}
+
+/// How debug sections are named in this file (libdw's `TYPE_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DwarfFlavour {
+    Plain,
+    /// Split DWARF: `.debug_info.dwo` and friends.
+    Dwo,
+    /// GCC LTO: `.gnu.debuglto_.debug_info` and friends.
+    GnuLto,
+}
+
+/// The sections libdw knows (its `dwarf_scnnames`), by canonical name.
+const DWARF_SECTIONS: &[&str] = &[
+    ".debug_info",
+    ".debug_types",
+    ".debug_abbrev",
+    ".debug_addr",
+    ".debug_aranges",
+    ".debug_line",
+    ".debug_line_str",
+    ".debug_frame",
+    ".debug_loc",
+    ".debug_loclists",
+    ".debug_pubnames",
+    ".debug_str",
+    ".debug_str_offsets",
+    ".debug_macinfo",
+    ".debug_macro",
+    ".debug_ranges",
+    ".debug_rnglists",
+    ".debug_cu_index",
+    ".debug_tu_index",
+    ".gnu_debugaltlink",
+];
+
+/// The canonical name of a debug section, and whether it is a legacy GNU
+/// `.zdebug_*` section (libdw's `check_section` matching).
+fn dwarf_section_name(name: &[u8], flavour: DwarfFlavour) -> Option<(&'static str, bool)> {
+    for &canonical in DWARF_SECTIONS {
+        let is_index = matches!(canonical, ".debug_cu_index" | ".debug_tu_index");
+        if is_index && flavour != DwarfFlavour::Dwo {
+            continue;
+        }
+        let suffix: &[u8] = if flavour == DwarfFlavour::Dwo && !is_index { b".dwo" } else { b"" };
+        let base = canonical.as_bytes();
+        if name.strip_prefix(base) == Some(suffix) {
+            return Some((canonical, false));
+        }
+        // `.zdebug_info` for `.debug_info`.
+        if let (Some(rest), Some(tail)) = (name.strip_prefix(b".z"), base.get(1..)) {
+            if rest.strip_prefix(tail) == Some(suffix) {
+                return Some((canonical, true));
+            }
+        }
+        if flavour == DwarfFlavour::GnuLto && name.strip_prefix(b".gnu.debuglto_") == Some(base) {
+            return Some((canonical, false));
+        }
+    }
+    None
+}
+
+/// The DWARF sections of one file, ready for a DWARF reader.
+pub struct DwarfSections<'data> {
+    pub big_endian: bool,
+    /// ELF class (64-bit addresses), not the DWARF format.
+    pub is_64: bool,
+    sections: Vec<(&'static str, Cow<'data, [u8]>)>,
+}
+
+impl<'data> DwarfSections<'data> {
+    /// Section data by its standard name (`.debug_info`, `.debug_str`, ...);
+    /// empty if absent.
+    pub fn get(&self, name: &str) -> &[u8] {
+        self.sections
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(&[], |(_, data)| data)
+    }
+
+    /// The names of the sections present, in file order.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.sections.iter().map(|(n, _)| *n)
+    }
+}
+
+impl fmt::Debug for DwarfSections<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (name, data) in &self.sections {
+            map.entry(name, &data.len());
+        }
+        map.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn section_names() {
+        use DwarfFlavour::*;
+        assert_eq!(dwarf_section_name(b".debug_info", Plain), Some((".debug_info", false)));
+        assert_eq!(dwarf_section_name(b".zdebug_str", Plain), Some((".debug_str", true)));
+        assert_eq!(dwarf_section_name(b".debug_info.dwo", Plain), None);
+        assert_eq!(dwarf_section_name(b".debug_info.dwo", Dwo), Some((".debug_info", false)));
+        assert_eq!(dwarf_section_name(b".debug_cu_index", Plain), None);
+        assert_eq!(dwarf_section_name(b".debug_cu_index", Dwo), Some((".debug_cu_index", false)));
+        assert_eq!(dwarf_section_name(b".gnu.debuglto_.debug_info", Plain), None);
+        assert_eq!(dwarf_section_name(b".gnu.debuglto_.debug_info", GnuLto), Some((".debug_info", false)));
+        assert_eq!(dwarf_section_name(b".debug_infox", Plain), None);
+        assert_eq!(dwarf_section_name(b".text", Plain), None);
+    }
+
+    #[test]
+    fn not_elf() {
+        for data in [&b""[..], b"\x7fELF", b"!<arch>\nfoo", b"hello world, not an ELF file"] {
+            let err = ElfFile::parse(data).unwrap_err();
+            assert_eq!(err.to_string(), "elf_for_each_global: elf_begin failed: invalid ELF file data");
+        }
+    }
+
+    #[test]
+    fn header_only() {
+        // A 64-bit header with no section table at all.
+        let mut data = vec![0u8; 64];
+        data[..7].copy_from_slice(b"\x7fELF\x02\x01\x01");
+        let file = ElfFile::parse(&data).unwrap();
+        assert!(file.global_symbols().unwrap().is_empty());
+        assert_eq!(file.kabi_rules().unwrap(), None);
+        assert!(file.dwarf_sections().unwrap().get(".debug_info").is_empty());
+        // One byte short of the header.
+        assert!(ElfFile::parse(&data[..63]).is_err());
+    }
+}

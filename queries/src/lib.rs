@@ -1,0 +1,17 @@
+//! The dwarfksyms engine: reads ELF objects and their DWARF, renders type
+//! strings exactly as upstream `gendwarfksyms` does, and computes symbol
+//! versions. It does no printing and no process I/O: callers hand it bytes
+//! and get values and errors back.
+
+pub mod elf;
+pub mod dies;
+pub mod error;
+pub mod kabi;
+pub mod log;
+pub mod object;
+pub mod render;
+pub mod symbols;
+pub mod typemap;
+
+pub use error::Error;
+pub mod db;

@@ -1,0 +1,229 @@
+//! One object file, processed as upstream processes it: symbol table, kABI
+//! rules, every unit, then the type map, versions and the symtypes block.
+//!
+//! This is the ordered per-object computation that the salsa queries wrap.
+//! It takes the run's symbol table as the previous object left it and
+//! returns the table as this object leaves it.
+
+use crate::dies::{Dies, DwarfError};
+use crate::elf::ElfFile;
+use crate::error::Error;
+use crate::kabi::{Rules, RulesLog};
+use crate::log::Log;
+use crate::render::{self, Renderer, State};
+use crate::symbols::{SymState, SymbolTable};
+use crate::typemap;
+
+/// The options that change what one object produces.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Options {
+    pub stable: bool,
+    pub debug: bool,
+    pub dump_dies: bool,
+    pub dump_die_map: bool,
+    pub dump_types: bool,
+    pub dump_versions: bool,
+    /// A symtypes file was requested (`-T`): symbols get type-map lines.
+    pub symtypes: bool,
+}
+
+/// The run-level state threaded from one object to the next.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RunState {
+    pub table: SymbolTable,
+    /// `--debug` cache hits and misses, never reset upstream.
+    pub counters: (u32, u32),
+}
+
+/// What one object produced.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ObjectOutcome {
+    /// stderr bytes, in order (debug lines, warnings, dumps).
+    pub log: Vec<u8>,
+    /// This object's symtypes block (empty when `-T` was not given or on error).
+    pub symtypes: Vec<u8>,
+    pub state: RunState,
+    pub error: Option<Error>,
+}
+
+/// A global symbol as upstream's symbol-table scan sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ElfSym {
+    pub name: Vec<u8>,
+    pub shndx: u32,
+    pub value: u64,
+}
+
+/// The global symbols of an object (upstream's `elf_for_each_global`).
+pub fn global_symbols(bytes: &[u8]) -> Result<Vec<ElfSym>, Error> {
+    let elf = ElfFile::parse(bytes)?;
+    Ok(elf
+        .global_symbols()?
+        .into_iter()
+        .map(|s| ElfSym { name: s.name.to_vec(), shndx: s.shndx, value: s.value })
+        .collect())
+}
+
+/// Processes one object. `name` is the argument as given (upstream prints it);
+/// `obj` numbers the object within the run; `globals` is its symbol table.
+pub fn process(
+    name: &[u8],
+    bytes: &[u8],
+    globals: &Result<Vec<ElfSym>, Error>,
+    obj: u32,
+    state: RunState,
+    opts: &Options,
+) -> ObjectOutcome {
+    let mut log = Log::new(opts.debug);
+    let mut state = state;
+    let mut symtypes = Vec::new();
+    let error = run(name, bytes, globals, obj, &mut state, opts, &mut log, &mut symtypes).err();
+    ObjectOutcome { log: log.bytes, symtypes, state, error }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    name: &[u8],
+    bytes: &[u8],
+    globals: &Result<Vec<ElfSym>, Error>,
+    obj: u32,
+    state: &mut RunState,
+    opts: &Options,
+    log: &mut Log,
+    symtypes: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let _span = tracing::debug_span!("object", name = %String::from_utf8_lossy(name)).entered();
+    read_symtab(globals.as_ref().map_err(Clone::clone)?, state, log);
+    let elf = ElfFile::parse(bytes)?;
+    let rules = if opts.stable { read_rules(&elf, log)? } else { Rules::default() };
+    log.debug("process_module", name);
+    let sections = elf.dwarf_sections()?;
+    let dies = Dies::read(&sections).map_err(|e| match e {
+        DwarfError::NoDebugInfo => {
+            Error::new("process_module", "dwarf_get_units failed: no debugging information?".into())
+        }
+    })?;
+    let flags = render::Flags {
+        stable: opts.stable,
+        debug: opts.debug,
+        dump_dies: opts.dump_dies,
+        dump_die_map: opts.dump_die_map,
+    };
+    let mut r = Renderer::new(&dies, &rules, flags, obj, state.counters, log);
+    let result = process_units(&mut r, state, &rules, opts, symtypes);
+    state.counters = (r.hits, r.misses);
+    if result.is_ok() && opts.debug {
+        let (h, m) = (r.hits, r.misses);
+        if h + m > 0 {
+            let rate = (100.0f32 * h as f32) / (h + m) as f32;
+            r.log.debug("die_map_free", format!("hits {h}, misses {m} (hit rate {rate:.2}%)").as_bytes());
+        }
+        let stats = r.stats();
+        for s in State::ALL {
+            r.log.debug("die_map_free", format!("{}: {} entries", s.name(), stats[s as usize]).as_bytes());
+        }
+    }
+    result
+}
+
+fn process_units(
+    r: &mut Renderer<'_, '_>,
+    state: &mut RunState,
+    rules: &Rules,
+    opts: &Options,
+    symtypes: &mut Vec<u8>,
+) -> Result<(), Error> {
+    for unit in 0..r.dies.units.len() as u32 {
+        let _span = tracing::trace_span!("unit", unit).entered();
+        r.process_unit(unit, &mut state.table)?;
+    }
+    let flags = typemap::Flags {
+        stable: opts.stable,
+        dump_types: opts.dump_types,
+        dump_versions: opts.dump_versions,
+        symtypes: opts.symtypes,
+    };
+    let mut map = typemap::build(r, rules, &flags)?;
+    let obj = r.obj();
+    for &id in state.table.order().to_vec().iter() {
+        let sym = &state.table.syms[id as usize];
+        if !opts.symtypes && sym.state == SymState::Processed {
+            continue;
+        }
+        let Some((o, die)) = sym.die else { continue };
+        if o != obj {
+            continue;
+        }
+        let Some(entry) = r.find(die, State::Symbol) else { continue };
+        let name = sym.name.clone();
+        let processed = sym.state == SymState::Processed;
+        let exp = typemap::symbol_expansion(r, &name, entry, rules, &flags)?;
+        if !processed {
+            let (crc, text) = typemap::version(&mut map, &exp, rules, &flags, r.log)?;
+            for (m, old) in state.table.set_crc(id, crc) {
+                let n = &state.table.syms[m as usize].name;
+                r.log.warn(
+                    "set_crc",
+                    format!("overriding version for symbol {} (crc {old:x} vs. {crc:x})", String::from_utf8_lossy(n))
+                        .as_bytes(),
+                );
+            }
+            r.log.debug("expand_symbol", format!("{} = {crc:x}", String::from_utf8_lossy(&name)).as_bytes());
+            if let Some(t) = text {
+                r.log.raw(&name);
+                r.log.raw(b" ");
+                r.log.raw(&t);
+                r.log.raw(b"\n");
+            }
+        }
+        if opts.symtypes {
+            map.add_symbol(&name, exp, &flags, r.log);
+        }
+    }
+    if opts.symtypes {
+        *symtypes = map.write();
+    }
+    Ok(())
+}
+
+fn read_symtab(globals: &[ElfSym], state: &mut RunState, log: &mut Log) {
+    for sym in globals {
+        if sym.shndx == 0 {
+            continue;
+        }
+        for event in state.table.set_addr(&sym.name, (sym.shndx, sym.value)) {
+            match event {
+                Ok(m) => {
+                    let s = &state.table.syms[m as usize];
+                    let mut line = s.name.clone();
+                    line.extend_from_slice(format!(" -> {{ {}, {:x} }}", s.addr.0, s.addr.1).as_bytes());
+                    log.debug("set_symbol_addr", &line);
+                }
+                Err(m) => {
+                    let mut line = b"multiple addresses for symbol ".to_vec();
+                    line.extend_from_slice(&state.table.syms[m as usize].name);
+                    line.push(b'?');
+                    log.warn("set_symbol_addr", &line);
+                }
+            }
+        }
+    }
+}
+
+fn read_rules(elf: &ElfFile<'_>, log: &mut Log) -> Result<Rules, Error> {
+    let Some(data) = elf.kabi_rules()? else {
+        log.debug("kabi_read_rules", b"kABI rules not found");
+        return Ok(Rules::default());
+    };
+    let mut rl = RulesLog::default();
+    let result = Rules::parse(data, &mut rl);
+    for (t, target, value) in &rl.rules {
+        let line = [&b"kABI rule: type: '"[..], t, b"', target: '", target, b"', value: '", value, b"'"].concat();
+        log.debug("kabi_read_rules", &line);
+    }
+    let rules = result?;
+    if rl.trailing_data {
+        log.warn("kabi_read_rules", b"unexpected data at the end of the kABI rules section");
+    }
+    Ok(rules)
+}

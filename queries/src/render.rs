@@ -1,0 +1,850 @@
+//! Rendering DIEs into piece lists, in upstream's order and with its cache.
+//!
+//! Upstream builds type strings lazily in a per-object cache keyed by
+//! (DIE, state), and several observable results depend on exactly when an
+//! entry is rendered fresh rather than replayed: the `--debug` hit/miss
+//! counts, the `--dump-dies` text and the `--stable` substitute-name leak.
+//! So this module runs upstream's algorithm step for step, with the cache
+//! as plain data ([`Entry`]) that the type map later reads.
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use gimli::constants as dw;
+
+use crate::dies::{DieIdx, Dies, Num, NONE};
+use crate::error::Error;
+use crate::kabi::Rules;
+use crate::log::Log;
+use crate::symbols::{SymState, SymbolTable, PTR_PREFIX};
+
+/// Upstream's cache states; the discriminants are its enum values (the
+/// `--debug` statistics print them in this order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum State {
+    Incomplete = 0,
+    Fqn = 1,
+    Unexpanded = 2,
+    Complete = 3,
+    Symbol = 4,
+}
+
+impl State {
+    pub const ALL: [State; 5] = [State::Incomplete, State::Fqn, State::Unexpanded, State::Complete, State::Symbol];
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Incomplete => "DIE_INCOMPLETE",
+            State::Fqn => "DIE_FQN",
+            State::Unexpanded => "DIE_UNEXPANDED",
+            State::Complete => "DIE_COMPLETE",
+            State::Symbol => "DIE_SYMBOL",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Piece<'a> {
+    Str(&'a [u8]),
+    Own(Rc<[u8]>),
+    /// A line break that changes the indentation by this much.
+    Break(i8),
+    /// The rendering of another DIE, resolved when text is produced.
+    Die(DieIdx),
+}
+
+impl Piece<'_> {
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Piece::Str(s) => s,
+            Piece::Own(s) => s,
+            _ => b"",
+        }
+    }
+}
+
+pub type EntryId = u32;
+
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    pub die: DieIdx,
+    pub state: State,
+    pub tag: u16,
+    /// `None` until rendering asked for it (upstream's NULL fqn).
+    pub fqn: Option<Rc<[u8]>>,
+    pub pieces: Vec<Piece<'a>>,
+}
+
+/// What the renderer needs to know about the run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Flags {
+    pub stable: bool,
+    pub debug: bool,
+    pub dump_dies: bool,
+    pub dump_die_map: bool,
+}
+
+/// Per-symbol state (upstream's `struct state`).
+struct Sym<'a> {
+    expand: bool,
+    current_fqn: Option<Rc<[u8]>>,
+    expanded: HashSet<DieIdx>,
+    first_list_item: bool,
+    /// The renamed-union substitute name (6.7); `None` is upstream's NULL.
+    orig_name: Option<&'a [u8]>,
+}
+
+impl Sym<'_> {
+    fn new() -> Self {
+        Sym { expand: true, current_fqn: None, expanded: HashSet::new(), first_list_item: false, orig_name: None }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kabi {
+    /// A container walk that ran to its end (upstream's 0).
+    Done = 0,
+    Normal = 1,
+    Reserved = 2,
+    Ignored = 3,
+}
+
+/// Deeper nesting than this is hostile input, not a kernel type.
+const MAX_DEPTH: u32 = 4096;
+
+const EMPTY: &[u8] = b"";
+
+pub struct Renderer<'d, 'a> {
+    pub dies: &'d Dies<'a>,
+    rules: &'d Rules,
+    flags: Flags,
+    /// This object's number in the run, to tell its DIEs from stale ones.
+    obj: u32,
+    pub entries: Vec<Entry<'a>>,
+    /// Finished entries by key; the newest-created one wins, as in
+    /// upstream's head-inserted hash chains.
+    map: HashMap<(DieIdx, State), EntryId>,
+    fqns: Vec<Option<Rc<[u8]>>>,
+    fqn_entries: u32,
+    srcfiles: HashMap<u64, bool>,
+    pub hits: u32,
+    pub misses: u32,
+    pub log: &'d mut Log,
+    depth: u32,
+}
+
+impl<'d, 'a> Renderer<'d, 'a> {
+    pub fn new(dies: &'d Dies<'a>, rules: &'d Rules, flags: Flags, obj: u32, counters: (u32, u32), log: &'d mut Log) -> Self {
+        Renderer {
+            dies,
+            rules,
+            flags,
+            obj,
+            entries: Vec::new(),
+            map: HashMap::new(),
+            fqns: vec![None; dies.dies.len()],
+            fqn_entries: 0,
+            srcfiles: HashMap::new(),
+            hits: counters.0,
+            misses: counters.1,
+            log,
+            depth: 0,
+        }
+    }
+
+    pub fn obj(&self) -> u32 {
+        self.obj
+    }
+
+    /// A finished entry for (die, state), without counting (upstream's `__die_map_get`).
+    pub fn find(&self, die: DieIdx, state: State) -> Option<EntryId> {
+        self.map.get(&(die, state)).copied()
+    }
+
+    /// Upstream's `die_map_get`: counts a hit or a miss; a miss creates an
+    /// unfinished entry that lookups cannot see until [`Self::finish`].
+    fn get(&mut self, die: DieIdx, state: State) -> Result<EntryId, EntryId> {
+        if let Some(e) = self.find(die, state) {
+            self.hits += 1;
+            return Ok(e);
+        }
+        self.misses += 1;
+        let id = self.entries.len() as EntryId;
+        self.entries.push(Entry { die, state: State::Incomplete, tag: 0, fqn: None, pieces: Vec::new() });
+        Err(id)
+    }
+
+    fn finish(&mut self, id: EntryId, state: State) {
+        let e = &mut self.entries[id as usize];
+        e.state = state;
+        let key = (e.die, state);
+        match self.map.get(&key) {
+            Some(&old) if old > id => {}
+            _ => {
+                self.map.insert(key, id);
+            }
+        }
+    }
+
+    /// Cache statistics for `die_map_free`: entries per state.
+    pub fn stats(&self) -> [u32; 5] {
+        let mut s = [0u32; 5];
+        s[State::Fqn as usize] = self.fqn_entries;
+        for e in &self.entries {
+            s[e.state as usize] += 1;
+        }
+        s
+    }
+
+    // ----- the walk over units -------------------------------------------
+
+    /// Runs upstream's three passes over one unit.
+    pub fn process_unit(&mut self, unit: u32, table: &mut SymbolTable) -> Result<(), Error> {
+        let info = &self.dies.units[unit as usize];
+        if info.broken || info.root == NONE {
+            return Err(Error::new("process_die_container", "`dwarf_child(die, &current)` failed: -1".into()));
+        }
+        let root = info.root;
+        let children: Vec<DieIdx> = self.dies.children(root).collect();
+        for &c in &children {
+            self.resolve_fqns(c, None);
+        }
+        for &c in &children {
+            self.exported_symbols(c, table)?;
+        }
+        for &id in table.order().to_vec().iter() {
+            let s = &table.syms[id as usize];
+            if s.state != SymState::Unprocessed {
+                continue;
+            }
+            let Some((obj, ptr)) = s.ptr_die else { continue };
+            if obj != self.obj {
+                continue;
+            }
+            self.log.debug("process_symbol_ptr", &s.name.clone());
+            let tag = self.dies.die(ptr).tag;
+            self.process_symbol(id, ptr, tag == dw::DW_TAG_subroutine_type.0, table)?;
+        }
+        self.srcfiles.clear();
+        Ok(())
+    }
+
+    fn resolve_fqns(&mut self, die: DieIdx, parent_prefix: Option<&Rc<[u8]>>) {
+        // Iterative over siblings, recursive over depth (bounded by the tree).
+        if self.fqns[die as usize].is_some() || self.depth > MAX_DEPTH {
+            return;
+        }
+        let d = self.dies.die(die);
+        let tag = d.tag;
+        let passes = tag == dw::DW_TAG_namespace.0 || tag == dw::DW_TAG_class_type.0 || tag == dw::DW_TAG_structure_type.0;
+        let name = d.name;
+        let mut prefix: Option<Rc<[u8]>> = None;
+        let mut fqn: Option<Rc<[u8]>> = None;
+        match parent_prefix {
+            Some(pp) if passes || name.is_some() => {
+                let mut s = pp.to_vec();
+                s.extend_from_slice(b"::");
+                s.extend_from_slice(name.unwrap_or(b"<anonymous>"));
+                let s: Rc<[u8]> = s.into();
+                if passes {
+                    prefix = Some(s.clone());
+                }
+                if name.is_some() {
+                    fqn = Some(s);
+                }
+            }
+            _ => {
+                if let Some(n) = name {
+                    let s: Rc<[u8]> = n.into();
+                    if passes {
+                        prefix = Some(s.clone());
+                    }
+                    fqn = Some(s);
+                }
+            }
+        }
+        if let Some(f) = fqn {
+            if !f.is_empty() {
+                self.misses += 1;
+                self.fqn_entries += 1;
+                self.fqns[die as usize] = Some(f);
+            }
+        }
+        self.depth += 1;
+        let mut c = self.dies.die(die).first_child;
+        while c != NONE {
+            self.resolve_fqns(c, prefix.as_ref());
+            c = self.dies.die(c).next_sibling;
+        }
+        self.depth -= 1;
+    }
+
+    fn exported_symbols(&mut self, die: DieIdx, table: &mut SymbolTable) -> Result<(), Error> {
+        let tag = self.dies.die(die).tag;
+        if tag == dw::DW_TAG_namespace.0 || tag == dw::DW_TAG_class_type.0 || tag == dw::DW_TAG_structure_type.0 {
+            if self.depth > MAX_DEPTH {
+                return Err(too_deep());
+            }
+            self.depth += 1;
+            let children: Vec<DieIdx> = self.dies.children(die).collect();
+            for c in children {
+                self.exported_symbols(c, table)?;
+            }
+            self.depth -= 1;
+            return Ok(());
+        }
+        if tag != dw::DW_TAG_subprogram.0 && tag != dw::DW_TAG_variable.0 {
+            return Ok(());
+        }
+        // match_export_symbol
+        let origin = self.dies.die(die).abstract_origin;
+        let source = if origin != NONE { origin } else { die };
+        let mut sym = self.dies.symbol_name(die).and_then(|n| table.get_unprocessed(n));
+        if sym.is_none() && source != die {
+            sym = self.dies.symbol_name(source).and_then(|n| table.get_unprocessed(n));
+        }
+        let Some(sym) = sym else { return Ok(()) };
+        let src_name = self.dies.symbol_name(source);
+        if src_name.is_some_and(|n| n.starts_with(PTR_PREFIX)) {
+            return self.save_symbol_ptr(sym, source, table);
+        }
+        self.process_symbol(sym, source, tag == dw::DW_TAG_subprogram.0, table)
+    }
+
+    fn save_symbol_ptr(&mut self, sym: u32, die: DieIdx, table: &mut SymbolTable) -> Result<(), Error> {
+        let name = String::from_utf8_lossy(self.dies.symbol_name(die).unwrap_or(b"(null)")).into_owned();
+        let ptr = self.dies.die(die).type_;
+        if ptr == NONE || self.dies.die(ptr).tag != dw::DW_TAG_pointer_type.0 {
+            return Err(Error::new("save_symbol_ptr", format!("{name} must be a pointer type!")));
+        }
+        let target = self.dies.die(ptr).type_;
+        if target == NONE {
+            return Err(Error::new("save_symbol_ptr", format!("{name} pointer missing a type attribute?")));
+        }
+        let chosen = if self.dies.die(target).tag == dw::DW_TAG_subroutine_type.0 { target } else { ptr };
+        table.set_ptr(sym, (self.obj, chosen));
+        Ok(())
+    }
+
+    fn process_symbol(&mut self, sym: u32, die: DieIdx, subprogram: bool, table: &mut SymbolTable) -> Result<(), Error> {
+        table.set_die(sym, (self.obj, die));
+        let id = match self.get(die, State::Symbol) {
+            Ok(_) => return Ok(()),
+            Err(id) => id,
+        };
+        self.entries[id as usize].tag = self.dies.die(die).tag;
+        let name = table.syms[sym as usize].name.clone();
+        self.log.debug("process_symbol", &name);
+        let mut st = Sym::new();
+        let e = Some(id);
+        if subprogram {
+            self.subroutine(&mut st, e, die, b"subprogram")?;
+        } else {
+            self.emit(e, b"variable ");
+            self.type_attr(&mut st, e, die)?;
+        }
+        self.finish(id, State::Symbol);
+        if self.flags.dump_dies {
+            self.log.raw(b"\n");
+        }
+        Ok(())
+    }
+
+    // ----- pieces ----------------------------------------------------------
+
+    fn emit(&mut self, cache: Option<EntryId>, s: &'a [u8]) {
+        self.log.dump_str(self.flags.dump_dies, s);
+        if let Some(c) = cache {
+            self.entries[c as usize].pieces.push(Piece::Str(s));
+        }
+    }
+
+    fn emit_own(&mut self, cache: Option<EntryId>, s: Rc<[u8]>) {
+        self.log.dump_str(self.flags.dump_dies, &s);
+        if let Some(c) = cache {
+            self.entries[c as usize].pieces.push(Piece::Own(s));
+        }
+    }
+
+    fn linebreak(&mut self, cache: Option<EntryId>, n: i8) {
+        self.log.dump_break(n);
+        if let Some(c) = cache {
+            self.entries[c as usize].pieces.push(Piece::Break(n));
+        }
+    }
+
+    fn emit_num(&mut self, cache: Option<EntryId>, label: &str, value: u64) {
+        let s: Rc<[u8]> = format!(" {label}({value})").into_bytes().into();
+        self.emit_own(cache, s);
+    }
+
+    fn num_attr(&mut self, cache: Option<EntryId>, die: DieIdx, num: Num, label: &str) {
+        if let Some(v) = self.dies.num(die, num) {
+            self.emit_num(cache, label, v);
+        }
+    }
+
+    fn byte_size_attr(&mut self, cache: EntryId, die: DieIdx) -> Result<(), Error> {
+        if let Some(mut v) = self.dies.num(die, Num::ByteSize) {
+            if self.flags.stable {
+                let fqn = self.entries[cache as usize].fqn.clone().unwrap_or_else(|| EMPTY.into());
+                if let Some(o) = self.rules.byte_size(&fqn)? {
+                    v = o;
+                }
+            }
+            self.emit_num(Some(cache), "byte_size", v);
+        }
+        Ok(())
+    }
+
+    fn update_fqn(&mut self, cache: EntryId, die: DieIdx) {
+        if self.entries[cache as usize].fqn.is_none() {
+            let f = self.fqns[die as usize].clone().unwrap_or_else(|| EMPTY.into());
+            self.entries[cache as usize].fqn = Some(f);
+        }
+    }
+
+    fn fqn(&mut self, cache: EntryId, die: DieIdx) {
+        self.update_fqn(cache, die);
+        let f = self.entries[cache as usize].fqn.clone().unwrap_or_else(|| EMPTY.into());
+        if !f.is_empty() {
+            self.emit(Some(cache), b" ");
+        }
+        self.emit_own(Some(cache), f);
+    }
+
+    fn type_attr(&mut self, st: &mut Sym<'a>, cache: Option<EntryId>, die: DieIdx) -> Result<(), Error> {
+        let t = self.dies.die(die).type_;
+        if t != NONE {
+            self.process_type(st, cache, t)
+        } else {
+            self.emit(cache, b"base_type void");
+            Ok(())
+        }
+    }
+
+    fn list_comma(&mut self, st: &mut Sym<'a>, cache: Option<EntryId>) {
+        if st.first_list_item {
+            st.first_list_item = false;
+        } else {
+            self.emit(cache, b" ,");
+            self.linebreak(cache, 0);
+        }
+    }
+
+    /// upstream's process_die_container over the children matching `tag`
+    /// (any child when `None`), each rendered with process_type.
+    fn container(&mut self, st: &mut Sym<'a>, cache: Option<EntryId>, die: DieIdx, tag: Option<dw::DwTag>) -> Result<(), Error> {
+        st.first_list_item = true;
+        let mut c = self.dies.die(die).first_child;
+        while c != NONE {
+            if tag.is_none_or(|t| self.dies.die(c).tag == t.0) {
+                self.process_type(st, cache, c)?;
+            }
+            c = self.dies.die(c).next_sibling;
+        }
+        st.first_list_item = false;
+        Ok(())
+    }
+
+    // ----- process_type ----------------------------------------------------
+
+    fn process_type(&mut self, st: &mut Sym<'a>, parent: Option<EntryId>, die: DieIdx) -> Result<(), Error> {
+        if self.depth > MAX_DEPTH {
+            return Err(too_deep());
+        }
+        self.depth += 1;
+        let saved = (st.expand, st.current_fqn.clone());
+        let r = self.process_type_inner(st, parent, die);
+        st.expand = saved.0;
+        st.current_fqn = saved.1;
+        self.depth -= 1;
+        r
+    }
+
+    fn process_type_inner(&mut self, st: &mut Sym<'a>, parent: Option<EntryId>, die: DieIdx) -> Result<(), Error> {
+        let tag = self.dies.die(die).tag;
+        let mut want = State::Complete;
+        if is_expanded_type(tag) {
+            if st.expanded.contains(&die) {
+                st.expand = false;
+            }
+            if st.expand {
+                st.expanded.insert(die);
+            } else {
+                want = State::Unexpanded;
+            }
+        }
+        let id = match self.get(die, want) {
+            Ok(id) => {
+                self.log.die_map_cached(self.flags.dump_die_map, self.dies.die(die).offset, tag, want);
+                self.replay(st, id)?;
+                self.add_die(parent, die);
+                return Ok(());
+            }
+            Err(id) => id,
+        };
+        self.log.die_map_miss(self.flags.dump_die_map, self.dies.die(die).offset, tag, want);
+        let c = Some(id);
+        match dw::DwTag(tag) {
+            dw::DW_TAG_atomic_type => self.modifier(st, id, die, b"atomic_type")?,
+            dw::DW_TAG_const_type => self.modifier(st, id, die, b"const_type")?,
+            dw::DW_TAG_immutable_type => self.modifier(st, id, die, b"immutable_type")?,
+            dw::DW_TAG_packed_type => self.modifier(st, id, die, b"packed_type")?,
+            dw::DW_TAG_pointer_type => self.modifier(st, id, die, b"pointer_type")?,
+            dw::DW_TAG_reference_type => self.modifier(st, id, die, b"reference_type")?,
+            dw::DW_TAG_restrict_type => self.modifier(st, id, die, b"restrict_type")?,
+            dw::DW_TAG_rvalue_reference_type => self.modifier(st, id, die, b"rvalue_reference_type")?,
+            dw::DW_TAG_shared_type => self.modifier(st, id, die, b"shared_type")?,
+            dw::DW_TAG_volatile_type => self.modifier(st, id, die, b"volatile_type")?,
+            dw::DW_TAG_class_type => self.structure(st, id, die, b"class_type")?,
+            dw::DW_TAG_structure_type => self.structure(st, id, die, b"structure_type")?,
+            dw::DW_TAG_union_type => self.union(st, id, die)?,
+            dw::DW_TAG_enumeration_type => self.structure(st, id, die, b"enumeration_type")?,
+            dw::DW_TAG_enumerator => self.enumerator(st, id, die)?,
+            dw::DW_TAG_formal_parameter => self.list_item(st, id, die, b"formal_parameter ")?,
+            dw::DW_TAG_member => self.list_item(st, id, die, b"member ")?,
+            dw::DW_TAG_subrange_type => self.subrange(id, die),
+            dw::DW_TAG_template_type_parameter => self.modifier(st, id, die, b"template_type_parameter_type")?,
+            dw::DW_TAG_variant => {
+                self.list_comma(st, c);
+                self.emit(c, b"variant {");
+                self.linebreak(c, 1);
+                self.container(st, c, die, Some(dw::DW_TAG_member))?;
+                self.linebreak(c, -1);
+                self.emit(c, b"}");
+                self.num_attr(c, die, Num::DiscrValue, "discr_value");
+            }
+            dw::DW_TAG_variant_part => {
+                self.list_comma(st, c);
+                self.emit(c, b"variant_part {");
+                self.linebreak(c, 1);
+                self.container(st, c, die, None)?;
+                self.linebreak(c, -1);
+                self.emit(c, b"}");
+            }
+            dw::DW_TAG_array_type => {
+                self.emit(c, b"array_type");
+                self.container(st, c, die, Some(dw::DW_TAG_subrange_type))?;
+                self.emit(c, b" {");
+                self.linebreak(c, 1);
+                self.type_attr(st, c, die)?;
+                self.linebreak(c, -1);
+                self.emit(c, b"}");
+            }
+            dw::DW_TAG_base_type => {
+                self.emit(c, b"base_type");
+                self.fqn(id, die);
+                self.byte_size_attr(id, die)?;
+                self.num_attr(c, die, Num::Encoding, "encoding");
+                self.num_attr(c, die, Num::Alignment, "alignment");
+            }
+            dw::DW_TAG_subroutine_type => self.subroutine(st, c, die, b"subroutine_type")?,
+            dw::DW_TAG_typedef => self.modifier(st, id, die, b"typedef_type")?,
+            dw::DW_TAG_unspecified_type => self.emit(c, b"unspecified_type"),
+            _ => return Err(Error::new("process_type", format!("unexpected type: {tag:x}"))),
+        }
+        self.log.die_map_done(self.flags.dump_die_map, self.dies.die(die).offset, tag);
+        self.entries[id as usize].tag = tag;
+        self.finish(id, want);
+        self.add_die(parent, die);
+        Ok(())
+    }
+
+    fn add_die(&mut self, parent: Option<EntryId>, die: DieIdx) {
+        if let Some(p) = parent {
+            self.entries[p as usize].pieces.push(Piece::Die(die));
+        }
+    }
+
+    /// Replays a finished entry: prints it for `--dump-dies` and re-requests
+    /// its children with the current symbol's expansion state.
+    fn replay(&mut self, st: &mut Sym<'a>, id: EntryId) -> Result<(), Error> {
+        let n = self.entries[id as usize].pieces.len();
+        for i in 0..n {
+            match self.entries[id as usize].pieces[i].clone() {
+                Piece::Str(s) => self.log.dump_str(self.flags.dump_dies, s),
+                Piece::Own(s) => self.log.dump_str(self.flags.dump_dies, &s),
+                Piece::Break(b) => self.log.dump_break(b),
+                Piece::Die(child) => self.process_type(st, None, child)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn modifier(&mut self, st: &mut Sym<'a>, id: EntryId, die: DieIdx, kw: &'static [u8]) -> Result<(), Error> {
+        let c = Some(id);
+        self.emit(c, kw);
+        self.fqn(id, die);
+        self.emit(c, b" {");
+        self.linebreak(c, 1);
+        self.type_attr(st, c, die)?;
+        self.linebreak(c, -1);
+        self.emit(c, b"}");
+        self.byte_size_attr(id, die)?;
+        self.num_attr(c, die, Num::Alignment, "alignment");
+        Ok(())
+    }
+
+    fn subroutine(&mut self, st: &mut Sym<'a>, c: Option<EntryId>, die: DieIdx, kw: &'static [u8]) -> Result<(), Error> {
+        self.emit(c, kw);
+        self.emit(c, b" (");
+        self.linebreak(c, 1);
+        self.container(st, c, die, Some(dw::DW_TAG_formal_parameter))?;
+        self.linebreak(c, -1);
+        self.emit(c, b")");
+        self.linebreak(c, 0);
+        self.emit(c, b"-> ");
+        self.type_attr(st, c, die)
+    }
+
+    fn subrange(&mut self, id: EntryId, die: DieIdx) {
+        let s = if let Some(n) = self.dies.num(die, Num::Count) {
+            format!("[{n}]")
+        } else if let Some(n) = self.dies.num(die, Num::UpperBound) {
+            format!("[{}]", n.wrapping_add(1))
+        } else {
+            "[]".to_string()
+        };
+        self.emit_own(Some(id), s.into_bytes().into());
+    }
+
+    fn list_item(&mut self, st: &mut Sym<'a>, id: EntryId, die: DieIdx, kw: &'static [u8]) -> Result<(), Error> {
+        let c = Some(id);
+        let mut name = self.dies.die(die).name;
+        if self.flags.stable {
+            if name.is_some_and(|n| n.starts_with(b"__kabi_")) {
+                name = None;
+            }
+            st.orig_name = None;
+        }
+        self.list_comma(st, c);
+        self.emit(c, kw);
+        self.type_attr(st, c, die)?;
+        if self.flags.stable && st.orig_name.is_some() {
+            name = st.orig_name;
+        }
+        if let Some(n) = name {
+            self.emit(c, b" ");
+            self.emit(c, n);
+        }
+        self.num_attr(c, die, Num::Accessibility, "accessibility");
+        self.num_attr(c, die, Num::BitSize, "bit_size");
+        self.num_attr(c, die, Num::DataBitOffset, "data_bit_offset");
+        self.num_attr(c, die, Num::DataMemberLocation, "data_member_location");
+        Ok(())
+    }
+
+    fn enumerator(&mut self, st: &mut Sym<'a>, id: EntryId, die: DieIdx) -> Result<(), Error> {
+        let c = Some(id);
+        let mut value = None;
+        if self.flags.stable {
+            self.update_fqn(id, die);
+            let own = self.entries[id as usize].fqn.clone().unwrap_or_else(|| EMPTY.into());
+            let enum_fqn = st.current_fqn.clone().unwrap_or_else(|| EMPTY.into());
+            if self.rules.is_enumerator_ignored(&enum_fqn, &own) {
+                return Ok(());
+            }
+            value = self.rules.enumerator_value(&enum_fqn, &own)?;
+        }
+        self.list_comma(st, c);
+        self.emit(c, b"enumerator");
+        self.fqn(id, die);
+        if let Some(v) = value.or_else(|| self.dies.num(die, Num::ConstValue)) {
+            self.emit(c, b" = ");
+            self.emit_own(c, v.to_string().into_bytes().into());
+        }
+        Ok(())
+    }
+
+    fn structure(&mut self, st: &mut Sym<'a>, id: EntryId, die: DieIdx, kw: &'static [u8]) -> Result<(), Error> {
+        let c = Some(id);
+        self.emit(c, kw);
+        self.fqn(id, die);
+        self.emit(c, b" {");
+        self.linebreak(c, 1);
+        let expand = st.expand && self.is_kabi_definition(id, die)?;
+        if expand {
+            st.current_fqn = self.entries[id as usize].fqn.clone();
+            if kw == b"enumeration_type" {
+                self.container(st, c, die, Some(dw::DW_TAG_enumerator))?;
+            } else {
+                self.struct_members(st, c, die)?;
+            }
+        }
+        self.linebreak(c, -1);
+        self.emit(c, b"}");
+        if expand {
+            self.byte_size_attr(id, die)?;
+            self.num_attr(c, die, Num::Alignment, "alignment");
+        }
+        Ok(())
+    }
+
+    fn struct_members(&mut self, st: &mut Sym<'a>, c: Option<EntryId>, die: DieIdx) -> Result<(), Error> {
+        st.first_list_item = true;
+        let mut m = self.dies.die(die).first_child;
+        while m != NONE {
+            let tag = dw::DwTag(self.dies.die(m).tag);
+            match tag {
+                dw::DW_TAG_member => {
+                    if !self.is_kabi_ignored(m)? {
+                        self.process_type(st, c, m)?;
+                    }
+                }
+                dw::DW_TAG_variant_part => self.process_type(st, c, m)?,
+                dw::DW_TAG_class_type
+                | dw::DW_TAG_enumeration_type
+                | dw::DW_TAG_structure_type
+                | dw::DW_TAG_template_type_parameter
+                | dw::DW_TAG_union_type
+                | dw::DW_TAG_subprogram => {}
+                _ => {
+                    return Err(Error::new(
+                        "___process_structure_type",
+                        format!("unexpected structure_type child: {:x}", tag.0),
+                    ))
+                }
+            }
+            m = self.dies.die(m).next_sibling;
+        }
+        st.first_list_item = false;
+        Ok(())
+    }
+
+    fn union(&mut self, st: &mut Sym<'a>, id: EntryId, die: DieIdx) -> Result<(), Error> {
+        let (status, placeholder, orig) = self.union_kabi_status(die)?;
+        if status == Kabi::Reserved {
+            st.orig_name = orig;
+            self.process_type(st, Some(id), placeholder)?;
+        }
+        if status > Kabi::Normal {
+            return Ok(());
+        }
+        self.structure(st, id, die, b"union_type")
+    }
+
+    fn is_kabi_definition(&mut self, id: EntryId, die: DieIdx) -> Result<bool, Error> {
+        if self.dies.die(die).declaration {
+            return Ok(false);
+        }
+        let fqn = self.entries[id as usize].fqn.clone().unwrap_or_else(|| EMPTY.into());
+        if self.flags.stable && self.rules.is_declonly(&fqn) {
+            return Ok(false);
+        }
+        Ok(!self.is_definition_private(die)?)
+    }
+
+    /// Definitions in `.c` files cannot be part of the ABI (upstream's rule,
+    /// independent of `--stable`).
+    fn is_definition_private(&mut self, die: DieIdx) -> Result<bool, Error> {
+        let Some(file) = self.dies.num(die, Num::DeclFile) else { return Ok(false) };
+        if let Some(&p) = self.srcfiles.get(&file) {
+            return Ok(p);
+        }
+        let unit = self.dies.die(die).unit;
+        let name = self.dies.decl_file_name(unit, file).map_err(|()| {
+            Error::new("is_definition_private", "dwarf_getsrcfiles failed: 'no .debug_line section'".into())
+        })?;
+        let private = name.is_some_and(|n| match n.iter().rposition(|&b| b == b'.') {
+            Some(dot) => &n[dot..] == b".c",
+            None => false,
+        });
+        self.srcfiles.insert(file, private);
+        Ok(private)
+    }
+
+    fn is_kabi_ignored(&mut self, member: DieIdx) -> Result<bool, Error> {
+        if !self.flags.stable {
+            return Ok(false);
+        }
+        let t = self.dies.die(member).type_;
+        if t == NONE {
+            return Err(Error::new("is_kabi_ignored", "member missing a type?".into()));
+        }
+        Ok(self.dies.die(t).tag == dw::DW_TAG_union_type.0 && self.union_kabi_status(t)?.0 == Kabi::Ignored)
+    }
+
+    /// upstream's get_union_kabi_status: looks at the first two members
+    /// (and the first member of a struct member) for `__kabi_` names.
+    fn union_kabi_status(&self, die: DieIdx) -> Result<(Kabi, DieIdx, Option<&'a [u8]>), Error> {
+        if !self.flags.stable {
+            return Ok((Kabi::Normal, NONE, None));
+        }
+        let mut members = 0;
+        let mut orig = None;
+        let mut placeholder = NONE;
+        let mut res = Kabi::Done;
+        for m in self.dies.children(die) {
+            let md = self.dies.die(m);
+            if md.tag != dw::DW_TAG_member.0 {
+                continue;
+            }
+            if md.type_ == NONE {
+                return Err(Error::new("check_union_member_kabi_status", "union member missing a type?".into()));
+            }
+            let (mut r, suffix) = kabi_status(md.name);
+            orig = suffix;
+            if r == Kabi::Reserved {
+                placeholder = md.type_;
+            }
+            if r == Kabi::Normal {
+                if self.dies.die(md.type_).tag == dw::DW_TAG_structure_type.0 {
+                    r = Kabi::Done;
+                    if let Some(first) = self.dies.children(md.type_).find(|&f| self.dies.die(f).tag == dw::DW_TAG_member.0) {
+                        let fd = self.dies.die(first);
+                        let (r2, suffix2) = kabi_status(fd.name);
+                        orig = suffix2;
+                        if r2 == Kabi::Reserved {
+                            if fd.type_ == NONE {
+                                return Err(Error::new(
+                                    "check_struct_member_kabi_status",
+                                    "structure member missing a type?".into(),
+                                ));
+                            }
+                            placeholder = fd.type_;
+                        }
+                        r = r2;
+                    }
+                }
+                if r <= Kabi::Normal {
+                    members += 1;
+                    if members < 2 {
+                        continue;
+                    }
+                }
+            }
+            res = r;
+            break;
+        }
+        if res == Kabi::Reserved {
+            return Ok((Kabi::Reserved, placeholder, orig));
+        }
+        Ok((res, NONE, None))
+    }
+}
+
+fn kabi_status(name: Option<&[u8]>) -> (Kabi, Option<&[u8]>) {
+    if let Some(rest) = name.and_then(|n| n.strip_prefix(b"__kabi_")) {
+        if rest.starts_with(b"reserved") {
+            return (Kabi::Reserved, None);
+        }
+        if rest.starts_with(b"ignored") {
+            return (Kabi::Ignored, None);
+        }
+        if let Some(suffix) = rest.strip_prefix(b"renamed") {
+            return (Kabi::Reserved, Some(suffix));
+        }
+    }
+    (Kabi::Normal, None)
+}
+
+fn is_expanded_type(tag: u16) -> bool {
+    tag == dw::DW_TAG_class_type.0
+        || tag == dw::DW_TAG_structure_type.0
+        || tag == dw::DW_TAG_union_type.0
+        || tag == dw::DW_TAG_enumeration_type.0
+}
+
+fn too_deep() -> Error {
+    Error::new("process_type", "type nesting too deep (cyclic or hostile DWARF)".into())
+}

@@ -1,0 +1,332 @@
+//! From rendered pieces to text: the per-object type map, symbol versions
+//! (CRCs) and the symtypes block.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::error::Error;
+use crate::kabi::{lossy, Rules};
+use crate::log::Log;
+use crate::render::{Entry, EntryId, Piece, Renderer, State};
+
+/// A type string as upstream keeps it: a list of items. Item boundaries
+/// matter, because an item that starts with `s#`, `u#`, `e#` or `t#` is a
+/// type reference when the CRC is computed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Expansion {
+    pub text: Vec<u8>,
+    /// End offsets of the items in `text`.
+    ends: Vec<u32>,
+}
+
+impl Expansion {
+    fn push(&mut self, s: &[u8]) {
+        self.text.extend_from_slice(s);
+        self.ends.push(self.text.len() as u32);
+    }
+
+    pub fn items(&self) -> impl Iterator<Item = &[u8]> {
+        let mut start = 0usize;
+        self.ends.iter().map(move |&e| {
+            let s = &self.text[start..e as usize];
+            start = e as usize;
+            s
+        })
+    }
+
+    /// Splits a `type_string` override into items (upstream's `type_parse`).
+    pub fn parse(name: &[u8], s: &[u8]) -> Result<Expansion, Error> {
+        let err = |m: String| Error::new("type_parse", m);
+        if s.is_empty() {
+            return Err(err(format!("empty type string override for '{}'", lossy(name))));
+        }
+        let mut out = Expansion::default();
+        let mut start = 0;
+        let mut pos = 0;
+        while pos < s.len() {
+            if !is_type_prefix(&s[pos..]) {
+                pos += 1;
+                continue;
+            }
+            let c = s[pos] as char;
+            let mut end = pos + 2;
+            let quoted = s.get(end) == Some(&b'\'');
+            let marker = if quoted { b'\'' } else { b' ' };
+            if quoted {
+                end += 1;
+            }
+            while end < s.len() && s[end] != marker {
+                end += 1;
+            }
+            let empty;
+            if quoted {
+                if end >= s.len() {
+                    return Err(err(format!(
+                        "incomplete {c}# type reference for '{}' (string : '{}')",
+                        lossy(name),
+                        lossy(s)
+                    )));
+                }
+                empty = end == pos + 3;
+                end += 1;
+            } else {
+                empty = end == pos + 2;
+            }
+            if empty {
+                return Err(err(format!("empty {c}# type name for '{}' (string: '{}')", lossy(name), lossy(s))));
+            }
+            if pos > start {
+                out.push(&s[start..pos]);
+            }
+            out.push(&s[pos..end]);
+            start = end;
+            pos = end;
+        }
+        if start < s.len() {
+            out.push(&s[start..]);
+        }
+        Ok(out)
+    }
+}
+
+pub fn is_type_prefix(s: &[u8]) -> bool {
+    s.len() >= 2 && matches!(s[0], b's' | b'u' | b'e' | b't') && s[1] == b'#'
+}
+
+/// The type name of a finished entry (`s#foo`, `t#'a b'`), if it has one.
+pub fn type_name(e: &Entry<'_>) -> Option<Vec<u8>> {
+    if matches!(e.state, State::Symbol | State::Fqn | State::Incomplete) {
+        return None;
+    }
+    let fqn = e.fqn.as_ref().filter(|f| !f.is_empty())?;
+    let prefix = match gimli::DwTag(e.tag) {
+        gimli::DW_TAG_class_type | gimli::DW_TAG_structure_type => b's',
+        gimli::DW_TAG_union_type => b'u',
+        gimli::DW_TAG_enumeration_type => b'e',
+        gimli::DW_TAG_typedef => b't',
+        _ => return None,
+    };
+    let quote: &[u8] = if fqn.contains(&b' ') { b"'" } else { b"" };
+    let mut n = vec![prefix, b'#'];
+    n.extend_from_slice(quote);
+    n.extend_from_slice(fqn);
+    n.extend_from_slice(quote);
+    Some(n)
+}
+
+/// Upstream's type map: the longest expansion per type name.
+#[derive(Default)]
+pub struct TypeMap {
+    map: HashMap<Vec<u8>, Expansion>,
+}
+
+pub struct Flags {
+    pub stable: bool,
+    pub dump_types: bool,
+    pub dump_versions: bool,
+    pub symtypes: bool,
+}
+
+impl TypeMap {
+    fn add(&mut self, name: &[u8], exp: Expansion, flags: &Flags, log: &mut Log) {
+        match self.map.get_mut(name) {
+            None => {
+                if flags.dump_types {
+                    log.debug("type_map_add", &[b"adding ", name].concat());
+                }
+                self.map.insert(name.to_vec(), exp);
+            }
+            Some(old) => {
+                if exp.text.len() <= old.text.len() {
+                    return;
+                }
+                if flags.dump_types {
+                    log.debug("type_map_add", &[b"replacing ", name].concat());
+                }
+                *old = exp;
+            }
+        }
+        if flags.dump_types {
+            log.raw(name);
+            log.raw(b" ");
+            log.raw(&self.map[name].text);
+            log.raw(b"\n");
+        }
+    }
+
+    /// The map entry for a reference, created from a `type_string` rule
+    /// when the DWARF had no such type.
+    fn get_or_rule(&mut self, name: &[u8], rules: &Rules, flags: &Flags, log: &mut Log) -> Result<bool, Error> {
+        if self.map.contains_key(name) {
+            return Ok(true);
+        }
+        if flags.stable {
+            if let Some(s) = rules.type_string(name) {
+                let exp = Expansion::parse(name, s)?;
+                self.add(name, exp, flags, log);
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The symtypes block: one line per name, sorted by byte order.
+    pub fn write(&self) -> Vec<u8> {
+        let mut names: Vec<&Vec<u8>> = self.map.keys().collect();
+        names.sort();
+        let mut out = Vec::new();
+        for n in names {
+            out.extend_from_slice(n);
+            out.push(b' ');
+            out.extend_from_slice(&self.map[n].text);
+            out.push(b'\n');
+        }
+        out
+    }
+}
+
+/// Text of an entry, with named children as references (`__type_expand`).
+fn expand_entry(r: &Renderer<'_, '_>, id: EntryId, out: &mut Expansion, depth: u32) -> Result<(), Error> {
+    if depth > 4096 {
+        return Err(Error::new("__type_expand", "type nesting too deep (cyclic or hostile DWARF)".into()));
+    }
+    let pieces = &r.entries[id as usize].pieces;
+    for (i, p) in pieces.iter().enumerate() {
+        match p {
+            Piece::Str(_) | Piece::Own(_) => out.push(p.bytes()),
+            Piece::Die(child) => {
+                let Some(c) = r.find(*child, State::Complete).or_else(|| r.find(*child, State::Unexpanded)) else {
+                    return Err(Error::new("__type_expand", format!("unknown child: {:x}", r.dies.die(*child).offset)));
+                };
+                match type_name(&r.entries[c as usize]) {
+                    Some(n) => out.push(&n),
+                    None => expand_entry(r, c, out, depth + 1)?,
+                }
+            }
+            Piece::Break(_) => {
+                if !matches!(pieces.get(i + 1), Some(Piece::Break(_))) {
+                    out.push(b" ");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn type_expand(r: &Renderer<'_, '_>, name: &[u8], id: EntryId, rules: &Rules, flags: &Flags) -> Result<Expansion, Error> {
+    if flags.stable {
+        if let Some(s) = rules.type_string(name) {
+            return Expansion::parse(name, s);
+        }
+    }
+    let mut e = Expansion::default();
+    expand_entry(r, id, &mut e, 0)?;
+    Ok(e)
+}
+
+/// Fills the type map from every finished cache entry (upstream's
+/// `expand_type` over the die_map), in creation order.
+pub fn build(r: &mut Renderer<'_, '_>, rules: &Rules, flags: &Flags) -> Result<TypeMap, Error> {
+    let mut map = TypeMap::default();
+    let mut mapped = vec![false; r.entries.len()];
+    for id in 0..r.entries.len() as EntryId {
+        if mapped[id as usize] {
+            continue;
+        }
+        mapped[id as usize] = true;
+        let mut e = id;
+        let entry = &r.entries[id as usize];
+        if entry.state == State::Unexpanded {
+            if let Some(c) = r.find(entry.die, State::Complete) {
+                if mapped[c as usize] {
+                    continue;
+                }
+                mapped[c as usize] = true;
+                e = c;
+            }
+        }
+        let Some(name) = type_name(&r.entries[e as usize]) else { continue };
+        r.log.debug("expand_type", &name);
+        let exp = type_expand(r, &name, e, rules, flags)?;
+        let log: &mut Log = r.log;
+        map.add(&name, exp, flags, log);
+    }
+    Ok(map)
+}
+
+/// upstream's `__calculate_version`: a CRC over the expansion with every
+/// reference expanded in place once per symbol.
+fn calculate(
+    map: &mut TypeMap,
+    exp: &Expansion,
+    name: Option<&[u8]>,
+    seen: &mut HashSet<Vec<u8>>,
+    out: &mut Version,
+    ctx: (&Rules, &Flags, &mut Log),
+    depth: u32,
+) -> Result<(), Error> {
+    let (rules, flags, log) = ctx;
+    if depth > 4096 {
+        return Err(Error::new("__calculate_version", "type nesting too deep".into()));
+    }
+    for item in exp.items() {
+        if !is_type_prefix(item) {
+            out.add(item);
+            continue;
+        }
+        if !map.get_or_rule(item, rules, flags, log)? {
+            let within = name.map(|n| lossy(n).into_owned()).unwrap_or_else(|| "(null)".into());
+            return Err(Error::new(
+                "__calculate_version",
+                format!("unknown type reference to '{}' when expanding '{}'", lossy(item), within),
+            ));
+        }
+        if seen.contains(item) {
+            out.add(item);
+        } else {
+            seen.insert(item.to_vec());
+            let inner = map.map[item].clone();
+            calculate(map, &inner, Some(item), seen, out, (rules, flags, &mut *log), depth + 1)?;
+        }
+    }
+    Ok(())
+}
+
+struct Version {
+    crc: crc32fast::Hasher,
+    text: Option<Vec<u8>>,
+}
+
+impl Version {
+    fn add(&mut self, s: &[u8]) {
+        self.crc.update(s);
+        if let Some(t) = &mut self.text {
+            t.extend_from_slice(s);
+        }
+    }
+}
+
+/// Computes a symbol's version from its expansion; returns the CRC and,
+/// with `--dump-versions`, the expanded text.
+pub fn version(
+    map: &mut TypeMap,
+    exp: &Expansion,
+    rules: &Rules,
+    flags: &Flags,
+    log: &mut Log,
+) -> Result<(u32, Option<Vec<u8>>), Error> {
+    let mut v = Version { crc: crc32fast::Hasher::new(), text: flags.dump_versions.then(Vec::new) };
+    let mut seen = HashSet::new();
+    calculate(map, exp, None, &mut seen, &mut v, (rules, flags, log), 0)?;
+    Ok((v.crc.finalize(), v.text))
+}
+
+/// The expansion of a symbol's own entry (or its `type_string` override).
+pub fn symbol_expansion(r: &Renderer<'_, '_>, sym_name: &[u8], id: EntryId, rules: &Rules, flags: &Flags) -> Result<Expansion, Error> {
+    type_expand(r, sym_name, id, rules, flags)
+}
+
+impl TypeMap {
+    pub fn add_symbol(&mut self, name: &[u8], exp: Expansion, flags: &Flags, log: &mut Log) {
+        self.add(name, exp, flags, log);
+    }
+}

@@ -1,0 +1,6 @@
+//! The `gendwarfksyms` drop-in: upstream's command line, streams and exit codes.
+
+pub mod getopt;
+mod run;
+
+pub use run::main;

@@ -1,0 +1,179 @@
+//! The drop-in's driver: upstream's `main` — options, the symbol list on
+//! stdin, one engine pass per object, the symtypes file and `#SYMVER` lines.
+
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::os::unix::ffi::OsStrExt;
+
+use queries::db::{self, Database, ObjectFile};
+use queries::object::Options;
+use queries::symbols::{SymState, SymbolTable};
+
+use super::getopt::{self, Exit};
+
+/// Runs the drop-in with the process's arguments and streams; returns the exit status.
+pub fn main() -> i32 {
+    crate::tracing_init();
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    // Deeply nested DWARF recurses deeply: give the engine room.
+    let worker = std::thread::Builder::new().stack_size(512 << 20).spawn(move || run(&argv));
+    match worker.map(|h| h.join()) {
+        Ok(Ok(status)) => status,
+        _ => {
+            eprintln!("error: gendwarfksyms: main: internal error");
+            1
+        }
+    }
+}
+
+fn fail(stderr: &mut impl Write, function: &str, message: &str) -> i32 {
+    let _ = writeln!(stderr, "error: gendwarfksyms: {function}: {message}");
+    1
+}
+
+fn run(argv: &[OsString]) -> i32 {
+    let mut stderr = std::io::stderr().lock();
+    let opts = match getopt::parse_args(argv, getopt::posixly_correct()) {
+        Ok(o) => o,
+        Err(Exit { stderr: bytes, status }) => {
+            let _ = stderr.write_all(&bytes);
+            return status;
+        }
+    };
+
+    let mut input = Vec::new();
+    let _ = std::io::stdin().lock().read_to_end(&mut input);
+    let (names, bad_line) = read_names(&input);
+    let (table, added) = SymbolTable::new(&names);
+    if opts.debug {
+        for n in &added {
+            let _ = stderr.write_all(&[&b"gendwarfksyms: symbol_read_exports: "[..], n, b"\n"].concat());
+        }
+    }
+    if let Some(exit) = bad_line {
+        let _ = stderr.write_all(&exit.stderr);
+        return exit.status;
+    }
+    if opts.debug {
+        let _ = writeln!(stderr, "gendwarfksyms: symbol_read_exports: {} exported symbols", added.len());
+    }
+    if added.is_empty() {
+        return 0;
+    }
+
+    let mut symfile = match &opts.symtypes {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                let msg = format!("fopen failed for '{}': {}", path.to_string_lossy(), strerror(&e));
+                return fail(&mut stderr, "main", &msg);
+            }
+        },
+        None => None,
+    };
+    let mut symtypes = Vec::new();
+
+    let engine_opts = Options {
+        stable: opts.stable,
+        debug: opts.debug,
+        dump_dies: opts.dump_dies,
+        dump_die_map: opts.dump_die_map,
+        dump_types: opts.dump_types,
+        dump_versions: opts.dump_versions,
+        symtypes: symfile.is_some(),
+    };
+    // Read every object first: a missing one stops the run only where
+    // upstream would reach it, after the earlier objects' output.
+    let db = Database::default();
+    let mut files = Vec::new();
+    let mut unreadable = None;
+    for path in &opts.objects {
+        match read_object(path) {
+            Ok(bytes) => files.push(ObjectFile::new(&db, path.as_bytes().to_vec(), bytes.into())),
+            Err((function, msg)) => {
+                let msg = if function == "main" {
+                    format!("open failed for '{}': {msg}", path.to_string_lossy())
+                } else {
+                    msg
+                };
+                unreadable = Some((function, msg));
+                break;
+            }
+        }
+    }
+    let run = db::run(&db, &files, table, engine_opts);
+    for out in &run.outcomes {
+        let _ = stderr.write_all(&out.log);
+        if let Some(e) = &out.error {
+            flush_symtypes(&mut symfile, &symtypes);
+            return fail(&mut stderr, e.function, &e.message);
+        }
+        symtypes.extend_from_slice(&out.symtypes);
+    }
+    if let Some((function, msg)) = unreadable {
+        flush_symtypes(&mut symfile, &symtypes);
+        return fail(&mut stderr, function, &msg);
+    }
+    let state = run.state;
+    if let Some(mut f) = symfile.take() {
+        if f.write_all(&symtypes).and_then(|()| f.flush()).is_err() {
+            return fail(&mut stderr, "main", "`fclose(symfile)` failed: -1");
+        }
+    }
+
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let table = &state.table;
+    for &id in table.order() {
+        let s = &table.syms[id as usize];
+        if s.state != SymState::Processed {
+            let _ = stderr.write_all(
+                &[&b"warning: gendwarfksyms: symbol_print_versions: no information for symbol "[..], &s.name, b"\n"]
+                    .concat(),
+            );
+        }
+        let _ = stdout.write_all(&[&b"#SYMVER "[..], &s.name, format!(" 0x{:08x}\n", s.crc).as_bytes()].concat());
+    }
+    let _ = stdout.flush();
+    0
+}
+
+/// Splits stdin into names; stops at the first malformed line, returning
+/// the names before it and the error to print.
+fn read_names(input: &[u8]) -> (Vec<Vec<u8>>, Option<Exit>) {
+    let mut names = Vec::new();
+    for line in input.split_inclusive(|&b| b == b'\n') {
+        match getopt::read_symbol_list(line) {
+            Ok(mut n) => names.append(&mut n),
+            Err(e) => return (names, Some(e)),
+        }
+    }
+    (names, None)
+}
+
+/// Reads an object file whole (no mmap: the file may be rewritten under us).
+fn read_object(path: &OsString) -> Result<Vec<u8>, (&'static str, String)> {
+    let mut f = std::fs::File::open(path).map_err(|e| ("main", strerror(&e)))?;
+    let mut bytes = Vec::new();
+    match f.read_to_end(&mut bytes) {
+        Ok(_) => Ok(bytes),
+        Err(e) if e.raw_os_error() == Some(21) => {
+            Err(("elf_for_each_global", "elf_begin failed: invalid file descriptor".to_string()))
+        }
+        Err(e) => Err(("elf_for_each_global", format!("elf_begin failed: {}", strerror(&e)))),
+    }
+}
+
+fn flush_symtypes(symfile: &mut Option<std::fs::File>, bytes: &[u8]) {
+    if let Some(f) = symfile {
+        let _ = f.write_all(bytes);
+    }
+}
+
+/// The C library's text for an errno, without Rust's " (os error N)".
+fn strerror(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
