@@ -1,0 +1,151 @@
+//! Hostile bytes: every golden object, truncated and mutated at seeded
+//! offsets, must give an error or a result — never a panic, a stack
+//! overflow or a hang (each run must finish within a second).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use queries::db::{self, Database, ObjectFile};
+use queries::object::Options;
+use queries::symbols::SymbolTable;
+
+fn shared() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+    assert!(
+        p.join("golden/MANIFEST.tsv").is_file(),
+        "../shared (with golden/) must sit beside the checkout: {} not found",
+        p.display()
+    );
+    p
+}
+
+/// splitmix64: small, seedable, good enough to pick offsets.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+}
+
+fn objects(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            objects(&p, out);
+        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("o" | "so")) {
+            out.push(p);
+        }
+    }
+}
+
+/// The symbol list for an object: its `.symbols` file, else a few names.
+fn symbols(obj: &Path) -> Vec<Vec<u8>> {
+    let list = obj.with_extension("symbols");
+    match std::fs::read(&list) {
+        Ok(b) => b.split(|&c| c == b'\n').filter(|l| !l.is_empty()).map(|l| l.to_vec()).collect(),
+        Err(_) => vec![b"bt_int".to_vec(), b"main".to_vec()],
+    }
+}
+
+fn variants(bytes: &[u8], rng: &mut Rng) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for _ in 0..4 {
+        out.push(bytes[..rng.below(bytes.len())].to_vec());
+    }
+    for _ in 0..4 {
+        let mut b = bytes.to_vec();
+        for _ in 0..1 + rng.below(16) {
+            let at = rng.below(b.len());
+            if let Some(x) = b.get_mut(at) {
+                *x = rng.next() as u8;
+            }
+        }
+        out.push(b);
+    }
+    // A run of garbage over one place (headers, offsets, lengths).
+    let mut b = bytes.to_vec();
+    let at = rng.below(b.len());
+    for x in b.iter_mut().skip(at).take(64) {
+        *x = rng.next() as u8;
+    }
+    out.push(b);
+    out
+}
+
+#[test]
+fn mutated_golden_objects_never_panic_or_hang() {
+    let root = shared().join("golden");
+    let mut objs = Vec::new();
+    objects(&root.join("obj"), &mut objs);
+    objects(&root.join("bad"), &mut objs);
+    assert!(objs.len() > 600, "expected the golden objects, found {}", objs.len());
+
+    let mut rng = Rng(0x5eed_d1ff_0000_0003);
+    let mut cases = Vec::new();
+    for obj in &objs {
+        let bytes = std::fs::read(obj).unwrap();
+        for v in variants(&bytes, &mut rng) {
+            cases.push((obj.clone(), v));
+        }
+    }
+    let total = cases.len();
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunks: Vec<Vec<(PathBuf, Vec<u8>)>> = {
+        let mut c: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
+        for (i, case) in cases.into_iter().enumerate() {
+            c[i % threads].push(case);
+        }
+        c
+    };
+    let mut failures = Vec::new();
+    let handles: Vec<_> = chunks
+        .into_iter()
+        .map(|chunk| {
+            // Deep DWARF recursion is bounded, but bounded deep: give it room.
+            std::thread::Builder::new()
+                .stack_size(256 << 20)
+                .spawn(move || {
+                    let mut slow = Vec::new();
+                    for (obj, bytes) in chunk {
+                        let names = symbols(&obj);
+                        for stable in [false, true] {
+                            let start = Instant::now();
+                            let db = Database::default();
+                            let file = ObjectFile::new(&db, obj.display().to_string().into_bytes(), bytes.clone().into());
+                            let (table, _) = SymbolTable::new(&names);
+                            let opts = Options { stable, symtypes: true, ..Options::default() };
+                            let run = db::run(&db, &[file], table, opts);
+                            assert_eq!(run.outcomes.len(), 1);
+                            let took = start.elapsed();
+                            if took > Duration::from_secs(1) {
+                                slow.push(format!("{} ({} bytes, stable={stable}): {took:?}", obj.display(), bytes.len()));
+                            }
+                        }
+                    }
+                    slow
+                })
+                .unwrap()
+        })
+        .collect();
+    for h in handles {
+        match h.join() {
+            Ok(slow) => failures.extend(slow),
+            Err(_) => failures.push("a run panicked (see the message above)".to_string()),
+        }
+    }
+    println!("mutation: {} variants of {} objects, {} failures", total, objs.len(), failures.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
