@@ -84,7 +84,7 @@ pub struct UnitInfo<'a> {
     /// reports it (as a failed `dwarf_child`) when it reaches the unit.
     pub broken: bool,
     /// File names of the line program, indexed as `DW_AT_decl_file` is.
-    files: Result<Vec<Option<&'a [u8]>>, ()>,
+    files: Option<Vec<Option<&'a [u8]>>>,
 }
 
 /// All DIEs of one object.
@@ -127,7 +127,7 @@ impl<'a> Dies<'a> {
             let unit = match gimli::Unit::new(&dwarf, header) {
                 Ok(u) => u,
                 Err(_) => {
-                    out.units.push(UnitInfo { root: NONE, broken: true, files: Err(()) });
+                    out.units.push(UnitInfo { root: NONE, broken: true, files: None });
                     continue;
                 }
             };
@@ -209,9 +209,9 @@ impl<'a> Dies<'a> {
                         .map(|s| s.slice());
                     files.push(name);
                 }
-                Ok(files)
+                Some(files)
             }
-            None => Err(()),
+            None => None,
         };
         self.units.push(UnitInfo { root, broken, files });
     }
@@ -301,10 +301,10 @@ impl<'a> Dies<'a> {
     }
 
     /// The source file a `DW_AT_decl_file` index names, as upstream's
-    /// `dwarf_filesrc` would; `Err` when the unit has no line table.
-    pub fn decl_file_name(&self, unit: u32, file: u64) -> Result<Option<&'a [u8]>, ()> {
-        let files = self.units[unit as usize].files.as_ref().map_err(|_| ())?;
-        Ok(usize::try_from(file).ok().and_then(|i| files.get(i)).copied().flatten())
+    /// `dwarf_filesrc` would; `None` when the unit has no line table.
+    pub fn decl_file_name(&self, unit: u32, file: u64) -> Option<Option<&'a [u8]>> {
+        let files = self.units[unit as usize].files.as_ref()?;
+        Some(usize::try_from(file).ok().and_then(|i| files.get(i)).copied().flatten())
     }
 
     /// The name upstream matches an exported symbol by: linkage name first.

@@ -135,7 +135,12 @@ impl<'data> ElfFile<'data> {
     /// archives); here they get the message libelf gives for a truncated
     /// header.
     pub fn parse(data: &'data [u8]) -> Result<Self, ElfError> {
-        let fail = || error("elf_for_each_global", format!("elf_begin failed: {INVALID_ELF}"));
+        let fail = || {
+            error(
+                "elf_for_each_global",
+                format!("elf_begin failed: {INVALID_ELF}"),
+            )
+        };
         // libelf's determine_kind: magic, class, byte order and version
         // (the first 7 bytes of e_ident).
         let ident: &[u8; 7] = data.read_at(0).map_err(|()| fail())?;
@@ -169,18 +174,22 @@ impl<'data> ElfFile<'data> {
         })
     }
 
+    /// `ELFCLASS64`.
     pub fn is_64(&self) -> bool {
         self.is_64
     }
 
+    /// `ELFDATA2MSB`.
     pub fn big_endian(&self) -> bool {
         self.endian == Endianness::Big
     }
 
+    /// `ET_REL`, `ET_EXEC`, `ET_DYN`, ...
     pub fn e_type(&self) -> u16 {
         self.e_type
     }
 
+    /// `EM_X86_64`, `EM_AARCH64`, ...
     pub fn e_machine(&self) -> u16 {
         self.e_machine
     }
@@ -241,7 +250,11 @@ impl<'data> ElfFile<'data> {
                     .string(s.link, sym.name)
                     .map_err(|m| error(F, format!("elf_strptr failed: {m}")))?;
                 if !name.is_empty() {
-                    symbols.push(GlobalSymbol { name, shndx, value: sym.value });
+                    symbols.push(GlobalSymbol {
+                        name,
+                        shndx,
+                        value: sym.value,
+                    });
                 }
             }
         }
@@ -278,7 +291,7 @@ impl<'data> ElfFile<'data> {
             .collect_dwarf_sections()
             .unwrap_or_default()
             .into_iter()
-            .map(|(name, _, data)| (name, data))
+            .map(|found| (found.name, found.data))
             .collect();
         Ok(DwarfSections {
             big_endian: self.big_endian(),
@@ -289,9 +302,9 @@ impl<'data> ElfFile<'data> {
 
     /// libdw's `global_read`/`check_section`, then libdwfl's relocation.
     /// `None` when libdw would reject the file.
-    fn collect_dwarf_sections(&self) -> Option<Vec<(&'static str, usize, Cow<'data, [u8]>)>> {
+    fn collect_dwarf_sections(&self) -> Option<Vec<Found<'data>>> {
         let flavour = self.dwarf_flavour();
-        let mut found: Vec<(&'static str, usize, Cow<'data, [u8]>)> = Vec::new();
+        let mut found: Vec<Found<'data>> = Vec::new();
         for (index, s) in self.sections.iter().enumerate().skip(1) {
             if s.kind == elf::SHT_NOBITS.0 || s.has_flag(elf::SHF_GROUP) {
                 // NOBITS: nothing to read; groups: type units and the like,
@@ -302,7 +315,7 @@ impl<'data> ElfFile<'data> {
             let Some((canonical, gnu_compressed)) = dwarf_section_name(name, flavour) else {
                 continue;
             };
-            if found.iter().any(|(n, _, _)| *n == canonical) {
+            if found.iter().any(|f| f.name == canonical) {
                 // A section that appears twice: libdw keeps the first.
                 continue;
             }
@@ -312,7 +325,11 @@ impl<'data> ElfFile<'data> {
                 Loaded::Invalid => return None,
             };
             if !data.is_empty() {
-                found.push((canonical, index, data));
+                found.push(Found {
+                    name: canonical,
+                    index,
+                    data,
+                });
             }
         }
         if self.e_type == elf::ET_REL.0 && flavour != DwarfFlavour::Dwo {
@@ -347,7 +364,7 @@ impl<'data> ElfFile<'data> {
     }
 
     /// Applies every relocation section that targets one of `found`.
-    fn relocate(&self, found: &mut [(&'static str, usize, Cow<'data, [u8]>)]) {
+    fn relocate(&self, found: &mut [Found<'data>]) {
         let target_of = reloc::Target {
             machine: self.e_machine,
             is_64: self.is_64,
@@ -355,19 +372,24 @@ impl<'data> ElfFile<'data> {
         };
         for s in self.sections.iter().skip(1) {
             let is_rela = s.kind == elf::SHT_RELA.0;
-            if !(is_rela || s.kind == elf::SHT_REL.0) || s.size == 0 || s.has_flag(elf::SHF_COMPRESSED) {
+            if !(is_rela || s.kind == elf::SHT_REL.0)
+                || s.size == 0
+                || s.has_flag(elf::SHF_COMPRESSED)
+            {
                 continue;
             }
-            let Some((name, _, data)) = found
+            let Some(target) = found
                 .iter_mut()
-                .find(|(_, index, _)| u32::try_from(*index).ok() == Some(s.info))
+                .find(|f| u32::try_from(f.index).ok() == Some(s.info))
             else {
                 continue;
             };
-            if *name == ".gnu_debugaltlink" {
+            if target.name == ".gnu_debugaltlink" {
                 continue;
             }
-            let Ok(relocs) = self.section_data(s) else { continue };
+            let Ok(relocs) = self.section_data(s) else {
+                continue;
+            };
             let Some(symtab) = self
                 .sections
                 .get(s.link as usize)
@@ -376,7 +398,7 @@ impl<'data> ElfFile<'data> {
                 continue;
             };
             let symbols = |index: u32| self.symbol(symtab, index as usize);
-            reloc::apply(&target_of, data.to_mut(), relocs, is_rela, &symbols);
+            reloc::apply(&target_of, target.data.to_mut(), relocs, is_rela, &symbols);
         }
     }
 
@@ -384,7 +406,9 @@ impl<'data> ElfFile<'data> {
     /// first section with a debug-like name decides.
     fn dwarf_flavour(&self) -> DwarfFlavour {
         for s in self.sections.iter().skip(1) {
-            let Ok(name) = self.string(self.shstrndx, s.name) else { continue };
+            let Ok(name) = self.string(self.shstrndx, s.name) else {
+                continue;
+            };
             if name.starts_with(b".gnu.debuglto_.debug") {
                 return DwarfFlavour::GnuLto;
             }
@@ -395,7 +419,11 @@ impl<'data> ElfFile<'data> {
                 return DwarfFlavour::Dwo;
             }
             if name.starts_with(b".debug_") || name.starts_with(b".zdebug_") {
-                return if name.ends_with(b".dwo") { DwarfFlavour::Dwo } else { DwarfFlavour::Plain };
+                return if name.ends_with(b".dwo") {
+                    DwarfFlavour::Dwo
+                } else {
+                    DwarfFlavour::Plain
+                };
             }
         }
         DwarfFlavour::Plain
@@ -411,7 +439,11 @@ impl<'data> ElfFile<'data> {
 
     /// Entry `index` of a symbol table's bytes.
     pub(crate) fn symbol(&self, table: &[u8], index: usize) -> Option<RawSymbol> {
-        fn read<S: Sym<Endian = Endianness>>(table: &[u8], index: usize, e: Endianness) -> Option<RawSymbol> {
+        fn read<S: Sym<Endian = Endianness>>(
+            table: &[u8],
+            index: usize,
+            e: Endianness,
+        ) -> Option<RawSymbol> {
             let offset = index.checked_mul(std::mem::size_of::<S>())?;
             let sym = table.read_at::<S>(offset as u64).ok()?;
             Some(RawSymbol {
@@ -439,10 +471,12 @@ impl<'data> ElfFile<'data> {
         } else {
             self.libelf_entry_size(s.kind)
         };
-        if s.size % entsize != 0 {
+        if !s.size.is_multiple_of(entsize) {
             return Err(INVALID_DATA);
         }
-        self.data.read_bytes_at(s.offset, s.size).map_err(|()| INVALID_SECTION_HEADER)
+        self.data
+            .read_bytes_at(s.offset, s.size)
+            .map_err(|()| INVALID_SECTION_HEADER)
     }
 
     /// The size libelf gives one entry of a section of type `kind`; a
@@ -525,7 +559,9 @@ impl Headers {
                 .checked_mul(shdr_size)
                 .is_some_and(|size| size <= file_size - shoff);
         let sections = if fits {
-            let headers = data.read_slice_at::<H::SectionHeader>(shoff, count as usize).ok()?;
+            let headers = data
+                .read_slice_at::<H::SectionHeader>(shoff, count as usize)
+                .ok()?;
             headers.iter().map(|s| Section::read(s, e)).collect()
         } else {
             Vec::new()
@@ -553,6 +589,15 @@ fn read_u32(data: &[u8], index: usize, e: Endianness) -> Option<u32> {
         Endianness::Little => u32::from_le_bytes(bytes),
         Endianness::Big => u32::from_be_bytes(bytes),
     })
+}
+
+/// A debug section libdw would use.
+struct Found<'data> {
+    /// Its canonical name (`.debug_info` for `.zdebug_info` too).
+    name: &'static str,
+    /// Its section header index, which relocation sections name in `sh_info`.
+    index: usize,
+    data: Cow<'data, [u8]>,
 }
 
 /// What became of one debug section.
@@ -606,7 +651,11 @@ fn dwarf_section_name(name: &[u8], flavour: DwarfFlavour) -> Option<(&'static st
         if is_index && flavour != DwarfFlavour::Dwo {
             continue;
         }
-        let suffix: &[u8] = if flavour == DwarfFlavour::Dwo && !is_index { b".dwo" } else { b"" };
+        let suffix: &[u8] = if flavour == DwarfFlavour::Dwo && !is_index {
+            b".dwo"
+        } else {
+            b""
+        };
         let base = canonical.as_bytes();
         if name.strip_prefix(base) == Some(suffix) {
             return Some((canonical, false));
@@ -665,23 +714,49 @@ mod tests {
     #[test]
     fn section_names() {
         use DwarfFlavour::*;
-        assert_eq!(dwarf_section_name(b".debug_info", Plain), Some((".debug_info", false)));
-        assert_eq!(dwarf_section_name(b".zdebug_str", Plain), Some((".debug_str", true)));
+        assert_eq!(
+            dwarf_section_name(b".debug_info", Plain),
+            Some((".debug_info", false))
+        );
+        assert_eq!(
+            dwarf_section_name(b".zdebug_str", Plain),
+            Some((".debug_str", true))
+        );
         assert_eq!(dwarf_section_name(b".debug_info.dwo", Plain), None);
-        assert_eq!(dwarf_section_name(b".debug_info.dwo", Dwo), Some((".debug_info", false)));
+        assert_eq!(
+            dwarf_section_name(b".debug_info.dwo", Dwo),
+            Some((".debug_info", false))
+        );
         assert_eq!(dwarf_section_name(b".debug_cu_index", Plain), None);
-        assert_eq!(dwarf_section_name(b".debug_cu_index", Dwo), Some((".debug_cu_index", false)));
-        assert_eq!(dwarf_section_name(b".gnu.debuglto_.debug_info", Plain), None);
-        assert_eq!(dwarf_section_name(b".gnu.debuglto_.debug_info", GnuLto), Some((".debug_info", false)));
+        assert_eq!(
+            dwarf_section_name(b".debug_cu_index", Dwo),
+            Some((".debug_cu_index", false))
+        );
+        assert_eq!(
+            dwarf_section_name(b".gnu.debuglto_.debug_info", Plain),
+            None
+        );
+        assert_eq!(
+            dwarf_section_name(b".gnu.debuglto_.debug_info", GnuLto),
+            Some((".debug_info", false))
+        );
         assert_eq!(dwarf_section_name(b".debug_infox", Plain), None);
         assert_eq!(dwarf_section_name(b".text", Plain), None);
     }
 
     #[test]
     fn not_elf() {
-        for data in [&b""[..], b"\x7fELF", b"!<arch>\nfoo", b"hello world, not an ELF file"] {
+        for data in [
+            &b""[..],
+            b"\x7fELF",
+            b"!<arch>\nfoo",
+            b"hello world, not an ELF file",
+        ] {
             let err = ElfFile::parse(data).unwrap_err();
-            assert_eq!(err.to_string(), "elf_for_each_global: elf_begin failed: invalid ELF file data");
+            assert_eq!(
+                err.to_string(),
+                "elf_for_each_global: elf_begin failed: invalid ELF file data"
+            );
         }
     }
 

@@ -7,10 +7,10 @@
 //! So this module runs upstream's algorithm step for step, with the cache
 //! as plain data ([`Entry`]) that the type map later reads.
 
-use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use gimli::constants as dw;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::dies::{DieIdx, Dies, Num, NONE};
 use crate::error::Error;
@@ -95,7 +95,7 @@ struct Sym<'a> {
 
 impl Sym<'_> {
     fn new() -> Self {
-        Sym { expand: true, current_fqn: None, expanded: HashSet::new(), first_list_item: false, orig_name: None }
+        Sym { expand: true, current_fqn: None, expanded: HashSet::default(), first_list_item: false, orig_name: None }
     }
 }
 
@@ -140,10 +140,10 @@ impl<'d, 'a> Renderer<'d, 'a> {
             flags,
             obj,
             entries: Vec::new(),
-            map: HashMap::new(),
+            map: HashMap::default(),
             fqns: vec![None; dies.dies.len()],
             fqn_entries: 0,
-            srcfiles: HashMap::new(),
+            srcfiles: HashMap::default(),
             hits: counters.0,
             misses: counters.1,
             log,
@@ -477,7 +477,9 @@ impl<'d, 'a> Renderer<'d, 'a> {
         let id = match self.get(die, want) {
             Ok(id) => {
                 self.log.die_map_cached(self.flags.dump_die_map, self.dies.die(die).offset, tag, want);
-                self.replay(st, id)?;
+                if self.observe_replays() {
+                    self.replay(st, id)?;
+                }
                 self.add_die(parent, die);
                 return Ok(());
             }
@@ -554,6 +556,13 @@ impl<'d, 'a> Renderer<'d, 'a> {
         if let Some(p) = parent {
             self.entries[p as usize].pieces.push(Piece::Die(die));
         }
+    }
+
+    /// Replays only matter for what they print (`--dump-dies`) and count
+    /// (`--debug`): a replay re-requests children that are all cached, so
+    /// it renders nothing new that the type map or a CRC could see.
+    fn observe_replays(&self) -> bool {
+        self.flags.debug || self.flags.dump_dies
     }
 
     /// Replays a finished entry: prints it for `--dump-dies` and re-requests
@@ -742,7 +751,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
             return Ok(p);
         }
         let unit = self.dies.die(die).unit;
-        let name = self.dies.decl_file_name(unit, file).map_err(|()| {
+        let name = self.dies.decl_file_name(unit, file).ok_or_else(|| {
             Error::new("is_definition_private", "dwarf_getsrcfiles failed: 'no .debug_line section'".into())
         })?;
         let private = name.is_some_and(|n| match n.iter().rposition(|&b| b == b'.') {

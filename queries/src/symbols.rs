@@ -138,7 +138,7 @@ impl SymbolTable {
     /// upstream's `symbol_get`: the last visited member of the group that
     /// is still unprocessed.
     pub fn get_unprocessed(&self, name: &[u8]) -> Option<u32> {
-        self.group(name).into_iter().filter(|&m| self.syms[m as usize].state == SymState::Unprocessed).last()
+        self.group(name).into_iter().rfind(|&m| self.syms[m as usize].state == SymState::Unprocessed)
     }
 
     /// Records an ELF definition. Returns, per visited symbol, either

@@ -1,7 +1,9 @@
 //! From rendered pieces to text: the per-object type map, symbol versions
 //! (CRCs) and the symtypes block.
 
-use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::error::Error;
 use crate::kabi::{lossy, Rules};
@@ -116,7 +118,7 @@ pub fn type_name(e: &Entry<'_>) -> Option<Vec<u8>> {
 /// Upstream's type map: the longest expansion per type name.
 #[derive(Default)]
 pub struct TypeMap {
-    map: HashMap<Vec<u8>, Expansion>,
+    map: HashMap<Vec<u8>, Rc<Expansion>>,
 }
 
 pub struct Flags {
@@ -133,7 +135,7 @@ impl TypeMap {
                 if flags.dump_types {
                     log.debug("type_map_add", &[b"adding ", name].concat());
                 }
-                self.map.insert(name.to_vec(), exp);
+                self.map.insert(name.to_vec(), Rc::new(exp));
             }
             Some(old) => {
                 if exp.text.len() <= old.text.len() {
@@ -142,7 +144,7 @@ impl TypeMap {
                 if flags.dump_types {
                     log.debug("type_map_add", &[b"replacing ", name].concat());
                 }
-                *old = exp;
+                *old = Rc::new(exp);
             }
         }
         if flags.dump_types {
@@ -291,17 +293,14 @@ fn calculate(
     Ok(())
 }
 
+/// The expanded string; hashed once at the end (cheaper than per item).
 struct Version {
-    crc: crc32fast::Hasher,
-    text: Option<Vec<u8>>,
+    text: Vec<u8>,
 }
 
 impl Version {
     fn add(&mut self, s: &[u8]) {
-        self.crc.update(s);
-        if let Some(t) = &mut self.text {
-            t.extend_from_slice(s);
-        }
+        self.text.extend_from_slice(s);
     }
 }
 
@@ -314,10 +313,11 @@ pub fn version(
     flags: &Flags,
     log: &mut Log,
 ) -> Result<(u32, Option<Vec<u8>>), Error> {
-    let mut v = Version { crc: crc32fast::Hasher::new(), text: flags.dump_versions.then(Vec::new) };
-    let mut seen = HashSet::new();
+    let mut v = Version { text: Vec::new() };
+    let mut seen = HashSet::default();
     calculate(map, exp, None, &mut seen, &mut v, (rules, flags, log), 0)?;
-    Ok((v.crc.finalize(), v.text))
+    let crc = crc32fast::hash(&v.text);
+    Ok((crc, flags.dump_versions.then_some(v.text)))
 }
 
 /// The expansion of a symbol's own entry (or its `type_string` override).

@@ -41,7 +41,11 @@ fn golden_objects() -> Vec<PathBuf> {
             objects.extend(files_in(&config, is_object));
         }
     }
-    assert!(objects.len() > 600, "expected the golden objects, found {}", objects.len());
+    assert!(
+        objects.len() > 600,
+        "expected the golden objects, found {}",
+        objects.len()
+    );
     objects
 }
 
@@ -64,7 +68,12 @@ fn read(path: &Path) -> Vec<u8> {
 }
 
 fn config_of(path: &Path) -> String {
-    path.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned()
+    path.parent()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Calls everything; returns the sections if the file parses.
@@ -97,14 +106,20 @@ fn bad_inputs_behave_like_upstream() {
             }
             "corrupt-symtab-entsize.o" => {
                 let err = parsed.unwrap().global_symbols().unwrap_err();
-                assert_eq!(err.to_string(), "elf_for_each_global: expected sh_entsize (16) to be 24");
+                assert_eq!(
+                    err.to_string(),
+                    "elf_for_each_global: expected sh_entsize (16) to be 24"
+                );
             }
             // "no debugging information?" later, but the symbol scan works.
             "corrupt-shoff.o" | "truncated-half.o" | "truncated-tail.o" | "no-debug-info.o" => {
                 let file = parsed.unwrap();
                 file.global_symbols().unwrap();
                 file.kabi_rules().unwrap();
-                assert!(file.dwarf_sections().unwrap().get(".debug_info").is_empty(), "{name}");
+                assert!(
+                    file.dwarf_sections().unwrap().get(".debug_info").is_empty(),
+                    "{name}"
+                );
             }
             // The damage is inside the DWARF: the sections are there.
             "corrupt-debug-abbrev.o"
@@ -116,7 +131,10 @@ fn bad_inputs_behave_like_upstream() {
             | "no-debug-info-relocs.o" => {
                 let file = parsed.unwrap();
                 assert!(!file.global_symbols().unwrap().is_empty(), "{name}");
-                assert!(!file.dwarf_sections().unwrap().get(".debug_info").is_empty(), "{name}");
+                assert!(
+                    !file.dwarf_sections().unwrap().get(".debug_info").is_empty(),
+                    "{name}"
+                );
             }
             // A linked object: symbols and DWARF, no relocation needed.
             "shared-no-symtab.so" => {
@@ -131,36 +149,55 @@ fn bad_inputs_behave_like_upstream() {
     assert_eq!(seen, 18);
 }
 
-/// `nm -P --defined-only`: the defined symbols that are not local, with
-/// their values (`None` for common symbols, whose value nm prints differently).
-fn nm_globals(path: &Path) -> Option<Vec<(Vec<u8>, Option<u64>)>> {
-    let out = Command::new("nm").arg("-P").arg("--defined-only").arg(path).output().ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let mut globals = Vec::new();
+type Globals = Vec<(Vec<u8>, Option<u64>)>;
+
+/// `nm -A -P --defined-only` over many files at once: for each file, the
+/// defined symbols that are not local, with their values (`None` for common
+/// symbols, whose value nm prints differently). `None` if nm cannot run.
+fn nm_globals(paths: &[PathBuf]) -> Option<BTreeMap<PathBuf, Globals>> {
+    let out = Command::new("nm")
+        .args(["-A", "-P", "--defined-only"])
+        .args(paths)
+        .output()
+        .ok()?;
+    let mut all: BTreeMap<PathBuf, Globals> =
+        paths.iter().map(|p| (p.clone(), Vec::new())).collect();
     for line in out.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        // "name type value size"; names may contain spaces (RISC-V ".L0 ").
-        let fields: Vec<&[u8]> = line.rsplitn(4, |&b| b == b' ').collect();
+        // "file: name type value size"; names may contain spaces (RISC-V ".L0 ").
+        let colon = line
+            .windows(2)
+            .position(|w| w == b": ")
+            .unwrap_or_else(|| bad_line(line));
+        let file = PathBuf::from(String::from_utf8(line[..colon].to_vec()).unwrap());
+        let fields: Vec<&[u8]> = line[colon + 2..].rsplitn(4, |&b| b == b' ').collect();
         let [_size, value, kind, name] = fields[..] else {
-            panic!("{}: unexpected nm line {:?}", path.display(), String::from_utf8_lossy(line))
+            bad_line(line)
         };
         let Some(&kind) = kind.first() else {
-            panic!("{}: unexpected nm line {:?}", path.display(), String::from_utf8_lossy(line))
+            bad_line(line)
         };
         // Upper case: global or weak; 'u': unique global. 'i' (ifunc) is
         // ambiguous; 'N' is any symbol of a debug section (locals only here).
-        assert_ne!(kind, b'i', "ifunc symbols in {}", path.display());
+        assert_ne!(kind, b'i', "ifunc symbols in {}", file.display());
         if (kind.is_ascii_uppercase() && kind != b'N') || kind == b'u' {
             let value = u64::from_str_radix(std::str::from_utf8(value).unwrap(), 16).unwrap();
+            let globals = all
+                .get_mut(&file)
+                .unwrap_or_else(|| panic!("nm: unknown file {file:?}"));
             globals.push((name.to_vec(), (kind != b'C').then_some(value)));
         }
     }
-    globals.sort();
-    Some(globals)
+    for globals in all.values_mut() {
+        globals.sort();
+    }
+    Some(all)
 }
 
-fn our_globals(symbols: &[GlobalSymbol<'_>]) -> Vec<(Vec<u8>, Option<u64>)> {
+fn bad_line(line: &[u8]) -> ! {
+    panic!("unexpected nm line {:?}", String::from_utf8_lossy(line))
+}
+
+fn our_globals(symbols: &[GlobalSymbol<'_>]) -> Globals {
     let mut globals: Vec<_> = symbols
         .iter()
         .map(|s| (s.name.to_vec(), (s.shndx != 65522).then_some(s.value)))
@@ -171,18 +208,17 @@ fn our_globals(symbols: &[GlobalSymbol<'_>]) -> Vec<(Vec<u8>, Option<u64>)> {
 
 #[test]
 fn global_symbols_agree_with_nm() {
-    if Command::new("nm").arg("--version").output().is_err() {
-        eprintln!("nm not available: only the hand-checked symbols are compared");
-        return;
-    }
     let mut objects = golden_objects();
     objects.extend(corpus_objects());
+    let Some(nm) = nm_globals(&objects) else {
+        eprintln!("nm not available: only the hand-checked symbols are compared");
+        return;
+    };
     for path in objects {
         let data = read(&path);
         let file = ElfFile::parse(&data).unwrap();
         let ours = our_globals(&file.global_symbols().unwrap());
-        let nm = nm_globals(&path).unwrap_or_default();
-        assert_eq!(ours, nm, "{}", path.display());
+        assert_eq!(ours, nm[&path], "{}", path.display());
     }
 }
 
@@ -210,7 +246,12 @@ fn global_symbols_hand_checked() {
         (b"aw_weak_config", (9, 0x10)),
         (b"aw_weak_func", (1, 0x10)),
     ] {
-        assert_eq!(symbols.get(name), Some(&addr), "{}", String::from_utf8_lossy(name));
+        assert_eq!(
+            symbols.get(name),
+            Some(&addr),
+            "{}",
+            String::from_utf8_lossy(name)
+        );
     }
     // Locals and the weak undefined symbol are not there.
     assert!(!symbols.contains_key(&b"aw_static_helper"[..]));
@@ -232,14 +273,22 @@ fn global_symbols_hand_checked() {
 fn kabi_rules_sections() {
     let obj = shared().join("golden/obj/x86_64-gcc-dwarf5-O2");
     let data = read(&obj.join("kabi_rules.o"));
-    let rules = ElfFile::parse(&data).unwrap().kabi_rules().unwrap().unwrap();
-    assert!(rules.starts_with(b"1\0"), "{:?}", String::from_utf8_lossy(rules));
+    let rules = ElfFile::parse(&data)
+        .unwrap()
+        .kabi_rules()
+        .unwrap()
+        .unwrap();
+    assert!(
+        rules.starts_with(b"1\0"),
+        "{:?}",
+        String::from_utf8_lossy(rules)
+    );
     assert_eq!(rules.last(), Some(&0));
     let data = read(&obj.join("base_types.o"));
     assert_eq!(ElfFile::parse(&data).unwrap().kabi_rules().unwrap(), None);
 }
 
-const COMPARED: [&str; 3] = [".debug_info", ".debug_abbrev", ".debug_str"];
+const COMPARED: [&str; 4] = [".debug_info", ".debug_abbrev", ".debug_str", ".debug_line"];
 
 /// Compressed configurations and the uncompressed one built the same way.
 const COMPRESSED: [(&str, &str); 4] = [
@@ -262,17 +311,22 @@ fn compressed_sections_match_uncompressed() {
             let (a, b) = (ElfFile::parse(&a).unwrap(), ElfFile::parse(&b).unwrap());
             let (sa, sb) = (a.dwarf_sections().unwrap(), b.dwarf_sections().unwrap());
             let what = format!("{compressed}/{}", name.to_string_lossy());
-            if compressed.ends_with("zstd") {
-                // objcopy recompressed the very same object.
+            if compressed.ends_with("zstd") || compressed.contains("clang") {
+                // objcopy recompressed the very same object; clang's -gz
+                // changes nothing else.
                 for section in COMPARED {
                     assert!(sa.get(section) == sb.get(section), "{what}: {section}");
                 }
             } else if sb.get(".debug_info").is_empty() {
                 assert!(sa.get(".debug_info").is_empty(), "{what}");
             } else {
-                // Recompiled with -gz: the producer string differs, so compare
-                // the DIE trees with strings resolved instead.
+                // gcc records -gz in DW_AT_producer, so .debug_str and the
+                // string offsets differ: compare the DIE trees with strings
+                // resolved instead, and the sections that do not move.
                 assert!(!sa.get(".debug_info").is_empty(), "{what}");
+                for section in [".debug_abbrev", ".debug_line"] {
+                    assert!(sa.get(section) == sb.get(section), "{what}: {section}");
+                }
                 let (da, db) = (die_dump(&sa), die_dump(&sb));
                 assert!(da == db, "{what}: DIE trees differ");
             }
@@ -332,13 +386,20 @@ fn check_names(path: &Path, sections: &DwarfSections<'_>) -> usize {
     while let Some(header) = units.next().unwrap_or_else(|e| panic!("{what}: {e}")) {
         let unit = dwarf.unit(header).unwrap_or_else(|e| panic!("{what}: {e}"));
         let mut entries = unit.entries();
-        let root = entries.next_dfs().unwrap().unwrap_or_else(|| panic!("{what}: empty unit"));
+        let root = entries
+            .next_dfs()
+            .unwrap()
+            .unwrap_or_else(|| panic!("{what}: empty unit"));
         let name = root
             .attr_value(gimli::DW_AT_name)
             .unwrap_or_else(|| panic!("{what}: unit without a name"));
-        let name = dwarf.attr_string(&unit, name).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let name = dwarf
+            .attr_string(&unit, name)
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
         let name = String::from_utf8_lossy(name.slice()).into_owned();
-        let source = [".c", ".cc", ".S", ".s", ".rs"].iter().any(|s| name.ends_with(s))
+        let source = [".c", ".cc", ".S", ".s", ".rs"]
+            .iter()
+            .any(|s| name.ends_with(s))
             || name.contains(".rs/@/");
         assert!(source, "{what}: unit name {name:?}");
 
@@ -346,22 +407,33 @@ fn check_names(path: &Path, sections: &DwarfSections<'_>) -> usize {
             while let Some(die) = entries.next_dfs().unwrap_or_else(|e| panic!("{what}: {e}")) {
                 for at in [gimli::DW_AT_name, gimli::DW_AT_linkage_name] {
                     if let Some(value) = die.attr_value(at) {
-                        let s = dwarf
-                            .attr_string(&unit, value)
-                            .unwrap_or_else(|e| panic!("{what}: {at} of DIE {:?}: {e}", die.offset()));
+                        let s = dwarf.attr_string(&unit, value).unwrap_or_else(|e| {
+                            panic!("{what}: {at} of DIE {:?}: {e}", die.offset())
+                        });
                         assert!(std::str::from_utf8(s.slice()).is_ok(), "{what}: {at}");
                     }
                 }
             }
             if let Some(program) = &unit.line_program {
                 let header = program.header();
+                let mut names = Vec::new();
                 for file in header.file_names() {
                     let s = dwarf.attr_string(&unit, file.path_name());
                     let s = s.unwrap_or_else(|e| panic!("{what}: line program file name: {e}"));
                     assert!(!s.slice().is_empty(), "{what}: empty file name");
+                    names.push(s.slice());
                 }
+                // Unrelocated `DW_FORM_line_strp` offsets would all be 0.
+                names.sort();
+                names.dedup();
+                assert!(
+                    header.file_names().len() < 3 || names.len() > 1,
+                    "{what}: file names"
+                );
                 for dir in header.include_directories() {
-                    dwarf.attr_string(&unit, dir.clone()).unwrap_or_else(|e| panic!("{what}: {e}"));
+                    dwarf
+                        .attr_string(&unit, *dir)
+                        .unwrap_or_else(|e| panic!("{what}: {e}"));
                 }
             }
         }
@@ -392,7 +464,114 @@ fn relocated_dwarf_resolves_names() {
     // Only the assembly-only objects have no DWARF.
     without_dwarf.sort();
     without_dwarf.dedup();
-    assert_eq!(without_dwarf, ["asm_export.o", "asm_export.so"], "objects without .debug_info");
+    assert_eq!(
+        without_dwarf,
+        ["asm_export.o", "asm_export.so"],
+        "objects without .debug_info"
+    );
+}
+
+/// Every `DW_AT_name` of every unit as (`.debug_info` offset of the DIE, name).
+fn our_names(sections: &DwarfSections<'_>) -> Vec<(u64, String)> {
+    let dwarf = load(sections);
+    let mut names = Vec::new();
+    let mut units = dwarf.units();
+    while let Some(header) = units.next().unwrap() {
+        let unit = dwarf.unit(header).unwrap();
+        let mut entries = unit.entries();
+        while let Some(die) = entries.next_dfs().unwrap() {
+            if let Some(value) = die.attr_value(gimli::DW_AT_name) {
+                let name = dwarf.attr_string(&unit, value).unwrap();
+                let offset = die.offset().to_debug_info_offset(&unit.header).unwrap().0;
+                names.push((
+                    offset as u64,
+                    String::from_utf8_lossy(name.slice()).trim_end().to_owned(),
+                ));
+            }
+        }
+    }
+    names
+}
+
+/// `readelf --debug-dump=info` over many files (binutils applies the
+/// relocations of `ET_REL` objects itself): per file, the (DIE offset,
+/// `DW_AT_name`) pairs of its `.debug_info`. `None` if readelf cannot run.
+fn readelf_names(paths: &[PathBuf]) -> Option<BTreeMap<PathBuf, Vec<(u64, String)>>> {
+    let out = Command::new("readelf")
+        .arg("--debug-dump=info")
+        .args(paths)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut all: BTreeMap<PathBuf, Vec<(u64, String)>> = BTreeMap::new();
+    let mut file = paths.first()?.clone();
+    let (mut in_info, mut die) = (false, 0);
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("File: ") {
+            file = PathBuf::from(name);
+        } else if line.starts_with("Contents of the ") {
+            in_info = matches!(
+                line,
+                "Contents of the .debug_info section:" | "Contents of the .zdebug_info section:"
+            );
+        } else if let Some(rest) = line.strip_prefix(" <") {
+            // " <depth><offset>: Abbrev Number: ..."
+            let offset = rest
+                .split(['<', '>'])
+                .nth(2)
+                .unwrap_or_else(|| bad_line(line.as_bytes()));
+            die = u64::from_str_radix(offset, 16).unwrap_or_else(|_| bad_line(line.as_bytes()));
+        } else if in_info && line.contains("DW_AT_name") {
+            // "<off>   DW_AT_name : (indirect string, offset: 0x1b3): name" or ": name"
+            let value = line.split_once(": ").map_or("", |(_, v)| v);
+            let value = if value.starts_with('(') {
+                value.rsplit_once("): ").map_or(value, |(_, v)| v)
+            } else {
+                value
+            };
+            all.entry(file.clone())
+                .or_default()
+                .push((die, value.trim_end().to_owned()));
+        }
+    }
+    Some(all)
+}
+
+/// The strongest check of relocation: on every architecture, the names found
+/// through our relocated sections are the ones binutils finds.
+#[test]
+fn names_agree_with_readelf() {
+    let mut objects: Vec<PathBuf> = golden_objects()
+        .into_iter()
+        // readelf also dumps the type units we (and libdw) leave out.
+        .filter(|p| !config_of(p).ends_with("typeunits"))
+        .collect();
+    objects.extend(corpus_objects());
+    let mut compared = 0;
+    // One file per run: readelf 2.40 mixes up the `.debug_str_offsets` of
+    // several files given at once.
+    for path in &objects {
+        let Some(theirs) = readelf_names(std::slice::from_ref(path)) else {
+            eprintln!("readelf not available: names not cross-checked");
+            return;
+        };
+        let data = read(path);
+        let file = ElfFile::parse(&data).unwrap();
+        let ours = our_names(&file.dwarf_sections().unwrap());
+        let expected = theirs.get(path).cloned().unwrap_or_default();
+        if let Some(i) =
+            (0..ours.len().max(expected.len())).find(|&i| ours.get(i) != expected.get(i))
+        {
+            panic!(
+                "{}: names differ from readelf's at #{i}: {:?} vs {:?}",
+                path.display(),
+                ours.get(i),
+                expected.get(i)
+            );
+        }
+        compared += usize::from(!ours.is_empty());
+    }
+    assert!(compared > 700, "only {compared} objects compared");
 }
 
 /// The MIPS objects keep their DWARF in SHT_MIPS_DWARF sections, which
@@ -406,7 +585,11 @@ fn mips_dwarf_sections_are_read() {
         assert!(!file.is_64() && file.big_endian());
         let sections = file.dwarf_sections().unwrap();
         for section in COMPARED {
-            assert!(!sections.get(section).is_empty(), "{}: {section}", path.display());
+            assert!(
+                !sections.get(section).is_empty(),
+                "{}: {section}",
+                path.display()
+            );
         }
     }
 }
@@ -416,7 +599,10 @@ fn mips_dwarf_sections_are_read() {
 #[test]
 fn grouped_type_units_are_left_out() {
     let obj = shared().join("golden/obj");
-    for config in ["x86_64-gcc-dwarf4-O2-typeunits", "x86_64-gcc-dwarf5-O2-typeunits"] {
+    for config in [
+        "x86_64-gcc-dwarf4-O2-typeunits",
+        "x86_64-gcc-dwarf5-O2-typeunits",
+    ] {
         let data = read(&obj.join(config).join("base_types.o"));
         let file = ElfFile::parse(&data).unwrap();
         let sections = file.dwarf_sections().unwrap();

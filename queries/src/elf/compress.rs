@@ -22,7 +22,9 @@ const MAX_ZSTD_RATIO: u64 = 1 << 16;
 /// header, then zlib or zstd data). `None` if it cannot be decompressed.
 pub(super) fn decompress_elf(raw: &[u8], is_64: bool, e: Endianness) -> Option<Vec<u8>> {
     let (kind, size, align, header_size) = if is_64 {
-        let h = raw.read_at::<elf::CompressionHeader64<Endianness>>(0).ok()?;
+        let h = raw
+            .read_at::<elf::CompressionHeader64<Endianness>>(0)
+            .ok()?;
         (
             h.ch_type.get(e),
             h.ch_size.get(e),
@@ -30,7 +32,9 @@ pub(super) fn decompress_elf(raw: &[u8], is_64: bool, e: Endianness) -> Option<V
             std::mem::size_of_val(h),
         )
     } else {
-        let h = raw.read_at::<elf::CompressionHeader32<Endianness>>(0).ok()?;
+        let h = raw
+            .read_at::<elf::CompressionHeader32<Endianness>>(0)
+            .ok()?;
         (
             h.ch_type.get(e),
             u64::from(h.ch_size.get(e)),
@@ -136,18 +140,27 @@ mod tests {
         raw.extend_from_slice(&(text.len() as u32).to_be_bytes());
         raw.extend_from_slice(&1u32.to_be_bytes());
         raw.extend_from_slice(&deflate(&text));
-        assert_eq!(decompress_elf(&raw, false, Endianness::Big).as_deref(), Some(&text[..]));
+        assert_eq!(
+            decompress_elf(&raw, false, Endianness::Big).as_deref(),
+            Some(&text[..])
+        );
         // Two concatenated streams.
         let mut two = raw.clone();
         two[4..8].copy_from_slice(&(2 * text.len() as u32).to_be_bytes());
         two.extend_from_slice(&deflate(&text));
-        assert_eq!(decompress_elf(&two, false, Endianness::Big).map(|d| d.len()), Some(1600));
+        assert_eq!(
+            decompress_elf(&two, false, Endianness::Big).map(|d| d.len()),
+            Some(1600)
+        );
         // A hostile declared size is refused before allocating.
         let mut huge = raw.clone();
         huge[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
         assert_eq!(decompress_elf(&huge, false, Endianness::Big), None);
         // Truncated data.
-        assert_eq!(decompress_elf(&raw[..raw.len() - 3], false, Endianness::Big), None);
+        assert_eq!(
+            decompress_elf(&raw[..raw.len() - 3], false, Endianness::Big),
+            None
+        );
         // Unknown algorithm.
         let mut unknown = raw.clone();
         unknown[3] = 9;

@@ -221,11 +221,21 @@ pub(super) fn apply(
     let machine = elf::Machine(t.machine);
     let big = t.endian == Endianness::Big;
     for chunk in relocs.chunks_exact(entry_size) {
-        let Some(r) = decode(t, chunk, is_rela) else { continue };
-        let Some(op) = operation(machine, elf::RelocationType(r.r_type)) else { continue };
-        let Some(value) = symbol_value(r.symbol, symbol) else { continue };
-        let Ok(offset) = usize::try_from(r.offset) else { continue };
-        let Some(location) = data.get_mut(offset..) else { continue };
+        let Some(r) = decode(t, chunk, is_rela) else {
+            continue;
+        };
+        let Some(op) = operation(machine, elf::RelocationType(r.r_type)) else {
+            continue;
+        };
+        let Some(value) = symbol_value(r.symbol, symbol) else {
+            continue;
+        };
+        let Ok(offset) = usize::try_from(r.offset) else {
+            continue;
+        };
+        let Some(location) = data.get_mut(offset..) else {
+            continue;
+        };
         match r.addend {
             Some(addend) => apply_one(location, op, value.wrapping_add(addend as u64), big),
             // SHT_REL: only absolute types make sense, the addend is in place.
@@ -263,7 +273,11 @@ fn apply_one(location: &mut [u8], op: Op, v: u64, big: bool) {
         }
         Op::Add(n) | Op::Sub(n) => {
             if let Some(old) = read_uint(location, n, big) {
-                let new = if op == Op::Add(n) { old.wrapping_add(v) } else { old.wrapping_sub(v) };
+                let new = if op == Op::Add(n) {
+                    old.wrapping_add(v)
+                } else {
+                    old.wrapping_sub(v)
+                };
                 write_uint(location, n, new, big);
             }
         }
@@ -302,7 +316,9 @@ fn read_uint(location: &[u8], n: usize, big: bool) -> Option<u64> {
 
 /// Stores the low `n` bytes of `v`.
 fn write_uint(location: &mut [u8], n: usize, v: u64, big: bool) {
-    let Some(bytes) = location.get_mut(..n) else { return };
+    let Some(bytes) = location.get_mut(..n) else {
+        return;
+    };
     for (i, b) in bytes.iter_mut().enumerate() {
         let shift = if big { 8 * (n - 1 - i) } else { 8 * i };
         *b = v.checked_shr(shift as u32).unwrap_or(0) as u8;
@@ -312,10 +328,13 @@ fn write_uint(location: &mut [u8], n: usize, v: u64, big: bool) {
 /// The ULEB128 at the start of `location` and its length in bytes.
 fn read_uleb(location: &[u8]) -> Option<(u64, usize)> {
     let len = location.iter().position(|b| b & 0x80 == 0)? + 1;
-    let value = location[..len].iter().enumerate().fold(0u64, |acc, (i, b)| {
-        let bits = u64::from(b & 0x7f);
-        acc | bits.checked_shl(7 * i as u32).unwrap_or(0)
-    });
+    let value = location[..len]
+        .iter()
+        .enumerate()
+        .fold(0u64, |acc, (i, b)| {
+            let bits = u64::from(b & 0x7f);
+            acc | bits.checked_shl(7 * i as u32).unwrap_or(0)
+        });
     Some((value, len))
 }
 
@@ -378,7 +397,11 @@ mod tests {
 
     #[test]
     fn rel_and_rela() {
-        let t = Target { machine: elf::EM_386.0, is_64: false, endian: Endianness::Little };
+        let t = Target {
+            machine: elf::EM_386.0,
+            is_64: false,
+            endian: Endianness::Little,
+        };
         // R_386_32 against symbol 1 (value 0x10) at offset 2, implicit addend 5.
         let mut data = [0, 0, 5, 0, 0, 0, 0xee];
         let mut rel = Vec::new();
@@ -389,12 +412,23 @@ mod tests {
         rel.extend_from_slice(&((1u32 << 8) | elf::R_386_32.0).to_le_bytes());
         rel.extend_from_slice(&0u32.to_le_bytes());
         rel.extend_from_slice(&((1u32 << 8) | 0x7f).to_le_bytes());
-        let symbols = |i: u32| (i == 1).then_some(RawSymbol { name: 0, bind: 0, shndx: 3, value: 0x10 });
+        let symbols = |i: u32| {
+            (i == 1).then_some(RawSymbol {
+                name: 0,
+                bind: 0,
+                shndx: 3,
+                value: 0x10,
+            })
+        };
         apply(&t, &mut data, &rel, false, &symbols);
         assert_eq!(data, [0, 0, 0x15, 0, 0, 0, 0xee]);
 
         // RELA on a big-endian 64-bit target: the stored bytes are replaced.
-        let t = Target { machine: elf::EM_S390.0, is_64: true, endian: Endianness::Big };
+        let t = Target {
+            machine: elf::EM_S390.0,
+            is_64: true,
+            endian: Endianness::Big,
+        };
         let mut data = [0xffu8; 8];
         let mut rela = Vec::new();
         rela.extend_from_slice(&0u64.to_be_bytes());
@@ -404,7 +438,14 @@ mod tests {
         assert_eq!(data, 0x17u64.to_be_bytes());
 
         // An undefined symbol is not resolved: nothing changes.
-        let undefined = |_: u32| Some(RawSymbol { name: 0, bind: 1, shndx: 0, value: 0x10 });
+        let undefined = |_: u32| {
+            Some(RawSymbol {
+                name: 0,
+                bind: 1,
+                shndx: 0,
+                value: 0x10,
+            })
+        };
         let mut data = [0xffu8; 8];
         apply(&t, &mut data, &rela, true, &undefined);
         assert_eq!(data, [0xff; 8]);
