@@ -128,3 +128,4 @@ pub fn run(db: &Database, objects: &[ObjectFile], table: SymbolTable, options: O
     }
     Run { outcomes, state }
 }
+

@@ -53,6 +53,8 @@ pub struct GlobalSymbol<'data> {
 
 /// libelf's error texts (elf_errmsg) for the conditions we check.
 const INVALID_ELF: &str = "invalid ELF file data";
+/// The message for input that is not ELF at all; the caller names the file.
+pub const NOT_ELF: &str = "not an ELF object file";
 const INVALID_SECTION_HEADER: &str = "invalid section header";
 const INVALID_DATA: &str = "invalid data";
 const INVALID_INDEX: &str = "invalid section index";
@@ -142,7 +144,13 @@ impl<'data> ElfFile<'data> {
             )
         };
         // libelf's determine_kind: magic, class, byte order and version
-        // (the first 7 bytes of e_ident).
+        // (the first 7 bytes of e_ident). What libelf does not take for ELF
+        // at all (shorter than e_ident, other magic, `ar`) is where upstream
+        // crashes; say so plainly instead.
+        let not_elf = || error("elf_for_each_global", NOT_ELF.to_string());
+        if data.len() < 16 || data[..4] != elf::ELFMAG {
+            return Err(not_elf());
+        }
         let ident: &[u8; 7] = data.read_at(0).map_err(|()| fail())?;
         let is_64 = match elf::FileClass(ident[4]) {
             elf::ELFCLASS32 => false,

@@ -4,6 +4,7 @@
 //! and get values and errors back.
 
 pub mod elf;
+pub mod exports;
 pub mod dies;
 pub mod error;
 pub mod kabi;

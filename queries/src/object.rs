@@ -93,7 +93,14 @@ fn run(
     symtypes: &mut Vec<u8>,
 ) -> Result<(), Error> {
     let _span = tracing::debug_span!("object", name = %String::from_utf8_lossy(name)).entered();
-    read_symtab(globals.as_ref().map_err(Clone::clone)?, state, log);
+    let globals = globals.as_ref().map_err(|e| {
+        let mut e = e.clone();
+        if e.message == crate::elf::NOT_ELF {
+            e.message = format!("elf_begin failed: '{}' is {}", String::from_utf8_lossy(name), crate::elf::NOT_ELF);
+        }
+        e
+    })?;
+    read_symtab(globals, state, log);
     let elf = ElfFile::parse(bytes)?;
     let rules = if opts.stable { read_rules(&elf, log)? } else { Rules::default() };
     log.debug("process_module", name);
