@@ -166,7 +166,7 @@ fn process_units(
         let processed = sym.state == SymState::Processed;
         let exp = typemap::symbol_expansion(r, &name, entry, rules, &flags)?;
         if !processed {
-            let (crc, text) = typemap::version(&mut map, &exp, rules, &flags, r.log)?;
+            let (crc, text) = map.version(&exp, rules, &flags, r.log)?;
             for (m, old) in state.table.set_crc(id, crc) {
                 let n = &state.table.syms[m as usize].name;
                 r.log.warn(

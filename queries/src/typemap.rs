@@ -3,8 +3,9 @@
 
 use std::rc::Rc;
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 
+use crate::crc::{Compiled, Source};
 use crate::error::Error;
 use crate::kabi::{lossy, Rules};
 use crate::log::Log;
@@ -118,7 +119,64 @@ pub fn type_name(e: &Entry<'_>) -> Option<Vec<u8>> {
 /// Upstream's type map: the longest expansion per type name.
 #[derive(Default)]
 pub struct TypeMap {
-    map: HashMap<Vec<u8>, Rc<Expansion>>,
+    map: Map,
+    /// The map's entries compiled for CRC computation.
+    compiled: Compiled,
+}
+
+type Map = HashMap<Vec<u8>, Rc<Expansion>>;
+
+/// Adds or replaces (when longer) a map entry; upstream's `type_map_add`.
+fn map_add(map: &mut Map, name: &[u8], exp: Expansion, flags: &Flags, log: &mut Log) -> bool {
+    match map.get_mut(name) {
+        None => {
+            if flags.dump_types {
+                log.debug("type_map_add", &[b"adding ", name].concat());
+            }
+            map.insert(name.to_vec(), Rc::new(exp));
+        }
+        Some(old) => {
+            if exp.text.len() <= old.text.len() {
+                return false;
+            }
+            if flags.dump_types {
+                log.debug("type_map_add", &[b"replacing ", name].concat());
+            }
+            *old = Rc::new(exp);
+        }
+    }
+    if flags.dump_types {
+        log.raw(name);
+        log.raw(b" ");
+        log.raw(&map[name].text);
+        log.raw(b"\n");
+    }
+    true
+}
+
+/// References resolve through the map, or a `type_string` rule that adds
+/// the missing type to it (upstream's `type_map_get`).
+struct Lookup<'m> {
+    map: &'m mut Map,
+    rules: &'m Rules,
+    flags: &'m Flags,
+    log: &'m mut Log,
+}
+
+impl Source for Lookup<'_> {
+    fn lookup(&mut self, name: &[u8]) -> Result<Option<Rc<Expansion>>, Error> {
+        if let Some(e) = self.map.get(name) {
+            return Ok(Some(e.clone()));
+        }
+        if self.flags.stable {
+            if let Some(s) = self.rules.type_string(name) {
+                let exp = Expansion::parse(name, s)?;
+                map_add(self.map, name, exp, self.flags, self.log);
+                return Ok(self.map.get(name).cloned());
+            }
+        }
+        Ok(None)
+    }
 }
 
 pub struct Flags {
@@ -130,45 +188,16 @@ pub struct Flags {
 
 impl TypeMap {
     fn add(&mut self, name: &[u8], exp: Expansion, flags: &Flags, log: &mut Log) {
-        match self.map.get_mut(name) {
-            None => {
-                if flags.dump_types {
-                    log.debug("type_map_add", &[b"adding ", name].concat());
-                }
-                self.map.insert(name.to_vec(), Rc::new(exp));
-            }
-            Some(old) => {
-                if exp.text.len() <= old.text.len() {
-                    return;
-                }
-                if flags.dump_types {
-                    log.debug("type_map_add", &[b"replacing ", name].concat());
-                }
-                *old = Rc::new(exp);
-            }
-        }
-        if flags.dump_types {
-            log.raw(name);
-            log.raw(b" ");
-            log.raw(&self.map[name].text);
-            log.raw(b"\n");
+        if map_add(&mut self.map, name, exp, flags, log) {
+            self.compiled.invalidate(name);
         }
     }
 
-    /// The map entry for a reference, created from a `type_string` rule
-    /// when the DWARF had no such type.
-    fn get_or_rule(&mut self, name: &[u8], rules: &Rules, flags: &Flags, log: &mut Log) -> Result<bool, Error> {
-        if self.map.contains_key(name) {
-            return Ok(true);
-        }
-        if flags.stable {
-            if let Some(s) = rules.type_string(name) {
-                let exp = Expansion::parse(name, s)?;
-                self.add(name, exp, flags, log);
-                return Ok(true);
-            }
-        }
-        Ok(false)
+    /// A symbol's CRC (and, with `--dump-versions`, its expanded string).
+    pub fn version(&mut self, exp: &Expansion, rules: &Rules, flags: &Flags, log: &mut Log) -> Result<(u32, Option<Vec<u8>>), Error> {
+        let TypeMap { map, compiled } = self;
+        let mut src = Lookup { map, rules, flags, log };
+        compiled.version(exp, &mut src, flags.dump_versions)
     }
 
     /// The symtypes block: one line per name, sorted by byte order.
@@ -253,71 +282,6 @@ pub fn build(r: &mut Renderer<'_, '_>, rules: &Rules, flags: &Flags) -> Result<T
         map.add(&name, exp, flags, log);
     }
     Ok(map)
-}
-
-/// upstream's `__calculate_version`: a CRC over the expansion with every
-/// reference expanded in place once per symbol.
-fn calculate(
-    map: &mut TypeMap,
-    exp: &Expansion,
-    name: Option<&[u8]>,
-    seen: &mut HashSet<Vec<u8>>,
-    out: &mut Version,
-    ctx: (&Rules, &Flags, &mut Log),
-    depth: u32,
-) -> Result<(), Error> {
-    let (rules, flags, log) = ctx;
-    if depth > 4096 {
-        return Err(Error::new("__calculate_version", "type nesting too deep".into()));
-    }
-    for item in exp.items() {
-        if !is_type_prefix(item) {
-            out.add(item);
-            continue;
-        }
-        if !map.get_or_rule(item, rules, flags, log)? {
-            let within = name.map(|n| lossy(n).into_owned()).unwrap_or_else(|| "(null)".into());
-            return Err(Error::new(
-                "__calculate_version",
-                format!("unknown type reference to '{}' when expanding '{}'", lossy(item), within),
-            ));
-        }
-        if seen.contains(item) {
-            out.add(item);
-        } else {
-            seen.insert(item.to_vec());
-            let inner = map.map[item].clone();
-            calculate(map, &inner, Some(item), seen, out, (rules, flags, &mut *log), depth + 1)?;
-        }
-    }
-    Ok(())
-}
-
-/// The expanded string; hashed once at the end (cheaper than per item).
-struct Version {
-    text: Vec<u8>,
-}
-
-impl Version {
-    fn add(&mut self, s: &[u8]) {
-        self.text.extend_from_slice(s);
-    }
-}
-
-/// Computes a symbol's version from its expansion; returns the CRC and,
-/// with `--dump-versions`, the expanded text.
-pub fn version(
-    map: &mut TypeMap,
-    exp: &Expansion,
-    rules: &Rules,
-    flags: &Flags,
-    log: &mut Log,
-) -> Result<(u32, Option<Vec<u8>>), Error> {
-    let mut v = Version { text: Vec::new() };
-    let mut seen = HashSet::default();
-    calculate(map, exp, None, &mut seen, &mut v, (rules, flags, log), 0)?;
-    let crc = crc32fast::hash(&v.text);
-    Ok((crc, flags.dump_versions.then_some(v.text)))
 }
 
 /// The expansion of a symbol's own entry (or its `type_string` override).
