@@ -1,5 +1,6 @@
 //! Command-line front ends of dwarfksyms. The engine lives in the `queries` crate.
 
+pub mod cli;
 pub mod dropin;
 
 /// Sends the engine's tracing spans to stderr, only when `RUST_LOG` asks

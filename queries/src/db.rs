@@ -129,3 +129,55 @@ pub fn run(db: &Database, objects: &[ObjectFile], table: SymbolTable, options: O
     Run { outcomes, state }
 }
 
+
+/// One export of an object and the version it gets (`None`: no DWARF
+/// information; upstream prints CRC 0 with a warning).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Versioned {
+    pub export: crate::exports::Export,
+    pub crc: Option<u32>,
+}
+
+/// The versions of an object's own exports, with its symtypes block.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ObjectVersions {
+    pub exports: Vec<Versioned>,
+    pub symtypes: Vec<u8>,
+}
+
+/// What the object exports, found in the object itself.
+#[salsa::tracked(returns(ref))]
+pub fn object_exports(db: &dyn salsa::Database, obj: ObjectFile) -> Result<Vec<crate::exports::Export>, Error> {
+    let _span = tracing::debug_span!("object_exports", name = %String::from_utf8_lossy(obj.name(db))).entered();
+    crate::exports::exports(obj.bytes(db))
+}
+
+/// The versions of an object's exports: exactly what the drop-in prints
+/// when fed the object's export list (the same `object_pass`).
+#[salsa::tracked(returns(ref))]
+pub fn export_versions(db: &dyn salsa::Database, obj: ObjectFile, options: Options) -> Result<ObjectVersions, Error> {
+    let _span = tracing::debug_span!("export_versions", name = %String::from_utf8_lossy(obj.name(db))).entered();
+    let exports = object_exports(db, obj).clone()?;
+    if exports.is_empty() {
+        return Ok(ObjectVersions { exports: Vec::new(), symtypes: Vec::new() });
+    }
+    let names: Vec<Vec<u8>> = exports.iter().map(|e| e.name.clone()).collect();
+    let (table, _) = SymbolTable::new(&names);
+    let step = Step::new(db, 0, RunState { table, counters: (0, 0) }, options);
+    let out = object_pass(db, obj, step);
+    if let Some(e) = &out.error {
+        return Err(e.clone());
+    }
+    let table = &out.state.table;
+    let exports = exports
+        .into_iter()
+        .map(|export| {
+            let crc = table.lookup(&export.name).and_then(|id| {
+                let s = &table.syms[id as usize];
+                (s.state == crate::symbols::SymState::Processed).then_some(s.crc)
+            });
+            Versioned { export, crc }
+        })
+        .collect();
+    Ok(ObjectVersions { exports, symtypes: out.symtypes.clone() })
+}

@@ -294,13 +294,14 @@ fn from_ksymtab<H: FileHeader<Endian = Endianness>>(
                 .and_then(|f| reader.bytes_at(f.section, f.value))
                 .and_then(|bytes| bytes.first())
                 .is_some_and(|&byte| byte & KSYM_FLAG_GPL_ONLY != 0);
-            let gpl = flag || k.section.is_some_and(|s| {
-                *gpl_sections.entry(s).or_insert_with(|| {
-                    reader.section_name(s).is_some_and(|name| {
-                        name == b"__ksymtab_gpl" || name.starts_with(b"___ksymtab_gpl+")
+            let gpl = flag
+                || k.section.is_some_and(|s| {
+                    *gpl_sections.entry(s).or_insert_with(|| {
+                        reader.section_name(s).is_some_and(|name| {
+                            name == b"__ksymtab_gpl" || name.starts_with(b"___ksymtab_gpl+")
+                        })
                     })
-                })
-            });
+                });
             let namespace = kstrtabns
                 .get(k.name)
                 .and_then(|ns| reader.bytes_at(ns.section, ns.value))

@@ -5,6 +5,7 @@
 
 pub mod elf;
 pub mod exports;
+pub mod crc;
 pub mod dies;
 pub mod error;
 pub mod kabi;

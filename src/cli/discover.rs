@@ -1,0 +1,80 @@
+//! Finding the objects a `dwarfksyms` command works on.
+
+use std::path::{Path, PathBuf};
+
+/// An object found under one of the command's paths.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Found {
+    /// Module.symvers' module: the path relative to where it was found,
+    /// without `.ko`/`.o`; `vmlinux` for vmlinux and vmlinux.o.
+    pub module: String,
+    pub path: PathBuf,
+}
+
+fn is_object_name(name: &str) -> bool {
+    name == "vmlinux"
+        || name.ends_with(".ko")
+        || (name.ends_with(".o") && !name.ends_with(".mod.o") && !name.starts_with(".tmp"))
+}
+
+fn module_name(rel: &Path) -> String {
+    let file = rel.file_name().and_then(|f| f.to_str()).unwrap_or("");
+    if file == "vmlinux" || file == "vmlinux.o" {
+        return "vmlinux".to_string();
+    }
+    let s = rel.to_string_lossy();
+    let s = s.strip_suffix(".ko").or_else(|| s.strip_suffix(".o")).unwrap_or(&s);
+    s.to_string()
+}
+
+/// Every object under `paths`: files given directly are taken whatever
+/// their name; directories are searched recursively (symlinked directories
+/// are not followed) for `*.o`, `*.ko` and `vmlinux`.
+pub fn find(paths: &[PathBuf]) -> Result<Vec<Found>, String> {
+    let mut out = Vec::new();
+    for root in paths {
+        let meta = std::fs::metadata(root).map_err(|e| format!("{}: {e}", root.display()))?;
+        if meta.is_dir() {
+            walk(root, root, &mut out)?;
+        } else {
+            let rel = root.file_name().map(PathBuf::from).unwrap_or_else(|| root.clone());
+            out.push(Found { module: module_name(&rel), path: root.clone() });
+        }
+    }
+    Ok(out)
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<Found>) -> Result<(), String> {
+    let rd = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut entries: Vec<_> = rd.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let path = e.path();
+        let Ok(ft) = e.file_type() else { continue };
+        if ft.is_dir() {
+            walk(root, &path, out)?;
+        } else if ft.is_file() || (ft.is_symlink() && path.is_file()) {
+            let name = e.file_name();
+            if is_object_name(&name.to_string_lossy()) {
+                let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+                out.push(Found { module: module_name(&rel), path });
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_names() {
+        assert_eq!(module_name(Path::new("drivers/net/foo.ko")), "drivers/net/foo");
+        assert_eq!(module_name(Path::new("kernel/fork.o")), "kernel/fork");
+        assert_eq!(module_name(Path::new("vmlinux")), "vmlinux");
+        assert_eq!(module_name(Path::new("vmlinux.o")), "vmlinux");
+        assert!(!is_object_name("foo.mod.o"));
+        assert!(is_object_name("foo.ko"));
+    }
+}

@@ -1,0 +1,70 @@
+//! `dwarfksyms`: the batch, watch and server front ends (clap).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub mod discover;
+mod versions;
+
+#[derive(Parser, Debug)]
+#[command(name = "dwarfksyms", version, about = "Kernel symbol versions (modversions CRCs) from DWARF, identical to gendwarfksyms")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Version every export of a build: vmlinux and modules, in one process on every core.
+    ///
+    /// Each PATH is an object (.o, .ko, vmlinux, vmlinux.o) or a directory
+    /// searched recursively for them. Exports are read from the objects
+    /// themselves (__export_symbol_* in kbuild .o files, __ksymtab_* in
+    /// linked .ko files and vmlinux).
+    Versions(VersionsArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct VersionsArgs {
+    /// Objects or directories to search.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Symvers)]
+    pub format: Format,
+    /// With --format json: include the symtypes lines each version used.
+    #[arg(long)]
+    pub types: bool,
+    /// Write one upstream-identical symtypes file per object under DIR.
+    #[arg(long, value_name = "DIR")]
+    pub symtypes_dir: Option<PathBuf>,
+    /// Support kABI stability features (as gendwarfksyms --stable).
+    #[arg(short, long)]
+    pub stable: bool,
+    /// Version these symbols instead of the object's own exports (one object only).
+    #[arg(long, value_name = "FILE")]
+    pub symbols: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(short = 'j', long)]
+    pub jobs: Option<usize>,
+    /// Print per-phase timings and peak memory to stderr.
+    #[arg(long)]
+    pub stats: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Module.symvers lines, as modpost writes them.
+    Symvers,
+    /// One JSON object per line per export.
+    Json,
+}
+
+pub fn main() -> i32 {
+    crate::tracing_init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Versions(args) => versions::run(args),
+    }
+}

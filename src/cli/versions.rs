@@ -1,0 +1,312 @@
+//! `dwarfksyms versions`: every export of a build in one process.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use queries::db::{self, Database, ObjectFile, ObjectVersions, Versioned};
+use queries::exports::Export;
+use queries::object::Options;
+use queries::typemap::{is_type_prefix, Expansion};
+use rayon::prelude::*;
+
+use super::discover::{self, Found};
+use super::{Format, VersionsArgs};
+
+struct Done {
+    found: Found,
+    result: Result<ObjectVersions, String>,
+}
+
+pub fn run(args: VersionsArgs) -> i32 {
+    let t0 = Instant::now();
+    let objects = match discover::find(&args.paths) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("dwarfksyms: {e}");
+            return 2;
+        }
+    };
+    if args.symbols.is_some() && objects.len() != 1 {
+        eprintln!("dwarfksyms: --symbols takes exactly one object, found {}", objects.len());
+        return 2;
+    }
+    let symbols = match &args.symbols {
+        Some(p) => match std::fs::read(p) {
+            Ok(b) => match crate::dropin::getopt::read_symbol_list(&b) {
+                Ok(n) => Some(n),
+                Err(e) => {
+                    let _ = std::io::stderr().write_all(&e.stderr);
+                    return 1;
+                }
+            },
+            Err(e) => {
+                eprintln!("dwarfksyms: {}: {e}", p.display());
+                return 2;
+            }
+        },
+        None => None,
+    };
+    let t_discover = t0.elapsed();
+
+    let options = Options {
+        stable: args.stable,
+        symtypes: args.symtypes_dir.is_some() || args.types,
+        ..Options::default()
+    };
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.unwrap_or(0))
+        .stack_size(256 << 20)
+        .build()
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("dwarfksyms: cannot start worker threads: {e}");
+            return 2;
+        }
+    };
+    let progress = Progress::new(objects.len() as u64);
+    // A database handle per worker: handles share one storage but are not Sync.
+    let db = std::sync::Mutex::new(Database::default());
+    let t1 = Instant::now();
+    let mut done: Vec<Done> = pool.install(|| {
+        objects
+            .par_iter()
+            .map_init(
+                || db.lock().map(|d| d.clone()).unwrap_or_default(),
+                |db, found| {
+                    let result = version_one(db, found, options, symbols.as_deref());
+                    progress.tick(result.as_ref().map_or(0, |v| v.exports.len() as u64));
+                    Done { found: found.clone(), result }
+                },
+            )
+            .collect()
+    });
+    progress.finish();
+    let t_version = t1.elapsed();
+
+    let t2 = Instant::now();
+    done.sort_by(|a, b| a.found.module.cmp(&b.found.module).then_with(|| a.found.path.cmp(&b.found.path)));
+    let mut failed = 0usize;
+    let mut lines: Vec<(String, Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut exports = 0usize;
+    let mut stderr = std::io::stderr().lock();
+    for d in &done {
+        let v = match &d.result {
+            Ok(v) => v,
+            Err(e) => {
+                failed += 1;
+                let _ = writeln!(stderr, "error: dwarfksyms: {}: {e}", d.found.path.display());
+                continue;
+            }
+        };
+        if let Some(dir) = &args.symtypes_dir {
+            if let Err(e) = write_symtypes(dir, &d.found, &v.symtypes) {
+                failed += 1;
+                let _ = writeln!(stderr, "error: dwarfksyms: {e}");
+            }
+        }
+        let types = if args.types { Some(parse_symtypes(&v.symtypes)) } else { None };
+        for x in &v.exports {
+            exports += 1;
+            if x.crc.is_none() {
+                let _ = writeln!(
+                    stderr,
+                    "warning: dwarfksyms: {}: no information for symbol {}",
+                    d.found.path.display(),
+                    String::from_utf8_lossy(&x.export.name)
+                );
+            }
+            let line = match args.format {
+                Format::Symvers => symvers_line(x, &d.found),
+                Format::Json => json_line(x, &d.found, types.as_ref()),
+            };
+            lines.push((d.found.module.clone(), x.export.name.clone(), line));
+        }
+    }
+    lines.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for (_, _, l) in &lines {
+        let _ = out.write_all(l);
+    }
+    let _ = out.flush();
+    let t_output = t2.elapsed();
+
+    if args.stats {
+        let secs = |d: Duration| d.as_secs_f64();
+        let _ = writeln!(stderr, "dwarfksyms: {} objects, {} exports, {} failed", done.len(), exports, failed);
+        let _ = writeln!(
+            stderr,
+            "dwarfksyms: discover {:.3}s, version {:.3}s ({} threads), output {:.3}s, total {:.3}s",
+            secs(t_discover),
+            secs(t_version),
+            pool.current_num_threads(),
+            secs(t_output),
+            secs(t0.elapsed())
+        );
+        if let Some(kb) = peak_rss_kb() {
+            let _ = writeln!(stderr, "dwarfksyms: peak RSS {:.1} MiB", kb as f64 / 1024.0);
+        }
+    }
+    i32::from(failed > 0)
+}
+
+fn version_one(db: &Database, found: &Found, options: Options, symbols: Option<&[Vec<u8>]>) -> Result<ObjectVersions, String> {
+    // Read whole (no mmap): a build may rewrite the file under us.
+    let bytes = std::fs::read(&found.path).map_err(|e| e.to_string())?;
+    let name = found.path.as_os_str().as_encoded_bytes().to_vec();
+    let file = ObjectFile::new(db, name, bytes.into());
+    match symbols {
+        None => db::export_versions(db, file, options).clone().map_err(|e| e.to_string()),
+        Some(names) => {
+            let (table, _) = queries::symbols::SymbolTable::new(names);
+            let run = db::run(db, &[file], table, options);
+            if let Some(e) = run.outcomes.iter().find_map(|o| o.error.clone()) {
+                return Err(e.to_string());
+            }
+            let known: BTreeMap<Vec<u8>, Export> = db::object_exports(db, file)
+                .as_ref()
+                .map(|v| v.iter().map(|e| (e.name.clone(), e.clone())).collect())
+                .unwrap_or_default();
+            let table = &run.state.table;
+            let exports = table
+                .order()
+                .iter()
+                .map(|&id| {
+                    let s = &table.syms[id as usize];
+                    let export = known.get(&s.name).cloned().unwrap_or(Export {
+                        name: s.name.clone(),
+                        gpl: false,
+                        namespace: Vec::new(),
+                    });
+                    let crc = (s.state == queries::symbols::SymState::Processed).then_some(s.crc);
+                    Versioned { export, crc }
+                })
+                .collect();
+            let symtypes = run.outcomes.iter().flat_map(|o| o.symtypes.iter().copied()).collect();
+            Ok(ObjectVersions { exports, symtypes })
+        }
+    }
+}
+
+fn symvers_line(x: &Versioned, found: &Found) -> Vec<u8> {
+    let mut l = format!("0x{:08x}\t", x.crc.unwrap_or(0)).into_bytes();
+    l.extend_from_slice(&x.export.name);
+    l.push(b'\t');
+    l.extend_from_slice(found.module.as_bytes());
+    l.extend_from_slice(if x.export.gpl { b"\tEXPORT_SYMBOL_GPL\t" } else { b"\tEXPORT_SYMBOL\t" });
+    l.extend_from_slice(&x.export.namespace);
+    l.push(b'\n');
+    l
+}
+
+fn json_line(x: &Versioned, found: &Found, types: Option<&BTreeMap<Vec<u8>, Vec<u8>>>) -> Vec<u8> {
+    let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let mut v = serde_json::json!({
+        "symbol": s(&x.export.name),
+        "crc": format!("0x{:08x}", x.crc.unwrap_or(0)),
+        "object": found.path.display().to_string(),
+        "module": found.module,
+        "license": if x.export.gpl { "GPL" } else { "" },
+        "namespace": s(&x.export.namespace),
+    });
+    if let Some(map) = types {
+        let lines: Vec<String> = used_lines(map, &x.export.name).into_iter().map(|l| s(&l)).collect();
+        v["types"] = serde_json::json!(lines);
+    }
+    let mut l = serde_json::to_vec(&v).unwrap_or_default();
+    l.push(b'\n');
+    l
+}
+
+fn parse_symtypes(block: &[u8]) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    let mut map = BTreeMap::new();
+    for line in block.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        // Names with spaces are quoted (`s#'a b'`); the text starts after the name.
+        let split = if line.len() > 2 && line[2] == b'\'' && is_type_prefix(line) {
+            line[3..].iter().position(|&b| b == b'\'').map(|p| p + 4)
+        } else {
+            line.iter().position(|&b| b == b' ')
+        };
+        if let Some(at) = split {
+            map.insert(line[..at].to_vec(), line.to_vec());
+        }
+    }
+    map
+}
+
+/// The symtypes lines a symbol's version reached: its own and every type
+/// it references, transitively, sorted as in the file.
+fn used_lines(map: &BTreeMap<Vec<u8>, Vec<u8>>, symbol: &[u8]) -> Vec<Vec<u8>> {
+    let mut seen: BTreeSet<Vec<u8>> = BTreeSet::new();
+    let mut stack = vec![symbol.to_vec()];
+    while let Some(name) = stack.pop() {
+        let Some(line) = map.get(&name) else { continue };
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let text = &line[name.len().min(line.len())..];
+        if let Ok(exp) = Expansion::parse(&name, text) {
+            for item in exp.items() {
+                if is_type_prefix(item) && !seen.contains(item) {
+                    stack.push(item.to_vec());
+                }
+            }
+        }
+    }
+    seen.iter().filter_map(|n| map.get(n).cloned()).collect()
+}
+
+fn write_symtypes(dir: &std::path::Path, found: &Found, block: &[u8]) -> Result<(), String> {
+    let path = dir.join(format!("{}.symtypes", found.module));
+    let parent = path.parent().unwrap_or(dir);
+    std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    // Whole or not at all: write a temporary file, then rename it into place.
+    let tmp = path.with_extension("symtypes.tmp");
+    std::fs::write(&tmp, block).and_then(|()| std::fs::rename(&tmp, &path)).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("{}: {e}", path.display())
+    })
+}
+
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A progress bar on a terminal, nothing otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    exports: std::sync::atomic::AtomicU64,
+    start: Instant,
+}
+
+impl Progress {
+    fn new(total: u64) -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = indicatif::ProgressBar::new(total);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} objects {msg} [{elapsed}]")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        });
+        Progress { bar, exports: 0.into(), start: Instant::now() }
+    }
+
+    fn tick(&self, exports: u64) {
+        let total = self.exports.fetch_add(exports, std::sync::atomic::Ordering::Relaxed) + exports;
+        if let Some(b) = &self.bar {
+            let rate = total as f64 / self.start.elapsed().as_secs_f64().max(1e-3);
+            b.set_message(format!("{total} exports, {rate:.0}/s"));
+            b.inc(1);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
