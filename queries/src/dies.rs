@@ -1,10 +1,15 @@
-//! The DIEs of one object, read once into a flat arena.
+//! The DIEs of one object, read into a flat arena one unit at a time.
 //!
-//! Upstream walks libdw's DIE tree again and again; we parse every unit
+//! Upstream walks libdw's DIE tree again and again; we parse each unit
 //! once, keep only the attributes the type-string language reads, and hand
 //! out `u32` indices. Indices follow `.debug_info` order (pre-order within a
-//! unit), so "DWARF order" is simply index order, and a reference is resolved
-//! by binary search over the offsets.
+//! unit, units in order), so "DWARF order" is simply index order, and a
+//! reference is resolved by binary search over the offsets.
+//!
+//! Only the unit being processed is kept (its *window*): upstream's passes
+//! never leave a unit unless a reference crosses units, and a kernel image
+//! holds thousands of units. When a unit refers outside itself (LTO,
+//! `DW_FORM_ref_addr`), every unit is read at once instead and stays.
 
 use gimli::{constants as dw, AttributeValue, EndianSlice, RunTimeEndian};
 
@@ -87,11 +92,20 @@ pub struct UnitInfo<'a> {
     files: Option<Vec<Option<&'a [u8]>>>,
 }
 
-/// All DIEs of one object.
+/// The DIEs of one object, loaded unit by unit.
 pub struct Dies<'a> {
-    pub dies: Vec<Die<'a>>,
+    dwarf: gimli::Dwarf<R<'a>>,
+    headers: Vec<gimli::UnitHeader<R<'a>>>,
+    /// Per unit, once loaded.
     pub units: Vec<UnitInfo<'a>>,
+    /// The loaded DIEs: `dies[i]` has index `base + i`.
+    dies: Vec<Die<'a>>,
+    base: u32,
     nums: Vec<(Num, u64)>,
+    /// Every unit is loaded (a reference crossed units).
+    whole: bool,
+    /// The unit whose DIEs are loaded, in window mode.
+    current: Option<u32>,
 }
 
 /// Why the object's DWARF could not be used at all.
@@ -104,44 +118,141 @@ pub enum DwarfError {
 const NO_OFF: u64 = u64::MAX;
 
 impl<'a> Dies<'a> {
-    pub fn read(sections: &'a DwarfSections<'_>) -> Result<Dies<'a>, DwarfError> {
+    /// Opens the object's DWARF; units are read by [`Self::load_unit`].
+    pub fn new(sections: &'a DwarfSections<'_>, all_units: bool) -> Result<Dies<'a>, DwarfError> {
         let endian = if sections.big_endian { RunTimeEndian::Big } else { RunTimeEndian::Little };
-        let info = sections.get(".debug_info");
-        if info.is_empty() {
+        if sections.get(".debug_info").is_empty() {
             return Err(DwarfError::NoDebugInfo);
         }
         let load = |id: gimli::SectionId| -> Result<R<'a>, ()> {
             Ok(EndianSlice::new(sections.get(id.name()), endian))
         };
         let dwarf: gimli::Dwarf<R<'a>> = gimli::Dwarf::load(load).map_err(|()| DwarfError::NoDebugInfo)?;
-        let mut out = Dies { dies: Vec::new(), units: Vec::new(), nums: Vec::new() };
-        let mut headers = dwarf.units();
+        let mut headers = Vec::new();
+        let mut iter = dwarf.units();
         loop {
-            let header = match headers.next() {
-                Ok(Some(h)) => h,
+            match iter.next() {
+                Ok(Some(h)) => headers.push(h),
                 Ok(None) => break,
                 // libdw refuses the whole file when a unit header is bad.
                 Err(_) => return Err(DwarfError::NoDebugInfo),
-            };
-            let base = header.debug_info_offset().map_or(0, |o| o.0 as u64);
-            let unit = match gimli::Unit::new(&dwarf, header) {
-                Ok(u) => u,
-                Err(_) => {
-                    out.units.push(UnitInfo { root: NONE, broken: true, files: None });
-                    continue;
-                }
-            };
-            out.read_unit(&dwarf, &unit, base);
+            }
         }
-        if out.units.is_empty() {
+        if headers.is_empty() {
             return Err(DwarfError::NoDebugInfo);
         }
-        out.resolve_refs();
-        Ok(out)
+        let units = Vec::with_capacity(headers.len());
+        let mut dies = Dies { dwarf, headers, units, dies: Vec::new(), base: 0, nums: Vec::new(), whole: false, current: None };
+        if all_units {
+            dies.load_all();
+        }
+        Ok(dies)
     }
 
-    fn read_unit(&mut self, dwarf: &gimli::Dwarf<R<'a>>, unit: &gimli::Unit<R<'a>>, base: u64) {
-        let unit_no = self.units.len() as u32;
+    /// Every unit is loaded (a reference crossed units).
+    pub fn is_whole(&self) -> bool {
+        self.whole
+    }
+
+    pub fn unit_count(&self) -> u32 {
+        self.headers.len() as u32
+    }
+
+    /// Makes unit `k`'s DIEs available. Units must be loaded in order.
+    pub fn load_unit(&mut self, k: u32) {
+        if self.whole || self.current == Some(k) {
+            return;
+        }
+        let next_index = self.base + self.dies.len() as u32;
+        let (dies, nums) = (std::mem::take(&mut self.dies), std::mem::take(&mut self.nums));
+        let mut window = Window { dies, nums, base: next_index, crossed: false };
+        window.dies.clear();
+        window.nums.clear();
+        let info = window.read_unit(&self.dwarf, &self.headers[k as usize], k);
+        if window.crossed {
+            self.load_all();
+            return;
+        }
+        window.resolve_refs();
+        debug_assert_eq!(self.units.len(), k as usize);
+        self.units.push(info);
+        self.dies = window.dies;
+        self.nums = window.nums;
+        self.base = window.base;
+        self.current = Some(k);
+    }
+
+    /// Reads every unit into one arena, keeping the indices window mode gave.
+    fn load_all(&mut self) {
+        let mut window = Window { dies: Vec::new(), nums: Vec::new(), base: 0, crossed: false };
+        let mut units = Vec::with_capacity(self.headers.len());
+        for (k, h) in self.headers.iter().enumerate() {
+            units.push(window.read_unit(&self.dwarf, h, k as u32));
+        }
+        window.resolve_refs();
+        self.units = units;
+        self.dies = window.dies;
+        self.nums = window.nums;
+        self.base = 0;
+        self.whole = true;
+    }
+
+    /// The index range of the loaded DIEs.
+    pub fn loaded(&self) -> std::ops::Range<DieIdx> {
+        self.base..self.base + self.dies.len() as DieIdx
+    }
+    #[inline]
+    pub fn die(&self, idx: DieIdx) -> &Die<'a> {
+        &self.dies[(idx - self.base) as usize]
+    }
+
+    /// A numeric attribute, if present in a form libdw reads as a number.
+    pub fn num(&self, idx: DieIdx, num: Num) -> Option<u64> {
+        let d = self.die(idx);
+        self.nums[d.nums as usize..d.nums as usize + d.nums_len as usize]
+            .iter()
+            .find(|(n, _)| *n == num)
+            .map(|(_, v)| *v)
+    }
+
+    /// Children of a DIE in order.
+    pub fn children(&self, idx: DieIdx) -> Children<'_, 'a> {
+        Children { dies: self, next: self.die(idx).first_child }
+    }
+
+    /// The source file a `DW_AT_decl_file` index names, as upstream's
+    /// `dwarf_filesrc` would; `None` when the unit has no line table.
+    pub fn decl_file_name(&self, unit: u32, file: u64) -> Option<Option<&'a [u8]>> {
+        let files = self.units[unit as usize].files.as_ref()?;
+        Some(usize::try_from(file).ok().and_then(|i| files.get(i)).copied().flatten())
+    }
+
+    /// The name upstream matches an exported symbol by: linkage name first.
+    pub fn symbol_name(&self, idx: DieIdx) -> Option<&'a [u8]> {
+        let d = self.die(idx);
+        d.linkage_name.or(d.name)
+    }
+}
+
+/// DIEs being read: indices local to `dies` until [`Window::resolve_refs`]
+/// makes them global (`base + i`).
+struct Window<'a> {
+    dies: Vec<Die<'a>>,
+    nums: Vec<(Num, u64)>,
+    base: DieIdx,
+    /// A reference left its unit.
+    crossed: bool,
+}
+
+impl<'a> Window<'a> {
+    fn read_unit(&mut self, dwarf: &gimli::Dwarf<R<'a>>, header: &gimli::UnitHeader<R<'a>>, unit_no: u32) -> UnitInfo<'a> {
+        let base = header.debug_info_offset().map_or(0, |o| o.0 as u64);
+        let end = base + header.length_including_self() as u64;
+        let unit = match gimli::Unit::new(dwarf, *header) {
+            Ok(u) => u,
+            Err(_) => return UnitInfo { root: NONE, broken: true, files: None },
+        };
+        let unit = &unit;
         let first = self.dies.len() as DieIdx;
         let mut broken = false;
         // Last DIE seen at each depth: its next sibling is the next DIE at that depth.
@@ -162,7 +273,7 @@ impl<'a> Dies<'a> {
                 break;
             }
             let depth = depth as usize;
-            let idx = self.dies.len() as DieIdx;
+            let idx = self.dies.len() as DieIdx; // local to the window
             if depth > last_at_depth.len() {
                 // Skipped a level: malformed tree.
                 broken = true;
@@ -183,6 +294,11 @@ impl<'a> Dies<'a> {
                 last_at_depth.push(idx);
             }
             let die = self.read_die(dwarf, unit, base, unit_no, entry);
+            for off in [die.type_off, die.origin_off] {
+                if off != NO_OFF && !(base..end).contains(&off) {
+                    self.crossed = true;
+                }
+            }
             self.dies.push(die);
             if depth == 0 && idx != first {
                 // A second top-level DIE in one unit is not a tree we can walk.
@@ -190,7 +306,7 @@ impl<'a> Dies<'a> {
                 break;
             }
         }
-        let root = if (self.dies.len() as DieIdx) > first { first } else { NONE };
+        let root = if (self.dies.len() as DieIdx) > first { self.base + first } else { NONE };
         if root == NONE {
             broken = true;
         }
@@ -213,7 +329,7 @@ impl<'a> Dies<'a> {
             }
             None => None,
         };
-        self.units.push(UnitInfo { root, broken, files });
+        UnitInfo { root, broken, files }
     }
 
     fn read_die(
@@ -275,43 +391,20 @@ impl<'a> Dies<'a> {
                 Err(_) => NONE,
             }
         };
+        let base = self.base;
+        let global = |i: DieIdx| if i == NONE { NONE } else { base + i };
         for die in &mut self.dies {
-            die.type_ = find(die.type_off);
-            die.abstract_origin = find(die.origin_off);
+            die.type_ = global(find(die.type_off));
+            die.abstract_origin = global(find(die.origin_off));
+            if die.first_child != NONE {
+                die.first_child = base + die.first_child;
+            }
+            if die.next_sibling != NONE {
+                die.next_sibling = base + die.next_sibling;
+            }
         }
     }
 
-    #[inline]
-    pub fn die(&self, idx: DieIdx) -> &Die<'a> {
-        &self.dies[idx as usize]
-    }
-
-    /// A numeric attribute, if present in a form libdw reads as a number.
-    pub fn num(&self, idx: DieIdx, num: Num) -> Option<u64> {
-        let d = &self.dies[idx as usize];
-        self.nums[d.nums as usize..d.nums as usize + d.nums_len as usize]
-            .iter()
-            .find(|(n, _)| *n == num)
-            .map(|(_, v)| *v)
-    }
-
-    /// Children of a DIE in order.
-    pub fn children(&self, idx: DieIdx) -> Children<'_, 'a> {
-        Children { dies: self, next: self.dies[idx as usize].first_child }
-    }
-
-    /// The source file a `DW_AT_decl_file` index names, as upstream's
-    /// `dwarf_filesrc` would; `None` when the unit has no line table.
-    pub fn decl_file_name(&self, unit: u32, file: u64) -> Option<Option<&'a [u8]>> {
-        let files = self.units[unit as usize].files.as_ref()?;
-        Some(usize::try_from(file).ok().and_then(|i| files.get(i)).copied().flatten())
-    }
-
-    /// The name upstream matches an exported symbol by: linkage name first.
-    pub fn symbol_name(&self, idx: DieIdx) -> Option<&'a [u8]> {
-        let d = self.die(idx);
-        d.linkage_name.or(d.name)
-    }
 }
 
 pub struct Children<'d, 'a> {
@@ -326,7 +419,7 @@ impl Iterator for Children<'_, '_> {
             return None;
         }
         let cur = self.next;
-        self.next = self.dies.dies[cur as usize].next_sibling;
+        self.next = self.dies.die(cur).next_sibling;
         Some(cur)
     }
 }

@@ -5,7 +5,7 @@
 //! It takes the run's symbol table as the previous object left it and
 //! returns the table as this object leaves it.
 
-use crate::dies::{Dies, DwarfError};
+use crate::dies::{DieIdx, Dies, DwarfError};
 use crate::elf::ElfFile;
 use crate::error::Error;
 use crate::kabi::{Rules, RulesLog};
@@ -25,6 +25,9 @@ pub struct Options {
     pub dump_versions: bool,
     /// A symtypes file was requested (`-T`): symbols get type-map lines.
     pub symtypes: bool,
+    /// Read every unit up front instead of one at a time (what a reference
+    /// across units forces); the output must not change, which tests check.
+    pub all_units: bool,
 }
 
 /// The run-level state threaded from one object to the next.
@@ -105,7 +108,7 @@ fn run(
     let rules = if opts.stable { read_rules(&elf, log)? } else { Rules::default() };
     log.debug("process_module", name);
     let sections = elf.dwarf_sections()?;
-    let dies = Dies::read(&sections).map_err(|e| match e {
+    let mut dies = Dies::new(&sections, opts.all_units).map_err(|e| match e {
         DwarfError::NoDebugInfo => {
             Error::new("process_module", "dwarf_get_units failed: no debugging information?".into())
         }
@@ -116,7 +119,7 @@ fn run(
         dump_dies: opts.dump_dies,
         dump_die_map: opts.dump_die_map,
     };
-    let mut r = Renderer::new(&dies, &rules, flags, obj, state.counters, log);
+    let mut r = Renderer::new(&mut dies, &rules, flags, obj, state.counters, log);
     let result = process_units(&mut r, state, &rules, opts, symtypes);
     state.counters = (r.hits, r.misses);
     if result.is_ok() && opts.debug {
@@ -140,17 +143,28 @@ fn process_units(
     opts: &Options,
     symtypes: &mut Vec<u8>,
 ) -> Result<(), Error> {
-    for unit in 0..r.dies.units.len() as u32 {
-        let _span = tracing::trace_span!("unit", unit).entered();
-        r.process_unit(unit, &mut state.table)?;
-    }
     let flags = typemap::Flags {
         stable: opts.stable,
         dump_types: opts.dump_types,
         dump_versions: opts.dump_versions,
         symtypes: opts.symtypes,
     };
-    let mut map = typemap::build(r, rules, &flags)?;
+    let mut map = typemap::TypeMap::default();
+    let mut symbol_texts: rustc_hash::FxHashMap<DieIdx, typemap::Expansion> = Default::default();
+    // Upstream fills the type map once all units are done. When nothing
+    // shows the order (no debug or type dumps) and units do not refer to
+    // each other, each unit's entries are turned into text as soon as the
+    // unit is done and then dropped: a kernel image has thousands of units.
+    let streaming = !opts.debug && !opts.dump_types;
+    for unit in 0..r.dies.unit_count() {
+        let _span = tracing::trace_span!("unit", unit).entered();
+        r.process_unit(unit, &mut state.table)?;
+        if streaming && !r.dies.is_whole() {
+            symbol_texts.extend(typemap::offer_entries(r, &mut map, rules, &flags)?);
+            r.clear_entries();
+        }
+    }
+    symbol_texts.extend(typemap::offer_entries(r, &mut map, rules, &flags)?);
     let obj = r.obj();
     for &id in state.table.order().to_vec().iter() {
         let sym = &state.table.syms[id as usize];
@@ -161,10 +175,10 @@ fn process_units(
         if o != obj {
             continue;
         }
-        let Some(entry) = r.find(die, State::Symbol) else { continue };
+        let Some(raw) = symbol_texts.get(&die) else { continue };
         let name = sym.name.clone();
         let processed = sym.state == SymState::Processed;
-        let exp = typemap::symbol_expansion(r, &name, entry, rules, &flags)?;
+        let exp = typemap::symbol_text(&name, raw, rules, &flags)?;
         if !processed {
             let (crc, text) = map.version(&exp, rules, &flags, r.log)?;
             for (m, old) in state.table.set_crc(id, crc) {

@@ -67,6 +67,8 @@ pub type EntryId = u32;
 #[derive(Debug, Clone)]
 pub struct Entry<'a> {
     pub die: DieIdx,
+    /// The DIE's `.debug_info` offset (its DIE may no longer be loaded).
+    pub offset: u64,
     pub state: State,
     pub tag: u16,
     /// `None` until rendering asked for it (upstream's NULL fqn).
@@ -114,7 +116,7 @@ const MAX_DEPTH: u32 = 4096;
 const EMPTY: &[u8] = b"";
 
 pub struct Renderer<'d, 'a> {
-    pub dies: &'d Dies<'a>,
+    pub dies: &'d mut Dies<'a>,
     rules: &'d Rules,
     flags: Flags,
     /// This object's number in the run, to tell its DIEs from stale ones.
@@ -123,7 +125,9 @@ pub struct Renderer<'d, 'a> {
     /// Finished entries by key; the newest-created one wins, as in
     /// upstream's head-inserted hash chains.
     map: HashMap<(DieIdx, State), EntryId>,
+    /// Fully qualified names of the loaded DIEs (`fqns[i]` is DIE `fqn_base + i`).
     fqns: Vec<Option<Rc<[u8]>>>,
+    fqn_base: DieIdx,
     fqn_entries: u32,
     srcfiles: HashMap<u64, bool>,
     pub hits: u32,
@@ -133,7 +137,7 @@ pub struct Renderer<'d, 'a> {
 }
 
 impl<'d, 'a> Renderer<'d, 'a> {
-    pub fn new(dies: &'d Dies<'a>, rules: &'d Rules, flags: Flags, obj: u32, counters: (u32, u32), log: &'d mut Log) -> Self {
+    pub fn new(dies: &'d mut Dies<'a>, rules: &'d Rules, flags: Flags, obj: u32, counters: (u32, u32), log: &'d mut Log) -> Self {
         Renderer {
             dies,
             rules,
@@ -141,7 +145,8 @@ impl<'d, 'a> Renderer<'d, 'a> {
             obj,
             entries: Vec::new(),
             map: HashMap::default(),
-            fqns: vec![None; dies.dies.len()],
+            fqns: Vec::new(),
+            fqn_base: 0,
             fqn_entries: 0,
             srcfiles: HashMap::default(),
             hits: counters.0,
@@ -169,7 +174,8 @@ impl<'d, 'a> Renderer<'d, 'a> {
         }
         self.misses += 1;
         let id = self.entries.len() as EntryId;
-        self.entries.push(Entry { die, state: State::Incomplete, tag: 0, fqn: None, pieces: Vec::new() });
+        let offset = self.dies.die(die).offset;
+        self.entries.push(Entry { die, offset, state: State::Incomplete, tag: 0, fqn: None, pieces: Vec::new() });
         Err(id)
     }
 
@@ -183,6 +189,13 @@ impl<'d, 'a> Renderer<'d, 'a> {
                 self.map.insert(key, id);
             }
         }
+    }
+
+    /// Drops every cache entry (their text has been taken): the caller
+    /// knows no later unit can refer to them.
+    pub fn clear_entries(&mut self) {
+        self.entries.clear();
+        self.map.clear();
     }
 
     /// Cache statistics for `die_map_free`: entries per state.
@@ -199,6 +212,30 @@ impl<'d, 'a> Renderer<'d, 'a> {
 
     /// Runs upstream's three passes over one unit.
     pub fn process_unit(&mut self, unit: u32, table: &mut SymbolTable) -> Result<(), Error> {
+        let was_whole = self.dies.is_whole();
+        self.dies.load_unit(unit);
+        let loaded = self.dies.loaded();
+        if !self.dies.is_whole() {
+            // A new window: the previous unit's DIEs are gone.
+            self.fqns.clear();
+            self.fqns.resize(loaded.len(), None);
+            self.fqn_base = loaded.start;
+        } else if !was_whole || self.fqns.len() != loaded.len() {
+            // A reference crossed units, so every unit is loaded from now
+            // on; upstream would still know the names of the units it has
+            // done, so compute them again (without counting cache misses).
+            self.fqns = vec![None; loaded.len()];
+            self.fqn_base = loaded.start;
+            for j in 0..unit {
+                let root = self.dies.units[j as usize].root;
+                if root != NONE {
+                    let children: Vec<DieIdx> = self.dies.children(root).collect();
+                    for c in children {
+                        self.resolve_fqns(c, None, false);
+                    }
+                }
+            }
+        }
         let info = &self.dies.units[unit as usize];
         if info.broken || info.root == NONE {
             return Err(Error::new("process_die_container", "`dwarf_child(die, &current)` failed: -1".into()));
@@ -206,7 +243,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         let root = info.root;
         let children: Vec<DieIdx> = self.dies.children(root).collect();
         for &c in &children {
-            self.resolve_fqns(c, None);
+            self.resolve_fqns(c, None, true);
         }
         for &c in &children {
             self.exported_symbols(c, table)?;
@@ -228,9 +265,9 @@ impl<'d, 'a> Renderer<'d, 'a> {
         Ok(())
     }
 
-    fn resolve_fqns(&mut self, die: DieIdx, parent_prefix: Option<&Rc<[u8]>>) {
+    fn resolve_fqns(&mut self, die: DieIdx, parent_prefix: Option<&Rc<[u8]>>, count: bool) {
         // Iterative over siblings, recursive over depth (bounded by the tree).
-        if self.fqns[die as usize].is_some() || self.depth > MAX_DEPTH {
+        if self.fqns[(die - self.fqn_base) as usize].is_some() || self.depth > MAX_DEPTH {
             return;
         }
         let d = self.dies.die(die);
@@ -264,15 +301,17 @@ impl<'d, 'a> Renderer<'d, 'a> {
         }
         if let Some(f) = fqn {
             if !f.is_empty() {
-                self.misses += 1;
-                self.fqn_entries += 1;
-                self.fqns[die as usize] = Some(f);
+                if count {
+                    self.misses += 1;
+                    self.fqn_entries += 1;
+                }
+                self.fqns[(die - self.fqn_base) as usize] = Some(f);
             }
         }
         self.depth += 1;
         let mut c = self.dies.die(die).first_child;
         while c != NONE {
-            self.resolve_fqns(c, prefix.as_ref());
+            self.resolve_fqns(c, prefix.as_ref(), count);
             c = self.dies.die(c).next_sibling;
         }
         self.depth -= 1;
@@ -398,7 +437,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
 
     fn update_fqn(&mut self, cache: EntryId, die: DieIdx) {
         if self.entries[cache as usize].fqn.is_none() {
-            let f = self.fqns[die as usize].clone().unwrap_or_else(|| EMPTY.into());
+            let f = self.fqns[(die - self.fqn_base) as usize].clone().unwrap_or_else(|| EMPTY.into());
             self.entries[cache as usize].fqn = Some(f);
         }
     }

@@ -226,7 +226,7 @@ fn expand_entry(r: &Renderer<'_, '_>, id: EntryId, out: &mut Expansion, depth: u
             Piece::Str(_) | Piece::Own(_) => out.push(p.bytes()),
             Piece::Die(child) => {
                 let Some(c) = r.find(*child, State::Complete).or_else(|| r.find(*child, State::Unexpanded)) else {
-                    return Err(Error::new("__type_expand", format!("unknown child: {:x}", r.dies.die(*child).offset)));
+                    return Err(Error::new("__type_expand", format!("unknown child: {child:x}")));
                 };
                 match type_name(&r.entries[c as usize]) {
                     Some(n) => out.push(&n),
@@ -254,12 +254,24 @@ fn type_expand(r: &Renderer<'_, '_>, name: &[u8], id: EntryId, rules: &Rules, fl
     Ok(e)
 }
 
-/// Fills the type map from every finished cache entry (upstream's
-/// `expand_type` over the die_map), in creation order.
-pub fn build(r: &mut Renderer<'_, '_>, rules: &Rules, flags: &Flags) -> Result<TypeMap, Error> {
-    let mut map = TypeMap::default();
+/// Offers every finished cache entry to the type map (upstream's
+/// `expand_type` over the die_map), in creation order, and returns the raw
+/// text of each symbol entry by DIE (overrides are applied by name later).
+pub fn offer_entries(
+    r: &mut Renderer<'_, '_>,
+    map: &mut TypeMap,
+    rules: &Rules,
+    flags: &Flags,
+) -> Result<Vec<(crate::dies::DieIdx, Expansion)>, Error> {
+    let mut symbols = Vec::new();
     let mut mapped = vec![false; r.entries.len()];
     for id in 0..r.entries.len() as EntryId {
+        if r.entries[id as usize].state == State::Symbol {
+            let mut exp = Expansion::default();
+            expand_entry(r, id, &mut exp, 0)?;
+            symbols.push((r.entries[id as usize].die, exp));
+            continue;
+        }
         if mapped[id as usize] {
             continue;
         }
@@ -281,12 +293,17 @@ pub fn build(r: &mut Renderer<'_, '_>, rules: &Rules, flags: &Flags) -> Result<T
         let log: &mut Log = r.log;
         map.add(&name, exp, flags, log);
     }
-    Ok(map)
+    Ok(symbols)
 }
 
-/// The expansion of a symbol's own entry (or its `type_string` override).
-pub fn symbol_expansion(r: &Renderer<'_, '_>, sym_name: &[u8], id: EntryId, rules: &Rules, flags: &Flags) -> Result<Expansion, Error> {
-    type_expand(r, sym_name, id, rules, flags)
+/// A symbol's text: its `type_string` override, or its entry's text.
+pub fn symbol_text(name: &[u8], raw: &Expansion, rules: &Rules, flags: &Flags) -> Result<Expansion, Error> {
+    if flags.stable {
+        if let Some(s) = rules.type_string(name) {
+            return Expansion::parse(name, s);
+        }
+    }
+    Ok(raw.clone())
 }
 
 impl TypeMap {

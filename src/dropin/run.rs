@@ -81,6 +81,7 @@ fn run(argv: &[OsString]) -> i32 {
         dump_types: opts.dump_types,
         dump_versions: opts.dump_versions,
         symtypes: symfile.is_some(),
+        all_units: false,
     };
     // Read every object first: a missing one stops the run only where
     // upstream would reach it, after the earlier objects' output.

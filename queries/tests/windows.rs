@@ -1,0 +1,55 @@
+//! Reading one unit at a time (the default) and reading every unit up front
+//! (what a reference across units forces) must give the same outcome —
+//! versions, symtypes, every stderr byte and the debug counters — on every
+//! golden object, in every mode that prints something different.
+
+use std::path::{Path, PathBuf};
+
+use queries::db::{self, Database, ObjectFile};
+use queries::object::Options;
+use queries::symbols::SymbolTable;
+
+fn objects(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            objects(&p, out);
+        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("o" | "so")) {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn one_unit_at_a_time_equals_all_units() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden");
+    assert!(golden.join("MANIFEST.tsv").is_file(), "../shared/golden must sit beside the checkout");
+    let mut objs = Vec::new();
+    objects(&golden.join("obj"), &mut objs);
+    objects(&golden.join("bad/obj"), &mut objs);
+    let modes = [
+        Options { symtypes: true, ..Options::default() },
+        Options { stable: true, symtypes: true, debug: true, dump_dies: true, ..Options::default() },
+        Options { debug: true, dump_types: true, dump_versions: true, symtypes: true, ..Options::default() },
+    ];
+    let mut compared = 0;
+    for obj in &objs {
+        let Ok(list) = std::fs::read(obj.with_extension("symbols")) else { continue };
+        let names: Vec<Vec<u8>> = list.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect();
+        let bytes = std::fs::read(obj).unwrap();
+        for mode in modes {
+            let outcome = |all_units: bool| {
+                let db = Database::default();
+                let file = ObjectFile::new(&db, obj.display().to_string().into_bytes(), bytes.clone().into());
+                let (table, _) = SymbolTable::new(&names);
+                db::run(&db, &[file], table, Options { all_units, ..mode }).outcomes
+            };
+            assert_eq!(outcome(false), outcome(true), "{} in mode {mode:?}", obj.display());
+            compared += 1;
+        }
+    }
+    println!("windows: {compared} runs compared");
+    assert!(compared > 1500, "only {compared} runs compared");
+}
