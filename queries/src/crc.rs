@@ -37,7 +37,7 @@ pub struct Compiled {
 /// Where a reference's text comes from: the type map, or (under
 /// `--stable`) a `type_string` rule that adds it to the map.
 pub trait Source {
-    fn lookup(&mut self, name: &[u8]) -> Result<Option<Rc<Expansion>>, Error>;
+    fn lookup(&mut self, name: &[u8]) -> Result<Option<std::sync::Arc<Expansion>>, Error>;
 }
 
 impl Compiled {

@@ -5,6 +5,8 @@
 //! It takes the run's symbol table as the previous object left it and
 //! returns the table as this object leaves it.
 
+use std::time::{Duration, Instant};
+
 use crate::dies::{DieIdx, Dies, DwarfError};
 use crate::elf::ElfFile;
 use crate::error::Error;
@@ -156,19 +158,32 @@ fn process_units(
     // each other, each unit's entries are turned into text as soon as the
     // unit is done and then dropped: a kernel image has thousands of units.
     let streaming = !opts.debug && !opts.dump_types;
+    let (mut t_units, mut t_offer) = (Duration::ZERO, Duration::ZERO);
     for unit in 0..r.dies.unit_count() {
         let _span = tracing::trace_span!("unit", unit).entered();
+        let t = Instant::now();
         r.process_unit(unit, &mut state.table)?;
+        t_units += t.elapsed();
         if streaming && !r.dies.is_whole() {
+            let t = Instant::now();
             symbol_texts.extend(typemap::offer_entries(r, &mut map, rules, &flags)?);
             r.clear_entries();
+            t_offer += t.elapsed();
         }
     }
+    let t = Instant::now();
     symbol_texts.extend(typemap::offer_entries(r, &mut map, rules, &flags)?);
+    t_offer += t.elapsed();
+    let t_versions = Instant::now();
     let obj = r.obj();
-    for &id in state.table.order().to_vec().iter() {
+    // Which symbols get a version here, in upstream's order: a symbol is
+    // skipped once an alias of it has one (set_crc marks the whole group).
+    let mut plan = Vec::new();
+    let mut done: rustc_hash::FxHashSet<u32> = Default::default();
+    for &id in state.table.order() {
         let sym = &state.table.syms[id as usize];
-        if !opts.symtypes && sym.state == SymState::Processed {
+        let processed = sym.state == SymState::Processed || done.contains(&id);
+        if !opts.symtypes && processed {
             continue;
         }
         let Some((o, die)) = sym.die else { continue };
@@ -176,11 +191,18 @@ fn process_units(
             continue;
         }
         let Some(raw) = symbol_texts.get(&die) else { continue };
-        let name = sym.name.clone();
-        let processed = sym.state == SymState::Processed;
-        let exp = typemap::symbol_text(&name, raw, rules, &flags)?;
+        let exp = typemap::symbol_text(&sym.name, raw, rules, &flags)?;
         if !processed {
-            let (crc, text) = map.version(&exp, rules, &flags, r.log)?;
+            done.extend(state.table.group_of(id));
+        }
+        plan.push((id, !processed, exp));
+    }
+    let versions = map.versions(plan.iter().filter(|p| p.1).map(|p| &p.2), rules, &flags, r.log)?;
+    let mut versions = versions.into_iter();
+    for (id, compute, exp) in plan {
+        let name = state.table.syms[id as usize].name.clone();
+        if compute {
+            let Some((crc, text)) = versions.next() else { break };
             for (m, old) in state.table.set_crc(id, crc) {
                 let n = &state.table.syms[m as usize].name;
                 r.log.warn(
@@ -204,6 +226,12 @@ fn process_units(
     if opts.symtypes {
         *symtypes = map.write();
     }
+    tracing::debug!(
+        units = ?t_units,
+        type_map = ?t_offer,
+        versions = ?t_versions.elapsed(),
+        "object phases"
+    );
     Ok(())
 }
 

@@ -1,7 +1,9 @@
 //! From rendered pieces to text: the per-object type map, symbol versions
 //! (CRCs) and the symtypes block.
 
-use std::rc::Rc;
+use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -124,7 +126,7 @@ pub struct TypeMap {
     compiled: Compiled,
 }
 
-type Map = HashMap<Vec<u8>, Rc<Expansion>>;
+type Map = HashMap<Vec<u8>, Arc<Expansion>>;
 
 /// Adds or replaces (when longer) a map entry; upstream's `type_map_add`.
 fn map_add(map: &mut Map, name: &[u8], exp: Expansion, flags: &Flags, log: &mut Log) -> bool {
@@ -133,7 +135,7 @@ fn map_add(map: &mut Map, name: &[u8], exp: Expansion, flags: &Flags, log: &mut 
             if flags.dump_types {
                 log.debug("type_map_add", &[b"adding ", name].concat());
             }
-            map.insert(name.to_vec(), Rc::new(exp));
+            map.insert(name.to_vec(), Arc::new(exp));
         }
         Some(old) => {
             if exp.text.len() <= old.text.len() {
@@ -142,7 +144,7 @@ fn map_add(map: &mut Map, name: &[u8], exp: Expansion, flags: &Flags, log: &mut 
             if flags.dump_types {
                 log.debug("type_map_add", &[b"replacing ", name].concat());
             }
-            *old = Rc::new(exp);
+            *old = Arc::new(exp);
         }
     }
     if flags.dump_types {
@@ -152,6 +154,15 @@ fn map_add(map: &mut Map, name: &[u8], exp: Expansion, flags: &Flags, log: &mut 
         log.raw(b"\n");
     }
     true
+}
+
+/// References resolve through the map alone (no `--stable` rules).
+struct ReadOnly<'m>(&'m Map);
+
+impl Source for ReadOnly<'_> {
+    fn lookup(&mut self, name: &[u8]) -> Result<Option<Arc<Expansion>>, Error> {
+        Ok(self.0.get(name).cloned())
+    }
 }
 
 /// References resolve through the map, or a `type_string` rule that adds
@@ -164,7 +175,7 @@ struct Lookup<'m> {
 }
 
 impl Source for Lookup<'_> {
-    fn lookup(&mut self, name: &[u8]) -> Result<Option<Rc<Expansion>>, Error> {
+    fn lookup(&mut self, name: &[u8]) -> Result<Option<Arc<Expansion>>, Error> {
         if let Some(e) = self.map.get(name) {
             return Ok(Some(e.clone()));
         }
@@ -193,11 +204,27 @@ impl TypeMap {
         }
     }
 
-    /// A symbol's CRC (and, with `--dump-versions`, its expanded string).
-    pub fn version(&mut self, exp: &Expansion, rules: &Rules, flags: &Flags, log: &mut Log) -> Result<(u32, Option<Vec<u8>>), Error> {
-        let TypeMap { map, compiled } = self;
-        let mut src = Lookup { map, rules, flags, log };
-        compiled.version(exp, &mut src, flags.dump_versions)
+    /// The CRCs (and, with `--dump-versions`, the expanded strings) of
+    /// symbols' texts, in order. Under `--stable` a reference may add a
+    /// rule's type to the map, so those run one after another; otherwise
+    /// the map is read-only and symbols are versioned on every core.
+    pub fn versions<'e>(
+        &mut self,
+        exps: impl Iterator<Item = &'e Expansion>,
+        rules: &Rules,
+        flags: &Flags,
+        log: &mut Log,
+    ) -> Result<Vec<(u32, Option<Vec<u8>>)>, Error> {
+        let exps: Vec<&Expansion> = exps.collect();
+        if flags.stable || exps.len() < 64 {
+            let TypeMap { map, compiled } = self;
+            let mut src = Lookup { map, rules, flags, log };
+            return exps.into_iter().map(|e| compiled.version(e, &mut src, flags.dump_versions)).collect();
+        }
+        let map = &self.map;
+        exps.par_iter()
+            .map_init(Compiled::default, |compiled, e| compiled.version(e, &mut ReadOnly(map), flags.dump_versions))
+            .collect()
     }
 
     /// The symtypes block: one line per name, sorted by byte order.
