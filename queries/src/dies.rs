@@ -397,10 +397,10 @@ impl<'a> Window<'a> {
             die.type_ = global(find(die.type_off));
             die.abstract_origin = global(find(die.origin_off));
             if die.first_child != NONE {
-                die.first_child = base + die.first_child;
+                die.first_child += base;
             }
             if die.next_sibling != NONE {
-                die.next_sibling = base + die.next_sibling;
+                die.next_sibling += base;
             }
         }
     }

@@ -118,6 +118,9 @@ pub fn type_name(e: &Entry<'_>) -> Option<Vec<u8>> {
     Some(n)
 }
 
+/// A symbol's CRC and, with `--dump-versions`, its expanded string.
+pub type Version = (u32, Option<Vec<u8>>);
+
 /// Upstream's type map: the longest expansion per type name.
 #[derive(Default)]
 pub struct TypeMap {
@@ -214,7 +217,7 @@ impl TypeMap {
         rules: &Rules,
         flags: &Flags,
         log: &mut Log,
-    ) -> Result<Vec<(u32, Option<Vec<u8>>)>, Error> {
+    ) -> Result<Vec<Version>, Error> {
         let exps: Vec<&Expansion> = exps.collect();
         if flags.stable || exps.len() < 64 {
             let TypeMap { map, compiled } = self;
