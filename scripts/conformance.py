@@ -191,6 +191,8 @@ def parse_time_v(text):
     """Split a `/usr/bin/time -v` stderr into the tool's own stderr and the measurements."""
     i = text.find("\tCommand being timed:")
     own, tv = (text, "") if i < 0 else (text[:i], text[i:])
+    if tv:  # time's own note on a failed command
+        own = re.sub(r"(?m)^Command (exited with non-zero status|terminated by signal) \d+\n\Z", "", own)
     res = {}
     m = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", tv)
     if m:
@@ -348,6 +350,7 @@ def symtypes_diff(up, ours):
         if l:
             omap.setdefault(symtypes_key(l), l)
     d = {"upstream_lines": sum(1 for l in ul if l), "ours_lines": sum(1 for l in ol if l)}
+    d["differing_definitions"] = sum(1 for k, l in umap.items() if omap.get(k) != l)
     # First definition (in upstream's order) that ours lacks or spells differently.
     for l in ul:
         if not l:
@@ -588,6 +591,7 @@ def main():
             s = d["symtypes"]
             where = f"line {s['line']}" if "line" in s else s.get("key", "")
             print(f"    symtypes ({s['upstream_lines']} vs {s['ours_lines']} lines"
+                  + f", {s['differing_definitions']} definitions differ or missing"
                   + (f", {s['only_in_ours']} only in ours" if s.get("only_in_ours") else "")
                   + f"): {s['kind']}: {where}" + (f", column {s['column']}" if s.get("column") else ""))
             print(f"      upstream: {s.get('upstream')}")
@@ -610,7 +614,8 @@ def main():
     if slow:
         print("upstream slowest: " + ", ".join(f"{o} {t:.1f}s" for t, o in slow))
     if args.dropin:
-        print(f"drop-in: wall {ours_info['wall']:.1f}s with {args.jobs} jobs, {ours_info['wall_sum']:.1f}s summed per object")
+        print(f"drop-in: wall {ours_info['wall']:.1f}s with {args.jobs} jobs, {ours_info['wall_sum']:.1f}s wall "
+              f"({ours_info['cpu_sum']:.1f}s cpu) summed per object")
     elif ours_info:
         line = f"ours: wall {ours_info.get('wall', 0):.1f}s, cpu {ours_info.get('cpu', 0):.1f}s, peak RSS {(ours_info.get('maxrss_kb') or 0) / 1024:.0f} MiB, exit status {ours_info.get('rc')}"
         print(line + ("" if not args.reuse_ours else " (reused)"))
