@@ -66,20 +66,19 @@ pub fn run(args: VersionsArgs) -> i32 {
         }
     };
     let progress = Progress::new(objects.len() as u64);
-    // A database handle per worker: handles share one storage but are not Sync.
-    let db = std::sync::Mutex::new(Database::default());
     let t1 = Instant::now();
     let mut done: Vec<Done> = pool.install(|| {
         objects
             .par_iter()
-            .map_init(
-                || db.lock().map(|d| d.clone()).unwrap_or_default(),
-                |db, found| {
-                    let result = version_one(db, found, options, symbols.as_deref());
-                    progress.tick(result.as_ref().map_or(0, |v| v.exports.len() as u64));
-                    Done { found: found.clone(), result }
-                },
-            )
+            .map(|found| {
+                // One database per object: objects of a batch share nothing
+                // yet, and the object's bytes go when its database does
+                // (a whole kernel is 7 GB of modules).
+                let db = Database::default();
+                let result = version_one(&db, found, options, symbols.as_deref());
+                progress.tick(result.as_ref().map_or(0, |v| v.exports.len() as u64));
+                Done { found: found.clone(), result }
+            })
             .collect()
     });
     progress.finish();
