@@ -81,7 +81,17 @@ pub struct Die<'a> {
     origin_off: u64,
 }
 
+/// A loaded unit moved out of a [`Dies`] (see [`Dies::take_window`]).
+pub struct UnitWindow<'a> {
+    unit: u32,
+    info: UnitInfo<'a>,
+    dies: Vec<Die<'a>>,
+    nums: Vec<(Num, u64)>,
+    base: DieIdx,
+}
+
 /// A unit of the object, as upstream's `dwarf_get_units` hands it out.
+#[derive(Clone)]
 pub struct UnitInfo<'a> {
     /// The unit DIE; [`NONE`] if the unit could not be read at all.
     pub root: DieIdx,
@@ -94,10 +104,12 @@ pub struct UnitInfo<'a> {
 
 /// The DIEs of one object, loaded unit by unit.
 pub struct Dies<'a> {
-    dwarf: gimli::Dwarf<R<'a>>,
+    /// `None` for a single unit handed over by [`Dies::take_window`].
+    dwarf: Option<gimli::Dwarf<R<'a>>>,
     headers: Vec<gimli::UnitHeader<R<'a>>>,
-    /// Per unit, once loaded.
-    pub units: Vec<UnitInfo<'a>>,
+    /// Per unit, once loaded; `units[k - unit_base]` is unit `k`.
+    units: Vec<UnitInfo<'a>>,
+    unit_base: u32,
     /// The loaded DIEs: `dies[i]` has index `base + i`.
     dies: Vec<Die<'a>>,
     base: u32,
@@ -142,7 +154,17 @@ impl<'a> Dies<'a> {
             return Err(DwarfError::NoDebugInfo);
         }
         let units = Vec::with_capacity(headers.len());
-        let mut dies = Dies { dwarf, headers, units, dies: Vec::new(), base: 0, nums: Vec::new(), whole: false, current: None };
+        let mut dies = Dies {
+            dwarf: Some(dwarf),
+            headers,
+            units,
+            unit_base: 0,
+            dies: Vec::new(),
+            base: 0,
+            nums: Vec::new(),
+            whole: false,
+            current: None,
+        };
         if all_units {
             dies.load_all();
         }
@@ -158,17 +180,57 @@ impl<'a> Dies<'a> {
         self.headers.len() as u32
     }
 
+    /// Unit `k` (loaded).
+    pub fn unit(&self, k: u32) -> &UnitInfo<'a> {
+        &self.units[(k - self.unit_base) as usize]
+    }
+
+    /// Hands the loaded unit (window mode) over, e.g. to another thread.
+    pub fn take_window(&mut self) -> UnitWindow<'a> {
+        let k = self.current.take().unwrap_or(self.unit_base);
+        let base = self.base;
+        // The next unit's DIEs are numbered after this one's.
+        self.base += self.dies.len() as DieIdx;
+        UnitWindow {
+            unit: k,
+            info: self.units.get((k - self.unit_base) as usize).cloned().unwrap_or(UnitInfo {
+                root: NONE,
+                broken: true,
+                files: None,
+            }),
+            dies: std::mem::take(&mut self.dies),
+            nums: std::mem::take(&mut self.nums),
+            base,
+        }
+    }
+
+    /// The DIEs of one unit taken from another `Dies`.
+    pub fn from_window(w: UnitWindow<'a>) -> Dies<'a> {
+        Dies {
+            dwarf: None,
+            headers: Vec::new(),
+            units: vec![w.info],
+            unit_base: w.unit,
+            dies: w.dies,
+            base: w.base,
+            nums: w.nums,
+            whole: false,
+            current: Some(w.unit),
+        }
+    }
+
     /// Makes unit `k`'s DIEs available. Units must be loaded in order.
     pub fn load_unit(&mut self, k: u32) {
         if self.whole || self.current == Some(k) {
             return;
         }
+        let Some(dwarf) = &self.dwarf else { return };
         let next_index = self.base + self.dies.len() as u32;
         let (dies, nums) = (std::mem::take(&mut self.dies), std::mem::take(&mut self.nums));
         let mut window = Window { dies, nums, base: next_index, crossed: false };
         window.dies.clear();
         window.nums.clear();
-        let info = window.read_unit(&self.dwarf, &self.headers[k as usize], k);
+        let info = window.read_unit(dwarf, &self.headers[k as usize], k);
         if window.crossed {
             self.load_all();
             return;
@@ -184,13 +246,15 @@ impl<'a> Dies<'a> {
 
     /// Reads every unit into one arena, keeping the indices window mode gave.
     fn load_all(&mut self) {
+        let Some(dwarf) = &self.dwarf else { return };
         let mut window = Window { dies: Vec::new(), nums: Vec::new(), base: 0, crossed: false };
         let mut units = Vec::with_capacity(self.headers.len());
         for (k, h) in self.headers.iter().enumerate() {
-            units.push(window.read_unit(&self.dwarf, h, k as u32));
+            units.push(window.read_unit(dwarf, h, k as u32));
         }
         window.resolve_refs();
         self.units = units;
+        self.unit_base = 0;
         self.dies = window.dies;
         self.nums = window.nums;
         self.base = 0;
@@ -223,7 +287,7 @@ impl<'a> Dies<'a> {
     /// The source file a `DW_AT_decl_file` index names, as upstream's
     /// `dwarf_filesrc` would; `None` when the unit has no line table.
     pub fn decl_file_name(&self, unit: u32, file: u64) -> Option<Option<&'a [u8]>> {
-        let files = self.units[unit as usize].files.as_ref()?;
+        let files = self.unit(unit).files.as_ref()?;
         Some(usize::try_from(file).ok().and_then(|i| files.get(i)).copied().flatten())
     }
 

@@ -15,6 +15,7 @@ use crate::log::Log;
 use crate::render::{self, Renderer, State};
 use crate::symbols::{SymState, SymbolTable};
 use crate::typemap;
+use crate::units;
 
 /// The options that change what one object produces.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -30,6 +31,9 @@ pub struct Options {
     /// Read every unit up front instead of one at a time (what a reference
     /// across units forces); the output must not change, which tests check.
     pub all_units: bool,
+    /// Render units on several threads even when the object has few of
+    /// them (normally only objects with many units are split); for tests.
+    pub split_units: bool,
 }
 
 /// The run-level state threaded from one object to the next.
@@ -47,6 +51,7 @@ pub struct ObjectOutcome {
     pub log: Vec<u8>,
     /// This object's symtypes block (empty when `-T` was not given or on error).
     pub symtypes: Vec<u8>,
+    /// The run state this object leaves; unspecified after an error.
     pub state: RunState,
     pub error: Option<Error>,
 }
@@ -123,7 +128,11 @@ fn run(
     };
     let mut r = Renderer::new(&mut dies, &rules, flags, obj, state.counters, log);
     let result = process_units(&mut r, state, &rules, opts, symtypes);
-    state.counters = (r.hits, r.misses);
+    if opts.debug {
+        // Only `--debug` prints them; leaving them alone otherwise keeps
+        // the run state (a query key) independent of cache behaviour.
+        state.counters = (r.hits, r.misses);
+    }
     if result.is_ok() && opts.debug {
         let (h, m) = (r.hits, r.misses);
         if h + m > 0 {
@@ -159,20 +168,40 @@ fn process_units(
     // unit is done and then dropped: a kernel image has thousands of units.
     let streaming = !opts.debug && !opts.dump_types;
     let (mut t_units, mut t_offer) = (Duration::ZERO, Duration::ZERO);
-    for unit in 0..r.dies.unit_count() {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(if opts.split_units { 2 } else { 1 });
+    let mut first_unit = 0;
+    if streaming && !opts.dump_dies && !opts.dump_die_map && !opts.all_units && (opts.split_units || (threads > 1 && r.dies.unit_count() >= 16))
+    {
+        let t = Instant::now();
+        let before = state.table.clone();
+        let rflags = render::Flags { stable: opts.stable, debug: false, dump_dies: false, dump_die_map: false };
+        match units::render_units(
+            r.dies, rules, rflags, &flags, r.obj(), &mut state.table, &mut map, &mut symbol_texts, threads,
+        )? {
+            units::Outcome::Done => first_unit = r.dies.unit_count(),
+            units::Outcome::NeedsAllUnits => {
+                // Start over on one thread with every unit loaded.
+                state.table = before;
+                map = typemap::TypeMap::default();
+                symbol_texts.clear();
+            }
+        }
+        t_units += t.elapsed();
+    }
+    for unit in first_unit..r.dies.unit_count() {
         let _span = tracing::trace_span!("unit", unit).entered();
         let t = Instant::now();
         r.process_unit(unit, &mut state.table)?;
         t_units += t.elapsed();
         if streaming && !r.dies.is_whole() {
             let t = Instant::now();
-            symbol_texts.extend(typemap::offer_entries(r, &mut map, rules, &flags)?);
+            symbol_texts.extend(typemap::offer_entries(r, rules, &flags, &mut |n, e, log| map.add(n, e, &flags, log))?);
             r.clear_entries();
             t_offer += t.elapsed();
         }
     }
     let t = Instant::now();
-    symbol_texts.extend(typemap::offer_entries(r, &mut map, rules, &flags)?);
+    symbol_texts.extend(typemap::offer_entries(r, rules, &flags, &mut |n, e, log| map.add(n, e, &flags, log))?);
     t_offer += t.elapsed();
     let t_versions = Instant::now();
     let obj = r.obj();

@@ -134,6 +134,26 @@ pub struct Renderer<'d, 'a> {
     pub misses: u32,
     pub log: &'d mut Log,
     depth: u32,
+    /// Planning mode: match symbols, record what to render, render nothing.
+    plan: Option<Plan>,
+    /// The current unit's symbol pass saved a symbol pointer.
+    ptrs_set: bool,
+}
+
+/// A symbol DIE to render: what the symbol pass of a unit decided.
+#[derive(Debug, Clone, Copy)]
+pub struct Job {
+    pub die: DieIdx,
+    pub subprogram: bool,
+}
+
+/// The matching half of a unit's passes. Matching is sequential (it reads
+/// and updates the run's symbol table); rendering a unit's jobs depends on
+/// nothing but that unit, so units can be rendered on other threads.
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub jobs: Vec<Job>,
+    planned: HashSet<DieIdx>,
 }
 
 impl<'d, 'a> Renderer<'d, 'a> {
@@ -153,6 +173,25 @@ impl<'d, 'a> Renderer<'d, 'a> {
             misses: counters.1,
             log,
             depth: 0,
+            plan: None,
+            ptrs_set: false,
+        }
+    }
+
+    /// Switches to planning mode (see [`Plan`]).
+    pub fn planning(mut self) -> Self {
+        self.plan = Some(Plan::default());
+        self
+    }
+
+    /// The jobs planned for the unit processed last; clears them.
+    pub fn take_plan(&mut self) -> Vec<Job> {
+        match &mut self.plan {
+            Some(p) => {
+                p.planned.clear();
+                std::mem::take(&mut p.jobs)
+            }
+            None => Vec::new(),
         }
     }
 
@@ -211,7 +250,8 @@ impl<'d, 'a> Renderer<'d, 'a> {
     // ----- the walk over units -------------------------------------------
 
     /// Runs upstream's three passes over one unit.
-    pub fn process_unit(&mut self, unit: u32, table: &mut SymbolTable) -> Result<(), Error> {
+    /// Loads a unit and runs upstream's first pass over it (fqns).
+    fn prepare_unit(&mut self, unit: u32) -> Result<(), Error> {
         let was_whole = self.dies.is_whole();
         self.dies.load_unit(unit);
         let loaded = self.dies.loaded();
@@ -227,7 +267,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
             self.fqns = vec![None; loaded.len()];
             self.fqn_base = loaded.start;
             for j in 0..unit {
-                let root = self.dies.units[j as usize].root;
+                let root = self.dies.unit(j).root;
                 if root != NONE {
                     let children: Vec<DieIdx> = self.dies.children(root).collect();
                     for c in children {
@@ -236,19 +276,35 @@ impl<'d, 'a> Renderer<'d, 'a> {
                 }
             }
         }
-        let info = &self.dies.units[unit as usize];
+        let info = self.dies.unit(unit);
         if info.broken || info.root == NONE {
             return Err(Error::new("process_die_container", "`dwarf_child(die, &current)` failed: -1".into()));
         }
         let root = info.root;
         let children: Vec<DieIdx> = self.dies.children(root).collect();
-        for &c in &children {
-            self.resolve_fqns(c, None, true);
+        if self.plan.is_none() {
+            for &c in &children {
+                self.resolve_fqns(c, None, true);
+            }
         }
+        Ok(())
+    }
+
+    /// Runs upstream's three passes over one unit: fqns, exported symbols
+    /// (rendering each as it is matched), symbol pointers. In planning
+    /// mode only the matching is done (see [`Plan`]).
+    pub fn process_unit(&mut self, unit: u32, table: &mut SymbolTable) -> Result<(), Error> {
+        self.prepare_unit(unit)?;
+        let root = self.dies.unit(unit).root;
+        let children: Vec<DieIdx> = self.dies.children(root).collect();
+        self.ptrs_set = false;
         for &c in &children {
             self.exported_symbols(c, table)?;
         }
-        for &id in table.order().to_vec().iter() {
+        // Only this unit's symbol pass can have left a symbol unprocessed
+        // with a pointer: one set in an earlier unit was handled there.
+        let pending = if self.ptrs_set { table.order().to_vec() } else { Vec::new() };
+        for &id in pending.iter() {
             let s = &table.syms[id as usize];
             if s.state != SymState::Unprocessed {
                 continue;
@@ -361,18 +417,39 @@ impl<'d, 'a> Renderer<'d, 'a> {
         }
         let chosen = if self.dies.die(target).tag == dw::DW_TAG_subroutine_type.0 { target } else { ptr };
         table.set_ptr(sym, (self.obj, chosen));
+        self.ptrs_set = true;
         Ok(())
     }
 
     fn process_symbol(&mut self, sym: u32, die: DieIdx, subprogram: bool, table: &mut SymbolTable) -> Result<(), Error> {
         table.set_die(sym, (self.obj, die));
+        if let Some(plan) = &mut self.plan {
+            if plan.planned.insert(die) {
+                plan.jobs.push(Job { die, subprogram });
+            }
+            return Ok(());
+        }
+        let name = table.syms[sym as usize].name.clone();
+        self.render_symbol(die, subprogram, &name)
+    }
+
+    /// Renders the symbols a plan chose for the loaded unit, in order;
+    /// on failure, says which job failed.
+    pub fn render_jobs(&mut self, unit: u32, jobs: &[Job]) -> Result<(), (usize, Error)> {
+        self.prepare_unit(unit).map_err(|e| (0, e))?;
+        for (i, job) in jobs.iter().enumerate() {
+            self.render_symbol(job.die, job.subprogram, b"").map_err(|e| (i, e))?;
+        }
+        Ok(())
+    }
+
+    fn render_symbol(&mut self, die: DieIdx, subprogram: bool, name: &[u8]) -> Result<(), Error> {
         let id = match self.get(die, State::Symbol) {
             Ok(_) => return Ok(()),
             Err(id) => id,
         };
         self.entries[id as usize].tag = self.dies.die(die).tag;
-        let name = table.syms[sym as usize].name.clone();
-        self.log.debug("process_symbol", &name);
+        self.log.debug("process_symbol", name);
         let mut st = Sym::new();
         let e = Some(id);
         if subprogram {

@@ -201,7 +201,7 @@ pub struct Flags {
 }
 
 impl TypeMap {
-    fn add(&mut self, name: &[u8], exp: Expansion, flags: &Flags, log: &mut Log) {
+    pub fn add(&mut self, name: &[u8], exp: Expansion, flags: &Flags, log: &mut Log) {
         if map_add(&mut self.map, name, exp, flags, log) {
             self.compiled.invalidate(name);
         }
@@ -289,9 +289,9 @@ fn type_expand(r: &Renderer<'_, '_>, name: &[u8], id: EntryId, rules: &Rules, fl
 /// text of each symbol entry by DIE (overrides are applied by name later).
 pub fn offer_entries(
     r: &mut Renderer<'_, '_>,
-    map: &mut TypeMap,
     rules: &Rules,
     flags: &Flags,
+    sink: &mut dyn FnMut(&[u8], Expansion, &mut Log),
 ) -> Result<Vec<(crate::dies::DieIdx, Expansion)>, Error> {
     let mut symbols = Vec::new();
     let mut mapped = vec![false; r.entries.len()];
@@ -320,8 +320,7 @@ pub fn offer_entries(
         let Some(name) = type_name(&r.entries[e as usize]) else { continue };
         r.log.debug("expand_type", &name);
         let exp = type_expand(r, &name, e, rules, flags)?;
-        let log: &mut Log = r.log;
-        map.add(&name, exp, flags, log);
+        sink(&name, exp, r.log);
     }
     Ok(symbols)
 }

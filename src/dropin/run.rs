@@ -82,6 +82,7 @@ fn run(argv: &[OsString]) -> i32 {
         dump_versions: opts.dump_versions,
         symtypes: symfile.is_some(),
         all_units: false,
+        split_units: false,
     };
     // Read every object first: a missing one stops the run only where
     // upstream would reach it, after the earlier objects' output.
