@@ -226,12 +226,13 @@ fn process_units(
         }
         plan.push((id, !processed, exp));
     }
-    let versions = map.versions(plan.iter().filter(|p| p.1).map(|p| &p.2), rules, &flags, r.log)?;
+    let versions = map.versions(plan.iter().filter(|p| p.1).map(|p| &p.2), rules, &flags, r.log);
     let mut versions = versions.into_iter();
     for (id, compute, exp) in plan {
         let name = state.table.syms[id as usize].name.clone();
         if compute {
-            let Some((crc, text)) = versions.next() else { break };
+            let Some(version) = versions.next() else { break };
+            let (crc, text) = version?;
             for (m, old) in state.table.set_crc(id, crc) {
                 let n = &state.table.syms[m as usize].name;
                 r.log.warn(

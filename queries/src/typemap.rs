@@ -208,26 +208,42 @@ impl TypeMap {
     }
 
     /// The CRCs (and, with `--dump-versions`, the expanded strings) of
-    /// symbols' texts, in order. Under `--stable` a reference may add a
-    /// rule's type to the map, so those run one after another; otherwise
-    /// the map is read-only and symbols are versioned on every core.
+    /// symbols' texts, in order, up to and including the first failure
+    /// (upstream has printed the earlier symbols' lines when it fails).
+    /// Under `--stable` a reference may add a rule's type to the map, so
+    /// those run one after another; otherwise the map is read-only and
+    /// symbols are versioned on every core.
     pub fn versions<'e>(
         &mut self,
         exps: impl Iterator<Item = &'e Expansion>,
         rules: &Rules,
         flags: &Flags,
         log: &mut Log,
-    ) -> Result<Vec<Version>, Error> {
+    ) -> Vec<Result<Version, Error>> {
         let exps: Vec<&Expansion> = exps.collect();
-        if flags.stable || exps.len() < 64 {
+        let mut out: Vec<Result<Version, Error>> = if flags.stable || exps.len() < 64 {
             let TypeMap { map, compiled } = self;
             let mut src = Lookup { map, rules, flags, log };
-            return exps.into_iter().map(|e| compiled.version(e, &mut src, flags.dump_versions)).collect();
+            let mut out = Vec::with_capacity(exps.len());
+            for e in exps {
+                let v = compiled.version(e, &mut src, flags.dump_versions);
+                let failed = v.is_err();
+                out.push(v);
+                if failed {
+                    break;
+                }
+            }
+            out
+        } else {
+            let map = &self.map;
+            exps.par_iter()
+                .map_init(Compiled::default, |compiled, e| compiled.version(e, &mut ReadOnly(map), flags.dump_versions))
+                .collect()
+        };
+        if let Some(first) = out.iter().position(Result::is_err) {
+            out.truncate(first + 1);
         }
-        let map = &self.map;
-        exps.par_iter()
-            .map_init(Compiled::default, |compiled, e| compiled.version(e, &mut ReadOnly(map), flags.dump_versions))
-            .collect()
+        out
     }
 
     /// The symtypes block: one line per name, sorted by byte order.

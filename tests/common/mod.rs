@@ -6,7 +6,7 @@
 //!
 //! * `DWARFKSYMS_BLESS=1`: rewrite `tests/<suite>-known-failures.txt` to
 //!   exactly the cases failing now, and pass.
-//! * `DWARFKSYMS_<SUITE>_MATCH=<substring>` (`GOLDEN`, `CORPUS`, `SHIPPED`):
+//! * `DWARFKSYMS_<SUITE>_MATCH=<substring>` (`GOLDEN`, `CORPUS`, `SHIPPED`, `FIXTURES`):
 //!   run only the cases whose id contains the substring; the ratchet then
 //!   checks only those, and blessing is refused.
 //! * `DWARFKSYMS_VERBOSE=1`: also show the differences of known failures.
@@ -19,6 +19,8 @@
 //!   blessing is refused).
 
 #![allow(dead_code)]
+
+pub mod manifest;
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
