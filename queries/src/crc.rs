@@ -90,9 +90,9 @@ impl Compiled {
             self.generation = 1;
         }
         let top = self.compile(exp);
-        let mut out = Out { crc: crc32fast::Hasher::new(), text: dump.then(Vec::new) };
+        let mut out = Out::new(dump);
         self.walk(&top, None, src, &mut out, 0)?;
-        Ok((out.crc.finalize(), out.text))
+        Ok(out.finish())
     }
 
     fn walk(&mut self, segs: &[Seg], within: Option<u32>, src: &mut dyn Source, out: &mut Out, depth: u32) -> Result<(), Error> {
@@ -134,16 +134,38 @@ impl Compiled {
     }
 }
 
+/// The hash (and maybe the text) of an expansion. Segments are short, and
+/// CRC-32 is much faster over long runs, so they are gathered in a buffer.
 struct Out {
     crc: crc32fast::Hasher,
+    buf: Vec<u8>,
     text: Option<Vec<u8>>,
 }
 
+const OUT_BUF: usize = 16 << 10;
+
 impl Out {
+    fn new(dump: bool) -> Out {
+        Out { crc: crc32fast::Hasher::new(), buf: Vec::with_capacity(OUT_BUF), text: dump.then(Vec::new) }
+    }
+
     fn add(&mut self, s: &[u8]) {
-        self.crc.update(s);
         if let Some(t) = &mut self.text {
             t.extend_from_slice(s);
         }
+        if self.buf.len() + s.len() > OUT_BUF {
+            self.crc.update(&self.buf);
+            self.buf.clear();
+            if s.len() > OUT_BUF {
+                self.crc.update(s);
+                return;
+            }
+        }
+        self.buf.extend_from_slice(s);
+    }
+
+    fn finish(mut self) -> (u32, Option<Vec<u8>>) {
+        self.crc.update(&self.buf);
+        (self.crc.finalize(), self.text)
     }
 }

@@ -138,6 +138,8 @@ pub struct Renderer<'d, 'a> {
     plan: Option<Plan>,
     /// The current unit's symbol pass saved a symbol pointer.
     ptrs_set: bool,
+    /// Formatted ` label(N)` strings by (label, N).
+    numbers: HashMap<(usize, u64), Rc<[u8]>>,
 }
 
 /// A symbol DIE to render: what the symbol pass of a unit decided.
@@ -175,6 +177,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
             depth: 0,
             plan: None,
             ptrs_set: false,
+            numbers: HashMap::default(),
         }
     }
 
@@ -488,12 +491,18 @@ impl<'d, 'a> Renderer<'d, 'a> {
         }
     }
 
-    fn emit_num(&mut self, cache: Option<EntryId>, label: &str, value: u64) {
-        let s: Rc<[u8]> = format!(" {label}({value})").into_bytes().into();
+    fn emit_num(&mut self, cache: Option<EntryId>, label: &'static str, value: u64) {
+        // The same few numbers recur everywhere (sizes, offsets): format
+        // each once per object.
+        let s = self
+            .numbers
+            .entry((label.as_ptr() as usize, value))
+            .or_insert_with(|| format!(" {label}({value})").into_bytes().into())
+            .clone();
         self.emit_own(cache, s);
     }
 
-    fn num_attr(&mut self, cache: Option<EntryId>, die: DieIdx, num: Num, label: &str) {
+    fn num_attr(&mut self, cache: Option<EntryId>, die: DieIdx, num: Num, label: &'static str) {
         if let Some(v) = self.dies.num(die, num) {
             self.emit_num(cache, label, v);
         }
