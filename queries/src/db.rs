@@ -181,3 +181,16 @@ pub fn export_versions(db: &dyn salsa::Database, obj: ObjectFile, options: Optio
         .collect();
     Ok(ObjectVersions { exports, symtypes: out.symtypes.clone() })
 }
+
+/// Gives `obj` new bytes, unless they equal the bytes it has: salsa does not
+/// compare an input's old and new values, so setting equal bytes would
+/// re-run every query that reads them. Returns whether the input changed.
+/// (Used by `dwarfksyms watch` when a file is rewritten.)
+pub fn update_bytes(db: &mut Database, obj: ObjectFile, bytes: Arc<[u8]>) -> bool {
+    if obj.bytes(db)[..] == bytes[..] {
+        return false;
+    }
+    use salsa::Setter;
+    obj.set_bytes(db).to(bytes);
+    true
+}

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 pub mod discover;
 mod versions;
+mod watch;
 
 #[derive(Parser, Debug)]
 #[command(name = "dwarfksyms", version, about = "Kernel symbol versions (modversions CRCs) from DWARF, identical to gendwarfksyms")]
@@ -23,6 +24,12 @@ enum Command {
     /// themselves (__export_symbol_* in kbuild .o files, __ksymtab_* in
     /// linked .ko files and vmlinux).
     Versions(VersionsArgs),
+    /// Version every export once, then watch the objects and report the versions that change.
+    ///
+    /// PATHs as for `versions`. Each time objects are rewritten, prints the
+    /// exports whose CRC changed, appeared or disappeared (text, or one JSON
+    /// object per line with --format json), then waits again.
+    Watch(watch::WatchArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -66,5 +73,6 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
         Command::Versions(args) => versions::run(args),
+        Command::Watch(args) => watch::run(args),
     }
 }

@@ -1,0 +1,585 @@
+//! `dwarfksyms watch`: version a build's exports once, then keep watching
+//! its objects and report the versions that change as they are rewritten.
+//!
+//! One long-lived database with one `ObjectFile` input per path. File
+//! events (notify: inotify on Linux) are collected until the tree has been
+//! quiet for a moment (the debounce), then every touched object is read
+//! whole (never mapped: a build rewriting a mapped file would kill us),
+//! compared with the bytes its input holds (equal: nothing to do; salsa does
+//! not compare input values itself) and, when it differs, given the new
+//! bytes and re-versioned. Only the objects whose bytes changed are asked
+//! about; the others' memoized versions stand.
+//!
+//! What a running `make` does to files:
+//! - half-written objects: an object that does not parse (or that was
+//!   modified less than a debounce ago, or changed while being read) is
+//!   retried with a backoff and reported only once it parses; the versions
+//!   reported before stand meanwhile. One that still fails some seconds
+//!   after its last event is reported on stderr and left until it changes
+//!   again;
+//! - deletion and re-creation, renames (also of directories): a path that
+//!   is gone reports its exports as removed; one that appears (or comes
+//!   back), as added. A new directory is searched, since objects may be
+//!   written in it before its watch is in place;
+//! - many objects at once: a batch is versioned on every core; an event
+//!   queue overflow rescans the whole tree.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use clap::ValueEnum;
+use notify::{Event, EventKind, RecursiveMode, Watcher};
+use queries::db::{self, Database, ObjectFile, ObjectVersions};
+use queries::object::Options;
+use rayon::prelude::*;
+
+use super::discover;
+
+#[derive(clap::Args, Debug)]
+pub struct WatchArgs {
+    /// Objects or directories to watch (directories recursively).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = WatchFormat::Text)]
+    pub format: WatchFormat,
+    /// Support kABI stability features (as gendwarfksyms --stable).
+    #[arg(short, long)]
+    pub stable: bool,
+    /// Worker threads (default: all cores).
+    #[arg(short = 'j', long)]
+    pub jobs: Option<usize>,
+    /// How long the tree must be quiet before a batch of changes is read.
+    #[arg(long, value_name = "MS", default_value_t = 100)]
+    pub debounce_ms: u64,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WatchFormat {
+    /// One line per event, for people.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The longest a batch waits for the tree to be quiet before what was
+/// touched so far is read anyway (a long build never pauses).
+const MAX_BATCH: Duration = Duration::from_secs(2);
+/// The first retry of an object that does not parse; doubled up to
+/// `RETRY_MAX`.
+const RETRY_FIRST: Duration = Duration::from_millis(50);
+const RETRY_MAX: Duration = Duration::from_millis(500);
+/// How long after its last event an object may keep failing before it is
+/// reported as broken and left alone until it changes again.
+const GIVE_UP: Duration = Duration::from_secs(5);
+
+/// A root as given and as the watcher names it (absolute).
+struct Root {
+    shown: PathBuf,
+    abs: PathBuf,
+    dir: bool,
+}
+
+/// A watched object path.
+struct Tracked {
+    obj: ObjectFile,
+    /// symbol -> CRC as last reported (`None`: no DWARF information,
+    /// printed as 0 like upstream does); `None` while the path is absent
+    /// or has not parsed yet.
+    reported: Option<BTreeMap<Vec<u8>, Option<u32>>>,
+}
+
+/// An object that did not parse (or could not be read whole) yet.
+struct Retry {
+    attempt: u32,
+    due: Instant,
+    /// Its last file event (or first failure): give up `GIVE_UP` after it.
+    since: Instant,
+    error: String,
+}
+
+/// One line of the report.
+enum Report {
+    Changed { symbol: Vec<u8>, object: PathBuf, old: Option<u32>, new: Option<u32> },
+    Added { symbol: Vec<u8>, object: PathBuf, new: Option<u32> },
+    Removed { symbol: Vec<u8>, object: PathBuf, old: Option<u32> },
+}
+
+impl Report {
+    fn key(&self) -> (&Path, &[u8]) {
+        match self {
+            Report::Changed { symbol, object, .. } | Report::Added { symbol, object, .. } | Report::Removed { symbol, object, .. } => {
+                (object, symbol)
+            }
+        }
+    }
+}
+
+struct Watch {
+    db: Database,
+    options: Options,
+    format: WatchFormat,
+    debounce: Duration,
+    pool: rayon::ThreadPool,
+    roots: Vec<Root>,
+    objects: BTreeMap<PathBuf, Tracked>,
+    retry: BTreeMap<PathBuf, Retry>,
+}
+
+pub fn run(args: WatchArgs) -> i32 {
+    let t0 = Instant::now();
+    let cwd = match std::env::current_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("dwarfksyms: current directory: {e}");
+            return 2;
+        }
+    };
+    let mut roots = Vec::new();
+    for p in &args.paths {
+        let meta = match std::fs::metadata(p) {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("dwarfksyms: {}: {e}", p.display());
+                return 2;
+            }
+        };
+        roots.push(Root { shown: p.clone(), abs: cwd.join(p), dir: meta.is_dir() });
+    }
+
+    // Watch first, then load: what changes during the load is in the
+    // first batch (and costs nothing if the bytes did not change).
+    let (tx, rx) = mpsc::channel::<notify::Result<Event>>();
+    let config = notify::Config::default().with_follow_symlinks(false);
+    let mut watcher = match notify::RecommendedWatcher::new(tx, config) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("dwarfksyms: cannot watch files: {e}");
+            return 2;
+        }
+    };
+    for r in &roots {
+        // A file is watched through its directory: a build replaces files
+        // (rename), which a watch on the file itself would not survive.
+        let (path, mode) = if r.dir {
+            (r.abs.clone(), RecursiveMode::Recursive)
+        } else {
+            (r.abs.parent().map(Path::to_path_buf).unwrap_or_else(|| cwd.clone()), RecursiveMode::NonRecursive)
+        };
+        if let Err(e) = watcher.watch(&path, mode) {
+            eprintln!("dwarfksyms: cannot watch {}: {e}", path.display());
+            return 2;
+        }
+    }
+
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.unwrap_or(0))
+        .stack_size(256 << 20)
+        .build()
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("dwarfksyms: cannot start worker threads: {e}");
+            return 2;
+        }
+    };
+    let mut w = Watch {
+        db: Database::default(),
+        options: Options { stable: args.stable, ..Options::default() },
+        format: args.format,
+        debounce: Duration::from_millis(args.debounce_ms),
+        pool,
+        roots,
+        objects: BTreeMap::new(),
+        retry: BTreeMap::new(),
+    };
+
+    let found = match discover::find(&args.paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("dwarfksyms: {e}");
+            return 2;
+        }
+    };
+    let paths: BTreeSet<PathBuf> = found.into_iter().map(|f| f.path).collect();
+    // The initial load reports nothing but the count: its exports are the
+    // baseline the changes are reported against.
+    // Objects are read whatever their age here, as `versions` reads them.
+    let (_, _) = w.refresh(&paths, Instant::now(), Duration::ZERO);
+    let exports: usize = w.objects.values().filter_map(|t| t.reported.as_ref()).map(BTreeMap::len).sum();
+    if w.ready(paths.len(), exports, t0.elapsed()).is_err() {
+        return 0;
+    }
+
+    // The batch being collected: touched paths, its first and last event.
+    let mut touched: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut rescan = false;
+    let mut first: Option<Instant> = None;
+    let mut last = Instant::now();
+    // Since the first event of a batch whose objects are not all parsed
+    // yet (or that changed something not reported as settled yet).
+    let mut open: Option<Instant> = None;
+    let mut dirty = false;
+    loop {
+        let now = Instant::now();
+        let mut deadline: Option<Instant> = None;
+        if let Some(f) = first {
+            deadline = Some((last + w.debounce).min(f + MAX_BATCH));
+        }
+        if let Some(due) = w.retry.values().map(|r| r.due).min() {
+            deadline = Some(deadline.map_or(due, |d| d.min(due)));
+        }
+        let received = match deadline {
+            None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+            Some(d) => rx.recv_timeout(d.saturating_duration_since(now)),
+        };
+        match received {
+            Ok(Ok(event)) => {
+                let now = Instant::now();
+                let mut any = false;
+                if event.need_rescan() {
+                    rescan = true;
+                    any = true;
+                }
+                if relevant(&event.kind) {
+                    for p in &event.paths {
+                        if let Some(shown) = w.shown(p) {
+                            if let Some(r) = w.retry.get_mut(&shown) {
+                                r.since = now;
+                            }
+                            touched.insert(shown);
+                            any = true;
+                        }
+                    }
+                }
+                if any {
+                    first.get_or_insert(now);
+                    open.get_or_insert(now);
+                    last = now;
+                }
+            }
+            Ok(Err(e)) => {
+                // An error from the watcher (e.g. the inotify watch limit):
+                // say so and rescan, since events may have been lost.
+                eprintln!("warning: dwarfksyms: watching: {e}");
+                rescan = true;
+                let now = Instant::now();
+                first.get_or_insert(now);
+                open.get_or_insert(now);
+                last = now;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                eprintln!("dwarfksyms: the file watcher stopped");
+                return 1;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+
+        let now = Instant::now();
+        let batch_ready = first.is_some_and(|f| now >= last + w.debounce || now >= f + MAX_BATCH);
+        let mut paths: BTreeSet<PathBuf> = w.retry.iter().filter(|(_, r)| r.due <= now).map(|(p, _)| p.clone()).collect();
+        if batch_ready {
+            if std::mem::take(&mut rescan) {
+                touched.extend(w.roots.iter().map(|r| r.shown.clone()));
+            }
+            paths.extend(w.candidates(&std::mem::take(&mut touched)));
+            first = None;
+        }
+        if !paths.is_empty() {
+            let (reports, changed) = w.refresh(&paths, now, w.debounce);
+            dirty |= changed;
+            if w.print(reports).is_err() {
+                return 0;
+            }
+        }
+        // Settled: nothing touched is waiting for its debounce or a retry
+        // (a batch that changed no bytes closes silently).
+        if first.is_none() && w.retry.is_empty() {
+            if let Some(start) = open.take() {
+                if std::mem::take(&mut dirty) && w.settled(start.elapsed()).is_err() {
+                    return 0;
+                }
+            }
+        }
+    }
+}
+
+/// Events that may mean new contents (reads, opens and metadata changes
+/// do not; our own reads must not start a batch).
+fn relevant(kind: &EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode, ModifyKind};
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        _ => true,
+    }
+}
+
+/// The names `dwarfksyms versions` picks up in a directory (as
+/// `discover::find` does).
+fn is_object_name(name: &str) -> bool {
+    name == "vmlinux" || name.ends_with(".ko") || (name.ends_with(".o") && !name.ends_with(".mod.o") && !name.starts_with(".tmp"))
+}
+
+/// What reading a file whole gave.
+enum Read {
+    Bytes(Arc<[u8]>),
+    Gone,
+    /// Being written (changed during the read, or modified a moment ago):
+    /// try again later.
+    Busy(String),
+}
+
+fn read_whole(path: &Path, quiet: Duration) -> Read {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => m,
+        Ok(_) => return Read::Gone,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Read::Gone,
+        Err(e) => return Read::Busy(e.to_string()),
+    };
+    if let Ok(age) = meta.modified().and_then(|m| SystemTime::now().duration_since(m).map_err(std::io::Error::other)) {
+        if age < quiet {
+            return Read::Busy("modified a moment ago".to_string());
+        }
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Read::Gone,
+        Err(e) => return Read::Busy(e.to_string()),
+    };
+    match std::fs::metadata(path) {
+        Ok(after) if after.len() == bytes.len() as u64 && after.modified().ok() == meta.modified().ok() => {
+            Read::Bytes(bytes.into())
+        }
+        Ok(_) => Read::Busy("changed while being read".to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Read::Gone,
+        Err(e) => Read::Busy(e.to_string()),
+    }
+}
+
+impl Watch {
+    /// The path as reported (under the root as given) of a path the
+    /// watcher names, if it is under a root.
+    fn shown(&self, p: &Path) -> Option<PathBuf> {
+        for r in &self.roots {
+            if r.dir {
+                if let Ok(rest) = p.strip_prefix(&r.abs) {
+                    return Some(if rest.as_os_str().is_empty() { r.shown.clone() } else { r.shown.join(rest) });
+                }
+            } else if p == r.abs {
+                return Some(r.shown.clone());
+            }
+        }
+        None
+    }
+
+    fn is_file_root(&self, p: &Path) -> bool {
+        self.roots.iter().any(|r| !r.dir && r.shown == p)
+    }
+
+    /// The object paths a batch of touched paths may have changed: touched
+    /// objects, objects in touched directories (new ones included), and
+    /// tracked objects under a touched path (a directory removed or
+    /// renamed away).
+    fn candidates(&self, touched: &BTreeSet<PathBuf>) -> BTreeSet<PathBuf> {
+        let mut out = BTreeSet::new();
+        for p in touched {
+            let is_dir = std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
+            if is_dir {
+                if let Ok(found) = discover::find(std::slice::from_ref(p)) {
+                    out.extend(found.into_iter().map(|f| f.path));
+                }
+            } else if self.is_file_root(p) || p.file_name().is_some_and(|n| is_object_name(&n.to_string_lossy())) {
+                out.insert(p.clone());
+            }
+            out.extend(self.objects.range(p.clone()..).take_while(|(k, _)| k.starts_with(p)).map(|(k, _)| k.clone()));
+        }
+        // A file root is the only object of its root.
+        out.retain(|p| self.roots.iter().any(|r| if r.dir { p.starts_with(&r.shown) } else { *p == r.shown }));
+        out
+    }
+
+    /// Reads `paths`, gives the changed ones their new bytes, versions them
+    /// and returns what changed, and whether any input changed.
+    /// Files modified less than `quiet` ago are left for a retry.
+    fn refresh(&mut self, paths: &BTreeSet<PathBuf>, now: Instant, quiet: Duration) -> (Vec<Report>, bool) {
+        let mut reports = Vec::new();
+        let mut changed = false;
+        let mut version: Vec<(PathBuf, ObjectFile)> = Vec::new();
+        let reads: Vec<(PathBuf, Read)> =
+            self.pool.install(|| paths.par_iter().map(|p| (p.clone(), read_whole(p, quiet))).collect());
+        for (path, read) in reads {
+            match read {
+                Read::Gone => {
+                    self.retry.remove(&path);
+                    if let Some(t) = self.objects.get_mut(&path) {
+                        if let Some(old) = t.reported.take() {
+                            for (symbol, crc) in old {
+                                reports.push(Report::Removed { symbol, object: path.clone(), old: crc });
+                            }
+                        }
+                        // Keep the input (one per path), without the bytes.
+                        changed |= db::update_bytes(&mut self.db, t.obj, Arc::from(&[][..]));
+                    }
+                }
+                Read::Busy(why) => self.fail(&path, now, why),
+                Read::Bytes(bytes) => match self.objects.get(&path) {
+                    Some(t) => {
+                        let obj = t.obj;
+                        if db::update_bytes(&mut self.db, obj, bytes) {
+                            changed = true;
+                            version.push((path, obj));
+                        } else if self.retry.contains_key(&path) || t.reported.is_none() {
+                            // Same bytes as a failed attempt: the memoized
+                            // error stands, but ask again (cheap) so the
+                            // retry goes on or ends.
+                            version.push((path, obj));
+                        }
+                    }
+                    None => {
+                        let name = path.as_os_str().as_encoded_bytes().to_vec();
+                        let obj = ObjectFile::new(&self.db, name, bytes);
+                        self.objects.insert(path.clone(), Tracked { obj, reported: None });
+                        changed = true;
+                        version.push((path, obj));
+                    }
+                },
+            }
+        }
+
+        let options = self.options;
+        let results: Vec<(PathBuf, Result<ObjectVersions, String>)> = {
+            // A handle per worker; all are dropped before the next setter
+            // call, which would otherwise wait for them.
+            let db = self.db.clone();
+            self.pool.install(move || {
+                version
+                    .into_par_iter()
+                    .map_with(db, |db, (path, obj)| {
+                        let r = db::export_versions(db, obj, options).clone().map_err(|e| e.to_string());
+                        (path, r)
+                    })
+                    .collect()
+            })
+        };
+        for (path, result) in results {
+            match result {
+                Ok(v) => {
+                    self.retry.remove(&path);
+                    let new: BTreeMap<Vec<u8>, Option<u32>> = v.exports.iter().map(|x| (x.export.name.clone(), x.crc)).collect();
+                    let Some(t) = self.objects.get_mut(&path) else { continue };
+                    let old = t.reported.take().unwrap_or_default();
+                    for (symbol, &crc) in &new {
+                        match old.get(symbol) {
+                            None => reports.push(Report::Added { symbol: symbol.clone(), object: path.clone(), new: crc }),
+                            Some(&was) if was != crc => {
+                                reports.push(Report::Changed { symbol: symbol.clone(), object: path.clone(), old: was, new: crc })
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                    for (symbol, &crc) in &old {
+                        if !new.contains_key(symbol) {
+                            reports.push(Report::Removed { symbol: symbol.clone(), object: path.clone(), old: crc });
+                        }
+                    }
+                    t.reported = Some(new);
+                }
+                Err(e) => self.fail(&path, now, e),
+            }
+        }
+        reports.sort_by(|a, b| a.key().cmp(&b.key()));
+        (reports, changed)
+    }
+
+    /// Schedules another try of an object that could not be versioned, or
+    /// gives up on it for now.
+    fn fail(&mut self, path: &Path, now: Instant, error: String) {
+        let r = self.retry.entry(path.to_path_buf()).or_insert(Retry { attempt: 0, due: now, since: now, error: String::new() });
+        r.error = error;
+        if now.duration_since(r.since) >= GIVE_UP {
+            let r = self.retry.remove(path);
+            eprintln!(
+                "error: dwarfksyms: {}: {} (waiting for it to change)",
+                path.display(),
+                r.map(|r| r.error).unwrap_or_default()
+            );
+            return;
+        }
+        let delay = RETRY_FIRST.saturating_mul(1 << r.attempt.min(10)).min(RETRY_MAX);
+        r.attempt += 1;
+        r.due = now + delay;
+    }
+
+    fn ready(&self, objects: usize, exports: usize, took: Duration) -> std::io::Result<()> {
+        let line = match self.format {
+            WatchFormat::Text => format!("ready: {objects} objects, {exports} exports ({} ms)\n", took.as_millis()),
+            WatchFormat::Json => {
+                format!("{{\"event\":\"ready\",\"objects\":{objects},\"exports\":{exports},\"ms\":{}}}\n", took.as_millis())
+            }
+        };
+        emit(&[line])
+    }
+
+    fn settled(&self, took: Duration) -> std::io::Result<()> {
+        let line = match self.format {
+            WatchFormat::Text => format!("settled ({} ms)\n", took.as_millis()),
+            WatchFormat::Json => format!("{{\"event\":\"settled\",\"ms\":{}}}\n", took.as_millis()),
+        };
+        emit(&[line])
+    }
+
+    fn print(&self, reports: Vec<Report>) -> std::io::Result<()> {
+        if reports.is_empty() {
+            return Ok(());
+        }
+        let lines: Vec<String> = reports.iter().map(|r| self.line(r)).collect();
+        emit(&lines)
+    }
+
+    fn line(&self, r: &Report) -> String {
+        let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let crc = |c: Option<u32>| format!("0x{:08x}", c.unwrap_or(0));
+        match self.format {
+            WatchFormat::Text => match r {
+                Report::Changed { symbol, object, old, new } => {
+                    format!("changed {} {} -> {} ({})\n", s(symbol), crc(*old), crc(*new), object.display())
+                }
+                Report::Added { symbol, object, new } => format!("added {} {} ({})\n", s(symbol), crc(*new), object.display()),
+                Report::Removed { symbol, object, old } => {
+                    format!("removed {} {} ({})\n", s(symbol), crc(*old), object.display())
+                }
+            },
+            WatchFormat::Json => {
+                let (event, symbol, object, old, new) = match r {
+                    Report::Changed { symbol, object, old, new } => ("changed", symbol, object, Some(*old), Some(*new)),
+                    Report::Added { symbol, object, new } => ("added", symbol, object, None, Some(*new)),
+                    Report::Removed { symbol, object, old } => ("removed", symbol, object, Some(*old), None),
+                };
+                // Fields in a fixed order (serde_json's maps sort keys).
+                let text = |v: Option<String>| serde_json::Value::from(v).to_string();
+                format!(
+                    "{{\"event\":\"{event}\",\"symbol\":{},\"object\":{},\"old\":{},\"new\":{}}}\n",
+                    serde_json::Value::from(s(symbol)),
+                    serde_json::Value::from(object.display().to_string()),
+                    text(old.map(crc)),
+                    text(new.map(crc)),
+                )
+            }
+        }
+    }
+}
+
+/// Writes lines to stdout and flushes (a reader is waiting on a pipe).
+fn emit(lines: &[String]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    for l in lines {
+        out.write_all(l.as_bytes())?;
+    }
+    out.flush()
+}
