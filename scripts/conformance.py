@@ -74,6 +74,7 @@ Examples:
 
 import argparse
 import concurrent.futures
+import fcntl
 import fnmatch
 import json
 import os
@@ -117,13 +118,31 @@ def file_key(path):
 
 # ---------------------------------------------------------------- running a tool
 
+def snapshot(src, dst):
+    """Copy a binary aside (a concurrent cargo build may replace it); rename so a running copy is not hit."""
+    tmp = f"{dst}.{os.getpid()}.tmp"
+    shutil.copy2(src, tmp)
+    os.replace(tmp, dst)
+
+
+def lock_out(out):
+    """Only one run per output directory: a second one would overwrite the first's files."""
+    os.makedirs(out, exist_ok=True)
+    f = open(os.path.join(out, "lock"), "w")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        log(f"conformance: {out} is in use by another run (use --out DIR)")
+        sys.exit(2)
+    return f
+
 def run_tool(binary, obj, symbols, dest, cwd, timeout):
     """Run `gendwarfksyms -T dest.symtypes obj < symbols` from cwd; write dest.{symver,stderr}.
 
     Returns a dict: rc, wall, cpu (user+sys), maxrss_kb. argv[0] is `gendwarfksyms` for both tools.
     """
     os.makedirs(os.path.dirname(dest), exist_ok=True)
-    tmp = dest + ".tmp"
+    tmp = f"{dest}.{os.getpid()}.tmp"
     t0 = time.monotonic()
     with open(symbols, "rb") as fin, open(tmp + ".symver", "wb") as fout, open(tmp + ".stderr", "wb") as ferr:
         p = subprocess.Popen(
@@ -180,9 +199,9 @@ def run_upstream(args, obj):
     dest = os.path.join(args.cache, obj)
     res = run_tool(args.upstream, obj, os.path.join(args.dir, "exports", obj + ".symbols"), dest, args.dir, args.timeout)
     meta = dict(res, key=keys, binary=args.upstream, finished=time.time())
-    with open(dest + ".meta.tmp", "w") as f:
+    with open(f"{dest}.{os.getpid()}.meta.tmp", "w") as f:
         json.dump(meta, f)
-    os.replace(dest + ".meta.tmp", dest + ".meta")
+    os.replace(f"{dest}.{os.getpid()}.meta.tmp", dest + ".meta")
     meta["cached"] = False
     return meta
 
@@ -432,6 +451,7 @@ def main():
     if args.only:
         objs = [o for o in objs if any(matches(o, p) or p in o for p in args.only)]
     skipped = len(all_objs) - len(objs)
+    lock = lock_out(args.out)  # noqa: F841 (held until exit)
     symbols = {}
     for o in objs:
         with open(os.path.join(args.dir, "exports", o + ".symbols")) as f:
@@ -463,7 +483,7 @@ def main():
     if args.dropin:
         os.makedirs(args.out, exist_ok=True)
         binary = os.path.join(args.out, "gendwarfksyms.bin")
-        shutil.copy2(args.dropin_bin, binary)
+        snapshot(args.dropin_bin, binary)
         dropin, ours_wall = run_parallel(
             [(o, os.path.join(args.dir, o)) for o in objs],
             lambda o: run_tool(binary, o, os.path.join(args.dir, "exports", o + ".symbols"),
@@ -479,7 +499,7 @@ def main():
                 shutil.rmtree(symdir)
             os.makedirs(symdir)
             binary = os.path.join(args.out, "dwarfksyms.bin")
-            shutil.copy2(args.ours, binary)
+            snapshot(args.ours, binary)
             cmd = ["dwarfksyms", "versions", "--stats", "--symtypes-dir", symdir, "-j", str(args.jobs)] + paths
             log(f"conformance: ours: (cd {args.dir} && {args.ours} {' '.join(cmd[1:])})")
             t0 = time.monotonic()

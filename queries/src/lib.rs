@@ -14,6 +14,7 @@ pub mod object;
 pub mod render;
 pub mod symbols;
 pub mod typemap;
+pub mod typediff;
 pub mod units;
 
 pub use error::Error;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod diff;
 pub mod discover;
 mod versions;
 mod watch;
@@ -30,6 +31,15 @@ enum Command {
     /// exports whose CRC changed, appeared or disappeared (text, or one JSON
     /// object per line with --format json), then waits again.
     Watch(watch::WatchArgs),
+    /// Explain CRC changes between two builds: the types behind each one.
+    ///
+    /// OLD and NEW are objects or directories (searched as for `versions`;
+    /// objects are paired by module name, two files directly). For each
+    /// export whose CRC differs: the chain of members and parameters from
+    /// the export to each changed type, and the changed members (added,
+    /// removed, retyped, moved) or enumerators, grouped by root cause.
+    /// Exit status: 0 no difference, 1 differences, 2 trouble.
+    Diff(diff::DiffArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -74,5 +84,6 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Versions(args) => versions::run(args),
         Command::Watch(args) => watch::run(args),
+        Command::Diff(args) => diff::run(args),
     }
 }
