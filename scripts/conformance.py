@@ -39,7 +39,8 @@ then a summary:
     exports: E identical of T
 plus timings: upstream's per-object wall times summed (cached runs count with
 their recorded time), the wall time of the upstream phase, and ours.
-Exit status: 0 when every object is identical, 1 otherwise, 2 on usage errors.
+Exit status: 0 when every object is identical, 1 otherwise, 2 on usage errors
+(or when another run holds the output directory's lock).
 
 Options:
   --upstream PATH          upstream binary (default /work/oracle/gendwarfksyms)
