@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use rayon::prelude::*;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -235,10 +234,33 @@ impl TypeMap {
             }
             out
         } else {
+            // Plain scoped threads, not rayon: this runs inside a salsa
+            // query, and a rayon worker waiting here could steal another
+            // object's query on another database (salsa forbids that).
             let map = &self.map;
-            exps.par_iter()
-                .map_init(Compiled::default, |compiled, e| compiled.version(e, &mut ReadOnly(map), flags.dump_versions))
-                .collect()
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(exps.len());
+            let chunk = exps.len().div_ceil(threads.max(1));
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = exps
+                    .chunks(chunk.max(1))
+                    .map(|part| {
+                        scope.spawn(move || {
+                            let mut compiled = Compiled::default();
+                            part.iter()
+                                .map(|e| compiled.version(e, &mut ReadOnly(map), flags.dump_versions))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            vec![Err(Error::new("__calculate_version", "internal error in a worker".into()))]
+                        })
+                    })
+                    .collect()
+            })
         };
         if let Some(first) = out.iter().position(Result::is_err) {
             out.truncate(first + 1);
