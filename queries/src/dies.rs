@@ -10,8 +10,16 @@
 //! never leave a unit unless a reference crosses units, and a kernel image
 //! holds thousands of units. When a unit refers outside itself (LTO,
 //! `DW_FORM_ref_addr`), every unit is read at once instead and stays.
+//!
+//! Unless `--debug` counts them, function bodies are not read: the DIEs
+//! under a subprogram other than its parameters become placeholders that
+//! keep their index and offset (see [`Dies::new`]). Every byte is still
+//! decoded as gimli would decode it, so corrupt DWARF fails where it fails
+//! when read in full, and a body something refers into is read after all.
+//! Entries are decoded by per-abbreviation plans ([`Plans`]): the
+//! attributes kept are read, the others skipped.
 
-use gimli::{constants as dw, AttributeValue, EndianSlice, RunTimeEndian};
+use gimli::{constants as dw, AttributeValue, EndianSlice, Reader as _, RunTimeEndian};
 
 use crate::elf::DwarfSections;
 
@@ -60,34 +68,66 @@ impl Num {
     }
 }
 
+/// One DIE of the arena.
+///
+/// When function bodies are skipped (see [`Dies::new`]), the DIEs under a
+/// subprogram other than its parameters are *placeholders*: tag 0, nothing
+/// read, linked to nothing, but they keep their index and offset, so the
+/// numbering is the same as when every DIE is read.
 #[derive(Debug, Clone)]
 pub struct Die<'a> {
-    /// Offset in `.debug_info`, for identification and `--dump-die-map`.
-    pub offset: u64,
+    pub name: Option<&'a [u8]>,
     pub tag: u16,
-    pub declaration: bool,
-    pub unit: u32,
+    flags: u8,
+    nums_len: u8,
     pub first_child: DieIdx,
     pub next_sibling: DieIdx,
-    pub name: Option<&'a [u8]>,
-    pub linkage_name: Option<&'a [u8]>,
     /// Target of `DW_AT_type`, [`NONE`] if absent or unresolvable.
     pub type_: DieIdx,
     pub abstract_origin: DieIdx,
     nums: u32,
-    nums_len: u8,
-    /// Unresolved references are kept as offsets until every unit is read.
-    type_off: u64,
-    origin_off: u64,
+}
+
+/// `DW_AT_declaration` is true.
+const DECLARATION: u8 = 1;
+/// The DIE has a `DW_AT_linkage_name` (kept aside: few DIEs have one).
+const LINKAGE: u8 = 2;
+
+/// The tag of a DIE that was skipped, not read (no DWARF tag is 0).
+const PLACEHOLDER: u16 = 0;
+
+impl Die<'_> {
+    pub fn declaration(&self) -> bool {
+        self.flags & DECLARATION != 0
+    }
 }
 
 /// A loaded unit moved out of a [`Dies`] (see [`Dies::take_window`]).
 pub struct UnitWindow<'a> {
     unit: u32,
     info: UnitInfo<'a>,
+    arena: Arena<'a>,
+}
+
+/// The DIEs of a window or of every unit: `dies[i]` has index `base + i`.
+#[derive(Default)]
+struct Arena<'a> {
     dies: Vec<Die<'a>>,
+    /// `.debug_info` offset of each DIE (sorted: DIEs are in section order).
+    offsets: Vec<u64>,
     nums: Vec<(Num, u64)>,
+    /// Linkage names by (global) index, in index order.
+    linkage: Vec<(DieIdx, &'a [u8])>,
     base: DieIdx,
+}
+
+impl Arena<'_> {
+    fn clear(&mut self) {
+        self.dies.clear();
+        self.offsets.clear();
+        self.nums.clear();
+        self.linkage.clear();
+    }
 }
 
 /// A unit of the object, as upstream's `dwarf_get_units` hands it out.
@@ -95,6 +135,8 @@ pub struct UnitWindow<'a> {
 pub struct UnitInfo<'a> {
     /// The unit DIE; [`NONE`] if the unit could not be read at all.
     pub root: DieIdx,
+    /// Index of the unit's first DIE (the next unit's first when it has none).
+    first: DieIdx,
     /// Set when reading this unit's DIE tree failed part-way: upstream
     /// reports it (as a failed `dwarf_child`) when it reaches the unit.
     pub broken: bool,
@@ -110,10 +152,9 @@ pub struct Dies<'a> {
     /// Per unit, once loaded; `units[k - unit_base]` is unit `k`.
     units: Vec<UnitInfo<'a>>,
     unit_base: u32,
-    /// The loaded DIEs: `dies[i]` has index `base + i`.
-    dies: Vec<Die<'a>>,
-    base: u32,
-    nums: Vec<(Num, u64)>,
+    arena: Arena<'a>,
+    /// Skip function bodies when reading (see [`Dies::new`]).
+    skip_bodies: bool,
     /// Every unit is loaded (a reference crossed units).
     whole: bool,
     /// The unit whose DIEs are loaded, in window mode.
@@ -131,7 +172,16 @@ const NO_OFF: u64 = u64::MAX;
 
 impl<'a> Dies<'a> {
     /// Opens the object's DWARF; units are read by [`Self::load_unit`].
-    pub fn new(sections: &'a DwarfSections<'_>, all_units: bool) -> Result<Dies<'a>, DwarfError> {
+    ///
+    /// With `skip_bodies`, the DIEs under a subprogram other than its
+    /// direct `DW_TAG_formal_parameter` children (lexical blocks, local
+    /// variables, inlined calls, call sites...) are only validated, not
+    /// read: upstream's output cannot depend on them unless a reference
+    /// reaches one, and then the unit is read again in full. Validation
+    /// fails exactly where full reading fails, so a corrupt unit is broken
+    /// either way. Only `--debug` (which counts every named DIE) sees the
+    /// difference.
+    pub fn new(sections: &'a DwarfSections<'_>, all_units: bool, skip_bodies: bool) -> Result<Dies<'a>, DwarfError> {
         let endian = if sections.big_endian { RunTimeEndian::Big } else { RunTimeEndian::Little };
         if sections.get(".debug_info").is_empty() {
             return Err(DwarfError::NoDebugInfo);
@@ -159,9 +209,8 @@ impl<'a> Dies<'a> {
             headers,
             units,
             unit_base: 0,
-            dies: Vec::new(),
-            base: 0,
-            nums: Vec::new(),
+            arena: Arena::default(),
+            skip_bodies,
             whole: false,
             current: None,
         };
@@ -185,22 +234,30 @@ impl<'a> Dies<'a> {
         &self.units[(k - self.unit_base) as usize]
     }
 
+    /// The unit a loaded DIE belongs to.
+    pub fn unit_of(&self, idx: DieIdx) -> u32 {
+        match self.current {
+            Some(k) if !self.whole => k,
+            _ => (self.units.partition_point(|u| u.first <= idx).max(1) - 1) as u32 + self.unit_base,
+        }
+    }
+
     /// Hands the loaded unit (window mode) over, e.g. to another thread.
     pub fn take_window(&mut self) -> UnitWindow<'a> {
         let k = self.current.take().unwrap_or(self.unit_base);
-        let base = self.base;
+        let base = self.arena.base;
+        let arena = std::mem::take(&mut self.arena);
         // The next unit's DIEs are numbered after this one's.
-        self.base += self.dies.len() as DieIdx;
+        self.arena.base = base + arena.dies.len() as DieIdx;
         UnitWindow {
             unit: k,
             info: self.units.get((k - self.unit_base) as usize).cloned().unwrap_or(UnitInfo {
                 root: NONE,
+                first: base,
                 broken: true,
                 files: None,
             }),
-            dies: std::mem::take(&mut self.dies),
-            nums: std::mem::take(&mut self.nums),
-            base,
+            arena,
         }
     }
 
@@ -211,9 +268,8 @@ impl<'a> Dies<'a> {
             headers: Vec::new(),
             units: vec![w.info],
             unit_base: w.unit,
-            dies: w.dies,
-            base: w.base,
-            nums: w.nums,
+            arena: w.arena,
+            skip_bodies: false,
             whole: false,
             current: Some(w.unit),
         }
@@ -225,55 +281,79 @@ impl<'a> Dies<'a> {
             return;
         }
         let Some(dwarf) = &self.dwarf else { return };
-        let next_index = self.base + self.dies.len() as u32;
-        let (dies, nums) = (std::mem::take(&mut self.dies), std::mem::take(&mut self.nums));
-        let mut window = Window { dies, nums, base: next_index, crossed: false };
-        window.dies.clear();
-        window.nums.clear();
-        let info = window.read_unit(dwarf, &self.headers[k as usize], k);
-        if window.crossed {
-            self.load_all();
-            return;
-        }
-        window.resolve_refs();
+        let next_index = self.arena.base + self.arena.dies.len() as u32;
+        let mut arena = std::mem::take(&mut self.arena);
+        arena.clear();
+        arena.base = next_index;
+        let mut window = Window::new(arena);
+        let mut skip = self.skip_bodies;
+        let info = loop {
+            let (info, complete) = window.read_unit(dwarf, &self.headers[k as usize], skip);
+            if window.crossed {
+                self.load_all();
+                return;
+            }
+            if complete || !skip {
+                break info;
+            }
+            // A skipped body could not be read again: read everything.
+            trace_full_read();
+            window.restart();
+            skip = false;
+        };
         debug_assert_eq!(self.units.len(), k as usize);
         self.units.push(info);
-        self.dies = window.dies;
-        self.nums = window.nums;
-        self.base = window.base;
+        self.arena = window.arena;
         self.current = Some(k);
     }
 
     /// Reads every unit into one arena, keeping the indices window mode gave.
     fn load_all(&mut self) {
         let Some(dwarf) = &self.dwarf else { return };
-        let mut window = Window { dies: Vec::new(), nums: Vec::new(), base: 0, crossed: false };
-        let mut units = Vec::with_capacity(self.headers.len());
-        for (k, h) in self.headers.iter().enumerate() {
-            units.push(window.read_unit(dwarf, h, k as u32));
-        }
-        window.resolve_refs();
+        let mut skip = self.skip_bodies;
+        let mut window = Window::new(Arena::default());
+        let units = loop {
+            let mut units = Vec::with_capacity(self.headers.len());
+            let mut complete = true;
+            for h in &self.headers {
+                let (info, c) = window.read_unit(dwarf, h, skip);
+                units.push(info);
+                complete &= c;
+            }
+            // References across units are resolved once all are read;
+            // one into a skipped body makes us read everything.
+            if window.resolve_refs() && complete || !skip {
+                break units;
+            }
+            trace_full_read();
+            window.restart();
+            skip = false;
+        };
         self.units = units;
         self.unit_base = 0;
-        self.dies = window.dies;
-        self.nums = window.nums;
-        self.base = 0;
+        self.arena = window.arena;
         self.whole = true;
     }
 
     /// The index range of the loaded DIEs.
     pub fn loaded(&self) -> std::ops::Range<DieIdx> {
-        self.base..self.base + self.dies.len() as DieIdx
+        self.arena.base..self.arena.base + self.arena.dies.len() as DieIdx
     }
     #[inline]
     pub fn die(&self, idx: DieIdx) -> &Die<'a> {
-        &self.dies[(idx - self.base) as usize]
+        &self.arena.dies[(idx - self.arena.base) as usize]
+    }
+
+    /// A DIE's offset in `.debug_info`, for identification and `--dump-die-map`.
+    #[inline]
+    pub fn offset(&self, idx: DieIdx) -> u64 {
+        self.arena.offsets[(idx - self.arena.base) as usize]
     }
 
     /// A numeric attribute, if present in a form libdw reads as a number.
     pub fn num(&self, idx: DieIdx, num: Num) -> Option<u64> {
         let d = self.die(idx);
-        self.nums[d.nums as usize..d.nums as usize + d.nums_len as usize]
+        self.arena.nums[d.nums as usize..d.nums as usize + d.nums_len as usize]
             .iter()
             .find(|(n, _)| *n == num)
             .map(|(_, v)| *v)
@@ -294,83 +374,508 @@ impl<'a> Dies<'a> {
     /// The name upstream matches an exported symbol by: linkage name first.
     pub fn symbol_name(&self, idx: DieIdx) -> Option<&'a [u8]> {
         let d = self.die(idx);
-        d.linkage_name.or(d.name)
+        if d.flags & LINKAGE != 0 {
+            let l = &self.arena.linkage;
+            if let Ok(i) = l.binary_search_by_key(&idx, |&(i, _)| i) {
+                return Some(l[i].1);
+            }
+        }
+        d.name
     }
 }
 
-/// DIEs being read: indices local to `dies` until [`Window::resolve_refs`]
-/// makes them global (`base + i`).
+// Counts reads that had to start over without skipping bodies (tests).
+#[cfg(test)]
+thread_local! {
+    static FULL_READS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+fn trace_full_read() {
+    #[cfg(test)]
+    FULL_READS.with(|c| c.set(c.get() + 1));
+}
+
+/// What a kept attribute is read into.
+#[derive(Debug, Clone, Copy)]
+enum Want {
+    Name,
+    Linkage,
+    Type,
+    Origin,
+    Declaration,
+    Num(Num),
+}
+
+impl Want {
+    fn of(at: dw::DwAt) -> Option<Want> {
+        Some(match at {
+            dw::DW_AT_name => Want::Name,
+            dw::DW_AT_linkage_name => Want::Linkage,
+            dw::DW_AT_type => Want::Type,
+            dw::DW_AT_abstract_origin => Want::Origin,
+            dw::DW_AT_declaration => Want::Declaration,
+            at => Want::Num(Num::from_at(at)?),
+        })
+    }
+}
+
+/// One step over an entry's attributes. Every step consumes exactly the
+/// bytes gimli's `parse_attribute` would, and fails exactly where it would
+/// (the same reads, merged or with the value dropped).
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    /// Fixed-size attributes: skip this many bytes.
+    Skip(u32),
+    /// `DW_FORM_string`.
+    String,
+    /// Unsigned LEB128 forms (read, so that overflow fails as parsing does).
+    Uleb,
+    /// `DW_FORM_sdata`.
+    Sleb,
+    /// Blocks and expressions: the size of their length (0: ULEB128).
+    Block(u8),
+    /// Let gimli parse attribute `i` (rare forms, `DW_FORM_indirect`,
+    /// unknown forms) and drop it.
+    Gimli(u32),
+    /// Read attribute `i`.
+    Keep(u32, Want),
+}
+
+/// How an abbreviation's entries are read or skipped.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    tag: u16,
+    children: bool,
+    /// Ranges of [`Plans::ops`] for a read entry and for a skipped one.
+    keep: (u32, u32),
+    skip: (u32, u32),
+}
+
+/// Per abbreviation code of one unit, its [`Plan`], built when the code is
+/// first met.
+#[derive(Default)]
+struct Plans {
+    /// `slot[code]`: 1 + the plan number (0: not built yet).
+    slot: Vec<u32>,
+    /// The same for codes too large for `slot`.
+    far: rustc_hash::FxHashMap<u64, u32>,
+    plans: Vec<Plan>,
+    ops: Vec<Op>,
+    /// The attributes of every plan (`Gimli` and `Keep` index them).
+    specs: Vec<gimli::AttributeSpecification>,
+}
+
+impl Plans {
+    /// The plan for an abbreviation code; gimli's error for an unknown code.
+    #[inline]
+    fn get(&mut self, abbrevs: &gimli::Abbreviations, code: u64, enc: gimli::Encoding) -> gimli::Result<Plan> {
+        let found = match usize::try_from(code) {
+            Ok(c) if c < self.slot.len() => self.slot[c],
+            _ => self.far.get(&code).copied().unwrap_or(0),
+        };
+        if found != 0 {
+            return Ok(self.plans[found as usize - 1]);
+        }
+        let abbrev = abbrevs.get(code).ok_or(gimli::Error::InvalidAbbreviationCode(code))?;
+        Ok(self.build(abbrev, enc))
+    }
+
+    #[cold]
+    fn build(&mut self, abbrev: &gimli::Abbreviation, enc: gimli::Encoding) -> Plan {
+        let first_spec = self.specs.len() as u32;
+        self.specs.extend_from_slice(abbrev.attributes());
+        let mut ranges = [(0, 0); 2];
+        for (k, keep) in [true, false].into_iter().enumerate() {
+            let start = self.ops.len() as u32;
+            let mut fixed: u32 = 0;
+            for (i, spec) in abbrev.attributes().iter().enumerate() {
+                let i = first_spec + i as u32;
+                let want = if keep { Want::of(spec.name()) } else { None };
+                let op = match want {
+                    Some(w) => Op::Keep(i, w),
+                    None => match skip_op(*spec, enc) {
+                        Op::Skip(n) => {
+                            fixed += n;
+                            continue;
+                        }
+                        Op::Gimli(_) => Op::Gimli(i),
+                        op => op,
+                    },
+                };
+                if fixed > 0 {
+                    self.ops.push(Op::Skip(fixed));
+                    fixed = 0;
+                }
+                self.ops.push(op);
+            }
+            if fixed > 0 {
+                self.ops.push(Op::Skip(fixed));
+            }
+            ranges[k] = (start, self.ops.len() as u32);
+        }
+        let plan = Plan { tag: abbrev.tag().0, children: abbrev.has_children(), keep: ranges[0], skip: ranges[1] };
+        self.plans.push(plan);
+        let p = self.plans.len() as u32;
+        let code = abbrev.code();
+        match usize::try_from(code) {
+            Ok(c) if c < 1 << 16 => {
+                if self.slot.len() <= c {
+                    self.slot.resize(c + 1, 0);
+                }
+                self.slot[c] = p;
+            }
+            _ => {
+                self.far.insert(code, p);
+            }
+        }
+        plan
+    }
+}
+
+/// How to skip an attribute, reading what gimli's `parse_attribute` reads.
+fn skip_op(spec: gimli::AttributeSpecification, enc: gimli::Encoding) -> Op {
+    let word = enc.format.word_size() as u32;
+    Op::Skip(match spec.form() {
+        // The address size is 1, 2, 4 or 8 (checked with the unit header).
+        dw::DW_FORM_addr => enc.address_size as u32,
+        dw::DW_FORM_flag_present => 0,
+        dw::DW_FORM_implicit_const if spec.implicit_const_value().is_some() => 0,
+        dw::DW_FORM_data1 | dw::DW_FORM_flag | dw::DW_FORM_ref1 | dw::DW_FORM_strx1 | dw::DW_FORM_addrx1 => 1,
+        dw::DW_FORM_data2 | dw::DW_FORM_ref2 | dw::DW_FORM_strx2 | dw::DW_FORM_addrx2 => 2,
+        dw::DW_FORM_strx3 | dw::DW_FORM_addrx3 => 3,
+        dw::DW_FORM_data4 | dw::DW_FORM_ref4 | dw::DW_FORM_ref_sup4 | dw::DW_FORM_strx4 | dw::DW_FORM_addrx4 => 4,
+        dw::DW_FORM_data8 | dw::DW_FORM_ref_sig8 => 8,
+        dw::DW_FORM_data16 => 16,
+        dw::DW_FORM_sec_offset
+        | dw::DW_FORM_GNU_ref_alt
+        | dw::DW_FORM_strp
+        | dw::DW_FORM_strp_sup
+        | dw::DW_FORM_GNU_strp_alt
+        | dw::DW_FORM_line_strp => word,
+        dw::DW_FORM_ref_addr if enc.version != 2 => word,
+        dw::DW_FORM_udata
+        | dw::DW_FORM_ref_udata
+        | dw::DW_FORM_strx
+        | dw::DW_FORM_GNU_str_index
+        | dw::DW_FORM_addrx
+        | dw::DW_FORM_GNU_addr_index
+        | dw::DW_FORM_loclistx
+        | dw::DW_FORM_rnglistx => return Op::Uleb,
+        dw::DW_FORM_sdata => return Op::Sleb,
+        dw::DW_FORM_string => return Op::String,
+        dw::DW_FORM_block1 => return Op::Block(1),
+        dw::DW_FORM_block2 => return Op::Block(2),
+        dw::DW_FORM_block4 => return Op::Block(4),
+        dw::DW_FORM_block | dw::DW_FORM_exprloc => return Op::Block(0),
+        // 64-bit references (an offset that may not fit), DWARF 2's
+        // address-sized `ref_addr`, `indirect` and unknown forms.
+        _ => return Op::Gimli(0),
+    })
+}
+
+/// A unit's entries, read as gimli's `EntriesRaw` reads them (the same
+/// abbreviation lookup and depth), with attributes read or skipped by
+/// [`Plans`].
+struct Entries<'a, 'u> {
+    input: R<'a>,
+    /// The unit offset where `input` ends.
+    end: usize,
+    depth: isize,
+    enc: gimli::Encoding,
+    abbrevs: &'u gimli::Abbreviations,
+}
+
+impl<'a, 'u> Entries<'a, 'u> {
+    fn new(unit: &'u gimli::Unit<R<'a>>, at: Option<gimli::UnitOffset>) -> gimli::Result<Self> {
+        let at = at.unwrap_or_else(|| unit.header.root_offset());
+        let input = unit.header.range_from(at..)?;
+        Ok(Entries { end: at.0 + input.len(), input, depth: 0, enc: unit.encoding(), abbrevs: &unit.abbreviations })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.input.is_empty()
+    }
+
+    fn next_offset(&self) -> gimli::UnitOffset {
+        gimli::UnitOffset(self.end - self.input.len())
+    }
+
+    /// The next entry's plan; `None` for a null entry.
+    #[inline]
+    fn entry(&mut self, plans: &mut Plans) -> gimli::Result<Option<Plan>> {
+        let code = self.input.read_uleb128()?;
+        if code == 0 {
+            self.depth -= 1;
+            return Ok(None);
+        }
+        let plan = plans.get(self.abbrevs, code, self.enc)?;
+        if plan.children {
+            self.depth += 1;
+        }
+        Ok(Some(plan))
+    }
+
+    /// Runs steps over the entry's attributes; `keep` gets the values read.
+    #[inline]
+    fn attributes(
+        &mut self,
+        plans: &Plans,
+        (a, b): (u32, u32),
+        mut keep: impl FnMut(Want, AttributeValue<R<'a>>),
+    ) -> gimli::Result<()> {
+        for op in &plans.ops[a as usize..b as usize] {
+            match *op {
+                Op::Skip(n) => self.input.skip(n as usize)?,
+                Op::String => {
+                    self.input.read_null_terminated_slice()?;
+                }
+                Op::Uleb => {
+                    self.input.read_uleb128()?;
+                }
+                Op::Sleb => {
+                    self.input.read_sleb128()?;
+                }
+                Op::Block(size) => {
+                    let len = match size {
+                        1 => self.input.read_u8()? as u64,
+                        2 => self.input.read_u16()? as u64,
+                        4 => self.input.read_u32()? as u64,
+                        _ => self.input.read_uleb128()?,
+                    };
+                    self.input.skip(usize::try_from(len).map_err(|_| gimli::Error::UnsupportedOffset)?)?;
+                }
+                Op::Gimli(i) => {
+                    self.gimli(plans.specs[i as usize])?;
+                }
+                Op::Keep(i, want) => {
+                    let v = self.value(plans.specs[i as usize])?;
+                    keep(want, v);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// An attribute's value as gimli's `parse_attribute` gives it.
+    #[inline]
+    fn value(&mut self, spec: gimli::AttributeSpecification) -> gimli::Result<AttributeValue<R<'a>>> {
+        use gimli::{DebugLineStrOffset, DebugStrOffset, DebugStrOffsetsIndex, UnitOffset};
+        let i = &mut self.input;
+        Ok(match spec.form() {
+            dw::DW_FORM_strp => AttributeValue::DebugStrRef(DebugStrOffset(i.read_offset(self.enc.format)?)),
+            dw::DW_FORM_line_strp => {
+                AttributeValue::DebugLineStrRef(DebugLineStrOffset(i.read_offset(self.enc.format)?))
+            }
+            dw::DW_FORM_string => AttributeValue::String(i.read_null_terminated_slice()?),
+            dw::DW_FORM_strx1 => AttributeValue::DebugStrOffsetsIndex(DebugStrOffsetsIndex(i.read_u8()? as usize)),
+            dw::DW_FORM_strx2 => AttributeValue::DebugStrOffsetsIndex(DebugStrOffsetsIndex(i.read_u16()? as usize)),
+            dw::DW_FORM_strx4 => AttributeValue::DebugStrOffsetsIndex(DebugStrOffsetsIndex(i.read_u32()? as usize)),
+            dw::DW_FORM_ref1 => AttributeValue::UnitRef(UnitOffset(i.read_u8()? as usize)),
+            dw::DW_FORM_ref2 => AttributeValue::UnitRef(UnitOffset(i.read_u16()? as usize)),
+            dw::DW_FORM_ref4 => AttributeValue::UnitRef(UnitOffset(i.read_u32()? as usize)),
+            dw::DW_FORM_data1 => AttributeValue::Data1(i.read_u8()?),
+            dw::DW_FORM_data2 => AttributeValue::Data2(i.read_u16()?),
+            // DWARF 2 and 3 may mean section offsets by data4 and data8.
+            dw::DW_FORM_data4 if self.enc.version >= 4 => AttributeValue::Data4(i.read_u32()?),
+            dw::DW_FORM_data8 if self.enc.version >= 4 => AttributeValue::Data8(i.read_u64()?),
+            dw::DW_FORM_udata => AttributeValue::Udata(i.read_uleb128()?),
+            dw::DW_FORM_sdata => AttributeValue::Sdata(i.read_sleb128()?),
+            dw::DW_FORM_flag => AttributeValue::Flag(i.read_u8()? != 0),
+            dw::DW_FORM_flag_present => AttributeValue::Flag(true),
+            dw::DW_FORM_implicit_const if spec.implicit_const_value().is_some() => {
+                AttributeValue::Sdata(spec.implicit_const_value().unwrap_or(0))
+            }
+            _ => return self.gimli(spec),
+        })
+    }
+
+    /// Lets gimli parse one attribute.
+    #[cold]
+    fn gimli(&mut self, spec: gimli::AttributeSpecification) -> gimli::Result<AttributeValue<R<'a>>> {
+        let mut raw = gimli::EntriesRaw::new(self.input, self.enc, self.abbrevs, gimli::UnitOffset(0));
+        let value = raw.read_attribute(spec)?.raw_value();
+        self.input.skip(raw.next_offset().0)?;
+        Ok(value)
+    }
+}
+
+/// A subprogram whose body (every DIE under it but its parameters) was
+/// skipped: local indices `die + 1..end` are its descendants.
+struct Body {
+    die: DieIdx,
+    end: DieIdx,
+    /// Where its children start.
+    children: gimli::UnitOffset,
+}
+
+const PLACEHOLDER_DIE: Die<'static> = Die {
+    name: None,
+    tag: PLACEHOLDER,
+    flags: 0,
+    nums_len: 0,
+    first_child: NONE,
+    next_sibling: NONE,
+    type_: NONE,
+    abstract_origin: NONE,
+    nums: 0,
+};
+
+/// Links DIE `idx`, read at `depth`, to its parent or previous sibling.
+fn link(arena: &mut Arena<'_>, last_at_depth: &mut Vec<DieIdx>, depth: usize, idx: DieIdx) {
+    let base = arena.base;
+    last_at_depth.truncate(depth + 1);
+    if depth < last_at_depth.len() {
+        let prev = last_at_depth[depth];
+        arena.dies[(prev - base) as usize].next_sibling = idx;
+        last_at_depth[depth] = idx;
+    } else {
+        if depth > 0 {
+            let parent = last_at_depth[depth - 1];
+            let p = &mut arena.dies[(parent - base) as usize];
+            if p.first_child == NONE {
+                p.first_child = idx;
+            }
+        }
+        last_at_depth.push(idx);
+    }
+}
+
+/// An entry as read, before it joins the arena.
+struct ReadDie<'a> {
+    die: Die<'a>,
+    type_off: u64,
+    origin_off: u64,
+    linkage: Option<&'a [u8]>,
+}
+
+/// DIEs being read into an arena whose first DIE has index `arena.base`.
 struct Window<'a> {
-    dies: Vec<Die<'a>>,
-    nums: Vec<(Num, u64)>,
-    base: DieIdx,
+    arena: Arena<'a>,
+    /// References to resolve: (local index, target offset, abstract origin?).
+    refs: Vec<(u32, u64, bool)>,
     /// A reference left its unit.
     crossed: bool,
 }
 
 impl<'a> Window<'a> {
-    fn read_unit(&mut self, dwarf: &gimli::Dwarf<R<'a>>, header: &gimli::UnitHeader<R<'a>>, unit_no: u32) -> UnitInfo<'a> {
+    fn new(arena: Arena<'a>) -> Self {
+        Window { arena, refs: Vec::new(), crossed: false }
+    }
+
+    /// Forgets what was read, to read the same units again.
+    fn restart(&mut self) {
+        self.arena.clear();
+        self.refs.clear();
+        self.crossed = false;
+    }
+
+    /// Reads one unit into the arena. With `skip_bodies`, function bodies
+    /// are validated but left as placeholders, except those a reference
+    /// from inside the unit reaches, which are then read in full; returns
+    /// `false` if that could not be done (the caller reads everything).
+    fn read_unit(
+        &mut self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        header: &gimli::UnitHeader<R<'a>>,
+        skip_bodies: bool,
+    ) -> (UnitInfo<'a>, bool) {
+        let gbase = self.arena.base;
+        let first = self.arena.dies.len() as DieIdx;
         let base = header.debug_info_offset().map_or(0, |o| o.0 as u64);
         let end = base + header.length_including_self() as u64;
         let unit = match gimli::Unit::new(dwarf, *header) {
             Ok(u) => u,
-            Err(_) => return UnitInfo { root: NONE, broken: true, files: None },
+            Err(_) => return (UnitInfo { root: NONE, first: gbase + first, broken: true, files: None }, true),
         };
         let unit = &unit;
-        let first = self.dies.len() as DieIdx;
+        // Kernel units take about 14 bytes per DIE: growing the arena
+        // would copy it several times.
+        let estimate = (end - base) as usize / 10;
+        self.arena.dies.reserve(estimate);
+        self.arena.offsets.reserve(estimate);
+        self.arena.nums.reserve(estimate);
         let mut broken = false;
-        // Last DIE seen at each depth: its next sibling is the next DIE at that depth.
+        // Last (read) DIE seen at each depth, as a global index: its next
+        // sibling is the next read DIE at that depth.
         let mut last_at_depth: Vec<DieIdx> = Vec::new();
-        let mut cursor = unit.entries();
-        loop {
-            let entry = match cursor.next_dfs() {
-                Ok(Some(e)) => e,
-                Ok(None) => break,
-                Err(_) => {
+        // Depth of the subprogram whose body is being skipped, if any.
+        let mut body: isize = -1;
+        let mut bodies: Vec<Body> = Vec::new();
+        let mut plans = Plans::default();
+        // References into this unit, resolved when it is read.
+        let mut inner: Vec<(u32, u64, bool)> = Vec::new();
+        match Entries::new(unit, None) {
+            Ok(mut raw) => loop {
+                if raw.is_empty() {
+                    break;
+                }
+                let depth = raw.depth;
+                let offset = base + raw.next_offset().0 as u64;
+                let plan = match raw.entry(&mut plans) {
+                    Ok(Some(p)) => p,
+                    Ok(None) => continue,
+                    Err(_) => {
+                        broken = true;
+                        break;
+                    }
+                };
+                let local = self.arena.dies.len() as DieIdx;
+                if body >= 0 && depth <= body {
+                    body = -1;
+                    if let Some(b) = bodies.last_mut() {
+                        b.end = local;
+                    }
+                }
+                let keep = body < 0 || (depth == body + 1 && plan.tag == dw::DW_TAG_formal_parameter.0);
+                let idx = gbase + local;
+                if !keep {
+                    if raw.attributes(&plans, plan.skip, |_, _| {}).is_err() || depth < 0 {
+                        broken = true;
+                        break;
+                    }
+                    self.arena.dies.push(PLACEHOLDER_DIE);
+                    self.arena.offsets.push(offset);
+                    continue;
+                }
+                let nums = self.arena.nums.len();
+                let Ok(read) = self.read_die(dwarf, unit, &mut raw, &plans, plan) else {
+                    self.arena.nums.truncate(nums);
+                    broken = true;
+                    break;
+                };
+                if depth < 0 {
+                    self.arena.nums.truncate(nums);
                     broken = true;
                     break;
                 }
-            };
-            let depth = entry.depth();
-            if depth < 0 {
-                broken = true;
-                break;
-            }
-            let depth = depth as usize;
-            let idx = self.dies.len() as DieIdx; // local to the window
-            if depth > last_at_depth.len() {
-                // Skipped a level: malformed tree.
-                broken = true;
-                break;
-            }
-            last_at_depth.truncate(depth + 1);
-            if depth < last_at_depth.len() {
-                let prev = last_at_depth[depth];
-                self.dies[prev as usize].next_sibling = idx;
-                last_at_depth[depth] = idx;
-            } else {
-                if depth > 0 {
-                    let parent = last_at_depth[depth - 1];
-                    if self.dies[parent as usize].first_child == NONE {
-                        self.dies[parent as usize].first_child = idx;
-                    }
+                let depth = depth as usize;
+                if depth > last_at_depth.len() {
+                    // Skipped a level: malformed tree.
+                    self.arena.nums.truncate(nums);
+                    broken = true;
+                    break;
                 }
-                last_at_depth.push(idx);
-            }
-            let die = self.read_die(dwarf, unit, base, unit_no, entry);
-            for off in [die.type_off, die.origin_off] {
-                if off != NO_OFF && !(base..end).contains(&off) {
-                    self.crossed = true;
+                self.add_die(read, idx, offset, (base, end), &mut inner);
+                link(&mut self.arena, &mut last_at_depth, depth, idx);
+                if depth == 0 && local != first {
+                    // A second top-level DIE in one unit is not a tree we can walk.
+                    broken = true;
+                    break;
                 }
-            }
-            self.dies.push(die);
-            if depth == 0 && idx != first {
-                // A second top-level DIE in one unit is not a tree we can walk.
-                broken = true;
-                break;
-            }
+                // The root's children are walked even if it claims to be a
+                // subprogram.
+                if skip_bodies && depth > 0 && plan.tag == dw::DW_TAG_subprogram.0 && plan.children {
+                    body = depth as isize;
+                    bodies.push(Body { die: local, end: NONE, children: raw.next_offset() });
+                }
+            },
+            Err(_) => broken = true,
         }
-        let root = if (self.dies.len() as DieIdx) > first { self.base + first } else { NONE };
+        if let Some(b) = bodies.last_mut().filter(|b| b.end == NONE) {
+            b.end = self.arena.dies.len() as DieIdx;
+        }
+        let complete = self.resolve_inner(dwarf, unit, &mut plans, &bodies, first, (base, end), inner);
+        let root = if (self.arena.dies.len() as DieIdx) > first { gbase + first } else { NONE };
         if root == NONE {
             broken = true;
         }
@@ -393,82 +898,226 @@ impl<'a> Window<'a> {
             }
             None => None,
         };
-        UnitInfo { root, broken, files }
+        (UnitInfo { root, first: gbase + first, broken, files }, complete)
     }
 
+    /// A read entry joins the arena; its references are kept to resolve:
+    /// those into the unit (`range`) in `inner`, the others for later.
+    fn add_die(&mut self, read: ReadDie<'a>, idx: DieIdx, offset: u64, range: (u64, u64), inner: &mut Vec<(u32, u64, bool)>) {
+        let mut die = read.die;
+        if let Some(l) = read.linkage {
+            die.flags |= LINKAGE;
+            self.arena.linkage.push((idx, l));
+        }
+        let local = idx - self.arena.base;
+        for (off, origin) in [(read.type_off, false), (read.origin_off, true)] {
+            if off != NO_OFF {
+                if (range.0..range.1).contains(&off) {
+                    inner.push((local, off, origin));
+                } else {
+                    self.crossed = true;
+                    self.refs.push((local, off, origin));
+                }
+            }
+        }
+        let slot = local as usize;
+        if slot < self.arena.dies.len() {
+            self.arena.dies[slot] = die;
+        } else {
+            self.arena.dies.push(die);
+            self.arena.offsets.push(offset);
+        }
+    }
+
+    /// Resolves the references into the unit whose DIEs start at local
+    /// index `first`, reading in full every skipped body one reaches (and
+    /// those their DIEs reach). `false` if a body could not be read again.
+    #[allow(clippy::too_many_arguments)]
+    fn resolve_inner(
+        &mut self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        unit: &gimli::Unit<R<'a>>,
+        plans: &mut Plans,
+        bodies: &[Body],
+        first: DieIdx,
+        range: (u64, u64),
+        mut inner: Vec<(u32, u64, bool)>,
+    ) -> bool {
+        let mut read_again: Vec<usize> = Vec::new();
+        let mut retry = Vec::new();
+        let linkage_len = self.arena.linkage.len();
+        loop {
+            for (i, off, origin) in inner.drain(..) {
+                let offsets = &self.arena.offsets[first as usize..];
+                let target = match offsets.binary_search(&off) {
+                    Ok(t) => {
+                        let t = first + t as DieIdx;
+                        if self.arena.dies[t as usize].tag == PLACEHOLDER {
+                            let b = bodies.partition_point(|b| b.die < t);
+                            match b.checked_sub(1).filter(|&b| t < bodies[b].end) {
+                                Some(b) => {
+                                    if !read_again.contains(&b) {
+                                        read_again.push(b);
+                                    }
+                                    retry.push((i, off, origin));
+                                    continue;
+                                }
+                                None => return false,
+                            }
+                        }
+                        self.arena.base + t
+                    }
+                    Err(_) => NONE,
+                };
+                let d = &mut self.arena.dies[i as usize];
+                if origin {
+                    d.abstract_origin = target;
+                } else {
+                    d.type_ = target;
+                }
+            }
+            if read_again.is_empty() {
+                break;
+            }
+            for b in read_again.drain(..) {
+                if !self.read_body(dwarf, unit, plans, &bodies[b], range, &mut inner) {
+                    return false;
+                }
+            }
+            inner.append(&mut retry);
+        }
+        if self.arena.linkage.len() != linkage_len {
+            self.arena.linkage.sort_by_key(|&(i, _)| i);
+        }
+        true
+    }
+
+    /// Reads a skipped body in full: its placeholders become DIEs and the
+    /// subprogram's children are linked as a full read links them.
+    fn read_body(
+        &mut self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        unit: &gimli::Unit<R<'a>>,
+        plans: &mut Plans,
+        body: &Body,
+        range: (u64, u64),
+        inner: &mut Vec<(u32, u64, bool)>,
+    ) -> bool {
+        let Ok(mut raw) = Entries::new(unit, Some(body.children)) else { return false };
+        let gbase = self.arena.base;
+        let sub = gbase + body.die;
+        self.arena.dies[body.die as usize].first_child = NONE;
+        let mut last_at_depth = vec![sub];
+        let mut local = body.die + 1;
+        while local < body.end && !raw.is_empty() && raw.depth >= 0 {
+            // Depths relative to the subprogram.
+            let depth = raw.depth as usize + 1;
+            let plan = match raw.entry(plans) {
+                Ok(Some(p)) => p,
+                Ok(None) => continue,
+                Err(_) => return false,
+            };
+            let idx = gbase + local;
+            if self.arena.dies[local as usize].tag == PLACEHOLDER {
+                let Ok(read) = self.read_die(dwarf, unit, &mut raw, plans, plan) else { return false };
+                self.add_die(read, idx, 0, range, inner);
+            } else {
+                // A parameter, read already: only its links change.
+                if raw.attributes(plans, plan.skip, |_, _| {}).is_err() {
+                    return false;
+                }
+                let d = &mut self.arena.dies[local as usize];
+                d.first_child = NONE;
+                d.next_sibling = NONE;
+            }
+            if depth > last_at_depth.len() {
+                return false;
+            }
+            link(&mut self.arena, &mut last_at_depth, depth, idx);
+            local += 1;
+        }
+        local == body.end
+    }
+
+    /// Reads an entry's attributes.
+    #[inline]
     fn read_die(
         &mut self,
         dwarf: &gimli::Dwarf<R<'a>>,
         unit: &gimli::Unit<R<'a>>,
-        base: u64,
-        unit_no: u32,
-        entry: &gimli::DebuggingInformationEntry<R<'a>>,
-    ) -> Die<'a> {
-        let mut die = Die {
-            offset: base + entry.offset().0 as u64,
-            tag: entry.tag().0,
-            declaration: false,
-            unit: unit_no,
-            first_child: NONE,
-            next_sibling: NONE,
-            name: None,
-            linkage_name: None,
-            type_: NONE,
-            abstract_origin: NONE,
-            nums: self.nums.len() as u32,
-            nums_len: 0,
+        raw: &mut Entries<'a, '_>,
+        plans: &Plans,
+        plan: Plan,
+    ) -> gimli::Result<ReadDie<'a>> {
+        let base = unit.header.debug_info_offset().map_or(0, |o| o.0 as u64);
+        let nums_start = self.arena.nums.len();
+        let mut r = ReadDie {
+            die: Die {
+                name: None,
+                tag: plan.tag,
+                flags: 0,
+                nums_len: 0,
+                first_child: NONE,
+                next_sibling: NONE,
+                type_: NONE,
+                abstract_origin: NONE,
+                nums: nums_start as u32,
+            },
             type_off: NO_OFF,
             origin_off: NO_OFF,
+            linkage: None,
         };
-        for attr in entry.attrs() {
-            let value = attr.raw_value();
-            match attr.name() {
-                dw::DW_AT_name => die.name = string(dwarf, unit, value),
-                dw::DW_AT_linkage_name => die.linkage_name = string(dwarf, unit, value),
-                dw::DW_AT_type => die.type_off = reference(base, value),
-                dw::DW_AT_abstract_origin => die.origin_off = reference(base, value),
-                dw::DW_AT_declaration => {
-                    die.declaration = matches!(value, AttributeValue::Flag(true))
+        let nums = &mut self.arena.nums;
+        raw.attributes(plans, plan.keep, |want, value| match want {
+            Want::Name => r.die.name = string(dwarf, unit, value),
+            Want::Linkage => r.linkage = string(dwarf, unit, value),
+            Want::Type => r.type_off = reference(base, value),
+            Want::Origin => r.origin_off = reference(base, value),
+            Want::Declaration => {
+                if matches!(value, AttributeValue::Flag(true)) {
+                    r.die.flags |= DECLARATION;
+                } else {
+                    r.die.flags &= !DECLARATION;
                 }
-                at => {
-                    if let (Some(num), Some(v)) = (Num::from_at(at), udata(&value)) {
-                        // libdw's dwarf_attr finds the first occurrence.
-                        if !self.nums[die.nums as usize..].iter().any(|(n, _)| *n == num) {
-                            self.nums.push((num, v));
-                            die.nums_len = die.nums_len.saturating_add(1);
-                        }
+            }
+            Want::Num(num) => {
+                if let Some(v) = udata(&value) {
+                    // libdw's dwarf_attr finds the first occurrence.
+                    if !nums[nums_start..].iter().any(|(n, _)| *n == num) {
+                        nums.push((num, v));
+                        r.die.nums_len = r.die.nums_len.saturating_add(1);
                     }
                 }
             }
-        }
-        die
+        })?;
+        Ok(r)
     }
 
-    fn resolve_refs(&mut self) {
-        let offsets: Vec<u64> = self.dies.iter().map(|d| d.offset).collect();
-        let find = |off: u64| -> DieIdx {
-            if off == NO_OFF {
-                return NONE;
-            }
-            match offsets.binary_search(&off) {
-                Ok(i) => i as DieIdx,
+    /// Resolves the references read; `false` if one reaches a skipped DIE.
+    fn resolve_refs(&mut self) -> bool {
+        let arena = &mut self.arena;
+        let base = arena.base;
+        let mut complete = true;
+        for &(i, off, origin) in &self.refs {
+            let target = match arena.offsets.binary_search(&off) {
+                Ok(t) => {
+                    if arena.dies[t].tag == PLACEHOLDER {
+                        complete = false;
+                    }
+                    base + t as DieIdx
+                }
                 Err(_) => NONE,
-            }
-        };
-        let base = self.base;
-        let global = |i: DieIdx| if i == NONE { NONE } else { base + i };
-        for die in &mut self.dies {
-            die.type_ = global(find(die.type_off));
-            die.abstract_origin = global(find(die.origin_off));
-            if die.first_child != NONE {
-                die.first_child += base;
-            }
-            if die.next_sibling != NONE {
-                die.next_sibling += base;
+            };
+            let d = &mut arena.dies[i as usize];
+            if origin {
+                d.abstract_origin = target;
+            } else {
+                d.type_ = target;
             }
         }
+        self.refs.clear();
+        complete
     }
-
 }
 
 pub struct Children<'d, 'a> {
@@ -514,4 +1163,193 @@ fn udata(value: &AttributeValue<R<'_>>) -> Option<u64> {
         AttributeValue::Udata(v) => v,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gimli::{DebugAbbrev, DebugAbbrevOffset, Encoding, Format, LittleEndian, UnitOffset};
+
+    /// The attribute forms gimli knows, and a few it does not.
+    const FORMS: &[u16] = &[
+        0x01, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13,
+        0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25,
+        0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x1f01, 0x1f02, 0x1f20, 0x1f21, 0x02, 0x2d, 0x7f,
+    ];
+
+    fn uleb(mut v: u64, out: &mut Vec<u8>) {
+        loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(b);
+                return;
+            }
+            out.push(b | 0x80);
+        }
+    }
+
+    /// Skipping an entry's attributes (as bodies are skipped) fails exactly
+    /// where reading them fails, and ends at the same place otherwise: a
+    /// corrupt body is found whether it is skipped or read.
+    #[test]
+    fn attributes_are_read_and_skipped_as_gimli_parses_them() {
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        let mut rand = move || {
+            seed = seed.wrapping_add(0x9e3779b97f4a7c15);
+            let mut z = seed;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+            z ^ (z >> 31)
+        };
+        let encodings = [
+            Encoding { format: Format::Dwarf32, version: 5, address_size: 8 },
+            Encoding { format: Format::Dwarf64, version: 4, address_size: 4 },
+            Encoding { format: Format::Dwarf32, version: 2, address_size: 2 },
+            Encoding { format: Format::Dwarf32, version: 3, address_size: 1 },
+        ];
+        let (mut compared, mut failed) = (0, 0);
+        for round in 0..40_000 {
+            // An abbreviation with 1 to 4 attributes, wanted or not.
+            let names = [
+                dw::DW_AT_name.0,
+                dw::DW_AT_type.0,
+                dw::DW_AT_byte_size.0,
+                dw::DW_AT_data_member_location.0,
+                dw::DW_AT_declaration.0,
+                dw::DW_AT_decl_line.0,
+                dw::DW_AT_location.0,
+            ];
+            let mut abbrev = vec![1, 0x34, 0];
+            for _ in 0..1 + rand() % 4 {
+                uleb(names[(rand() % names.len() as u64) as usize] as u64, &mut abbrev);
+                let form = FORMS[(rand() % FORMS.len() as u64) as usize];
+                uleb(form as u64, &mut abbrev);
+                if form == dw::DW_FORM_implicit_const.0 {
+                    abbrev.push(0x7f);
+                }
+            }
+            abbrev.extend([0, 0, 0]);
+            let Ok(abbrevs) = DebugAbbrev::new(&abbrev, LittleEndian).abbreviations(DebugAbbrevOffset(0)) else {
+                continue;
+            };
+            // Entry bytes: short or long, small values or LEB128 runs.
+            let mut entry = vec![1u8];
+            let len = rand() % 40;
+            for _ in 0..len {
+                let r = rand();
+                entry.push(match r % 4 {
+                    0 => 0xff,
+                    1 => 0x80,
+                    2 => (r >> 8) as u8 & 0x7f,
+                    _ => (r >> 8) as u8,
+                });
+            }
+            let encoding = encodings[round % encodings.len()];
+            let input = EndianSlice::new(&entry, RunTimeEndian::Little);
+            // gimli: every attribute parsed.
+            let mut parse = gimli::EntriesRaw::new(input, encoding, &abbrevs, UnitOffset(0));
+            let a = parse.read_abbreviation().unwrap().unwrap();
+            let mut wanted = Vec::new();
+            let parsed: gimli::Result<()> = a.attributes().iter().try_for_each(|s| {
+                let attr = parse.read_attribute(*s)?;
+                if Want::of(attr.name()).is_some() {
+                    wanted.push(attr.raw_value());
+                }
+                Ok(())
+            });
+            // Ours: read (keeping the wanted values) or skipped.
+            for keep in [true, false] {
+                let mut plans = Plans::default();
+                let mut ours = Entries { input, end: entry.len(), depth: 0, enc: encoding, abbrevs: &abbrevs };
+                let plan = ours.entry(&mut plans).unwrap().unwrap();
+                assert_eq!((plan.tag, plan.children), (a.tag().0, a.has_children()));
+                let mut kept = Vec::new();
+                let read = ours.attributes(&plans, if keep { plan.keep } else { plan.skip }, |_, v| kept.push(v));
+                let what = || format!("abbrev {abbrev:x?} entry {entry:x?} {encoding:?} keep {keep}: {parsed:?} vs {read:?}");
+                assert_eq!(parsed.is_ok(), read.is_ok(), "{}", what());
+                if parsed.is_ok() {
+                    assert_eq!(parse.next_offset(), ours.next_offset(), "{}", what());
+                    if keep {
+                        assert_eq!(wanted, kept, "{}", what());
+                    }
+                }
+            }
+            compared += 1;
+            failed += usize::from(parsed.is_err());
+        }
+        assert!(compared > 30_000 && failed > 1000 && compared - failed > 1000, "{compared} compared, {failed} failed");
+    }
+
+    fn corpus() -> Vec<std::path::PathBuf> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/kernel-7.2-x86_64");
+        let list = std::fs::read_to_string(dir.join("objects.txt")).expect("../shared/corpus beside the checkout");
+        list.lines().filter(|l| !l.is_empty()).map(|l| dir.join(l)).collect()
+    }
+
+    /// Every DIE reachable in the skipping arena is the DIE a full read
+    /// gives; subprograms keep their parameters (or, where a reference
+    /// reaches into the body, all their children).
+    fn compare(skip: &Dies<'_>, full: &Dies<'_>, idx: DieIdx, bodies: &mut (u32, u32)) {
+        let (s, f) = (skip.die(idx), full.die(idx));
+        assert_eq!(skip.offset(idx), full.offset(idx));
+        assert_ne!(s.tag, PLACEHOLDER, "DIE at {:#x} reached but not read", skip.offset(idx));
+        assert_eq!((s.tag, s.name, s.declaration()), (f.tag, f.name, f.declaration()));
+        assert_eq!((s.type_, s.abstract_origin), (f.type_, f.abstract_origin));
+        assert_eq!(skip.symbol_name(idx), full.symbol_name(idx));
+        assert_eq!(skip.unit_of(idx), full.unit_of(idx));
+        for n in [Num::ByteSize, Num::Encoding, Num::DataMemberLocation, Num::UpperBound, Num::ConstValue, Num::DeclFile] {
+            assert_eq!(skip.num(idx, n), full.num(idx, n));
+        }
+        for t in [s.type_, s.abstract_origin] {
+            if t != NONE {
+                assert_ne!(skip.die(t).tag, PLACEHOLDER, "reference from {:#x} into a skipped body", skip.offset(idx));
+            }
+        }
+        let sc: Vec<DieIdx> = skip.children(idx).collect();
+        let fc: Vec<DieIdx> = full.children(idx).collect();
+        if sc != fc {
+            assert_eq!(s.tag, dw::DW_TAG_subprogram.0);
+            let params: Vec<DieIdx> =
+                fc.iter().copied().filter(|&c| full.die(c).tag == dw::DW_TAG_formal_parameter.0).collect();
+            assert_eq!(sc, params, "children of {:#x}", skip.offset(idx));
+            bodies.0 += 1;
+        } else if s.tag == dw::DW_TAG_subprogram.0 && fc.iter().any(|&c| full.die(c).tag != dw::DW_TAG_formal_parameter.0) {
+            // A body read again because something refers into it.
+            bodies.1 += 1;
+        }
+        for c in sc {
+            compare(skip, full, c, bodies);
+        }
+    }
+
+    #[test]
+    fn skipped_bodies_leave_every_reachable_die_as_read_in_full() {
+        let (mut skipped, mut read_again, mut placeholders) = (0, 0, 0);
+        for path in corpus() {
+            let bytes = std::fs::read(&path).unwrap();
+            let elf = crate::elf::ElfFile::parse(&bytes).unwrap();
+            let sections = elf.dwarf_sections().unwrap();
+            let mut full = Dies::new(&sections, false, false).unwrap();
+            let mut skip = Dies::new(&sections, false, true).unwrap();
+            for k in 0..skip.unit_count() {
+                full.load_unit(k);
+                skip.load_unit(k);
+                assert_eq!(full.loaded(), skip.loaded());
+                assert_eq!(full.arena.offsets, skip.arena.offsets);
+                let (fi, si) = (full.unit(k), skip.unit(k));
+                assert_eq!((fi.root, fi.first, fi.broken), (si.root, si.first, si.broken));
+                placeholders += skip.arena.dies.iter().filter(|d| d.tag == PLACEHOLDER).count();
+                let mut bodies = (0, 0);
+                if si.root != NONE {
+                    compare(&skip, &full, si.root, &mut bodies);
+                }
+                skipped += bodies.0;
+                read_again += bodies.1;
+            }
+        }
+        assert_eq!(FULL_READS.with(|c| c.get()), 0, "a unit was read again in full");
+        // kernel/sched/core.o points at a union declared in a function body.
+        assert!(skipped > 1000 && read_again > 0 && placeholders > 100_000, "{skipped} {read_again} {placeholders}");
+    }
 }

@@ -87,7 +87,24 @@ pub fn process(
     let mut log = Log::new(opts.debug);
     let mut state = state;
     let mut symtypes = Vec::new();
-    let error = run(name, bytes, globals, obj, &mut state, opts, &mut log, &mut symtypes).err();
+    let error = run(name, bytes, globals, obj, &mut state, opts, false, &mut log, &mut symtypes).err();
+    ObjectOutcome { log: log.bytes, symtypes, state, error }
+}
+
+/// [`process`], reading every DIE even where nothing observes it (function
+/// bodies are normally skipped, see [`Dies::new`]); tests prove both equal.
+pub fn process_reading_every_die(
+    name: &[u8],
+    bytes: &[u8],
+    globals: &Result<Vec<ElfSym>, Error>,
+    obj: u32,
+    state: RunState,
+    opts: &Options,
+) -> ObjectOutcome {
+    let mut log = Log::new(opts.debug);
+    let mut state = state;
+    let mut symtypes = Vec::new();
+    let error = run(name, bytes, globals, obj, &mut state, opts, true, &mut log, &mut symtypes).err();
     ObjectOutcome { log: log.bytes, symtypes, state, error }
 }
 
@@ -99,6 +116,7 @@ fn run(
     obj: u32,
     state: &mut RunState,
     opts: &Options,
+    full_dies: bool,
     log: &mut Log,
     symtypes: &mut Vec<u8>,
 ) -> Result<(), Error> {
@@ -115,7 +133,10 @@ fn run(
     let rules = if opts.stable { read_rules(&elf, log)? } else { Rules::default() };
     log.debug("process_module", name);
     let sections = elf.dwarf_sections()?;
-    let mut dies = Dies::new(&sections, opts.all_units).map_err(|e| match e {
+    // Function bodies matter only to `--debug`'s counts (and, for safety,
+    // the dumps are left to read everything too).
+    let skip_bodies = !full_dies && !opts.debug && !opts.dump_dies && !opts.dump_die_map;
+    let mut dies = Dies::new(&sections, opts.all_units, skip_bodies).map_err(|e| match e {
         DwarfError::NoDebugInfo => {
             Error::new("process_module", "dwarf_get_units failed: no debugging information?".into())
         }

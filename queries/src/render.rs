@@ -115,6 +115,15 @@ const MAX_DEPTH: u32 = 4096;
 
 const EMPTY: &[u8] = b"";
 
+/// A DIE the fqn pass did not reach (see `Renderer::fqn_up`).
+const UNSEEN: DieIdx = NONE - 1;
+
+/// Upstream stores an fqn for a named DIE, unless it is empty: with a
+/// parent prefix it never is (`prefix::name`).
+fn has_fqn(up: DieIdx, name: Option<&[u8]>) -> bool {
+    name.is_some_and(|n| up != NONE || !n.is_empty())
+}
+
 pub struct Renderer<'d, 'a> {
     pub dies: &'d mut Dies<'a>,
     rules: &'d Rules,
@@ -125,11 +134,22 @@ pub struct Renderer<'d, 'a> {
     /// Finished entries by key; the newest-created one wins, as in
     /// upstream's head-inserted hash chains.
     map: HashMap<(DieIdx, State), EntryId>,
-    /// Fully qualified names of the loaded DIEs (`fqns[i]` is DIE `fqn_base + i`).
-    fqns: Vec<Option<Rc<[u8]>>>,
+    /// Where the fully qualified names of the loaded DIEs come from
+    /// (`fqn_up[i]` is for DIE `fqn_base + i`): the DIE whose prefix is
+    /// its parent's (upstream's `parent_prefix`), [`NONE`] for no prefix,
+    /// [`UNSEEN`] if the pass did not reach it. Names are only spelled
+    /// out for the DIEs rendered ([`Self::fqn_of`]).
+    fqn_up: Vec<DieIdx>,
     fqn_base: DieIdx,
     fqn_entries: u32,
     srcfiles: HashMap<u64, bool>,
+    /// Pieces of the entries being rendered, innermost last: `open` holds
+    /// (entry, where its pieces start). Rendering nests, so an entry's
+    /// pieces are contiguous and move into it, sized, when it is done.
+    scratch: Vec<Piece<'a>>,
+    open: Vec<(EntryId, u32)>,
+    /// The empty name, shared.
+    empty: Rc<[u8]>,
     pub hits: u32,
     pub misses: u32,
     pub log: &'d mut Log,
@@ -167,10 +187,13 @@ impl<'d, 'a> Renderer<'d, 'a> {
             obj,
             entries: Vec::new(),
             map: HashMap::default(),
-            fqns: Vec::new(),
+            fqn_up: Vec::new(),
             fqn_base: 0,
             fqn_entries: 0,
             srcfiles: HashMap::default(),
+            scratch: Vec::new(),
+            open: Vec::new(),
+            empty: EMPTY.into(),
             hits: counters.0,
             misses: counters.1,
             log,
@@ -216,12 +239,20 @@ impl<'d, 'a> Renderer<'d, 'a> {
         }
         self.misses += 1;
         let id = self.entries.len() as EntryId;
-        let offset = self.dies.die(die).offset;
+        let offset = self.dies.offset(die);
         self.entries.push(Entry { die, offset, state: State::Incomplete, tag: 0, fqn: None, pieces: Vec::new() });
+        self.open.push((id, self.scratch.len() as u32));
         Err(id)
     }
 
     fn finish(&mut self, id: EntryId, state: State) {
+        if let Some(&(top, start)) = self.open.last() {
+            debug_assert_eq!(top, id, "entries finish in the order they were opened");
+            if top == id {
+                self.open.pop();
+                self.entries[id as usize].pieces = self.scratch.split_off(start as usize);
+            }
+        }
         let e = &mut self.entries[id as usize];
         e.state = state;
         let key = (e.die, state);
@@ -238,6 +269,8 @@ impl<'d, 'a> Renderer<'d, 'a> {
     pub fn clear_entries(&mut self) {
         self.entries.clear();
         self.map.clear();
+        self.open.clear();
+        self.scratch.clear();
     }
 
     /// Cache statistics for `die_map_free`: entries per state.
@@ -260,24 +293,30 @@ impl<'d, 'a> Renderer<'d, 'a> {
         let loaded = self.dies.loaded();
         if !self.dies.is_whole() {
             // A new window: the previous unit's DIEs are gone.
-            self.fqns.clear();
-            self.fqns.resize(loaded.len(), None);
+            self.fqn_up.clear();
+            self.fqn_up.resize(loaded.len(), UNSEEN);
             self.fqn_base = loaded.start;
-        } else if !was_whole || self.fqns.len() != loaded.len() {
+        } else if !was_whole || self.fqn_up.len() != loaded.len() {
             // A reference crossed units, so every unit is loaded from now
             // on; upstream would still know the names of the units it has
             // done, so compute them again (without counting cache misses).
-            self.fqns = vec![None; loaded.len()];
+            self.fqn_up = vec![UNSEEN; loaded.len()];
             self.fqn_base = loaded.start;
             for j in 0..unit {
                 let root = self.dies.unit(j).root;
                 if root != NONE {
                     let children: Vec<DieIdx> = self.dies.children(root).collect();
                     for c in children {
-                        self.resolve_fqns(c, None, false);
+                        self.resolve_fqns(c, NONE, false);
                     }
                 }
             }
+        }
+        if self.entries.is_empty() {
+            // About one entry for every three DIEs in kernel units.
+            let estimate = loaded.len() / 3;
+            self.entries.reserve(estimate);
+            self.map.reserve(estimate);
         }
         let info = self.dies.unit(unit);
         if info.broken || info.root == NONE {
@@ -287,7 +326,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         let children: Vec<DieIdx> = self.dies.children(root).collect();
         if self.plan.is_none() {
             for &c in &children {
-                self.resolve_fqns(c, None, true);
+                self.resolve_fqns(c, NONE, true);
             }
         }
         Ok(())
@@ -324,56 +363,65 @@ impl<'d, 'a> Renderer<'d, 'a> {
         Ok(())
     }
 
-    fn resolve_fqns(&mut self, die: DieIdx, parent_prefix: Option<&Rc<[u8]>>, count: bool) {
+    /// Upstream's fqn pass. `up` is the DIE whose prefix the parent
+    /// passes down (its `parent_prefix`), [`NONE`] for none.
+    fn resolve_fqns(&mut self, die: DieIdx, up: DieIdx, count: bool) {
         // Iterative over siblings, recursive over depth (bounded by the tree).
-        if self.fqns[(die - self.fqn_base) as usize].is_some() || self.depth > MAX_DEPTH {
+        let i = (die - self.fqn_base) as usize;
+        let d = self.dies.die(die);
+        let name = d.name;
+        if (self.fqn_up[i] != UNSEEN && has_fqn(self.fqn_up[i], name)) || self.depth > MAX_DEPTH {
             return;
         }
-        let d = self.dies.die(die);
         let tag = d.tag;
         let passes = tag == dw::DW_TAG_namespace.0 || tag == dw::DW_TAG_class_type.0 || tag == dw::DW_TAG_structure_type.0;
-        let name = d.name;
-        let mut prefix: Option<Rc<[u8]>> = None;
-        let mut fqn: Option<Rc<[u8]>> = None;
-        match parent_prefix {
-            Some(pp) if passes || name.is_some() => {
-                let mut s = pp.to_vec();
-                s.extend_from_slice(b"::");
-                s.extend_from_slice(name.unwrap_or(b"<anonymous>"));
-                let s: Rc<[u8]> = s.into();
-                if passes {
-                    prefix = Some(s.clone());
-                }
-                if name.is_some() {
-                    fqn = Some(s);
-                }
-            }
-            _ => {
-                if let Some(n) = name {
-                    let s: Rc<[u8]> = n.into();
-                    if passes {
-                        prefix = Some(s.clone());
-                    }
-                    fqn = Some(s);
-                }
-            }
+        self.fqn_up[i] = up;
+        if count && has_fqn(up, name) {
+            self.misses += 1;
+            self.fqn_entries += 1;
         }
-        if let Some(f) = fqn {
-            if !f.is_empty() {
-                if count {
-                    self.misses += 1;
-                    self.fqn_entries += 1;
-                }
-                self.fqns[(die - self.fqn_base) as usize] = Some(f);
-            }
-        }
+        // A prefix for the children: this DIE's name, after the parent's
+        // prefix if there is one.
+        let child_up = if passes && (up != NONE || name.is_some()) { die } else { NONE };
         self.depth += 1;
-        let mut c = self.dies.die(die).first_child;
+        let mut c = d.first_child;
         while c != NONE {
-            self.resolve_fqns(c, prefix.as_ref(), count);
+            self.resolve_fqns(c, child_up, count);
             c = self.dies.die(c).next_sibling;
         }
         self.depth -= 1;
+    }
+
+    /// A DIE's fully qualified name as the fqn pass left it (`None`: upstream's NULL).
+    fn fqn_of(&self, die: DieIdx) -> Option<Rc<[u8]>> {
+        let up = self.fqn_up[(die - self.fqn_base) as usize];
+        let name = self.dies.die(die).name;
+        if up == UNSEEN || !has_fqn(up, name) {
+            return None;
+        }
+        let name = name?;
+        if up == NONE {
+            return Some(name.into());
+        }
+        // The chain of prefixes, innermost first; the outermost is a name.
+        let mut chain = vec![up];
+        loop {
+            let next = self.fqn_up[(chain[chain.len() - 1] - self.fqn_base) as usize];
+            if next == NONE || next == UNSEEN {
+                break;
+            }
+            chain.push(next);
+        }
+        let mut s = Vec::new();
+        for (k, &p) in chain.iter().rev().enumerate() {
+            if k > 0 {
+                s.extend_from_slice(b"::");
+            }
+            s.extend_from_slice(self.dies.die(p).name.unwrap_or(b"<anonymous>"));
+        }
+        s.extend_from_slice(b"::");
+        s.extend_from_slice(name);
+        Some(s.into())
     }
 
     fn exported_symbols(&mut self, die: DieIdx, table: &mut SymbolTable) -> Result<(), Error> {
@@ -470,24 +518,35 @@ impl<'d, 'a> Renderer<'d, 'a> {
 
     // ----- pieces ----------------------------------------------------------
 
+    /// Adds a piece to an entry being rendered (the innermost one).
+    #[inline]
+    fn piece(&mut self, cache: EntryId, p: Piece<'a>) {
+        debug_assert_eq!(self.open.last().map(|o| o.0), Some(cache));
+        if self.open.last().is_some_and(|o| o.0 == cache) {
+            self.scratch.push(p);
+        } else {
+            self.entries[cache as usize].pieces.push(p);
+        }
+    }
+
     fn emit(&mut self, cache: Option<EntryId>, s: &'a [u8]) {
         self.log.dump_str(self.flags.dump_dies, s);
         if let Some(c) = cache {
-            self.entries[c as usize].pieces.push(Piece::Str(s));
+            self.piece(c, Piece::Str(s));
         }
     }
 
     fn emit_own(&mut self, cache: Option<EntryId>, s: Rc<[u8]>) {
         self.log.dump_str(self.flags.dump_dies, &s);
         if let Some(c) = cache {
-            self.entries[c as usize].pieces.push(Piece::Own(s));
+            self.piece(c, Piece::Own(s));
         }
     }
 
     fn linebreak(&mut self, cache: Option<EntryId>, n: i8) {
         self.log.dump_break(n);
         if let Some(c) = cache {
-            self.entries[c as usize].pieces.push(Piece::Break(n));
+            self.piece(c, Piece::Break(n));
         }
     }
 
@@ -511,7 +570,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
     fn byte_size_attr(&mut self, cache: EntryId, die: DieIdx) -> Result<(), Error> {
         if let Some(mut v) = self.dies.num(die, Num::ByteSize) {
             if self.flags.stable {
-                let fqn = self.entries[cache as usize].fqn.clone().unwrap_or_else(|| EMPTY.into());
+                let fqn = self.entries[cache as usize].fqn.clone().unwrap_or_else(|| self.empty.clone());
                 if let Some(o) = self.rules.byte_size(&fqn)? {
                     v = o;
                 }
@@ -523,14 +582,14 @@ impl<'d, 'a> Renderer<'d, 'a> {
 
     fn update_fqn(&mut self, cache: EntryId, die: DieIdx) {
         if self.entries[cache as usize].fqn.is_none() {
-            let f = self.fqns[(die - self.fqn_base) as usize].clone().unwrap_or_else(|| EMPTY.into());
+            let f = self.fqn_of(die).unwrap_or_else(|| self.empty.clone());
             self.entries[cache as usize].fqn = Some(f);
         }
     }
 
     fn fqn(&mut self, cache: EntryId, die: DieIdx) {
         self.update_fqn(cache, die);
-        let f = self.entries[cache as usize].fqn.clone().unwrap_or_else(|| EMPTY.into());
+        let f = self.entries[cache as usize].fqn.clone().unwrap_or_else(|| self.empty.clone());
         if !f.is_empty() {
             self.emit(Some(cache), b" ");
         }
@@ -601,7 +660,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         }
         let id = match self.get(die, want) {
             Ok(id) => {
-                self.log.die_map_cached(self.flags.dump_die_map, self.dies.die(die).offset, tag, want);
+                self.log.die_map_cached(self.flags.dump_die_map, self.dies.offset(die), tag, want);
                 if self.observe_replays() {
                     self.replay(st, id)?;
                 }
@@ -610,7 +669,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
             }
             Err(id) => id,
         };
-        self.log.die_map_miss(self.flags.dump_die_map, self.dies.die(die).offset, tag, want);
+        self.log.die_map_miss(self.flags.dump_die_map, self.dies.offset(die), tag, want);
         let c = Some(id);
         match dw::DwTag(tag) {
             dw::DW_TAG_atomic_type => self.modifier(st, id, die, b"atomic_type")?,
@@ -670,7 +729,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
             dw::DW_TAG_unspecified_type => self.emit(c, b"unspecified_type"),
             _ => return Err(Error::new("process_type", format!("unexpected type: {tag:x}"))),
         }
-        self.log.die_map_done(self.flags.dump_die_map, self.dies.die(die).offset, tag);
+        self.log.die_map_done(self.flags.dump_die_map, self.dies.offset(die), tag);
         self.entries[id as usize].tag = tag;
         self.finish(id, want);
         self.add_die(parent, die);
@@ -679,7 +738,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
 
     fn add_die(&mut self, parent: Option<EntryId>, die: DieIdx) {
         if let Some(p) = parent {
-            self.entries[p as usize].pieces.push(Piece::Die(die));
+            self.piece(p, Piece::Die(die));
         }
     }
 
@@ -773,8 +832,8 @@ impl<'d, 'a> Renderer<'d, 'a> {
         let mut value = None;
         if self.flags.stable {
             self.update_fqn(id, die);
-            let own = self.entries[id as usize].fqn.clone().unwrap_or_else(|| EMPTY.into());
-            let enum_fqn = st.current_fqn.clone().unwrap_or_else(|| EMPTY.into());
+            let own = self.entries[id as usize].fqn.clone().unwrap_or_else(|| self.empty.clone());
+            let enum_fqn = st.current_fqn.clone().unwrap_or_else(|| self.empty.clone());
             if self.rules.is_enumerator_ignored(&enum_fqn, &own) {
                 return Ok(());
             }
@@ -858,10 +917,10 @@ impl<'d, 'a> Renderer<'d, 'a> {
     }
 
     fn is_kabi_definition(&mut self, id: EntryId, die: DieIdx) -> Result<bool, Error> {
-        if self.dies.die(die).declaration {
+        if self.dies.die(die).declaration() {
             return Ok(false);
         }
-        let fqn = self.entries[id as usize].fqn.clone().unwrap_or_else(|| EMPTY.into());
+        let fqn = self.entries[id as usize].fqn.clone().unwrap_or_else(|| self.empty.clone());
         if self.flags.stable && self.rules.is_declonly(&fqn) {
             return Ok(false);
         }
@@ -875,7 +934,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         if let Some(&p) = self.srcfiles.get(&file) {
             return Ok(p);
         }
-        let unit = self.dies.die(die).unit;
+        let unit = self.dies.unit_of(die);
         let name = self.dies.decl_file_name(unit, file).ok_or_else(|| {
             Error::new("is_definition_private", "dwarf_getsrcfiles failed: 'no .debug_line section'".into())
         })?;

@@ -1,0 +1,182 @@
+//! Skipping function bodies (what every run without `--debug` does) must
+//! give the same outcome as reading every DIE — versions, symtypes, every
+//! stderr byte, errors and the run state — on every golden and corpus
+//! object, and on golden objects whose `.debug_info` or `.debug_abbrev`
+//! was damaged, where the skipped bytes must fail exactly as reading them
+//! fails.
+
+use std::path::{Path, PathBuf};
+
+use object::{Object, ObjectSection};
+use queries::object::{self as obj, Options, RunState};
+use queries::symbols::SymbolTable;
+
+fn shared() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+    assert!(p.join("golden/MANIFEST.tsv").is_file(), "../shared must sit beside the checkout");
+    p
+}
+
+fn objects(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            objects(&p, out);
+        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("o" | "so")) {
+            out.push(p);
+        }
+    }
+}
+
+fn symbols(obj: &Path) -> Vec<Vec<u8>> {
+    match std::fs::read(obj.with_extension("symbols")) {
+        Ok(b) => b.split(|&c| c == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect(),
+        Err(_) => vec![b"bt_int".to_vec(), b"main".to_vec()],
+    }
+}
+
+/// Both ways of reading, on one object; `None` if they agree.
+fn differs(name: &Path, bytes: &[u8], names: &[Vec<u8>], opts: Options) -> Option<String> {
+    let globals = obj::global_symbols(bytes);
+    let state = || RunState { table: SymbolTable::new(names).0, counters: (0, 0) };
+    let n = name.display().to_string().into_bytes();
+    let skipping = obj::process(&n, bytes, &globals, 0, state(), &opts);
+    let full = obj::process_reading_every_die(&n, bytes, &globals, 0, state(), &opts);
+    (skipping != full).then(|| {
+        format!(
+            "{} ({opts:?}): outcomes differ\nskipping: {:?}\n{}\nfull: {:?}\n{}",
+            name.display(),
+            skipping.error,
+            String::from_utf8_lossy(&skipping.log),
+            full.error,
+            String::from_utf8_lossy(&full.log)
+        )
+    })
+}
+
+fn run_all(cases: Vec<(PathBuf, Vec<u8>, Options)>) -> (usize, Vec<String>) {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut chunks: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
+    let total = cases.len();
+    for (i, c) in cases.into_iter().enumerate() {
+        chunks[i % threads].push(c);
+    }
+    let handles: Vec<_> = chunks
+        .into_iter()
+        .map(|chunk| {
+            std::thread::Builder::new()
+                .stack_size(256 << 20)
+                .spawn(move || {
+                    chunk
+                        .into_iter()
+                        .filter_map(|(path, bytes, opts)| differs(&path, &bytes, &symbols(&path), opts))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap()
+        })
+        .collect();
+    let failures = handles.into_iter().flat_map(|h| h.join().expect("a run panicked")).collect();
+    (total, failures)
+}
+
+#[test]
+fn skipping_bodies_equals_reading_every_die() {
+    let shared = shared();
+    let mut objs = Vec::new();
+    objects(&shared.join("golden/obj"), &mut objs);
+    objects(&shared.join("golden/bad/obj"), &mut objs);
+    objects(&shared.join("corpus/kernel-7.2-x86_64"), &mut objs);
+    let mut cases = Vec::new();
+    for o in &objs {
+        let bytes = std::fs::read(o).unwrap();
+        for stable in [false, true] {
+            for symtypes in [false, true] {
+                cases.push((o.clone(), bytes.clone(), Options { stable, symtypes, ..Options::default() }));
+            }
+        }
+        // The dumps and type/version dumps without --debug.
+        cases.push((o.clone(), bytes, Options { dump_types: true, dump_versions: true, symtypes: true, ..Options::default() }));
+    }
+    let (total, failures) = run_all(cases);
+    println!("skip bodies: {total} runs compared");
+    assert!(total > 3000, "only {total} runs compared");
+    assert!(failures.is_empty(), "{} of {total} differ:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// splitmix64: small, seedable, good enough to pick offsets.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+}
+
+/// File ranges of an uncompressed section.
+fn section_range(bytes: &[u8], name: &str) -> Option<std::ops::Range<usize>> {
+    let file = object::File::parse(bytes).ok()?;
+    let s = file.section_by_name(name)?;
+    let (off, size) = s.file_range()?;
+    let (off, size) = (usize::try_from(off).ok()?, usize::try_from(size).ok()?);
+    (size > 0 && matches!(s.compressed_file_range().ok()?.format, object::CompressionFormat::None))
+        .then_some(off..off + size)
+}
+
+#[test]
+fn damaged_debug_info_fails_the_same_when_skipped() {
+    let shared = shared();
+    let mut objs = Vec::new();
+    objects(&shared.join("golden/obj"), &mut objs);
+    objects(&shared.join("golden/bad/obj"), &mut objs);
+    let mut rng = Rng(0x5eed_b0d1_e500_0001);
+    let mut cases = Vec::new();
+    for o in &objs {
+        let bytes = std::fs::read(o).unwrap();
+        let Some(info) = section_range(&bytes, ".debug_info") else { continue };
+        let abbrev = section_range(&bytes, ".debug_abbrev");
+        let mut variants = Vec::new();
+        // Bytes changed in .debug_info (most land in function bodies).
+        for n in [1, 1, 1, 3, 8] {
+            let mut b = bytes.clone();
+            for _ in 0..n {
+                b[info.start + rng.below(info.len())] = rng.next() as u8;
+            }
+            variants.push(b);
+        }
+        // LEB128 runs that overflow (parsing rejects them, skipping would not).
+        let mut b = bytes.clone();
+        let at = info.start + rng.below(info.len());
+        for x in b[at..info.end].iter_mut().take(11) {
+            *x = 0xff;
+        }
+        variants.push(b);
+        // A changed abbreviation (tag, children flag, attribute or form).
+        if let Some(a) = abbrev {
+            for _ in 0..2 {
+                let mut b = bytes.clone();
+                b[a.start + rng.below(a.len())] = rng.next() as u8;
+                variants.push(b);
+            }
+        }
+        for (i, b) in variants.into_iter().enumerate() {
+            let opts = Options { stable: i % 2 == 1, symtypes: true, ..Options::default() };
+            cases.push((o.clone(), b, opts));
+        }
+    }
+    let (total, failures) = run_all(cases);
+    println!("skip bodies, damaged: {total} runs compared");
+    assert!(total > 4000, "only {total} runs compared");
+    assert!(failures.is_empty(), "{} of {total} differ:\n{}", failures.len(), failures.join("\n"));
+}
