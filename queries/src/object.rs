@@ -84,11 +84,7 @@ pub fn process(
     state: RunState,
     opts: &Options,
 ) -> ObjectOutcome {
-    let mut log = Log::new(opts.debug);
-    let mut state = state;
-    let mut symtypes = Vec::new();
-    let error = run(name, bytes, globals, obj, &mut state, opts, false, &mut log, &mut symtypes).err();
-    ObjectOutcome { log: log.bytes, symtypes, state, error }
+    process_with(name, bytes, globals, obj, state, opts, false)
 }
 
 /// [`process`], reading every DIE even where nothing observes it (function
@@ -101,10 +97,21 @@ pub fn process_reading_every_die(
     state: RunState,
     opts: &Options,
 ) -> ObjectOutcome {
+    process_with(name, bytes, globals, obj, state, opts, true)
+}
+
+fn process_with(
+    name: &[u8],
+    bytes: &[u8],
+    globals: &Result<Vec<ElfSym>, Error>,
+    obj: u32,
+    mut state: RunState,
+    opts: &Options,
+    every_die: bool,
+) -> ObjectOutcome {
     let mut log = Log::new(opts.debug);
-    let mut state = state;
     let mut symtypes = Vec::new();
-    let error = run(name, bytes, globals, obj, &mut state, opts, true, &mut log, &mut symtypes).err();
+    let error = run(name, bytes, globals, obj, &mut state, opts, every_die, &mut log, &mut symtypes).err();
     ObjectOutcome { log: log.bytes, symtypes, state, error }
 }
 
