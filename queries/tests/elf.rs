@@ -1,22 +1,15 @@
 //! The ELF layer against the golden corpus and the kernel corpus in
 //! `../shared` (relative to the workspace root).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use common::shared;
 
 use queries::elf::{DwarfSections, ElfFile, GlobalSymbol};
 
-fn shared() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-    assert!(
-        dir.join("golden/MANIFEST.tsv").is_file(),
-        "test data not found: expected the shared directory (golden corpus) at {} \
-         (../shared relative to the workspace root)",
-        dir.display()
-    );
-    dir
-}
 
 fn files_in(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)

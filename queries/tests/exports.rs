@@ -5,22 +5,15 @@
 //! `DWARFKSYMS_DEBIAN` names a directory written by
 //! `shared/corpus/fetch-debian-kernel.sh`) a whole Debian kernel.
 
+mod common;
+
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use common::shared;
 
 use queries::exports::{exports, Export};
 
-fn shared() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-    assert!(
-        dir.join("golden/MANIFEST.tsv").is_file(),
-        "test data not found: expected the shared directory (golden corpus) at {} \
-         (../shared relative to the workspace root)",
-        dir.display()
-    );
-    dir
-}
 
 fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))

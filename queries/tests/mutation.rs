@@ -2,22 +2,16 @@
 //! offsets, must give an error or a result — never a panic, a stack
 //! overflow or a hang (each run must finish within a second).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use common::{shared, objects, symbols_or_some};
 
 use queries::db::{self, Database, ObjectFile};
 use queries::object::Options;
 use queries::symbols::SymbolTable;
 
-fn shared() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-    assert!(
-        p.join("golden/MANIFEST.tsv").is_file(),
-        "../shared (with golden/) must sit beside the checkout: {} not found",
-        p.display()
-    );
-    p
-}
 
 /// splitmix64: small, seedable, good enough to pick offsets.
 struct Rng(u64);
@@ -38,27 +32,7 @@ impl Rng {
     }
 }
 
-fn objects(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
-    let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            objects(&p, out);
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("o" | "so")) {
-            out.push(p);
-        }
-    }
-}
 
-/// The symbol list for an object: its `.symbols` file, else a few names.
-fn symbols(obj: &Path) -> Vec<Vec<u8>> {
-    let list = obj.with_extension("symbols");
-    match std::fs::read(&list) {
-        Ok(b) => b.split(|&c| c == b'\n').filter(|l| !l.is_empty()).map(|l| l.to_vec()).collect(),
-        Err(_) => vec![b"bt_int".to_vec(), b"main".to_vec()],
-    }
-}
 
 fn variants(bytes: &[u8], rng: &mut Rng) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
@@ -120,7 +94,7 @@ fn mutated_golden_objects_never_panic_or_hang() {
                 .spawn(move || {
                     let mut slow = Vec::new();
                     for (obj, bytes) in chunk {
-                        let names = symbols(&obj);
+                        let names = symbols_or_some(&obj);
                         for stable in [false, true] {
                             let start = Instant::now();
                             let db = Database::default();

@@ -5,37 +5,17 @@
 //! was damaged, where the skipped bytes must fail exactly as reading them
 //! fails.
 
+mod common;
+
 use std::path::{Path, PathBuf};
+use common::{shared, objects, symbols_or_some};
 
 use object::{Object, ObjectSection};
 use queries::object::{self as obj, Options, RunState};
 use queries::symbols::SymbolTable;
 
-fn shared() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-    assert!(p.join("golden/MANIFEST.tsv").is_file(), "../shared must sit beside the checkout");
-    p
-}
 
-fn objects(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
-    let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            objects(&p, out);
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("o" | "so")) {
-            out.push(p);
-        }
-    }
-}
 
-fn symbols(obj: &Path) -> Vec<Vec<u8>> {
-    match std::fs::read(obj.with_extension("symbols")) {
-        Ok(b) => b.split(|&c| c == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect(),
-        Err(_) => vec![b"bt_int".to_vec(), b"main".to_vec()],
-    }
-}
 
 /// Both ways of reading, on one object; `None` if they agree.
 fn differs(name: &Path, bytes: &[u8], names: &[Vec<u8>], opts: Options) -> Option<String> {
@@ -71,7 +51,7 @@ fn run_all(cases: Vec<(PathBuf, Vec<u8>, Options)>) -> (usize, Vec<String>) {
                 .spawn(move || {
                     chunk
                         .into_iter()
-                        .filter_map(|(path, bytes, opts)| differs(&path, &bytes, &symbols(&path), opts))
+                        .filter_map(|(path, bytes, opts)| differs(&path, &bytes, &symbols_or_some(&path), opts))
                         .collect::<Vec<_>>()
                 })
                 .unwrap()

@@ -4,29 +4,18 @@
 //! golden object, in every mode that prints something different. So must
 //! rendering units on several threads (what large objects get).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{objects, shared, symbol_list};
 
 use queries::db::{self, Database, ObjectFile};
 use queries::object::Options;
 use queries::symbols::SymbolTable;
 
-fn objects(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
-    let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            objects(&p, out);
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("o" | "so")) {
-            out.push(p);
-        }
-    }
-}
 
 #[test]
 fn one_unit_at_a_time_equals_all_units() {
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden");
-    assert!(golden.join("MANIFEST.tsv").is_file(), "../shared/golden must sit beside the checkout");
+    let golden = shared().join("golden");
     let mut objs = Vec::new();
     objects(&golden.join("obj"), &mut objs);
     objects(&golden.join("bad/obj"), &mut objs);
@@ -37,8 +26,7 @@ fn one_unit_at_a_time_equals_all_units() {
     ];
     let mut compared = 0;
     for obj in &objs {
-        let Ok(list) = std::fs::read(obj.with_extension("symbols")) else { continue };
-        let names: Vec<Vec<u8>> = list.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect();
+        let Some(names) = symbol_list(obj) else { continue };
         let bytes = std::fs::read(obj).unwrap();
         for mode in modes {
             let outcome = |all_units: bool| {
@@ -57,16 +45,14 @@ fn one_unit_at_a_time_equals_all_units() {
 
 #[test]
 fn units_on_several_threads_equal_one_thread() {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-    assert!(shared.join("golden/MANIFEST.tsv").is_file(), "../shared must sit beside the checkout");
+    let shared = shared();
     let mut objs = Vec::new();
     objects(&shared.join("golden/obj"), &mut objs);
     objects(&shared.join("golden/bad/obj"), &mut objs);
     objects(&shared.join("corpus/kernel-7.2-x86_64"), &mut objs);
     let mut compared = 0;
     for obj in &objs {
-        let Ok(list) = std::fs::read(obj.with_extension("symbols")) else { continue };
-        let names: Vec<Vec<u8>> = list.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect();
+        let Some(names) = symbol_list(obj) else { continue };
         let bytes = std::fs::read(obj).unwrap();
         for stable in [false, true] {
             let outcome = |split_units: bool| {
