@@ -120,6 +120,19 @@ pub fn type_name(e: &Entry<'_>) -> Option<Vec<u8>> {
 /// A symbol's CRC and, with `--dump-versions`, its expanded string.
 pub type Version = (u32, Option<Vec<u8>>);
 
+/// The lines of a symtypes block as (name, text): the name ends at the
+/// first space, or after the closing quote of a quoted name (`s#'a b'`).
+pub fn symtypes_entries(block: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    block.split(|&b| b == b'\n').filter(|l| !l.is_empty()).filter_map(|line| {
+        let at = if line.len() > 2 && line[2] == b'\'' && is_type_prefix(line) {
+            line[3..].iter().position(|&b| b == b'\'').map(|p| p + 4)
+        } else {
+            line.iter().position(|&b| b == b' ')
+        }?;
+        Some((&line[..at], line.get(at + 1..).unwrap_or_default()))
+    })
+}
+
 /// Upstream's type map: the longest expansion per type name.
 #[derive(Default)]
 pub struct TypeMap {

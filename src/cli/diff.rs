@@ -23,7 +23,7 @@ use clap::ValueEnum;
 use queries::db::{self, Database, ObjectFile, Versioned};
 use queries::object::Options;
 use queries::typediff::{self, Change, Via};
-use queries::typemap::is_type_prefix;
+use queries::typemap::symtypes_entries;
 use rayon::prelude::*;
 
 use super::discover::{self, Found};
@@ -223,25 +223,9 @@ fn version(found: &Found, options: Options) -> Result<Object, String> {
     let name = found.path.as_os_str().as_encoded_bytes().to_vec();
     let file = ObjectFile::new(&db, name, bytes.into());
     let v = db::export_versions(&db, file, options).clone().map_err(|e| e.to_string())?;
-    Ok(Object { found: found.clone(), exports: v.exports, types: parse_symtypes(&v.symtypes) })
+    Ok(Object { found: found.clone(), exports: v.exports, types: symtypes_entries(&v.symtypes).map(|(n, t)| (n.to_vec(), t.to_vec())).collect() })
 }
 
-/// A symtypes block as name → text.
-fn parse_symtypes(block: &[u8]) -> HashMap<Vec<u8>, Vec<u8>> {
-    let mut map = HashMap::new();
-    for line in block.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        // Names with spaces are quoted (`s#'a b'`); the text starts after the name.
-        let split = if line.len() > 2 && line[2] == b'\'' && is_type_prefix(line) {
-            line[3..].iter().position(|&b| b == b'\'').map(|p| p + 4)
-        } else {
-            line.iter().position(|&b| b == b' ')
-        };
-        if let Some(at) = split {
-            map.insert(line[..at].to_vec(), line.get(at + 1..).unwrap_or_default().to_vec());
-        }
-    }
-    map
-}
 
 fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()

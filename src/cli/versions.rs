@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use queries::db::{self, Database, ObjectFile, ObjectVersions, Versioned};
 use queries::exports::Export;
 use queries::object::Options;
-use queries::typemap::{is_type_prefix, Expansion};
+use queries::typediff;
+use queries::typemap::symtypes_entries;
 use rayon::prelude::*;
 
 use super::discover::{self, Found};
@@ -105,7 +106,8 @@ pub fn run(args: VersionsArgs) -> i32 {
                 let _ = writeln!(stderr, "error: dwarfksyms: {e}");
             }
         }
-        let types = if args.types { Some(parse_symtypes(&v.symtypes)) } else { None };
+        let types: Option<BTreeMap<Vec<u8>, Vec<u8>>> =
+            args.types.then(|| symtypes_entries(&v.symtypes).map(|(n, t)| (n.to_vec(), t.to_vec())).collect());
         for x in &v.exports {
             exports += 1;
             if x.crc.is_none() {
@@ -218,21 +220,6 @@ fn json_line(x: &Versioned, found: &Found, types: Option<&BTreeMap<Vec<u8>, Vec<
     l
 }
 
-fn parse_symtypes(block: &[u8]) -> BTreeMap<Vec<u8>, Vec<u8>> {
-    let mut map = BTreeMap::new();
-    for line in block.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        // Names with spaces are quoted (`s#'a b'`); the text starts after the name.
-        let split = if line.len() > 2 && line[2] == b'\'' && is_type_prefix(line) {
-            line[3..].iter().position(|&b| b == b'\'').map(|p| p + 4)
-        } else {
-            line.iter().position(|&b| b == b' ')
-        };
-        if let Some(at) = split {
-            map.insert(line[..at].to_vec(), line.to_vec());
-        }
-    }
-    map
-}
 
 /// The symtypes lines a symbol's version reached: its own and every type
 /// it references, transitively, sorted as in the file.
@@ -240,20 +227,12 @@ fn used_lines(map: &BTreeMap<Vec<u8>, Vec<u8>>, symbol: &[u8]) -> Vec<Vec<u8>> {
     let mut seen: BTreeSet<Vec<u8>> = BTreeSet::new();
     let mut stack = vec![symbol.to_vec()];
     while let Some(name) = stack.pop() {
-        let Some(line) = map.get(&name) else { continue };
-        if !seen.insert(name.clone()) {
-            continue;
-        }
-        let text = &line[name.len().min(line.len())..];
-        if let Ok(exp) = Expansion::parse(&name, text) {
-            for item in exp.items() {
-                if is_type_prefix(item) && !seen.contains(item) {
-                    stack.push(item.to_vec());
-                }
-            }
+        let Some(text) = map.get(&name) else { continue };
+        if seen.insert(name) {
+            stack.extend(typediff::references(text).into_iter().filter(|r| !seen.contains(r)));
         }
     }
-    seen.iter().filter_map(|n| map.get(n).cloned()).collect()
+    seen.iter().filter_map(|n| map.get(n).map(|t| [n.as_slice(), b" ", t].concat())).collect()
 }
 
 fn write_symtypes(dir: &std::path::Path, found: &Found, block: &[u8]) -> Result<(), String> {
