@@ -3,9 +3,9 @@
 //! An object file's bytes are an input. Reading its symbol table is a query
 //! of the object alone; the ordered per-object pass (upstream's algorithm,
 //! with its render cache as plain data) is a query of the object and of the
-//! run state it starts from; each symbol's version and the object's
-//! symtypes block are queries over that pass, so salsa's early cut-off
-//! stops at them when a rewritten object renders the same.
+//! run state it starts from; the versions of an object's own exports are
+//! a query over that pass, so salsa's early cut-off stops there when a
+//! rewritten object renders the same.
 //!
 //! A command line with several objects is a fold: each object's pass
 //! starts from the state the previous one returned (upstream threads its
@@ -39,13 +39,6 @@ pub struct Step<'db> {
     pub options: Options,
 }
 
-/// A symbol name, interned so versions can be queried per symbol.
-#[salsa::interned(debug)]
-pub struct SymbolName<'db> {
-    #[returns(ref)]
-    pub text: Vec<u8>,
-}
-
 /// The global symbols of the object's `SHT_SYMTAB` sections.
 #[salsa::tracked(returns(ref))]
 pub fn global_symbols(db: &dyn salsa::Database, obj: ObjectFile) -> Result<Vec<ElfSym>, Error> {
@@ -59,25 +52,6 @@ pub fn object_pass<'db>(db: &'db dyn salsa::Database, obj: ObjectFile, step: Ste
     let _span = tracing::debug_span!("object_pass", name = %String::from_utf8_lossy(obj.name(db))).entered();
     let globals = global_symbols(db, obj);
     object::process(obj.name(db), obj.bytes(db), globals, step.position(db), step.state(db).clone(), &step.options(db))
-}
-
-/// The version a symbol has after this object's pass (`None`: not
-/// processed yet).
-#[salsa::tracked]
-pub fn symbol_version<'db>(db: &'db dyn salsa::Database, obj: ObjectFile, step: Step<'db>, name: SymbolName<'db>) -> Option<u32> {
-    let _span = tracing::trace_span!("symbol_version").entered();
-    let out = object_pass(db, obj, step);
-    let table = &out.state.table;
-    let id = table.lookup(name.text(db))?;
-    let s = &table.syms[id as usize];
-    (s.state == crate::symbols::SymState::Processed).then_some(s.crc)
-}
-
-/// The object's block of the symtypes file (its type map, sorted).
-#[salsa::tracked(returns(ref))]
-pub fn symtypes_block<'db>(db: &'db dyn salsa::Database, obj: ObjectFile, step: Step<'db>) -> Vec<u8> {
-    let _span = tracing::trace_span!("symtypes_block").entered();
-    object_pass(db, obj, step).symtypes.clone()
 }
 
 /// The database. Cloning it gives another handle on the same storage
