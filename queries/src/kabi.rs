@@ -31,7 +31,8 @@ impl RuleType {
 /// read last wins.
 #[derive(Debug, Default, Clone)]
 pub struct Rules {
-    map: HashMap<(RuleType, Vec<u8>), Vec<u8>>,
+    /// Per rule type, target -> value.
+    map: HashMap<RuleType, HashMap<Vec<u8>, Vec<u8>>>,
 }
 
 /// What reading the rules section reports besides the rules themselves.
@@ -81,7 +82,7 @@ impl Rules {
             let target = field(&mut pos, &mut left)?;
             let value = field(&mut pos, &mut left)?;
             log.rules.push((tag, target.clone(), value.clone()));
-            rules.map.insert((ty, target), value);
+            rules.map.entry(ty).or_default().insert(target, value);
         }
         if left > 0 {
             log.trailing_data = true;
@@ -93,11 +94,7 @@ impl Rules {
         if target.is_empty() {
             return None;
         }
-        // Avoid allocating a key on every lookup of an empty table.
-        if self.map.is_empty() {
-            return None;
-        }
-        self.map.get(&(ty, target.to_vec())).map(|v| v.as_slice())
+        self.map.get(&ty)?.get(target).map(|v| v.as_slice())
     }
 
     fn find_enumerator(&self, ty: RuleType, enum_fqn: &[u8], name: &[u8]) -> Option<&[u8]> {

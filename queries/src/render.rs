@@ -159,7 +159,7 @@ pub struct Renderer<'d, 'a> {
     /// The current unit's symbol pass saved a symbol pointer.
     ptrs_set: bool,
     /// Formatted ` label(N)` strings by (label, N).
-    numbers: HashMap<(usize, u64), Rc<[u8]>>,
+    numbers: HashMap<(&'static str, u64), Rc<[u8]>>,
 }
 
 /// A symbol DIE to render: what the symbol pass of a unit decided.
@@ -555,7 +555,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         // each once per object.
         let s = self
             .numbers
-            .entry((label.as_ptr() as usize, value))
+            .entry((label, value))
             .or_insert_with(|| format!(" {label}({value})").into_bytes().into())
             .clone();
         self.emit_own(cache, s);
