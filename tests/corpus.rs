@@ -29,15 +29,5 @@ fn corpus() {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|obj| KernelCase::new(obj, &dir, obj))
         .collect();
-    let cases = suite.select(cases, |c| c.id.as_str());
-    let tmpdir = common::TempDir::new("corpus");
-    let timeout = common::timeout(TIMEOUT_SECS);
-    let outcomes = common::run_parallel(&cases, |i, case| {
-        case.run(
-            suite.bin(),
-            &tmpdir.path().join(format!("case-{i}.symtypes")),
-            timeout,
-        )
-    });
-    suite.finish(&outcomes, "other cases");
+    suite.run(cases, |c| c.id.as_str(), TIMEOUT_SECS, "other cases", |case, tmp, timeout| case.run(suite.bin(), tmp, timeout));
 }

@@ -15,13 +15,9 @@ use common::Suite;
 fn fixtures() {
     let suite = Suite::new("fixtures");
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fixtures");
-    let cases = suite.select(parse_manifest(&root.join("MANIFEST.tsv")), |c| c.id.as_str());
-    assert!(cases.len() > 100 || std::env::var_os("DWARFKSYMS_FIXTURES_MATCH").is_some());
-    let tmpdir = common::TempDir::new("fixtures");
-    let timeout = common::timeout(TIMEOUT_SECS);
-    let outcomes = common::run_parallel(&cases, |i, case| {
-        let tmp = tmpdir.path().join(format!("case-{i}.symtypes"));
-        run_case(suite.bin(), &root, &tmp, timeout, case)
+    let cases = parse_manifest(&root.join("MANIFEST.tsv"));
+    assert!(cases.len() > 100, "{}: only {} cases", root.display(), cases.len());
+    suite.run(cases, |c| c.id.as_str(), TIMEOUT_SECS, "unratcheted cases", |case, tmp, timeout| {
+        run_case(suite.bin(), &root, tmp, timeout, case)
     });
-    suite.finish(&outcomes, "unratcheted cases");
 }

@@ -32,12 +32,7 @@ fn golden() {
     assert!(manifest.is_file(), "missing {}", manifest.display());
     let mut all = parse_manifest(&manifest);
     substitute_libdw_cases(&mut all);
-    let cases = suite.select(all, |c| c.id.as_str());
-    let tmpdir = common::TempDir::new("golden");
-    let timeout = common::timeout(TIMEOUT_SECS);
-    let outcomes = common::run_parallel(&cases, |i, case| {
-        let tmp = tmpdir.path().join(format!("case-{i}.symtypes"));
-        run_case(suite.bin(), &golden, &tmp, timeout, case)
+    suite.run(all, |c| c.id.as_str(), TIMEOUT_SECS, "unratcheted cases", |case, tmp, timeout| {
+        run_case(suite.bin(), &golden, tmp, timeout, case)
     });
-    suite.finish(&outcomes, "unratcheted cases");
 }

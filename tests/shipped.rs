@@ -36,15 +36,5 @@ fn shipped() {
         .iter()
         .map(|o| KernelCase::new(o, &root, &format!("{rel}/{o}")))
         .collect();
-    let cases = suite.select(cases, |c| c.id.as_str());
-    let tmpdir = common::TempDir::new("shipped");
-    let timeout = common::timeout(TIMEOUT_SECS);
-    let outcomes = common::run_parallel(&cases, |i, case| {
-        case.run(
-            suite.bin(),
-            &tmpdir.path().join(format!("case-{i}.symtypes")),
-            timeout,
-        )
-    });
-    suite.finish(&outcomes, "other cases");
+    suite.run(cases, |c| c.id.as_str(), TIMEOUT_SECS, "other cases", |case, tmp, timeout| case.run(suite.bin(), tmp, timeout));
 }

@@ -604,6 +604,23 @@ impl Suite {
         self.filter.as_deref().is_none_or(|f| id.contains(f))
     }
 
+    /// Runs the selected cases in parallel, each with its own `-T` path in
+    /// a fresh temporary directory, then applies the ratchet.
+    pub fn run<T: Sync>(
+        &self,
+        cases: Vec<T>,
+        id: impl Fn(&T) -> &str,
+        timeout_secs: u64,
+        other_label: &str,
+        run: impl Fn(&T, &Path, Duration) -> Outcome + Sync,
+    ) {
+        let cases = self.select(cases, id);
+        let tmpdir = TempDir::new(self.name);
+        let timeout = timeout(timeout_secs);
+        let outcomes = run_parallel(&cases, |i, case| run(case, &tmpdir.path().join(format!("case-{i}.symtypes")), timeout));
+        self.finish(&outcomes, other_label);
+    }
+
     /// Keeps the selected cases; panics when none is left.
     pub fn select<T>(&self, cases: Vec<T>, id: impl Fn(&T) -> &str) -> Vec<T> {
         let total = cases.len();
