@@ -55,6 +55,12 @@ pub struct GlobalSymbol<'data> {
 const INVALID_ELF: &str = "invalid ELF file data";
 /// The message for input that is not ELF at all; the caller names the file.
 pub const NOT_ELF: &str = "not an ELF object file";
+
+/// Whether libelf would take `data` for ELF at all (a full `e_ident` with
+/// the magic); upstream crashes on anything else.
+pub fn is_elf(data: &[u8]) -> bool {
+    data.len() >= 16 && data[..4] == elf::ELFMAG
+}
 const INVALID_SECTION_HEADER: &str = "invalid section header";
 const INVALID_DATA: &str = "invalid data";
 const INVALID_INDEX: &str = "invalid section index";
@@ -147,9 +153,8 @@ impl<'data> ElfFile<'data> {
         // (the first 7 bytes of e_ident). What libelf does not take for ELF
         // at all (shorter than e_ident, other magic, `ar`) is where upstream
         // crashes; say so plainly instead.
-        let not_elf = || error("elf_for_each_global", NOT_ELF.to_string());
-        if data.len() < 16 || data[..4] != elf::ELFMAG {
-            return Err(not_elf());
+        if !is_elf(data) {
+            return Err(error("elf_for_each_global", NOT_ELF.to_string()));
         }
         let ident: &[u8; 7] = data.read_at(0).map_err(|()| fail())?;
         let is_64 = match elf::FileClass(ident[4]) {

@@ -128,13 +128,12 @@ fn run(
     symtypes: &mut Vec<u8>,
 ) -> Result<(), Error> {
     let _span = tracing::debug_span!("object", name = %String::from_utf8_lossy(name)).entered();
-    let globals = globals.as_ref().map_err(|e| {
-        let mut e = e.clone();
-        if e.message == crate::elf::NOT_ELF {
-            e.message = format!("elf_begin failed: '{}' is {}", String::from_utf8_lossy(name), crate::elf::NOT_ELF);
-        }
-        e
-    })?;
+    if !crate::elf::is_elf(bytes) {
+        // Where upstream crashes, say which file is not ELF.
+        let msg = format!("elf_begin failed: '{}' is {}", String::from_utf8_lossy(name), crate::elf::NOT_ELF);
+        return Err(Error::new("elf_for_each_global", msg));
+    }
+    let globals = globals.as_ref().map_err(Clone::clone)?;
     read_symtab(globals, state, log);
     let elf = ElfFile::parse(bytes)?;
     let rules = if opts.stable { read_rules(&elf, log)? } else { Rules::default() };
