@@ -12,9 +12,12 @@
 //! machine's `cc` and checks that the same root causes, member changes and
 //! exports are found, whatever the offsets.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use common::TempDir;
 
 fn data() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/diff")
@@ -175,34 +178,18 @@ fn identical_sides_report_nothing() {
     assert_eq!(out, "14 exports compared: no CRC changed, 0 added, 0 removed\n");
 }
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("dwarfksyms-diff-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 #[test]
 fn one_change_in_two_modules_is_one_root_cause() {
     let tmp = TempDir::new("two-modules");
     for v in ["v1", "v2"] {
         for m in ["a", "b"] {
-            let dir = tmp.0.join(v).join(m);
+            let dir = tmp.path().join(v).join(m);
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::copy(data().join("obj").join(v).join("member.o"), dir.join("member.o")).unwrap();
         }
     }
-    let (out, code) = dwarfksyms(&tmp.0, &["diff", "--format", "json", "v1", "v2"]);
+    let (out, code) = dwarfksyms(tmp.path(), &["diff", "--format", "json", "v1", "v2"]);
     assert_eq!(code, 1);
     let lines = json_lines(&out);
     let roots: Vec<_> = lines.iter().filter(|l| l["event"] == "root_cause").collect();
@@ -219,7 +206,7 @@ fn one_change_in_two_modules_is_one_root_cause() {
         .flat_map(|m| ["dx_get_stats", "dx_open"].map(|s| (m.to_string(), s.to_string())))
         .collect();
     assert_eq!(got, want);
-    let (text, _) = dwarfksyms(&tmp.0, &["diff", "v1", "v2"]);
+    let (text, _) = dwarfksyms(tmp.path(), &["diff", "v1", "v2"]);
     assert!(text.starts_with("s#dx_stats (struct dx_stats) changed in a/member, b/member:\n"), "{text}");
 }
 
@@ -262,7 +249,7 @@ fn sources_rebuilt_with_this_machines_cc_give_the_same_story() {
         return;
     }
     let tmp = TempDir::new("rebuilt");
-    let st = Command::new("bash").arg(data().join("build.sh")).arg(&tmp.0).env("CC", &cc).status().unwrap();
+    let st = Command::new("bash").arg(data().join("build.sh")).arg(tmp.path()).env("CC", &cc).status().unwrap();
     assert!(st.success(), "build.sh failed");
     for stable in [false, true] {
         let mut args = vec!["diff", "--format", "json"];
@@ -270,7 +257,7 @@ fn sources_rebuilt_with_this_machines_cc_give_the_same_story() {
             args.push("--stable");
         }
         let (committed, _) = dwarfksyms(&data(), &[args.as_slice(), &["obj/v1", "obj/v2"]].concat());
-        let (rebuilt, _) = dwarfksyms(&tmp.0, &[args.as_slice(), &["v1", "v2"]].concat());
+        let (rebuilt, _) = dwarfksyms(tmp.path(), &[args.as_slice(), &["v1", "v2"]].concat());
         assert_eq!(shape(&rebuilt), shape(&committed), "--stable: {stable}");
     }
 }

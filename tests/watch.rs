@@ -6,12 +6,15 @@
 //!
 //! Every wait is bounded and the child is always killed (on drop).
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+use common::TempDir;
 
 use serde_json::Value;
 
@@ -21,23 +24,6 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A directory under the system's temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("dwarfksyms-watch-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Compiles tests/data/incremental/`src` with `defines` into `dir/out`;
 /// returns its bytes.
@@ -206,8 +192,8 @@ fn rewrite(path: &Path, bytes: &[u8]) {
 #[test]
 fn rewrite_in_place_reports_changed_crcs() {
     let t = TempDir::new("rewrite");
-    let o = objects(&t.0.join("build"));
-    let dir = t.0.join("tree");
+    let o = objects(&t.path().join("build"));
+    let dir = t.path().join("tree");
     std::fs::create_dir_all(&dir).unwrap();
     rewrite(&dir.join("inc_a.o"), &o.a);
     rewrite(&dir.join("inc_b.o"), &o.b);
@@ -239,8 +225,8 @@ fn rewrite_in_place_reports_changed_crcs() {
 #[test]
 fn survives_half_written_deleted_recreated_and_renamed_objects() {
     let t = TempDir::new("make");
-    let o = objects(&t.0.join("build"));
-    let dir = t.0.join("tree");
+    let o = objects(&t.path().join("build"));
+    let dir = t.path().join("tree");
     std::fs::create_dir_all(&dir).unwrap();
     rewrite(&dir.join("inc_a.o"), &o.a);
     rewrite(&dir.join("inc_b.o"), &o.b);
@@ -292,8 +278,8 @@ fn survives_half_written_deleted_recreated_and_renamed_objects() {
 #[test]
 fn hundreds_of_objects_at_once_in_a_new_directory() {
     let t = TempDir::new("many");
-    let o = objects(&t.0.join("build"));
-    let dir = t.0.join("tree");
+    let o = objects(&t.path().join("build"));
+    let dir = t.path().join("tree");
     std::fs::create_dir_all(&dir).unwrap();
     rewrite(&dir.join("inc_a.o"), &o.a);
 
