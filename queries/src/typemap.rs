@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::crc::{Compiled, Source};
+use crate::crc::{Compiled, Frozen, Source};
 use crate::error::Error;
 use crate::kabi::{lossy, Rules};
 use crate::log::Log;
@@ -171,15 +171,6 @@ fn map_add(map: &mut Map, name: &[u8], exp: Expansion, flags: &Flags, log: &mut 
     true
 }
 
-/// References resolve through the map alone (no `--stable` rules).
-struct ReadOnly<'m>(&'m Map);
-
-impl Source for ReadOnly<'_> {
-    fn lookup(&mut self, name: &[u8]) -> Result<Option<Arc<Expansion>>, Error> {
-        Ok(self.0.get(name).cloned())
-    }
-}
-
 /// References resolve through the map, or a `type_string` rule that adds
 /// the missing type to it (upstream's `type_map_get`).
 struct Lookup<'m> {
@@ -250,19 +241,15 @@ impl TypeMap {
             // Plain scoped threads, not rayon: this runs inside a salsa
             // query, and a rayon worker waiting here could steal another
             // object's query on another database (salsa forbids that).
-            let map = &self.map;
+            let frozen = self.freeze();
+            let frozen = &frozen;
             let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(exps.len());
             let chunk = exps.len().div_ceil(threads.max(1));
             std::thread::scope(|scope| {
                 let handles: Vec<_> = exps
                     .chunks(chunk.max(1))
                     .map(|part| {
-                        scope.spawn(move || {
-                            let mut compiled = Compiled::default();
-                            part.iter()
-                                .map(|e| compiled.version(e, &mut ReadOnly(map), flags.dump_versions))
-                                .collect::<Vec<_>>()
-                        })
+                        scope.spawn(move || part.iter().map(|e| frozen.version(e, flags.dump_versions)).collect::<Vec<_>>())
                     })
                     .collect();
                 handles
@@ -279,6 +266,11 @@ impl TypeMap {
             out.truncate(first + 1);
         }
         out
+    }
+
+    /// The map compiled whole, for versions no rule can add types to.
+    pub fn freeze(&self) -> Frozen {
+        Frozen::new(self.map.iter().map(|(k, v)| (&k[..], &**v)))
     }
 
     /// The symtypes block: one line per name, sorted by byte order.
