@@ -11,10 +11,12 @@
 //! starts from the state the previous one returned (upstream threads its
 //! symbol table through the objects in order).
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
+
+use crate::crc::Fingerprint;
 
 use crate::error::Error;
-use crate::object::{self, ElfSym, ObjectOutcome, Options, RunState};
+use crate::object::{self, Deferred, ElfSym, ObjectOutcome, Options, RunState};
 use crate::symbols::SymbolTable;
 
 /// One object file: the name it is shown by (upstream prints the argument
@@ -137,12 +139,7 @@ pub fn export_versions(db: &dyn salsa::Database, obj: ObjectFile, options: Optio
     }
     let names: Vec<Vec<u8>> = exports.iter().map(|e| e.name.clone()).collect();
     let (table, _) = SymbolTable::new(&names);
-    let step = Step::new(db, 0, RunState { table, counters: (0, 0) }, options);
-    let out = object_pass(db, obj, step);
-    if let Some(e) = &out.error {
-        return Err(e.clone());
-    }
-    let table = &out.state.table;
+    let (table, out) = versioned_pass(db, obj, table, options)?;
     let exports = exports
         .into_iter()
         .map(|export| {
@@ -154,6 +151,89 @@ pub fn export_versions(db: &dyn salsa::Database, obj: ObjectFile, options: Optio
         })
         .collect();
     Ok(ObjectVersions { exports, symtypes: out.symtypes.clone() })
+}
+
+/// A symbol's version by content: its text and the text of every type it
+/// reaches (a [`Fingerprint`]), with where to find them. Two symbols, in
+/// one object or two, in one revision or the next, with the same key have
+/// the same version, so salsa computes it once: after an edit, only the
+/// symbols that reach a changed type are versioned again.
+#[salsa::interned(debug)]
+pub struct VersionKey<'db> {
+    #[returns(ref)]
+    pub closure: Closure,
+}
+
+/// The content key and, weakly (an interned key outlives the pass that
+/// made it, and must not keep old type maps alive), the pass's symbols.
+#[derive(Clone)]
+pub struct Closure {
+    pub key: Fingerprint,
+    pub source: Weak<Deferred>,
+    pub index: u32,
+}
+
+impl PartialEq for Closure {
+    fn eq(&self, other: &Closure) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for Closure {}
+
+impl std::hash::Hash for Closure {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.key.hash(h);
+    }
+}
+
+impl std::fmt::Debug for Closure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:032x}", self.key)
+    }
+}
+
+/// The CRC of one symbol (see [`VersionKey`]); `None` when the pass that
+/// interned the key is gone before the version was asked for.
+#[salsa::tracked(returns(ref))]
+pub fn symbol_version<'db>(db: &'db dyn salsa::Database, key: VersionKey<'db>) -> Option<Result<u32, Error>> {
+    let c = key.closure(db);
+    let _span = tracing::debug_span!("symbol_version", key = ?c).entered();
+    let d = c.source.upgrade()?;
+    let (_, text, _) = d.symbols.get(c.index as usize)?;
+    Some(d.map.version(text, false).map(|(crc, _)| crc))
+}
+
+/// The pass of one object from `table` (position 0, as when the object is
+/// alone on a command line), with the versions it deferred filled in
+/// through [`symbol_version`]: the symbol table as the pass would have left
+/// it had it computed them itself.
+pub fn versioned_pass(
+    db: &dyn salsa::Database,
+    obj: ObjectFile,
+    table: SymbolTable,
+    options: Options,
+) -> Result<(SymbolTable, &ObjectOutcome), Error> {
+    let step = Step::new(db, 0, RunState { table, counters: (0, 0) }, options);
+    let out = object_pass(db, obj, step);
+    if let Some(e) = &out.error {
+        return Err(e.clone());
+    }
+    let mut table = out.state.table.clone();
+    if let Some(d) = &out.deferred {
+        for (i, (id, text, key)) in d.symbols.iter().enumerate() {
+            let k = VersionKey::new(db, Closure { key: *key, source: Arc::downgrade(d), index: i as u32 });
+            let crc = match symbol_version(db, k) {
+                Some(v) => v.clone()?,
+                // The key was interned by an earlier pass whose map is gone
+                // (and its version was never computed): same content, so
+                // compute it here.
+                None => d.map.version(text, false)?.0,
+            };
+            table.set_crc(*id, crc);
+        }
+    }
+    Ok((table, out))
 }
 
 /// Gives `obj` new bytes, unless they equal the bytes it has: salsa does not

@@ -7,6 +7,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::crc::{Fingerprint, Frozen};
 use crate::dies::{DieIdx, Dies, DwarfError};
 use crate::elf::ElfFile;
 use crate::error::Error;
@@ -34,6 +35,59 @@ pub struct Options {
     /// Render units on several threads even when the object has few of
     /// them (normally only objects with many units are split); for tests.
     pub split_units: bool,
+    /// Leave the CRCs to the caller: the outcome carries the symbols to
+    /// version and the frozen type map ([`Deferred`]), so that salsa can
+    /// version each symbol as a query of its content (`db::symbol_version`)
+    /// and reuse it wherever that content recurs. Only where nothing
+    /// observes the order versions are computed in: not with `--stable`
+    /// (a rule can add types while versioning), `--debug` or the dumps.
+    pub defer_versions: bool,
+}
+
+impl Options {
+    fn defers(&self) -> bool {
+        self.defer_versions
+            && !self.stable
+            && !self.debug
+            && !self.dump_dies
+            && !self.dump_die_map
+            && !self.dump_types
+            && !self.dump_versions
+    }
+}
+
+/// Versions left to the caller ([`Options::defer_versions`]): the type map
+/// compiled, and the symbols to version in upstream's order, each with its
+/// text and content key. Equal when the keys are: a key covers the text
+/// and everything it reaches.
+pub struct Deferred {
+    pub map: Frozen,
+    /// (symbol id in the run's table, its text, its content key).
+    pub symbols: Vec<(u32, typemap::Expansion, Fingerprint)>,
+}
+
+impl PartialEq for Deferred {
+    fn eq(&self, other: &Deferred) -> bool {
+        self.symbols.len() == other.symbols.len()
+            && self.symbols.iter().zip(&other.symbols).all(|(a, b)| a.0 == b.0 && a.2 == b.2)
+    }
+}
+
+impl Eq for Deferred {}
+
+impl std::hash::Hash for Deferred {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        for (id, _, key) in &self.symbols {
+            id.hash(h);
+            key.hash(h);
+        }
+    }
+}
+
+impl std::fmt::Debug for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Deferred({} symbols)", self.symbols.len())
+    }
 }
 
 /// The run-level state threaded from one object to the next.
@@ -54,6 +108,8 @@ pub struct ObjectOutcome {
     /// The run state this object leaves; unspecified after an error.
     pub state: RunState,
     pub error: Option<Error>,
+    /// With [`Options::defer_versions`]: the versions still to compute.
+    pub deferred: Option<std::sync::Arc<Deferred>>,
 }
 
 /// A global symbol as upstream's symbol-table scan sees it.
@@ -111,8 +167,10 @@ fn process_with(
 ) -> ObjectOutcome {
     let mut log = Log::new(opts.debug);
     let mut symtypes = Vec::new();
-    let error = run(name, bytes, globals, obj, &mut state, opts, every_die, &mut log, &mut symtypes).err();
-    ObjectOutcome { log: log.bytes, symtypes, state, error }
+    let mut deferred = None;
+    let error =
+        run(name, bytes, globals, obj, &mut state, opts, every_die, &mut log, &mut symtypes, &mut deferred).err();
+    ObjectOutcome { log: log.bytes, symtypes, state, error, deferred: deferred.map(std::sync::Arc::new) }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -126,6 +184,7 @@ fn run(
     full_dies: bool,
     log: &mut Log,
     symtypes: &mut Vec<u8>,
+    deferred: &mut Option<Deferred>,
 ) -> Result<(), Error> {
     let _span = tracing::debug_span!("object", name = %String::from_utf8_lossy(name)).entered();
     if !crate::elf::is_elf(bytes) {
@@ -154,7 +213,7 @@ fn run(
         dump_die_map: opts.dump_die_map,
     };
     let mut r = Renderer::new(&mut dies, &rules, flags, obj, state.counters, log);
-    let result = process_units(&mut r, state, &rules, opts, symtypes);
+    let result = process_units(&mut r, state, &rules, opts, symtypes, deferred);
     if opts.debug {
         // Only `--debug` prints them; leaving them alone otherwise keeps
         // the run state (a query key) independent of cache behaviour.
@@ -180,6 +239,7 @@ fn process_units(
     rules: &Rules,
     opts: &Options,
     symtypes: &mut Vec<u8>,
+    deferred: &mut Option<Deferred>,
 ) -> Result<(), Error> {
     let flags = typemap::Flags {
         stable: opts.stable,
@@ -252,6 +312,25 @@ fn process_units(
             done.extend(state.table.group_of(id));
         }
         plan.push((id, !processed, exp));
+    }
+    if opts.defers() {
+        let frozen = map.freeze();
+        let keys = frozen.fingerprints(plan.iter().filter(|p| p.1).map(|p| &p.2));
+        let mut keys = keys.into_iter();
+        let mut symbols = Vec::new();
+        for (id, compute, exp) in plan {
+            if opts.symtypes {
+                map.add_symbol(&state.table.syms[id as usize].name, exp.clone(), &flags, r.log);
+            }
+            if compute {
+                symbols.push((id, exp, keys.next().expect("a key per symbol to version")));
+            }
+        }
+        if opts.symtypes {
+            *symtypes = map.write();
+        }
+        *deferred = Some(Deferred { map: frozen, symbols });
+        return Ok(());
     }
     let versions = map.versions(plan.iter().filter(|p| p.1).map(|p| &p.2), rules, &flags, r.log);
     let mut versions = versions.into_iter();

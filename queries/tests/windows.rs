@@ -83,3 +83,42 @@ fn units_on_several_threads_equal_one_thread() {
     println!("split units: {compared} runs compared");
     assert!(compared > 1400, "only {compared} runs compared");
 }
+
+/// `dwarfksyms watch` leaves versions to salsa's content-keyed
+/// `symbol_version` (`Options::defer_versions`); the CRCs, the symbol
+/// states, the symtypes block and any failure must be what the pass gives
+/// when it computes them itself, on every golden and corpus object (the
+/// corpus has objects with hundreds of symbols, which the pass versions on
+/// several threads). All objects share one database, so equal content keys
+/// across objects are reused, as they are in a watched tree.
+#[test]
+fn deferred_versions_equal_the_pass() {
+    let shared = shared();
+    let mut objs = Vec::new();
+    objects(&shared.join("golden/obj"), &mut objs);
+    objects(&shared.join("golden/bad/obj"), &mut objs);
+    objects(&shared.join("corpus/kernel-7.2-x86_64"), &mut objs);
+    let db = Database::default();
+    let (mut compared, mut symbols) = (0, 0);
+    for obj in &objs {
+        let Some(names) = symbol_list(obj) else { continue };
+        let bytes = std::fs::read(obj).unwrap();
+        let file = ObjectFile::new(&db, obj.display().to_string().into_bytes(), bytes.into());
+        let result = |defer_versions: bool| {
+            let opts = Options { symtypes: true, defer_versions, ..Options::default() };
+            db::versioned_pass(&db, file, SymbolTable::new(&names).0, opts)
+                .map(|(table, out)| {
+                    let states: Vec<_> = table.syms.iter().map(|s| (s.name.clone(), s.state, s.crc)).collect();
+                    (states, out.symtypes.clone(), out.log.clone())
+                })
+        };
+        let (pass, deferred) = (result(false), result(true));
+        assert!(pass == deferred, "{}: deferred versions differ:\n{pass:?}\n{deferred:?}", obj.display());
+        if let Ok((states, ..)) = &pass {
+            symbols += states.len();
+        }
+        compared += 1;
+    }
+    println!("deferred versions: {compared} objects, {symbols} symbols compared");
+    assert!(compared > 700 && symbols > 5000, "only {compared} objects, {symbols} symbols compared");
+}

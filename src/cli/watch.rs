@@ -189,7 +189,7 @@ pub fn run(args: WatchArgs) -> i32 {
     };
     let mut w = Watch {
         db: Database::default(),
-        options: Options { stable: args.stable, ..Options::default() },
+        options: Options { stable: args.stable, defer_versions: true, ..Options::default() },
         format: args.format,
         debounce: Duration::from_millis(args.debounce_ms),
         pool,

@@ -83,6 +83,8 @@ fn run(argv: &[OsString]) -> i32 {
         symtypes: symfile.is_some(),
         all_units: false,
         split_units: false,
+        // The drop-in prints versions as the pass computes them.
+        defer_versions: false,
     };
     // Read every object first: a missing one stops the run only where
     // upstream would reach it, after the earlier objects' output.
