@@ -48,8 +48,11 @@ pub fn global_symbols(db: &dyn salsa::Database, obj: ObjectFile) -> Result<Vec<E
     object::global_symbols(obj.bytes(db))
 }
 
-/// Upstream's whole per-object pass, in its order.
-#[salsa::tracked(returns(ref))]
+/// Upstream's whole per-object pass, in its order. A pass holds its
+/// object's type map; salsa keeps the values of the most recent ones only
+/// (`lru`; what read them stays valid, and an evicted pass is run again
+/// if it is asked for).
+#[salsa::tracked(returns(ref), lru = 64)]
 pub fn object_pass<'db>(db: &'db dyn salsa::Database, obj: ObjectFile, step: Step<'db>) -> ObjectOutcome {
     let _span = tracing::debug_span!("object_pass", name = %String::from_utf8_lossy(obj.name(db))).entered();
     let globals = global_symbols(db, obj);
@@ -68,6 +71,12 @@ pub struct Database {
 impl salsa::Database for Database {}
 
 impl Database {
+    /// Drops the values of the least recently used passes beyond their
+    /// `lru` capacity (salsa does so only when asked or at a new revision).
+    pub fn evict(&mut self) {
+        salsa::Database::trigger_lru_eviction(self);
+    }
+
     /// A database that records the name of every query that executes, for
     /// tests that count re-execution.
     pub fn with_log(log: Arc<Mutex<Vec<String>>>) -> Database {

@@ -69,6 +69,11 @@ pub enum WatchFormat {
 /// The longest a batch waits for the tree to be quiet before what was
 /// touched so far is read anyway (a long build never pauses).
 const MAX_BATCH: Duration = Duration::from_secs(2);
+/// How many objects are versioned between two LRU evictions.
+const EVICT_EVERY: usize = 64;
+/// How long a batch of finished files waits for more events of the same
+/// moment (a linker closing one file and renaming another).
+const COALESCE: Duration = Duration::from_millis(2);
 /// The first retry of an object that does not parse; doubled up to
 /// `RETRY_MAX`.
 const RETRY_FIRST: Duration = Duration::from_millis(50);
@@ -86,7 +91,10 @@ struct Root {
 
 /// A watched object path.
 struct Tracked {
-    obj: ObjectFile,
+    /// Its input, once it has exported something (or failed to parse).
+    obj: Option<ObjectFile>,
+    /// A hash of the bytes last read (`None`: absent).
+    digest: Option<Digest>,
     /// symbol -> CRC as last reported (`None`: no DWARF information,
     /// printed as 0 like upstream does); `None` while the path is absent
     /// or has not parsed yet.
@@ -217,6 +225,8 @@ pub fn run(args: WatchArgs) -> i32 {
 
     // The batch being collected: touched paths, its first and last event.
     let mut touched: BTreeSet<PathBuf> = BTreeSet::new();
+    // Touched paths whose last event says their writer is done with them.
+    let mut complete: BTreeSet<PathBuf> = BTreeSet::new();
     let mut rescan = false;
     let mut first: Option<Instant> = None;
     let mut last = Instant::now();
@@ -228,7 +238,8 @@ pub fn run(args: WatchArgs) -> i32 {
         let now = Instant::now();
         let mut deadline: Option<Instant> = None;
         if let Some(f) = first {
-            deadline = Some((last + w.debounce).min(f + MAX_BATCH));
+            let quiet = if touched.is_subset(&complete) { COALESCE } else { w.debounce };
+            deadline = Some((last + quiet).min(f + MAX_BATCH));
         }
         if let Some(due) = w.retry.values().map(|r| r.due).min() {
             deadline = Some(deadline.map_or(due, |d| d.min(due)));
@@ -250,6 +261,11 @@ pub fn run(args: WatchArgs) -> i32 {
                         if let Some(shown) = w.shown(p) {
                             if let Some(r) = w.retry.get_mut(&shown) {
                                 r.since = now;
+                            }
+                            if finishes(&event.kind) {
+                                complete.insert(shown.clone());
+                            } else {
+                                complete.remove(&shown);
                             }
                             touched.insert(shown);
                             any = true;
@@ -280,17 +296,23 @@ pub fn run(args: WatchArgs) -> i32 {
         }
 
         let now = Instant::now();
-        let batch_ready = first.is_some_and(|f| now >= last + w.debounce || now >= f + MAX_BATCH);
+        // A batch whose every file was closed after writing (or renamed
+        // into place, or removed) is read at once: waiting for the tree to
+        // be quiet is only for writers that have not said they are done.
+        let all_complete = touched.is_subset(&complete);
+        let quiet = if all_complete { COALESCE } else { w.debounce };
+        let batch_ready = first.is_some_and(|f| now >= last + quiet || now >= f + MAX_BATCH);
         let mut paths: BTreeSet<PathBuf> = w.retry.iter().filter(|(_, r)| r.due <= now).map(|(p, _)| p.clone()).collect();
         if batch_ready {
             if std::mem::take(&mut rescan) {
                 touched.extend(w.roots.iter().map(|r| r.shown.clone()));
             }
             paths.extend(w.candidates(&std::mem::take(&mut touched)));
+            complete.clear();
             first = None;
         }
         if !paths.is_empty() {
-            let (reports, changed) = w.refresh(&paths, now, w.debounce);
+            let (reports, changed) = w.refresh(&paths, now, if batch_ready && all_complete { Duration::ZERO } else { w.debounce });
             dirty |= changed;
             if w.print(reports).is_err() {
                 return 0;
@@ -306,6 +328,16 @@ pub fn run(args: WatchArgs) -> i32 {
             }
         }
     }
+}
+
+/// Events after which the writer is done with a path: closed after
+/// writing, renamed (into place or away) or removed.
+fn finishes(kind: &EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode, ModifyKind};
+    matches!(
+        kind,
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) | EventKind::Modify(ModifyKind::Name(_)) | EventKind::Remove(_)
+    )
 }
 
 /// Events that may mean new contents (reads, opens and metadata changes
@@ -326,9 +358,22 @@ fn is_object_name(name: &str) -> bool {
     name == "vmlinux" || name.ends_with(".ko") || (name.ends_with(".o") && !name.ends_with(".mod.o") && !name.starts_with(".tmp"))
 }
 
+/// The bytes of a file, as a hash and their length: an object rewritten with
+/// the same bytes is recognised without keeping them.
+type Digest = (u64, usize);
+
+fn digest(bytes: &[u8]) -> Digest {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    (h.finish(), bytes.len())
+}
+
 /// What reading a file whole gave.
 enum Read {
-    Bytes(Arc<[u8]>),
+    /// The bytes (`None` when the object exports nothing: they are not
+    /// kept) and their digest.
+    Bytes(Option<Arc<[u8]>>, Digest),
     Gone,
     /// Being written (changed during the read, or modified a moment ago):
     /// try again later.
@@ -354,7 +399,13 @@ fn read_whole(path: &Path, quiet: Duration) -> Read {
     };
     match std::fs::metadata(path) {
         Ok(after) if after.len() == bytes.len() as u64 && after.modified().ok() == meta.modified().ok() => {
-            Read::Bytes(bytes.into())
+            let d = digest(&bytes);
+            // Most of a kernel's modules export nothing: they are tracked by
+            // digest alone, so their bytes are dropped here, on the reading
+            // thread. (One that does not parse goes to the engine, whose
+            // error drives the retries.)
+            let exports_nothing = matches!(queries::exports::exports(&bytes), Ok(e) if e.is_empty());
+            Read::Bytes((!exports_nothing).then(|| bytes.into()), d)
         }
         Ok(_) => Read::Busy("changed while being read".to_string()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Read::Gone,
@@ -424,49 +475,76 @@ impl Watch {
                             }
                         }
                         // Keep the input (one per path), without the bytes.
-                        changed |= db::update_bytes(&mut self.db, t.obj, Arc::from(&[][..]));
+                        t.digest = None;
+                        if let Some(obj) = t.obj {
+                            changed |= db::update_bytes(&mut self.db, obj, Arc::from(&[][..]));
+                        }
                     }
                 }
                 Read::Busy(why) => self.fail(&path, now, why),
-                Read::Bytes(bytes) => match self.objects.get(&path) {
-                    Some(t) => {
-                        let obj = t.obj;
-                        if db::update_bytes(&mut self.db, obj, bytes) {
-                            changed = true;
-                            version.push((path, obj));
-                        } else if self.retry.contains_key(&path) || t.reported.is_none() {
-                            // Same bytes as a failed attempt: the memoized
-                            // error stands, but ask again (cheap) so the
-                            // retry goes on or ends.
-                            version.push((path, obj));
+                Read::Bytes(bytes, digest) => {
+                    let t = self.objects.entry(path.clone()).or_insert(Tracked { obj: None, digest: None, reported: None });
+                    if t.digest == Some(digest) {
+                        // Same bytes. After a failed attempt the memoized
+                        // error stands, but ask again (cheap) so the retry
+                        // goes on or ends.
+                        match t.obj {
+                            Some(obj) if self.retry.contains_key(&path) || t.reported.is_none() => version.push((path, obj)),
+                            Some(_) => {}
+                            None => {
+                                self.retry.remove(&path);
+                            }
                         }
+                        continue;
                     }
-                    None => {
-                        let name = path.as_os_str().as_encoded_bytes().to_vec();
-                        let obj = ObjectFile::new(&self.db, name, bytes);
-                        self.objects.insert(path.clone(), Tracked { obj, reported: None });
-                        changed = true;
-                        version.push((path, obj));
-                    }
-                },
+                    t.digest = Some(digest);
+                    changed = true;
+                    let Some(bytes) = bytes else {
+                        if let Some(obj) = t.obj {
+                            db::update_bytes(&mut self.db, obj, Arc::from(&[][..]));
+                        }
+                        self.retry.remove(&path);
+                        for (symbol, crc) in t.reported.replace(BTreeMap::new()).unwrap_or_default() {
+                            reports.push(Report::Removed { symbol, object: path.clone(), old: crc });
+                        }
+                        continue;
+                    };
+                    let obj = match t.obj {
+                        Some(obj) => {
+                            db::update_bytes(&mut self.db, obj, bytes);
+                            obj
+                        }
+                        None => {
+                            let obj = ObjectFile::new(&self.db, path.as_os_str().as_encoded_bytes().to_vec(), bytes);
+                            t.obj = Some(obj);
+                            obj
+                        }
+                    };
+                    version.push((path, obj));
+                }
             }
         }
 
         let options = self.options;
-        let results: Vec<(PathBuf, Result<ObjectVersions, String>)> = {
+        let mut results: Vec<(PathBuf, Result<ObjectVersions, String>)> = Vec::new();
+        // In chunks, letting salsa drop the least recently used passes (a
+        // pass holds its object's whole type map) between them: a tree's
+        // first load would otherwise hold every object's at once.
+        for chunk in version.chunks(EVICT_EVERY) {
             // A handle per worker; all are dropped before the next setter
             // call, which would otherwise wait for them.
             let db = self.db.clone();
-            self.pool.install(move || {
-                version
-                    .into_par_iter()
+            results.extend(self.pool.install(move || {
+                chunk
+                    .par_iter()
                     .map_with(db, |db, (path, obj)| {
-                        let r = db::export_versions(db, obj, options).clone().map_err(|e| e.to_string());
-                        (path, r)
+                        let r = db::export_versions(db, *obj, options).clone().map_err(|e| e.to_string());
+                        (path.clone(), r)
                     })
-                    .collect()
-            })
-        };
+                    .collect::<Vec<_>>()
+            }));
+            self.db.evict();
+        }
         for (path, result) in results {
             match result {
                 Ok(v) => {
