@@ -136,6 +136,10 @@ struct Watch {
     roots: Vec<Root>,
     objects: BTreeMap<PathBuf, Tracked>,
     retry: BTreeMap<PathBuf, Retry>,
+    /// Whether inputs keep their bytes once versioned: only if something
+    /// will ask about unchanged objects again (a server), since the
+    /// bytes of a kernel's exporting objects are gigabytes.
+    keep_bytes: bool,
 }
 
 pub fn run(args: WatchArgs) -> i32 {
@@ -204,6 +208,7 @@ pub fn run(args: WatchArgs) -> i32 {
         roots,
         objects: BTreeMap::new(),
         retry: BTreeMap::new(),
+        keep_bytes: false,
     };
 
     let found = match discover::find(&args.paths) {
@@ -475,9 +480,9 @@ impl Watch {
                             }
                         }
                         // Keep the input (one per path), without the bytes.
-                        t.digest = None;
+                        changed |= t.digest.take().is_some();
                         if let Some(obj) = t.obj {
-                            changed |= db::update_bytes(&mut self.db, obj, Arc::from(&[][..]));
+                            db::update_bytes(&mut self.db, obj, Arc::from(&[][..]));
                         }
                     }
                 }
@@ -567,6 +572,13 @@ impl Watch {
                         }
                     }
                     t.reported = Some(new);
+                    // Its versions are reported; the bytes would be read
+                    // again only if they changed, and then they are read
+                    // from the file. The digest tells a rewrite with the
+                    // same bytes. (Versions stay memoized by content.)
+                    if let (Some(obj), false) = (t.obj, self.keep_bytes) {
+                        db::update_bytes(&mut self.db, obj, Arc::from(&[][..]));
+                    }
                 }
                 Err(e) => self.fail(&path, now, e),
             }
