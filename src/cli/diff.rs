@@ -29,7 +29,7 @@ use rayon::prelude::*;
 
 use super::discover::{self, Found};
 
-mod report;
+pub(crate) mod report;
 
 #[derive(clap::Args, Debug)]
 pub struct DiffArgs {
@@ -58,11 +58,11 @@ pub enum DiffFormat {
 }
 
 /// One side's object, versioned.
-struct Object {
-    found: Found,
-    exports: Vec<Versioned>,
+pub(crate) struct Object {
+    pub found: Found,
+    pub exports: Vec<Versioned>,
     /// symtypes: name → text (without the name).
-    types: Arc<TypeGraph>,
+    pub types: Arc<TypeGraph>,
 }
 
 /// Which side.
@@ -232,7 +232,7 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn compare(olds: &[Object], news: &[Object]) -> Outcome {
+pub(crate) fn compare(olds: &[Object], news: &[Object]) -> Outcome {
     // (module, symbol) → (object, export), per side.
     let index = |objs: &[Object]| -> BTreeMap<(String, Vec<u8>), (usize, usize)> {
         let mut m = BTreeMap::new();
@@ -394,8 +394,8 @@ impl<'a> Walker<'a> {
 
     fn edges(&mut self, name: &[u8]) -> &[Vec<u8>] {
         if !self.edges.contains_key(name) {
-            let o = self.old.types.get(name).map(|t| typediff::references(t)).unwrap_or_default();
-            let n = self.new.types.get(name).map(|t| typediff::references(t)).unwrap_or_default();
+            let o = self.old.types.get(name).map(typediff::references).unwrap_or_default();
+            let n = self.new.types.get(name).map(typediff::references).unwrap_or_default();
             let o: BTreeSet<Vec<u8>> = o.into_iter().collect();
             let shared = n.into_iter().filter(|r| o.contains(r)).collect();
             self.edges.insert(name.to_vec(), shared);
