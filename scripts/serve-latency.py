@@ -56,7 +56,8 @@ class Client:
                 break
             k, v = line.split(b":", 1)
             headers[k.strip().lower()] = v.strip()
-        return json.loads(self.p.stdout.read(int(headers[b"content-length"])))
+        self.last_bytes = int(headers[b"content-length"])
+        return json.loads(self.p.stdout.read(self.last_bytes))
 
     def notify(self, method, params):
         self.send({"jsonrpc": "2.0", "method": method, "params": params})
@@ -152,14 +153,15 @@ def main():
     load = time.perf_counter() - t0
 
     requests = [
-        ("dwarfksyms/symbol", {"name": a.symbol}, lambda r: f"crc {r['crc']}, {len(r['symtypes'])} symtypes lines" if r else "null"),
+        ("dwarfksyms/symbol", {"name": a.symbol},
+         lambda r: f"crc {r['crc']}, {len(r['symtypes'])} symtypes lines, typeString {len(r['typeString'] or ''):,} chars" if r else "null"),
         ("dwarfksyms/dependents", {"type": a.type}, lambda r: f"{r['count']} exports"),
         ("workspace/symbol", {"query": a.query}, lambda r: f"{len(r)} symbols"),
     ]
     if a.explain:
         name, old, new = a.explain
         requests.append(("dwarfksyms/explain", {"name": name, "old": old, "new": new},
-                         lambda r: f"{len(r.get('rootCauses', []))} root causes" if "rootCauses" in r else str(r)))
+                         lambda r: ", ".join(f"{x['type']}: {len(x['changes'])} changes" for x in r["rootCauses"]) if "rootCauses" in r else str(r)))
     if a.hover_file:
         uri = "file://" + os.path.abspath(a.hover_file)
         line, col = map(int, a.hover_pos.split(":"))
@@ -174,7 +176,7 @@ def main():
             result, dt = c.request(method, params)
             times.append(dt * 1000)
         rest = times[1:] or times
-        rows.append((method, times[0], statistics.median(rest), max(rest), describe(result)))
+        rows.append((method, times[0], statistics.median(rest), max(rest), f"{describe(result)}; {c.last_bytes:,} bytes"))
 
     rss = c.rss_peak_mb()
     c.request("shutdown", None)

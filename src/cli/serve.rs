@@ -83,7 +83,11 @@ pub fn run(args: ServeArgs) -> i32 {
 /// left (or said `exit`) before.
 fn handshake(rx: &mpsc::Receiver<Input<Incoming>>) -> Option<i32> {
     loop {
-        let Ok(Input::Other(incoming)) = rx.recv() else { continue };
+        let incoming = match rx.recv() {
+            Ok(Input::Other(incoming)) => incoming,
+            Ok(Input::File(_)) => continue,
+            Err(_) => return Some(1),
+        };
         match incoming {
             Incoming::Message(Message::Request(req)) if req.method == "initialize" => {
                 protocol::send(Response::new_ok(req.id, capabilities()));

@@ -5,7 +5,6 @@
 //! memoized queries (`export_versions`, `type_graph`), so an answer reflects
 //! the objects as the watcher last read them.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -156,6 +155,9 @@ impl<'a> View<'a> {
             ["s#", "u#", "e#", "t#"].iter().map(|p| format!("{p}{ty}").into_bytes()).collect()
         };
         let mut out = Vec::new();
+        // Modules share headers: a type's text (and where its references
+        // sit) is mostly the same in every object.
+        let mut sites = Sites::default();
         for (path, t) in &self.w.objects {
             let Some(reported) = &t.reported else { continue };
             if within.as_deref().is_some_and(|w| !self.under(path, w)) {
@@ -164,7 +166,6 @@ impl<'a> View<'a> {
             let Some(g) = self.graph(t.obj) else { continue };
             let Some(target) = names.iter().find_map(|n| g.find(n)) else { continue };
             let next = g.toward(target);
-            let sites = Sites::new(&g);
             for (symbol, crc) in reported {
                 let Some(mut i) = g.find(symbol) else { continue };
                 if next[i as usize] == UNREACHED {
@@ -173,7 +174,7 @@ impl<'a> View<'a> {
                 let mut steps = Vec::new();
                 while i != target {
                     let j = next[i as usize];
-                    steps.push(json!({"type": lossy(g.name(i)), "via": sites.via(i, j).map(|v| v.to_string())}));
+                    steps.push(json!({"type": lossy(g.name(i)), "via": sites.via(&g, i, j).map(|v| v.to_string())}));
                     i = j;
                 }
                 steps.push(json!({"type": lossy(g.name(target)), "via": null}));
@@ -292,25 +293,21 @@ pub(crate) fn rank(query: &str, name: &str) -> Option<u8> {
     query.chars().all(|q| rest.any(|c| c == q)).then_some(3)
 }
 
-/// Where references sit in the lines of one graph, parsed on demand.
-struct Sites<'g> {
-    graph: &'g TypeGraph,
-    parsed: RefCell<HashMap<u32, HashMap<String, Option<Via>>>>,
+/// Where references sit in type texts, parsed once per distinct text.
+#[derive(Default)]
+struct Sites {
+    parsed: HashMap<Vec<u8>, HashMap<String, Option<Via>>>,
 }
 
-impl<'g> Sites<'g> {
-    fn new(graph: &'g TypeGraph) -> Sites<'g> {
-        Sites { graph, parsed: RefCell::new(HashMap::new()) }
-    }
-
-    /// The member, parameter or return value of line `from` that leads to
-    /// line `to`.
-    fn via(&self, from: u32, to: u32) -> Option<Via> {
-        let mut parsed = self.parsed.borrow_mut();
-        let sites = parsed
-            .entry(from)
-            .or_insert_with(|| typediff::reference_sites(&typediff::parse(self.graph.text(from))));
-        sites.get(&lossy(self.graph.name(to))).cloned().flatten()
+impl Sites {
+    /// The member, parameter or return value of line `from` of `g` that
+    /// leads to line `to`.
+    fn via(&mut self, g: &TypeGraph, from: u32, to: u32) -> Option<Via> {
+        let text = g.text(from);
+        if !self.parsed.contains_key(text) {
+            self.parsed.insert(text.to_vec(), typediff::reference_sites(&typediff::parse(text)));
+        }
+        self.parsed[text].get(&lossy(g.name(to))).cloned().flatten()
     }
 }
 
