@@ -15,6 +15,7 @@ pub mod render;
 pub mod symbols;
 pub mod typemap;
 pub mod typediff;
+pub mod typegraph;
 pub mod units;
 
 pub use error::Error;

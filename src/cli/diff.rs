@@ -18,17 +18,18 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::ValueEnum;
 use queries::db::{self, Database, ObjectFile, Versioned};
 use queries::object::Options;
 use queries::typediff::{self, Change, Via};
-use queries::typemap::symtypes_entries;
+use queries::typegraph::TypeGraph;
 use rayon::prelude::*;
 
 use super::discover::{self, Found};
 
-mod report;
+pub(crate) mod report;
 
 #[derive(clap::Args, Debug)]
 pub struct DiffArgs {
@@ -57,11 +58,11 @@ pub enum DiffFormat {
 }
 
 /// One side's object, versioned.
-struct Object {
-    found: Found,
-    exports: Vec<Versioned>,
+pub(crate) struct Object {
+    pub found: Found,
+    pub exports: Vec<Versioned>,
     /// symtypes: name → text (without the name).
-    types: HashMap<Vec<u8>, Vec<u8>>,
+    pub types: Arc<TypeGraph>,
 }
 
 /// Which side.
@@ -223,7 +224,7 @@ fn version(found: &Found, options: Options) -> Result<Object, String> {
     let name = found.path.as_os_str().as_encoded_bytes().to_vec();
     let file = ObjectFile::new(&db, name, bytes.into());
     let v = db::export_versions(&db, file, options).clone().map_err(|e| e.to_string())?;
-    Ok(Object { found: found.clone(), exports: v.exports, types: symtypes_entries(&v.symtypes).map(|(n, t)| (n.to_vec(), t.to_vec())).collect() })
+    Ok(Object { found: found.clone(), exports: v.exports, types: Arc::new(TypeGraph::from_symtypes(&v.symtypes)) })
 }
 
 
@@ -231,7 +232,7 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn compare(olds: &[Object], news: &[Object]) -> Outcome {
+pub(crate) fn compare(olds: &[Object], news: &[Object]) -> Outcome {
     // (module, symbol) → (object, export), per side.
     let index = |objs: &[Object]| -> BTreeMap<(String, Vec<u8>), (usize, usize)> {
         let mut m = BTreeMap::new();
@@ -388,13 +389,13 @@ impl<'a> Walker<'a> {
     }
 
     fn key(&self, name: &[u8]) -> Key {
-        (name.to_vec(), self.old.types.get(name).cloned(), self.new.types.get(name).cloned())
+        (name.to_vec(), self.old.types.get(name).map(<[u8]>::to_vec), self.new.types.get(name).map(<[u8]>::to_vec))
     }
 
     fn edges(&mut self, name: &[u8]) -> &[Vec<u8>] {
         if !self.edges.contains_key(name) {
-            let o = self.old.types.get(name).map(|t| typediff::references(t)).unwrap_or_default();
-            let n = self.new.types.get(name).map(|t| typediff::references(t)).unwrap_or_default();
+            let o = self.old.types.get(name).map(typediff::references).unwrap_or_default();
+            let n = self.new.types.get(name).map(typediff::references).unwrap_or_default();
             let o: BTreeSet<Vec<u8>> = o.into_iter().collect();
             let shared = n.into_iter().filter(|r| o.contains(r)).collect();
             self.edges.insert(name.to_vec(), shared);
@@ -414,7 +415,7 @@ impl<'a> Walker<'a> {
     /// Every changed name reachable from `symbol` on both sides, with the
     /// shortest chain to it.
     fn roots(&mut self, symbol: &[u8]) -> Result<Vec<Root>, String> {
-        match (self.old.types.contains_key(symbol), self.new.types.contains_key(symbol)) {
+        match (self.old.types.contains(symbol), self.new.types.contains(symbol)) {
             (true, true) => {}
             (false, false) => return Err("no type information for it on either side".into()),
             (false, true) => return Err("no type information for it in the old object".into()),
@@ -429,7 +430,7 @@ impl<'a> Walker<'a> {
                 roots.push(n.clone());
             }
             for r in self.edges(&n).to_vec() {
-                if !parent.contains_key(&r) && (self.old.types.contains_key(&r) || self.new.types.contains_key(&r)) {
+                if !parent.contains_key(&r) && (self.old.types.contains(&r) || self.new.types.contains(&r)) {
                     parent.insert(r.clone(), Some(n.clone()));
                     queue.push_back(r);
                 }

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod diff;
 pub mod discover;
+mod serve;
 mod versions;
 mod watch;
 
@@ -40,6 +41,14 @@ enum Command {
     /// removed, retyped, moved) or enumerators, grouped by root cause.
     /// Exit status: 0 no difference, 1 differences, 2 trouble.
     Diff(diff::DiffArgs),
+    /// Answer questions about the versions over the Language Server Protocol (stdio), while watching.
+    ///
+    /// PATHs as for `watch` (several trees may be given, e.g. an old and a
+    /// new build, to ask `dwarfksyms/explain` about them). Requests:
+    /// `dwarfksyms/symbol`, `dwarfksyms/dependents`, `dwarfksyms/explain`,
+    /// `workspace/symbol`, `textDocument/hover` (see docs/server.md).
+    /// Protocol messages on stdout, logs on stderr.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -85,5 +94,6 @@ pub fn main() -> i32 {
         Command::Versions(args) => versions::run(args),
         Command::Watch(args) => watch::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }

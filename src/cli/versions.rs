@@ -1,14 +1,13 @@
 //! `dwarfksyms versions`: every export of a build in one process.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use queries::db::{self, Database, ObjectFile, ObjectVersions, Versioned};
 use queries::exports::Export;
 use queries::object::Options;
-use queries::typediff;
-use queries::typemap::symtypes_entries;
+use queries::typegraph::TypeGraph;
 use rayon::prelude::*;
 
 use super::discover::{self, Found};
@@ -106,8 +105,7 @@ pub fn run(args: VersionsArgs) -> i32 {
                 let _ = writeln!(stderr, "error: dwarfksyms: {e}");
             }
         }
-        let types: Option<BTreeMap<Vec<u8>, Vec<u8>>> =
-            args.types.then(|| symtypes_entries(&v.symtypes).map(|(n, t)| (n.to_vec(), t.to_vec())).collect());
+        let types: Option<TypeGraph> = args.types.then(|| TypeGraph::from_symtypes(&v.symtypes));
         for x in &v.exports {
             exports += 1;
             if x.crc.is_none() {
@@ -201,7 +199,7 @@ fn symvers_line(x: &Versioned, found: &Found) -> Vec<u8> {
     l
 }
 
-fn json_line(x: &Versioned, found: &Found, types: Option<&BTreeMap<Vec<u8>, Vec<u8>>>) -> Vec<u8> {
+fn json_line(x: &Versioned, found: &Found, types: Option<&TypeGraph>) -> Vec<u8> {
     let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let mut v = serde_json::json!({
         "symbol": s(&x.export.name),
@@ -211,8 +209,8 @@ fn json_line(x: &Versioned, found: &Found, types: Option<&BTreeMap<Vec<u8>, Vec<
         "license": if x.export.gpl { "GPL" } else { "" },
         "namespace": s(&x.export.namespace),
     });
-    if let Some(map) = types {
-        let lines: Vec<String> = used_lines(map, &x.export.name).into_iter().map(|l| s(&l)).collect();
+    if let Some(graph) = types {
+        let lines: Vec<String> = graph.used_lines(&x.export.name).into_iter().map(|l| s(&l)).collect();
         v["types"] = serde_json::json!(lines);
     }
     let mut l = serde_json::to_vec(&v).unwrap_or_default();
@@ -220,20 +218,6 @@ fn json_line(x: &Versioned, found: &Found, types: Option<&BTreeMap<Vec<u8>, Vec<
     l
 }
 
-
-/// The symtypes lines a symbol's version reached: its own and every type
-/// it references, transitively, sorted as in the file.
-fn used_lines(map: &BTreeMap<Vec<u8>, Vec<u8>>, symbol: &[u8]) -> Vec<Vec<u8>> {
-    let mut seen: BTreeSet<Vec<u8>> = BTreeSet::new();
-    let mut stack = vec![symbol.to_vec()];
-    while let Some(name) = stack.pop() {
-        let Some(text) = map.get(&name) else { continue };
-        if seen.insert(name) {
-            stack.extend(typediff::references(text).into_iter().filter(|r| !seen.contains(r)));
-        }
-    }
-    seen.iter().filter_map(|n| map.get(n).map(|t| [n.as_slice(), b" ", t].concat())).collect()
-}
 
 fn write_symtypes(dir: &std::path::Path, found: &Found, block: &[u8]) -> Result<(), String> {
     let path = dir.join(format!("{}.symtypes", found.module));

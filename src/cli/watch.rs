@@ -26,6 +26,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -82,6 +83,62 @@ const RETRY_MAX: Duration = Duration::from_millis(500);
 /// reported as broken and left alone until it changes again.
 const GIVE_UP: Duration = Duration::from_secs(5);
 
+/// What the watch loop receives: file events, and whatever else its host
+/// feeds it through the same channel (`serve`: LSP messages).
+pub(crate) enum Input<M> {
+    File(notify::Result<Event>),
+    Other(M),
+}
+
+/// What the watch loop does with what it finds: `watch` prints it, `serve`
+/// answers requests from it. `Break(status)` ends the loop.
+pub(crate) trait Host {
+    type Msg: Send + 'static;
+    fn ready(&mut self, w: &mut Watch, objects: usize, exports: usize, took: Duration) -> ControlFlow<i32>;
+    fn reports(&mut self, w: &mut Watch, reports: Vec<Report>) -> ControlFlow<i32>;
+    fn settled(&mut self, w: &mut Watch, took: Duration) -> ControlFlow<i32>;
+    fn message(&mut self, _w: &mut Watch, _msg: Self::Msg) -> ControlFlow<i32> {
+        ControlFlow::Continue(())
+    }
+    /// Whether the host has work of its own waiting: the loop then calls
+    /// `idle` whenever no input is waiting, instead of blocking.
+    fn busy(&self) -> bool {
+        false
+    }
+    fn idle(&mut self, _w: &mut Watch) -> ControlFlow<i32> {
+        ControlFlow::Continue(())
+    }
+    /// Whether the host asks about unchanged objects again (a server): if
+    /// not, an input drops its bytes once its versions are reported.
+    fn keeps_bytes(&self) -> bool {
+        false
+    }
+}
+
+/// `dwarfksyms watch`'s host: print.
+struct Print;
+
+impl Host for Print {
+    type Msg = std::convert::Infallible;
+    fn ready(&mut self, w: &mut Watch, objects: usize, exports: usize, took: Duration) -> ControlFlow<i32> {
+        flow(w.ready(objects, exports, took))
+    }
+    fn reports(&mut self, w: &mut Watch, reports: Vec<Report>) -> ControlFlow<i32> {
+        flow(w.print(reports))
+    }
+    fn settled(&mut self, w: &mut Watch, took: Duration) -> ControlFlow<i32> {
+        flow(w.settled(took))
+    }
+}
+
+/// Stdout closed: stop quietly.
+fn flow(r: std::io::Result<()>) -> ControlFlow<i32> {
+    match r {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(_) => ControlFlow::Break(0),
+    }
+}
+
 /// A root as given and as the watcher names it (absolute).
 struct Root {
     shown: PathBuf,
@@ -90,15 +147,15 @@ struct Root {
 }
 
 /// A watched object path.
-struct Tracked {
+pub(crate) struct Tracked {
     /// Its input, once it has exported something (or failed to parse).
-    obj: Option<ObjectFile>,
+    pub obj: Option<ObjectFile>,
     /// A hash of the bytes last read (`None`: absent).
     digest: Option<Digest>,
     /// symbol -> CRC as last reported (`None`: no DWARF information,
     /// printed as 0 like upstream does); `None` while the path is absent
     /// or has not parsed yet.
-    reported: Option<BTreeMap<Vec<u8>, Option<u32>>>,
+    pub reported: Option<BTreeMap<Vec<u8>, Option<u32>>>,
 }
 
 /// An object that did not parse (or could not be read whole) yet.
@@ -111,7 +168,7 @@ struct Retry {
 }
 
 /// One line of the report.
-enum Report {
+pub(crate) enum Report {
     Changed { symbol: Vec<u8>, object: PathBuf, old: Option<u32>, new: Option<u32> },
     Added { symbol: Vec<u8>, object: PathBuf, new: Option<u32> },
     Removed { symbol: Vec<u8>, object: PathBuf, old: Option<u32> },
@@ -127,14 +184,14 @@ impl Report {
     }
 }
 
-struct Watch {
-    db: Database,
-    options: Options,
+pub(crate) struct Watch {
+    pub db: Database,
+    pub options: Options,
     format: WatchFormat,
     debounce: Duration,
-    pool: rayon::ThreadPool,
+    pub pool: rayon::ThreadPool,
     roots: Vec<Root>,
-    objects: BTreeMap<PathBuf, Tracked>,
+    pub objects: BTreeMap<PathBuf, Tracked>,
     retry: BTreeMap<PathBuf, Retry>,
     /// Whether inputs keep their bytes once versioned: only if something
     /// will ask about unchanged objects again (a server), since the
@@ -143,6 +200,25 @@ struct Watch {
 }
 
 pub fn run(args: WatchArgs) -> i32 {
+    let options = Options { stable: args.stable, defer_versions: true, ..Options::default() };
+    let debounce = Duration::from_millis(args.debounce_ms);
+    let (tx, rx) = mpsc::channel();
+    watch(&args.paths, options, args.jobs, debounce, args.format, tx, rx, &mut Print)
+}
+
+/// Loads `paths`, then watches them for ever, telling `host` what changes;
+/// `tx`/`rx` carry the file events and the host's own input.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn watch<H: Host>(
+    paths: &[PathBuf],
+    options: Options,
+    jobs: Option<usize>,
+    debounce: Duration,
+    format: WatchFormat,
+    tx: mpsc::Sender<Input<H::Msg>>,
+    rx: mpsc::Receiver<Input<H::Msg>>,
+    host: &mut H,
+) -> i32 {
     let t0 = Instant::now();
     let cwd = match std::env::current_dir() {
         Ok(d) => d,
@@ -152,7 +228,7 @@ pub fn run(args: WatchArgs) -> i32 {
         }
     };
     let mut roots = Vec::new();
-    for p in &args.paths {
+    for p in paths {
         let meta = match std::fs::metadata(p) {
             Ok(m) => m,
             Err(e) => {
@@ -165,9 +241,11 @@ pub fn run(args: WatchArgs) -> i32 {
 
     // Watch first, then load: what changes during the load is in the
     // first batch (and costs nothing if the bytes did not change).
-    let (tx, rx) = mpsc::channel::<notify::Result<Event>>();
     let config = notify::Config::default().with_follow_symlinks(false);
-    let mut watcher = match notify::RecommendedWatcher::new(tx, config) {
+    let events = move |e| {
+        let _ = tx.send(Input::File(e));
+    };
+    let mut watcher = match notify::RecommendedWatcher::new(events, config) {
         Ok(w) => w,
         Err(e) => {
             eprintln!("dwarfksyms: cannot watch files: {e}");
@@ -189,7 +267,7 @@ pub fn run(args: WatchArgs) -> i32 {
     }
 
     let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(args.jobs.unwrap_or(0))
+        .num_threads(jobs.unwrap_or(0))
         .stack_size(256 << 20)
         .build()
     {
@@ -201,17 +279,17 @@ pub fn run(args: WatchArgs) -> i32 {
     };
     let mut w = Watch {
         db: Database::default(),
-        options: Options { stable: args.stable, defer_versions: true, ..Options::default() },
-        format: args.format,
-        debounce: Duration::from_millis(args.debounce_ms),
+        options,
+        format,
+        debounce,
         pool,
         roots,
         objects: BTreeMap::new(),
         retry: BTreeMap::new(),
-        keep_bytes: false,
+        keep_bytes: host.keeps_bytes(),
     };
 
-    let found = match discover::find(&args.paths) {
+    let found = match discover::find(paths) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("dwarfksyms: {e}");
@@ -224,8 +302,8 @@ pub fn run(args: WatchArgs) -> i32 {
     // Objects are read whatever their age here, as `versions` reads them.
     let (_, _) = w.refresh(&paths, Instant::now(), Duration::ZERO);
     let exports: usize = w.objects.values().filter_map(|t| t.reported.as_ref()).map(BTreeMap::len).sum();
-    if w.ready(paths.len(), exports, t0.elapsed()).is_err() {
-        return 0;
+    if let ControlFlow::Break(status) = host.ready(&mut w, paths.len(), exports, t0.elapsed()) {
+        return status;
     }
 
     // The batch being collected: touched paths, its first and last event.
@@ -249,12 +327,32 @@ pub fn run(args: WatchArgs) -> i32 {
         if let Some(due) = w.retry.values().map(|r| r.due).min() {
             deadline = Some(deadline.map_or(due, |d| d.min(due)));
         }
-        let received = match deadline {
-            None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
-            Some(d) => rx.recv_timeout(d.saturating_duration_since(now)),
+        let received = if host.busy() {
+            // The host's own work goes between inputs, never ahead of one
+            // already waiting (it may cancel that work).
+            match rx.try_recv() {
+                Ok(input) => Ok(input),
+                Err(mpsc::TryRecvError::Empty) => {
+                    if let ControlFlow::Break(status) = host.idle(&mut w) {
+                        return status;
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout)
+                }
+                Err(mpsc::TryRecvError::Disconnected) => Err(mpsc::RecvTimeoutError::Disconnected),
+            }
+        } else {
+            match deadline {
+                None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+                Some(d) => rx.recv_timeout(d.saturating_duration_since(now)),
+            }
         };
         match received {
-            Ok(Ok(event)) => {
+            Ok(Input::Other(msg)) => {
+                if let ControlFlow::Break(status) = host.message(&mut w, msg) {
+                    return status;
+                }
+            }
+            Ok(Input::File(Ok(event))) => {
                 let now = Instant::now();
                 let mut any = false;
                 if event.need_rescan() {
@@ -283,7 +381,7 @@ pub fn run(args: WatchArgs) -> i32 {
                     last = now;
                 }
             }
-            Ok(Err(e)) => {
+            Ok(Input::File(Err(e))) => {
                 // An error from the watcher (e.g. the inotify watch limit):
                 // say so and rescan, since events may have been lost.
                 eprintln!("warning: dwarfksyms: watching: {e}");
@@ -319,16 +417,20 @@ pub fn run(args: WatchArgs) -> i32 {
         if !paths.is_empty() {
             let (reports, changed) = w.refresh(&paths, now, if batch_ready && all_complete { Duration::ZERO } else { w.debounce });
             dirty |= changed;
-            if w.print(reports).is_err() {
-                return 0;
+            if !reports.is_empty() {
+                if let ControlFlow::Break(status) = host.reports(&mut w, reports) {
+                    return status;
+                }
             }
         }
         // Settled: nothing touched is waiting for its debounce or a retry
         // (a batch that changed no bytes closes silently).
         if first.is_none() && w.retry.is_empty() {
             if let Some(start) = open.take() {
-                if std::mem::take(&mut dirty) && w.settled(start.elapsed()).is_err() {
-                    return 0;
+                if std::mem::take(&mut dirty) {
+                    if let ControlFlow::Break(status) = host.settled(&mut w, start.elapsed()) {
+                        return status;
+                    }
                 }
             }
         }
