@@ -346,6 +346,19 @@ fn cancellation_and_malformed_messages() {
     // Cancelling what was answered already does nothing.
     s.notify("$/cancelRequest", json!({"id": kept}));
 
+    // In progress: the stall makes the next request wait at its first
+    // checkpoint, after it has left the queue (the server says so), until
+    // it is cancelled; the handler then stops with RequestCancelled.
+    s.notify("dwarfksyms/test/stall", Value::Null);
+    let running = s.send_request("dwarfksyms/dependents", json!({"type": "s#dx_device"}));
+    assert_eq!(s.notification("dwarfksyms/test/stalled")["id"], running);
+    s.notify("$/cancelRequest", json!({"id": running}));
+    let r = s.response(running);
+    assert_eq!(r["error"]["code"], -32800, "{r}");
+    // The next request is answered as usual.
+    let r = s.request("dwarfksyms/dependents", json!({"type": "s#dx_device"}));
+    assert!(r["count"].as_u64().is_some_and(|n| n > 0), "{r}");
+
     // Invalid JSON: a parse error without an id, and the server goes on.
     s.write_raw(b"Content-Length: 9\r\n\r\n{\"id\": 1,");
     let r = s.next();

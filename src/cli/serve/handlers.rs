@@ -159,6 +159,9 @@ impl<'a> View<'a> {
         // sit) is mostly the same in every object.
         let mut sites = Sites::default();
         for (path, t) in &self.w.objects {
+            // Over a whole kernel this is the slow request: it can be
+            // cancelled between objects.
+            self.server.checkpoint()?;
             let Some(reported) = &t.reported else { continue };
             if within.as_deref().is_some_and(|w| !self.under(path, w)) {
                 continue;

@@ -16,6 +16,40 @@ use serde_json::Value;
 use crate::cli::watch::Input;
 
 /// What the reader thread hands the server.
+/// Requests the client cancelled, as soon as the reader sees it: the
+/// request being answered polls this (the loop that would deliver the
+/// notification is the one answering).
+pub(crate) static CANCELS: Cancels = Cancels { ids: std::sync::Mutex::new(Vec::new()), cond: std::sync::Condvar::new() };
+
+pub(crate) struct Cancels {
+    ids: std::sync::Mutex<Vec<RequestId>>,
+    cond: std::sync::Condvar,
+}
+
+impl Cancels {
+    fn cancel(&self, id: RequestId) {
+        let mut ids = self.ids.lock().unwrap_or_else(|e| e.into_inner());
+        ids.push(id);
+        self.cond.notify_all();
+    }
+
+    pub fn is_cancelled(&self, id: &RequestId) -> bool {
+        self.ids.lock().unwrap_or_else(|e| e.into_inner()).contains(id)
+    }
+
+    /// Forgets `id` (answered, or its cancellation handled).
+    pub fn forget(&self, id: &RequestId) {
+        self.ids.lock().unwrap_or_else(|e| e.into_inner()).retain(|i| i != id);
+    }
+
+    /// Waits until `id` is cancelled or `limit` has passed (the test gate's
+    /// stall: a request certainly in progress when its cancellation comes).
+    pub fn wait_for(&self, id: &RequestId, limit: std::time::Duration) {
+        let ids = self.ids.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = self.cond.wait_timeout_while(ids, limit, |ids| !ids.contains(id));
+    }
+}
+
 pub(crate) enum Incoming {
     Message(Message),
     /// A frame that is not a message: answered with this error (`id`:
@@ -41,6 +75,13 @@ pub(crate) fn spawn_reader(tx: Sender<Input<Incoming>>) {
                     Incoming::Eof
                 }
             };
+            if let Incoming::Message(Message::Notification(n)) = &incoming {
+                if n.method == "$/cancelRequest" {
+                    if let Some(id) = n.params.get("id").and_then(|id| serde_json::from_value::<RequestId>(id.clone()).ok()) {
+                        CANCELS.cancel(id);
+                    }
+                }
+            }
             let eof = matches!(incoming, Incoming::Eof);
             if tx.send(Input::Other(incoming)).is_err() || eof {
                 return;

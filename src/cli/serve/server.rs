@@ -32,12 +32,42 @@ pub(crate) struct Server {
     pub docs: HashMap<Url, String>,
     gate: bool,
     held: bool,
+    /// The request being answered.
+    current: Option<RequestId>,
+    /// Test gate: the next request stalls at its first checkpoint until
+    /// it is cancelled.
+    stall: std::cell::Cell<bool>,
 }
 
 impl Server {
     pub fn new(cwd: PathBuf) -> Server {
         let gate = std::env::var_os(TEST_GATE).is_some_and(|v| v == "1");
-        Server { cwd, queue: VecDeque::new(), shutdown: false, docs: HashMap::new(), gate, held: false }
+        Server {
+            cwd,
+            queue: VecDeque::new(),
+            shutdown: false,
+            docs: HashMap::new(),
+            gate,
+            held: false,
+            current: None,
+            stall: std::cell::Cell::new(false),
+        }
+    }
+
+    /// Called by handlers between steps of their work: stops a request the
+    /// client has cancelled meanwhile.
+    pub fn checkpoint(&self) -> Result<(), Failure> {
+        let Some(id) = &self.current else { return Ok(()) };
+        if self.stall.take() {
+            // Tell the test the request has left the queue, so that its
+            // cancellation certainly finds it in progress.
+            notify("dwarfksyms/test/stalled", json!({ "id": id }));
+            protocol::CANCELS.wait_for(id, Duration::from_secs(30));
+        }
+        if protocol::CANCELS.is_cancelled(id) {
+            return Err(Failure::new(ErrorCode::RequestCanceled, "canceled"));
+        }
+        Ok(())
     }
 
     /// Notifications that act on the queue itself, at once; `false` for
@@ -54,7 +84,11 @@ impl Server {
                         protocol::send_error(Some(req.id), ErrorCode::RequestCanceled, "canceled".into());
                     }
                 }
+                if let Some(id) = id {
+                    protocol::CANCELS.forget(&id);
+                }
             }
+            "dwarfksyms/test/stall" if self.gate => self.stall.set(true),
             "dwarfksyms/test/hold" if self.gate => self.held = true,
             "dwarfksyms/test/release" if self.gate => self.held = false,
             _ => return false,
@@ -97,6 +131,7 @@ impl Server {
         }
         let id = req.id.clone();
         let method = req.method.clone();
+        self.current = Some(id.clone());
         // The engine does not panic on bad input; this keeps a bug in a
         // handler from taking the server down with it.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.dispatch(w, req)));
@@ -105,10 +140,14 @@ impl Server {
             Ok(Err(Failure { code, message })) => Response::new_err(id, code as i32, message),
             Err(_) => Response::new_err(id, ErrorCode::InternalError as i32, format!("internal error in {method}")),
         };
+        if let Some(id) = self.current.take() {
+            protocol::CANCELS.forget(&id);
+        }
         protocol::send(response);
     }
 
     fn dispatch(&mut self, w: &mut Watch, req: Request) -> Result<Value, Failure> {
+        self.checkpoint()?;
         let view = handlers::View { w, server: self };
         match req.method.as_str() {
             "shutdown" => {
