@@ -30,17 +30,9 @@ fn data() -> PathBuf {
 
 /// symbol -> (CRC, symtypes lines used), by `dwarfksyms versions`.
 fn versions(obj: &Path) -> BTreeMap<String, (String, Vec<String>)> {
-    let out = Command::new(env!("CARGO_BIN_EXE_dwarfksyms"))
-        .args(["versions", "--format", "json", "--types"])
-        .arg(obj)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
+    common::versions_json(obj, &["--types"])
+        .iter()
+        .map(|v| {
             let types = v["types"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect();
             (v["symbol"].as_str().unwrap().to_string(), (v["crc"].as_str().unwrap().to_string(), types))
         })

@@ -86,19 +86,9 @@ fn objects(build: &Path) -> Objects {
 
 /// symbol -> CRC of one object, by `dwarfksyms versions --format json`.
 fn versions(obj: &Path) -> BTreeMap<String, String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_dwarfksyms"))
-        .args(["versions", "--format", "json"])
-        .arg(obj)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            (v["symbol"].as_str().unwrap().to_string(), v["crc"].as_str().unwrap().to_string())
-        })
+    common::versions_json(obj, &[])
+        .iter()
+        .map(|v| (v["symbol"].as_str().unwrap().to_string(), v["crc"].as_str().unwrap().to_string()))
         .collect()
 }
 

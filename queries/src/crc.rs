@@ -23,11 +23,65 @@ enum Seg {
     Ref(u32),
 }
 
+/// Type names by number.
+#[derive(Default)]
+struct Names {
+    ids: FxHashMap<Vec<u8>, u32>,
+    names: Vec<Vec<u8>>,
+}
+
+impl Names {
+    /// The number of `name`, numbering it if it is new.
+    fn id(&mut self, name: &[u8]) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.ids.insert(name.to_vec(), id);
+        self.names.push(name.to_vec());
+        id
+    }
+
+    fn get(&self, name: &[u8]) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+
+    fn len(&self) -> usize {
+        self.names.len()
+    }
+}
+
+impl std::ops::Index<u32> for Names {
+    type Output = [u8];
+    fn index(&self, id: u32) -> &[u8] {
+        &self.names[id as usize]
+    }
+}
+
+/// Appends the segments of `exp` to `segs` and its text to `arena`,
+/// numbering the types it refers to.
+fn compile(exp: &Expansion, names: &mut Names, arena: &mut Vec<u8>, segs: &mut Vec<Seg>) {
+    let mut text_start: Option<u32> = None;
+    for item in exp.items() {
+        if is_type_prefix(item) {
+            if let Some(s) = text_start.take() {
+                segs.push(Seg::Text(s, arena.len() as u32));
+            }
+            segs.push(Seg::Ref(names.id(item)));
+        } else {
+            text_start.get_or_insert(arena.len() as u32);
+            arena.extend_from_slice(item);
+        }
+    }
+    if let Some(s) = text_start {
+        segs.push(Seg::Text(s, arena.len() as u32));
+    }
+}
+
 /// Compiled entries of one object's type map, filled lazily.
 #[derive(Default)]
 pub struct Compiled {
-    ids: FxHashMap<Vec<u8>, u32>,
-    names: Vec<Vec<u8>>,
+    names: Names,
     segs: Vec<Option<Rc<[Seg]>>>,
     arena: Vec<u8>,
     seen: Vec<u32>,
@@ -41,43 +95,19 @@ pub trait Source {
 }
 
 impl Compiled {
-    fn id(&mut self, name: &[u8]) -> u32 {
-        if let Some(&id) = self.ids.get(name) {
-            return id;
-        }
-        let id = self.names.len() as u32;
-        self.ids.insert(name.to_vec(), id);
-        self.names.push(name.to_vec());
-        self.segs.push(None);
-        self.seen.push(0);
-        id
-    }
-
     /// Forgets the compiled form of `name` (its map entry changed).
     pub fn invalidate(&mut self, name: &[u8]) {
-        if let Some(&id) = self.ids.get(name) {
+        if let Some(id) = self.names.get(name) {
             self.segs[id as usize] = None;
         }
     }
 
     fn compile(&mut self, exp: &Expansion) -> Rc<[Seg]> {
         let mut segs = Vec::new();
-        let mut text_start: Option<u32> = None;
-        for item in exp.items() {
-            if is_type_prefix(item) {
-                if let Some(s) = text_start.take() {
-                    segs.push(Seg::Text(s, self.arena.len() as u32));
-                }
-                let id = self.id(item);
-                segs.push(Seg::Ref(id));
-            } else {
-                text_start.get_or_insert(self.arena.len() as u32);
-                self.arena.extend_from_slice(item);
-            }
-        }
-        if let Some(s) = text_start {
-            segs.push(Seg::Text(s, self.arena.len() as u32));
-        }
+        compile(exp, &mut self.names, &mut self.arena, &mut segs);
+        // Newly numbered names start uncompiled and unseen.
+        self.segs.resize(self.names.len(), None);
+        self.seen.resize(self.names.len(), 0);
         segs.into()
     }
 
@@ -104,16 +134,16 @@ impl Compiled {
                 Seg::Text(s, e) => out.add(&self.arena[s as usize..e as usize]),
                 Seg::Ref(id) => {
                     if self.seen[id as usize] == self.generation {
-                        out.add(&self.names[id as usize]);
+                        out.add(&self.names[id]);
                         continue;
                     }
                     let inner = match self.segs[id as usize].clone() {
                         Some(s) => s,
                         None => {
-                            let name = self.names[id as usize].clone();
+                            let name = self.names[id].to_vec();
                             let Some(exp) = src.lookup(&name)? else {
                                 let within = within
-                                    .map(|w| lossy(&self.names[w as usize]).into_owned())
+                                    .map(|w| lossy(&self.names[w]).into_owned())
                                     .unwrap_or_else(|| "(null)".into());
                                 return Err(Error::new(
                                     "__calculate_version",
@@ -175,8 +205,7 @@ impl Out {
 /// and the content keys ([`Frozen::fingerprints`]) that let salsa reuse a
 /// symbol's version wherever its text and every type it reaches are the same.
 pub struct Frozen {
-    ids: FxHashMap<Vec<u8>, u32>,
-    names: Vec<Vec<u8>>,
+    names: Names,
     /// Per id: its segments in `segs`, or `None` for a name that is only
     /// referred to (expanding it is upstream's "unknown type reference").
     spans: Vec<Option<(u32, u32)>>,
@@ -230,40 +259,15 @@ thread_local! {
 
 impl Frozen {
     pub fn new<'m>(entries: impl Iterator<Item = (&'m [u8], &'m Expansion)>) -> Frozen {
-        let mut f = Frozen { ids: FxHashMap::default(), names: Vec::new(), spans: Vec::new(), segs: Vec::new(), arena: Vec::new() };
+        let mut f = Frozen { names: Names::default(), spans: Vec::new(), segs: Vec::new(), arena: Vec::new() };
         for (name, exp) in entries {
-            let id = f.id(name);
+            let id = f.names.id(name);
             let start = f.segs.len() as u32;
-            let mut text_start: Option<u32> = None;
-            for item in exp.items() {
-                if is_type_prefix(item) {
-                    if let Some(s) = text_start.take() {
-                        f.segs.push(Seg::Text(s, f.arena.len() as u32));
-                    }
-                    let r = f.id(item);
-                    f.segs.push(Seg::Ref(r));
-                } else {
-                    text_start.get_or_insert(f.arena.len() as u32);
-                    f.arena.extend_from_slice(item);
-                }
-            }
-            if let Some(s) = text_start {
-                f.segs.push(Seg::Text(s, f.arena.len() as u32));
-            }
+            compile(exp, &mut f.names, &mut f.arena, &mut f.segs);
+            f.spans.resize(f.names.len(), None);
             f.spans[id as usize] = Some((start, f.segs.len() as u32));
         }
         f
-    }
-
-    fn id(&mut self, name: &[u8]) -> u32 {
-        if let Some(&id) = self.ids.get(name) {
-            return id;
-        }
-        let id = self.names.len() as u32;
-        self.ids.insert(name.to_vec(), id);
-        self.names.push(name.to_vec());
-        self.spans.push(None);
-        id
     }
 
     fn segs_of(&self, id: u32) -> Option<&[Seg]> {
@@ -288,7 +292,7 @@ impl Frozen {
                     out.add(item);
                     continue;
                 }
-                let Some(&id) = self.ids.get(item) else {
+                let Some(id) = self.names.get(item) else {
                     return Err(unknown(item, None));
                 };
                 self.visit(id, None, stamps, *generation, &mut out, 0)?;
@@ -302,11 +306,11 @@ impl Frozen {
             return Err(Error::new("__calculate_version", "type nesting too deep".into()));
         }
         if seen[id as usize] == generation {
-            out.add(&self.names[id as usize]);
+            out.add(&self.names[id]);
             return Ok(());
         }
         let Some(segs) = self.segs_of(id) else {
-            return Err(unknown(&self.names[id as usize], within.map(|w| &self.names[w as usize][..])));
+            return Err(unknown(&self.names[id], within.map(|w| &self.names[w])));
         };
         seen[id as usize] = generation;
         for &seg in segs {
@@ -330,8 +334,8 @@ impl Frozen {
             for item in exp.items() {
                 h.bytes(item);
                 if is_type_prefix(item) {
-                    match self.ids.get(item) {
-                        Some(&id) => h.key(scc.key(id)),
+                    match self.names.get(item) {
+                        Some(id) => h.key(scc.key(id)),
                         None => h.key(0),
                     }
                 }
@@ -431,11 +435,11 @@ impl<'f> Sccs<'f> {
                 break;
             }
         }
-        members.sort_by(|a, b| self.f.names[*a as usize].cmp(&self.f.names[*b as usize]));
+        members.sort_by(|a, b| self.f.names[*a].cmp(&self.f.names[*b]));
         let mut h = Hash128::new(1);
         let mut outside = Vec::new();
         for &m in &members {
-            h.bytes(&self.f.names[m as usize]);
+            h.bytes(&self.f.names[m]);
             match self.f.segs_of(m) {
                 None => h.bytes(b"\0unknown"),
                 Some(segs) => {
@@ -443,7 +447,7 @@ impl<'f> Sccs<'f> {
                         match s {
                             Seg::Text(a, b) => h.bytes(&self.f.arena[a as usize..b as usize]),
                             Seg::Ref(r) => {
-                                h.bytes(&self.f.names[r as usize]);
+                                h.bytes(&self.f.names[r]);
                                 if let Some(k) = self.key[r as usize] {
                                     outside.push(k);
                                 }

@@ -824,3 +824,16 @@ impl Suite {
         }
     }
 }
+
+/// The lines of `dwarfksyms versions --format json [extra] obj`, parsed:
+/// what the commands that print versions are checked against.
+pub fn versions_json(obj: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
+    let out = Command::new(env!("CARGO_BIN_EXE_dwarfksyms"))
+        .args(["versions", "--format", "json"])
+        .args(extra)
+        .arg(obj)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
