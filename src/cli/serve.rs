@@ -14,7 +14,6 @@
 //! queue, cancellation, dispatch), `handlers` (the requests), `hover`
 //! (identifiers in source text).
 
-use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -36,22 +35,12 @@ use protocol::Incoming;
 
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
-    /// Objects or directories to load and watch (directories recursively).
-    #[arg(required = true)]
-    pub paths: Vec<PathBuf>,
-    /// Support kABI stability features (as gendwarfksyms --stable).
-    #[arg(short, long)]
-    pub stable: bool,
-    /// Worker threads for loading (default: all cores).
-    #[arg(short = 'j', long)]
-    pub jobs: Option<usize>,
-    /// How long the tree must be quiet before a batch of changes is read.
-    #[arg(long, value_name = "MS", default_value_t = 100)]
-    pub debounce_ms: u64,
+    #[command(flatten)]
+    pub tree: watch::TreeArgs,
 }
 
 pub fn run(args: ServeArgs) -> i32 {
-    for p in &args.paths {
+    for p in &args.tree.paths {
         if let Err(e) = std::fs::metadata(p) {
             eprintln!("dwarfksyms serve: {}: {e}", p.display());
             return 2;
@@ -74,9 +63,9 @@ pub fn run(args: ServeArgs) -> i32 {
     }
     let mut server = server::Server::new(cwd);
     // Symtypes on: the answers show the lines versions used.
-    let options = Options { stable: args.stable, symtypes: true, defer_versions: true, ..Options::default() };
-    let debounce = Duration::from_millis(args.debounce_ms);
-    watch::watch(&args.paths, options, args.jobs, debounce, WatchFormat::Json, tx, rx, &mut server)
+    let options = Options { stable: args.tree.stable, symtypes: true, defer_versions: true, ..Options::default() };
+    let debounce = Duration::from_millis(args.tree.debounce_ms);
+    watch::watch(&args.tree.paths, options, args.tree.jobs, debounce, WatchFormat::Json, tx, rx, &mut server)
 }
 
 /// Waits for `initialize` and answers it; `Some(status)` when the client

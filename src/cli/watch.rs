@@ -42,19 +42,27 @@ use super::discover;
 
 #[derive(clap::Args, Debug)]
 pub struct WatchArgs {
-    /// Objects or directories to watch (directories recursively).
-    #[arg(required = true)]
-    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub tree: TreeArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = WatchFormat::Text)]
     pub format: WatchFormat,
+}
+
+/// What `watch` and `serve` load and watch, and how.
+#[derive(clap::Args, Debug)]
+pub struct TreeArgs {
+    /// Objects or directories to load and watch (directories recursively).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
     /// Support kABI stability features (as gendwarfksyms --stable).
     #[arg(short, long)]
     pub stable: bool,
     /// Worker threads (default: all cores).
     #[arg(short = 'j', long)]
     pub jobs: Option<usize>,
-    /// How long the tree must be quiet before a batch of changes is read.
+    /// How long the tree must be quiet before a batch of changes is read
+    /// (when its writers have not all closed their files).
     #[arg(long, value_name = "MS", default_value_t = 100)]
     pub debounce_ms: u64,
 }
@@ -200,10 +208,10 @@ pub(crate) struct Watch {
 }
 
 pub fn run(args: WatchArgs) -> i32 {
-    let options = Options { stable: args.stable, defer_versions: true, ..Options::default() };
-    let debounce = Duration::from_millis(args.debounce_ms);
+    let options = Options { stable: args.tree.stable, defer_versions: true, ..Options::default() };
+    let debounce = Duration::from_millis(args.tree.debounce_ms);
     let (tx, rx) = mpsc::channel();
-    watch(&args.paths, options, args.jobs, debounce, args.format, tx, rx, &mut Print)
+    watch(&args.tree.paths, options, args.tree.jobs, debounce, args.format, tx, rx, &mut Print)
 }
 
 /// Loads `paths`, then watches them for ever, telling `host` what changes;
