@@ -13,6 +13,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::bytes::Bytes;
 use crate::error::Error;
 use crate::object::{self, ElfSym, ObjectOutcome, Options, RunState};
 use crate::symbols::SymbolTable;
@@ -24,7 +25,7 @@ pub struct ObjectFile {
     #[returns(ref)]
     pub name: Vec<u8>,
     #[returns(ref)]
-    pub bytes: Arc<[u8]>,
+    pub bytes: Bytes,
 }
 
 /// Where an object's pass starts: its position in the run, the run state
@@ -160,7 +161,7 @@ pub fn export_versions(db: &dyn salsa::Database, obj: ObjectFile, options: Optio
 /// compare an input's old and new values, so setting equal bytes would
 /// re-run every query that reads them. Returns whether the input changed.
 /// (Used by `dwarfksyms watch` when a file is rewritten.)
-pub fn update_bytes(db: &mut Database, obj: ObjectFile, bytes: Arc<[u8]>) -> bool {
+pub fn update_bytes(db: &mut Database, obj: ObjectFile, bytes: Bytes) -> bool {
     if obj.bytes(db)[..] == bytes[..] {
         return false;
     }

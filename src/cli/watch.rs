@@ -28,11 +28,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use clap::ValueEnum;
 use notify::{Event, EventKind, RecursiveMode, Watcher};
+use queries::bytes::Bytes;
 use queries::db::{self, Database, ObjectFile, ObjectVersions};
 use queries::object::Options;
 use rayon::prelude::*;
@@ -328,7 +328,7 @@ fn is_object_name(name: &str) -> bool {
 
 /// What reading a file whole gave.
 enum Read {
-    Bytes(Arc<[u8]>),
+    Bytes(Bytes),
     Gone,
     /// Being written (changed during the read, or modified a moment ago):
     /// try again later.
@@ -424,7 +424,7 @@ impl Watch {
                             }
                         }
                         // Keep the input (one per path), without the bytes.
-                        changed |= db::update_bytes(&mut self.db, t.obj, Arc::from(&[][..]));
+                        changed |= db::update_bytes(&mut self.db, t.obj, Bytes::from(Vec::new()));
                     }
                 }
                 Read::Busy(why) => self.fail(&path, now, why),

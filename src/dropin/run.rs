@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::os::unix::ffi::OsStrExt;
 
+use queries::bytes::Bytes;
 use queries::db::{self, Database, ObjectFile};
 use queries::object::Options;
 use queries::symbols::{SymState, SymbolTable};
@@ -91,7 +92,7 @@ fn run(argv: &[OsString]) -> i32 {
     let mut unreadable = None;
     for path in &opts.objects {
         match read_object(path) {
-            Ok(bytes) => files.push(ObjectFile::new(&db, path.as_bytes().to_vec(), bytes.into())),
+            Ok(bytes) => files.push(ObjectFile::new(&db, path.as_bytes().to_vec(), bytes)),
             Err((function, msg)) => {
                 let msg = if function == "main" {
                     format!("open failed for '{}': {msg}", path.to_string_lossy())
@@ -152,12 +153,23 @@ fn read_names(input: &[u8]) -> (Vec<Vec<u8>>, Option<Exit>) {
     (names, None)
 }
 
-/// Reads an object file whole (no mmap: the file may be rewritten under us).
-fn read_object(path: &OsString) -> Result<Vec<u8>, (&'static str, String)> {
+/// An object file's bytes: mapped when it is a regular file, else read.
+fn read_object(path: &OsString) -> Result<Bytes, (&'static str, String)> {
     let mut f = std::fs::File::open(path).map_err(|e| ("main", strerror(&e)))?;
+    if f.metadata().is_ok_and(|m| m.is_file() && m.len() > 0) {
+        // SAFETY: the mapping is private and read-only, and nothing in this
+        // process writes the file. Another process truncating it while we
+        // run would fault (SIGBUS): upstream maps the file too (libelf's
+        // ELF_C_READ_MMAP), and kbuild does not rewrite an object while
+        // gendwarfksyms reads it. A mapping costs no copy of the file and
+        // no fresh memory, a real part of a one-object run.
+        if let Ok(map) = unsafe { memmap2::Mmap::map(&f) } {
+            return Ok(Bytes::from_owner(map));
+        }
+    }
     let mut bytes = Vec::new();
     match f.read_to_end(&mut bytes) {
-        Ok(_) => Ok(bytes),
+        Ok(_) => Ok(bytes.into()),
         Err(e) if e.raw_os_error() == Some(21) => {
             Err(("elf_for_each_global", "elf_begin failed: invalid file descriptor".to_string()))
         }
