@@ -29,6 +29,13 @@ pub const NONE: DieIdx = u32::MAX;
 
 type R<'a> = EndianSlice<'a, RunTimeEndian>;
 
+/// The sections this module (through gimli) reads: the DIEs and their
+/// abbreviations, strings, the line tables' file names, and `.debug_addr`
+/// (gimli resolves a unit's `DW_AT_low_pc` when it opens the unit, and a
+/// failure there fails the unit).
+pub const SECTIONS_READ: &[&str] =
+    &[".debug_info", ".debug_abbrev", ".debug_str", ".debug_str_offsets", ".debug_line", ".debug_line_str", ".debug_addr"];
+
 /// The numeric attributes upstream prints or consults, decoded like
 /// libdw's `dwarf_formudata`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

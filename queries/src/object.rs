@@ -138,7 +138,7 @@ fn run(
     let elf = ElfFile::parse(bytes)?;
     let rules = if opts.stable { read_rules(&elf, log)? } else { Rules::default() };
     log.debug("process_module", name);
-    let sections = elf.dwarf_sections()?;
+    let sections = elf.dwarf_sections_for(crate::dies::SECTIONS_READ)?;
     // Function bodies matter only to `--debug`'s counts (and, for safety,
     // the dumps are left to read everything too).
     let skip_bodies = !full_dies && !opts.debug && !opts.dump_dies && !opts.dump_die_map;
