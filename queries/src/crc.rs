@@ -5,7 +5,18 @@
 //! the type map: each entry becomes a list of segments (a run of plain text,
 //! or a reference by number), so expanding a symbol hashes text straight
 //! from the entries — no name lookups, no copying into a buffer — and the
-//! per-symbol "already expanded" set is a generation-stamped array.
+//! per-symbol "already expanded" set is an array of stamps.
+//!
+//! Expansions are also reused across symbols. How a type expands depends
+//! on the symbol only through which types are already expanded when it is
+//! met, and only for the types its walk asks about: those it expands (its
+//! *closure*) and those whose names it prints because they were expanded
+//! before it started (its *dependencies*). So a walk is kept as a [`Memo`]
+//! (CRC, length, closure, dependencies), and a later walk that meets the
+//! type with every dependency expanded and nothing of the closure combines
+//! the CRC and marks the closure instead of hashing the text again: in
+//! `kernel/sched/core.o` 122 symbols expand about 50 MB of text, mostly
+//! the same few structures.
 
 use std::rc::Rc;
 
@@ -23,6 +34,29 @@ enum Seg {
     Ref(u32),
 }
 
+/// A walk of one type, to replay where it would go the same way.
+struct Memo {
+    crc: u32,
+    len: u64,
+    /// The types it expanded (itself first), in order.
+    closure: Rc<[u32]>,
+    /// The types expanded before it that it printed by name.
+    deps: Box<[u32]>,
+    /// How much deeper than the type itself the walk went.
+    depth: u32,
+}
+
+/// Walks shorter than this are not kept: hashing them again is cheaper
+/// than checking their closure.
+const MEMO_MIN_LEN: u64 = 4096;
+/// At most this many closure entries are kept per object (a memory bound
+/// for pathological type graphs; kernel objects need tens of thousands).
+const MEMO_BUDGET: usize = 1 << 22;
+/// Walks kept per type (each for other dependencies).
+const MEMO_VARIANTS: usize = 8;
+/// Deeper nesting than this is hostile input (upstream would recurse on).
+const MAX_DEPTH: u32 = 4096;
+
 /// Compiled entries of one object's type map, filled lazily.
 #[derive(Default)]
 pub struct Compiled {
@@ -30,8 +64,18 @@ pub struct Compiled {
     names: Vec<Vec<u8>>,
     segs: Vec<Option<Rc<[Seg]>>>,
     arena: Vec<u8>,
+    /// When each type was expanded (a running count, see `mark`): it has
+    /// been in the current symbol if the stamp is at least `sym_start`.
     seen: Vec<u32>,
-    generation: u32,
+    stamp: u32,
+    sym_start: u32,
+    /// The types expanded in the current symbol, in order.
+    marks: Vec<u32>,
+    /// Names printed of types expanded before the innermost walk started
+    /// (the dependencies of the walks in progress, and some more).
+    deps: Vec<u32>,
+    memos: Vec<Vec<Memo>>,
+    memo_used: usize,
 }
 
 /// Where a reference's text comes from: the type map, or (under
@@ -39,6 +83,7 @@ pub struct Compiled {
 pub trait Source {
     fn lookup(&mut self, name: &[u8]) -> Result<Option<std::sync::Arc<Expansion>>, Error>;
 }
+
 
 impl Compiled {
     fn id(&mut self, name: &[u8]) -> u32 {
@@ -50,13 +95,17 @@ impl Compiled {
         self.names.push(name.to_vec());
         self.segs.push(None);
         self.seen.push(0);
+        self.memos.push(Vec::new());
         id
     }
 
-    /// Forgets the compiled form of `name` (its map entry changed).
+    /// Forgets the compiled form of `name` (its map entry changed), and
+    /// every kept walk, which may have expanded it.
     pub fn invalidate(&mut self, name: &[u8]) {
         if let Some(&id) = self.ids.get(name) {
             self.segs[id as usize] = None;
+            self.memos.iter_mut().for_each(Vec::clear);
+            self.memo_used = 0;
         }
     }
 
@@ -81,31 +130,63 @@ impl Compiled {
         segs.into()
     }
 
+    fn is_seen(&self, id: u32) -> bool {
+        self.seen[id as usize] >= self.sym_start
+    }
+
+    /// Marks a type expanded in the current symbol; returns its stamp.
+    fn mark(&mut self, id: u32) -> u32 {
+        self.stamp += 1;
+        self.seen[id as usize] = self.stamp;
+        self.marks.push(id);
+        self.stamp
+    }
+
     /// The CRC of `exp` (a symbol's text) and, when `dump` is set, the
-    /// expanded string itself (`--dump-versions`).
-    pub fn version(&mut self, exp: &Expansion, src: &mut dyn Source, dump: bool) -> Result<(u32, Option<Vec<u8>>), Error> {
-        self.generation = self.generation.wrapping_add(1);
-        if self.generation == 0 {
+    /// expanded string itself (`--dump-versions`). With `reuse`, walks are
+    /// kept and reused across symbols (see the module documentation); the
+    /// caller must not let the map change under them (`--stable` rules can).
+    pub fn version(&mut self, exp: &Expansion, src: &mut dyn Source, dump: bool, reuse: bool) -> Result<(u32, Option<Vec<u8>>), Error> {
+        // A fresh symbol: nothing is seen. Stamps only grow; start over
+        // (clearing them) before they could wrap.
+        if self.stamp > u32::MAX / 2 {
             self.seen.iter_mut().for_each(|s| *s = 0);
-            self.generation = 1;
+            self.stamp = 0;
         }
+        self.sym_start = self.stamp + 1;
+        self.marks.clear();
+        self.deps.clear();
         let top = self.compile(exp);
         let mut out = Out::new(dump);
-        self.walk(&top, None, src, &mut out, 0)?;
+        self.walk(&top, None, src, &mut out, 0, reuse && !dump)?;
         Ok(out.finish())
     }
 
-    fn walk(&mut self, segs: &[Seg], within: Option<u32>, src: &mut dyn Source, out: &mut Out, depth: u32) -> Result<(), Error> {
-        if depth > 4096 {
+    /// Walks `segs` (the text of `within`, if not the symbol's own) at
+    /// `depth`; returns the deepest level reached.
+    fn walk(&mut self, segs: &[Seg], within: Option<u32>, src: &mut dyn Source, out: &mut Out, depth: u32, reuse: bool) -> Result<u32, Error> {
+        if depth > MAX_DEPTH {
             return Err(Error::new("__calculate_version", "type nesting too deep".into()));
         }
+        // Names of types expanded before `within` are its dependencies.
+        let floor = within.map_or(0, |w| self.seen[w as usize]);
+        let mut deepest = depth;
         for &seg in segs {
             match seg {
                 Seg::Text(s, e) => out.add(&self.arena[s as usize..e as usize]),
                 Seg::Ref(id) => {
-                    if self.seen[id as usize] == self.generation {
+                    if self.is_seen(id) {
                         out.add(&self.names[id as usize]);
+                        if reuse && self.seen[id as usize] < floor {
+                            self.deps.push(id);
+                        }
                         continue;
+                    }
+                    if reuse {
+                        if let Some(d) = self.replay(id, out, depth, floor) {
+                            deepest = deepest.max(d);
+                            continue;
+                        }
                     }
                     let inner = match self.segs[id as usize].clone() {
                         Some(s) => s,
@@ -125,28 +206,106 @@ impl Compiled {
                             s
                         }
                     };
-                    self.seen[id as usize] = self.generation;
-                    self.walk(&inner, Some(id), src, out, depth + 1)?;
+                    let (first_mark, first_dep) = (self.marks.len(), self.deps.len());
+                    let stamp = self.mark(id);
+                    if reuse {
+                        out.open();
+                    }
+                    let d = self.walk(&inner, Some(id), src, out, depth + 1, reuse)?;
+                    deepest = deepest.max(d);
+                    if reuse {
+                        let (crc, len) = out.close();
+                        self.keep(id, (crc, len), stamp, (first_mark, first_dep), d - (depth + 1));
+                        // What the parent depends on of this walk's dependencies.
+                        let mut k = first_dep;
+                        for i in first_dep..self.deps.len() {
+                            if self.seen[self.deps[i] as usize] < floor {
+                                self.deps[k] = self.deps[i];
+                                k += 1;
+                            }
+                        }
+                        self.deps.truncate(k);
+                    }
                 }
             }
         }
-        Ok(())
+        Ok(deepest)
+    }
+
+    /// Keeps the walk of `id` just done, if it is worth it.
+    fn keep(&mut self, id: u32, (crc, len): (u32, u64), stamp: u32, (first_mark, first_dep): (usize, usize), depth: u32) {
+        let memos = &self.memos[id as usize];
+        if len < MEMO_MIN_LEN || memos.len() >= MEMO_VARIANTS {
+            return;
+        }
+        let closure = &self.marks[first_mark..];
+        if self.memo_used + closure.len() > MEMO_BUDGET {
+            return;
+        }
+        let mut deps: Vec<u32> = self.deps[first_dep..].iter().copied().filter(|&d| self.seen[d as usize] < stamp).collect();
+        deps.sort_unstable();
+        deps.dedup();
+        self.memo_used += closure.len() + deps.len();
+        let memo = Memo { crc, len, closure: closure.into(), deps: deps.into(), depth };
+        self.memos[id as usize].push(memo);
+    }
+
+    /// Expands `id`, met at `depth` inside a walk whose dependencies are
+    /// the types stamped before `floor`, from a kept walk if one applies:
+    /// its dependencies expanded, nothing of its closure, and the depth
+    /// limit not passed. Returns the deepest level reached.
+    fn replay(&mut self, id: u32, out: &mut Out, depth: u32, floor: u32) -> Option<u32> {
+        let memo = self.memos[id as usize].iter().find(|m| {
+            depth + 1 + m.depth <= MAX_DEPTH
+                && m.deps.iter().all(|&d| self.is_seen(d))
+                && !m.closure.iter().any(|&c| self.is_seen(c))
+        })?;
+        let (crc, len, deepest) = (memo.crc, memo.len, depth + 1 + memo.depth);
+        let closure = memo.closure.clone();
+        for &d in memo.deps.iter() {
+            if self.seen[d as usize] < floor {
+                self.deps.push(d);
+            }
+        }
+        out.add_hashed(crc, len);
+        for &c in closure.iter() {
+            self.mark(c);
+        }
+        Some(deepest)
     }
 }
 
 /// The hash (and maybe the text) of an expansion. Segments are short, and
 /// CRC-32 is much faster over long runs, so they are gathered in a buffer.
+/// Open frames (the walks in progress that may be kept) learn the hash of
+/// the text before them when the buffer is hashed.
 struct Out {
+    /// The hash of the first `hashed` bytes.
     crc: crc32fast::Hasher,
+    hashed: u64,
+    /// The bytes after them.
     buf: Vec<u8>,
     text: Option<Vec<u8>>,
+    /// Open frames, by start: where each starts and, once that part is
+    /// hashed, the hash of the text before it.
+    frames: Vec<(u64, Option<u32>)>,
 }
 
 const OUT_BUF: usize = 16 << 10;
 
 impl Out {
     fn new(dump: bool) -> Out {
-        Out { crc: crc32fast::Hasher::new(), buf: Vec::with_capacity(OUT_BUF), text: dump.then(Vec::new) }
+        Out {
+            crc: crc32fast::Hasher::new(),
+            hashed: 0,
+            buf: Vec::with_capacity(OUT_BUF),
+            text: dump.then(Vec::new),
+            frames: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> u64 {
+        self.hashed + self.buf.len() as u64
     }
 
     fn add(&mut self, s: &[u8]) {
@@ -154,18 +313,208 @@ impl Out {
             t.extend_from_slice(s);
         }
         if self.buf.len() + s.len() > OUT_BUF {
-            self.crc.update(&self.buf);
-            self.buf.clear();
+            self.flush();
             if s.len() > OUT_BUF {
                 self.crc.update(s);
+                self.hashed += s.len() as u64;
                 return;
             }
         }
         self.buf.extend_from_slice(s);
     }
 
+    /// Appends text known only by its CRC and length.
+    fn add_hashed(&mut self, crc: u32, len: u64) {
+        self.flush();
+        self.crc.combine(&crc32fast::Hasher::new_with_initial_len(crc, len));
+        self.hashed += len;
+    }
+
+    /// Hashes the buffer, telling the open frames that start in it the
+    /// hash of the text before them.
+    fn flush(&mut self) {
+        // Frames opened since the last flush come last.
+        let first = self.frames.iter().rposition(|f| f.1.is_some()).map_or(0, |i| i + 1);
+        let mut at = 0;
+        for f in &mut self.frames[first..] {
+            let off = (f.0 - self.hashed) as usize;
+            self.crc.update(&self.buf[at..off]);
+            at = off;
+            f.1 = Some(self.crc.clone().finalize());
+        }
+        self.crc.update(&self.buf[at..]);
+        self.hashed += self.buf.len() as u64;
+        self.buf.clear();
+    }
+
+    fn open(&mut self) {
+        let at = self.len();
+        let before = self.buf.is_empty().then(|| self.crc.clone().finalize());
+        self.frames.push((at, before));
+    }
+
+    /// Closes the innermost frame: the CRC and length of the text since it opened.
+    fn close(&mut self) -> (u32, u64) {
+        let Some((start, before)) = self.frames.pop() else { return (0, 0) };
+        let len = self.len() - start;
+        let crc = match before {
+            // Still in the buffer: hash it on its own.
+            None => crc32fast::hash(&self.buf[(start - self.hashed) as usize..]),
+            // CRC(a b) = shift(CRC(a), |b|) ^ CRC(b), and shift(c, n) is
+            // combining c with the CRC 0 of n bytes.
+            Some(before) => {
+                let mut all = self.crc.clone();
+                all.update(&self.buf);
+                let mut shifted = crc32fast::Hasher::new_with_initial_len(before, 0);
+                shifted.combine(&crc32fast::Hasher::new_with_initial_len(0, len));
+                all.finalize() ^ shifted.finalize()
+            }
+        };
+        (crc, len)
+    }
+
     fn finish(mut self) -> (u32, Option<Vec<u8>>) {
-        self.crc.update(&self.buf);
+        self.flush();
         (self.crc.finalize(), self.text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The CRC of a frame's text, however the buffer was hashed around it.
+    #[test]
+    fn frames_hash_their_own_text() {
+        let text: Vec<u8> = (0..100_000u32).map(|i| (i * 7 + i / 13) as u8).collect();
+        for (start, end, step) in [(0, 10, 3), (5, 20_000, 1000), (17_000, 17_001, 1), (100, 99_000, 7000), (16_384, 40_000, 16_384)] {
+            let mut out = Out::new(false);
+            let mut at = 0;
+            while at < text.len() {
+                if at == start {
+                    out.open();
+                }
+                if at == end {
+                    let (crc, len) = out.close();
+                    assert_eq!((crc, len), (crc32fast::hash(&text[start..end]), (end - start) as u64), "{start}..{end}");
+                }
+                let next = (at + step).min(text.len());
+                let next = if at < start && next > start { start } else if at < end && next > end { end } else { next };
+                out.add(&text[at..next]);
+                at = next;
+            }
+            assert_eq!(out.finish().0, crc32fast::hash(&text));
+        }
+    }
+
+    struct MapSource(FxHashMap<Vec<u8>, std::sync::Arc<Expansion>>);
+
+    impl Source for MapSource {
+        fn lookup(&mut self, name: &[u8]) -> Result<Option<std::sync::Arc<Expansion>>, Error> {
+            Ok(self.0.get(name).cloned())
+        }
+    }
+
+    /// Reusing walks never changes a CRC or an error: random type graphs
+    /// (cycles, shared subtypes, missing types, nesting past the limit),
+    /// symbols versioned in sequence with and without reuse.
+    #[test]
+    fn reused_walks_give_what_walking_gives() {
+        let mut seed = 0x0123_4567_89ab_cdefu64;
+        let mut rand = move |n: u64| {
+            seed = seed.wrapping_add(0x9e3779b97f4a7c15);
+            let mut z = seed;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+            (z ^ (z >> 31)) % n
+        };
+        let (mut reused, mut errors) = (0u64, 0);
+        for round in 0..60 {
+            let types = 2 + rand(60);
+            let mut map = FxHashMap::default();
+            let text = |rand: &mut dyn FnMut(u64) -> u64, refs: u64| {
+                let mut s = String::from("x");
+                for _ in 0..refs {
+                    let filler = match rand(4) {
+                        0 => 0,
+                        1 => rand(20),
+                        2 => rand(600),
+                        _ => rand(6000),
+                    };
+                    s.push_str(&" y".repeat(filler as usize));
+                    // Now and then a type nobody defines.
+                    let t = rand(types + u64::from(round % 4 == 0));
+                    s.push_str(&format!(" s#t{t} "));
+                }
+                s
+            };
+            for t in 0..types {
+                let refs = rand(5);
+                let name = format!("s#t{t}");
+                map.insert(name.clone().into_bytes(), std::sync::Arc::new(Expansion::parse(name.as_bytes(), text(&mut rand, refs).as_bytes()).unwrap()));
+            }
+            // A chain deeper than the limit, reached from some types.
+            if round % 10 == 0 {
+                for k in 0..MAX_DEPTH + 10 {
+                    let name = format!("s#d{k}");
+                    let exp = Expansion::parse(name.as_bytes(), format!("d s#d{} ", k + 1).as_bytes()).unwrap();
+                    map.insert(name.into_bytes(), std::sync::Arc::new(exp));
+                }
+                let exp = Expansion::parse(b"s#t0", b"x s#d0 ").unwrap();
+                map.insert(b"s#t0".to_vec(), std::sync::Arc::new(exp));
+            }
+            let mut src = MapSource(map);
+            let (mut plain, mut reuse) = (Compiled::default(), Compiled::default());
+            for _ in 0..40 {
+                let refs = 1 + rand(4);
+                let exp = Expansion::parse(b"sym", text(&mut rand, refs).as_bytes()).unwrap();
+                let a = plain.version(&exp, &mut src, false, false).map(|v| v.0);
+                let b = reuse.version(&exp, &mut src, false, true).map(|v| v.0);
+                assert_eq!(a, b, "round {round}");
+                errors += usize::from(a.is_err());
+            }
+            reused += reuse.memos.iter().map(|m| m.len() as u64).sum::<u64>();
+        }
+        assert!(reused > 100 && errors > 10, "{reused} walks kept, {errors} errors");
+    }
+
+    /// A walk kept where it was shallow is not replayed where it would go
+    /// past the depth limit.
+    #[test]
+    fn reused_walks_keep_the_depth_limit() {
+        let mut map = FxHashMap::default();
+        let mut add = |name: String, text: String| {
+            let exp = Expansion::parse(name.as_bytes(), text.as_bytes()).unwrap();
+            map.insert(name.into_bytes(), std::sync::Arc::new(exp));
+        };
+        let chain = MAX_DEPTH - 5;
+        for k in 0..chain {
+            add(format!("s#c{k}"), format!("c s#c{} ", k + 1));
+        }
+        add(format!("s#c{chain}"), "c s#u0 ".into());
+        for k in 0..10 {
+            add(format!("s#u{k}"), format!("{} s#u{} ", "u".repeat(1000), k + 1));
+        }
+        add("s#u10".into(), "end".into());
+        let mut src = MapSource(map);
+        let (mut plain, mut reuse) = (Compiled::default(), Compiled::default());
+        for sym in ["s#u0", "s#c0", "s#c20"] {
+            let exp = Expansion::parse(b"sym", format!("x {sym} ").as_bytes()).unwrap();
+            let a = plain.version(&exp, &mut src, false, false).map(|v| v.0);
+            let b = reuse.version(&exp, &mut src, false, true).map(|v| v.0);
+            assert_eq!(a, b, "{sym}");
+            assert_eq!(a.is_err(), sym == "s#c0", "{sym}");
+        }
+        assert!(!reuse.memos[reuse.ids[&b"s#u0"[..]] as usize].is_empty());
+    }
+
+    #[test]
+    fn hashed_text_combines() {
+        let (a, b) = (b"struct foo { int x; }".as_slice(), vec![b'y'; 40_000]);
+        let mut out = Out::new(false);
+        out.add(a);
+        out.add_hashed(crc32fast::hash(&b), b.len() as u64);
+        out.add(a);
+        assert_eq!(out.finish().0, crc32fast::hash(&[a, &b, a].concat()));
     }
 }

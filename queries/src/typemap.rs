@@ -171,15 +171,6 @@ fn map_add(map: &mut Map, name: &[u8], exp: Expansion, flags: &Flags, log: &mut 
     true
 }
 
-/// References resolve through the map alone (no `--stable` rules).
-struct ReadOnly<'m>(&'m Map);
-
-impl Source for ReadOnly<'_> {
-    fn lookup(&mut self, name: &[u8]) -> Result<Option<Arc<Expansion>>, Error> {
-        Ok(self.0.get(name).cloned())
-    }
-}
-
 /// References resolve through the map, or a `type_string` rule that adds
 /// the missing type to it (upstream's `type_map_get`).
 struct Lookup<'m> {
@@ -222,9 +213,8 @@ impl TypeMap {
     /// The CRCs (and, with `--dump-versions`, the expanded strings) of
     /// symbols' texts, in order, up to and including the first failure
     /// (upstream has printed the earlier symbols' lines when it fails).
-    /// Under `--stable` a reference may add a rule's type to the map, so
-    /// those run one after another; otherwise the map is read-only and
-    /// symbols are versioned on every core.
+    /// One thread: symbols reuse each other's walks (see `crc`), which
+    /// does more than threads did, even for vmlinux's 13,000 symbols.
     pub fn versions<'e>(
         &mut self,
         exps: impl Iterator<Item = &'e Expansion>,
@@ -232,51 +222,17 @@ impl TypeMap {
         flags: &Flags,
         log: &mut Log,
     ) -> Vec<Result<Version, Error>> {
-        let exps: Vec<&Expansion> = exps.collect();
-        let mut out: Vec<Result<Version, Error>> = if flags.stable || exps.len() < 64 {
-            let TypeMap { map, compiled } = self;
-            let mut src = Lookup { map, rules, flags, log };
-            let mut out = Vec::with_capacity(exps.len());
-            for e in exps {
-                let v = compiled.version(e, &mut src, flags.dump_versions);
-                let failed = v.is_err();
-                out.push(v);
-                if failed {
-                    break;
-                }
+        let TypeMap { map, compiled } = self;
+        let mut src = Lookup { map, rules, flags, log };
+        let mut out = Vec::new();
+        for e in exps {
+            // `type_string` rules may add to the map as symbols go.
+            let v = compiled.version(e, &mut src, flags.dump_versions, !flags.stable);
+            let failed = v.is_err();
+            out.push(v);
+            if failed {
+                break;
             }
-            out
-        } else {
-            // Plain scoped threads, not rayon: this runs inside a salsa
-            // query, and a rayon worker waiting here could steal another
-            // object's query on another database (salsa forbids that).
-            let map = &self.map;
-            let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(exps.len());
-            let chunk = exps.len().div_ceil(threads.max(1));
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = exps
-                    .chunks(chunk.max(1))
-                    .map(|part| {
-                        scope.spawn(move || {
-                            let mut compiled = Compiled::default();
-                            part.iter()
-                                .map(|e| compiled.version(e, &mut ReadOnly(map), flags.dump_versions))
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|h| {
-                        h.join().unwrap_or_else(|_| {
-                            vec![Err(Error::new("__calculate_version", "internal error in a worker".into()))]
-                        })
-                    })
-                    .collect()
-            })
-        };
-        if let Some(first) = out.iter().position(Result::is_err) {
-            out.truncate(first + 1);
         }
         out
     }
