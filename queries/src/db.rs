@@ -89,19 +89,30 @@ pub struct Run {
 /// Runs upstream's per-object fold over `objects`, stopping at the first
 /// object that fails (upstream exits there).
 pub fn run(db: &Database, objects: &[ObjectFile], table: SymbolTable, options: Options) -> Run {
+    let (outcomes, state) = run_borrowed(db, objects, table, options);
+    Run { outcomes: outcomes.into_iter().cloned().collect(), state }
+}
+
+/// [`run`], with the outcomes as the database keeps them (a symtypes
+/// block can be large, and a one-shot run only prints it).
+pub fn run_borrowed<'db>(
+    db: &'db Database,
+    objects: &[ObjectFile],
+    table: SymbolTable,
+    options: Options,
+) -> (Vec<&'db ObjectOutcome>, RunState) {
     let mut state = RunState { table, counters: (0, 0) };
     let mut outcomes = Vec::new();
     for (n, &obj) in objects.iter().enumerate() {
-        let step = Step::new(db, n as u32, state.clone(), options);
-        let out = object_pass(db, obj, step).clone();
+        let step = Step::new(db, n as u32, state, options);
+        let out = object_pass(db, obj, step);
         state = out.state.clone();
-        let failed = out.error.is_some();
         outcomes.push(out);
-        if failed {
+        if out.error.is_some() {
             break;
         }
     }
-    Run { outcomes, state }
+    (outcomes, state)
 }
 
 

@@ -342,6 +342,12 @@ impl<'a> Dies<'a> {
         self.whole = true;
     }
 
+    /// Drops the loaded DIEs (nothing may read them afterwards).
+    pub fn release(&mut self) {
+        let base = self.loaded().end;
+        self.arena = Arena { base, ..Arena::default() };
+    }
+
     /// The index range of the loaded DIEs.
     pub fn loaded(&self) -> std::ops::Range<DieIdx> {
         self.arena.base..self.arena.base + self.arena.dies.len() as DieIdx

@@ -229,6 +229,9 @@ fn process_units(
     }
     let t = Instant::now();
     symbol_texts.extend(typemap::offer_entries(r, rules, &flags, &mut |n, e, log| map.add(n, e, &flags, log))?);
+    if streaming {
+        r.release();
+    }
     t_offer += t.elapsed();
     let t_versions = Instant::now();
     let obj = r.obj();

@@ -273,6 +273,20 @@ impl<'d, 'a> Renderer<'d, 'a> {
         self.scratch.clear();
     }
 
+    /// Frees the cache and the loaded DIEs once the object is rendered
+    /// and its entries taken (not for `--debug`, whose statistics read
+    /// them): the versions and the symtypes block that follow can reuse
+    /// the memory instead of touching fresh pages.
+    pub fn release(&mut self) {
+        self.clear_entries();
+        self.entries = Vec::new();
+        self.map = HashMap::default();
+        self.scratch = Vec::new();
+        self.fqn_up = Vec::new();
+        self.numbers = HashMap::default();
+        self.dies.release();
+    }
+
     /// Cache statistics for `die_map_free`: entries per state.
     pub fn stats(&self) -> [u32; 5] {
         let mut s = [0u32; 5];

@@ -241,7 +241,7 @@ impl TypeMap {
     pub fn write(&self) -> Vec<u8> {
         let mut names: Vec<&Vec<u8>> = self.map.keys().collect();
         names.sort();
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(self.map.iter().map(|(n, e)| n.len() + e.text.len() + 2).sum());
         for n in names {
             out.extend_from_slice(n);
             out.push(b' ');

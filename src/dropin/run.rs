@@ -72,7 +72,8 @@ fn run(argv: &[OsString]) -> i32 {
         },
         None => None,
     };
-    let mut symtypes = Vec::new();
+    // The symtypes blocks so far, one per object, in order.
+    let mut symtypes: Vec<&[u8]> = Vec::new();
 
     let engine_opts = Options {
         stable: opts.stable,
@@ -104,22 +105,21 @@ fn run(argv: &[OsString]) -> i32 {
             }
         }
     }
-    let run = db::run(&db, &files, table, engine_opts);
-    for out in &run.outcomes {
+    let (outcomes, state) = db::run_borrowed(&db, &files, table, engine_opts);
+    for out in outcomes {
         let _ = stderr.write_all(&out.log);
         if let Some(e) = &out.error {
             flush_symtypes(&mut symfile, &symtypes);
             return fail(&mut stderr, e.function, &e.message);
         }
-        symtypes.extend_from_slice(&out.symtypes);
+        symtypes.push(&out.symtypes);
     }
     if let Some((function, msg)) = unreadable {
         flush_symtypes(&mut symfile, &symtypes);
         return fail(&mut stderr, function, &msg);
     }
-    let state = run.state;
     if let Some(mut f) = symfile.take() {
-        if f.write_all(&symtypes).and_then(|()| f.flush()).is_err() {
+        if symtypes.iter().try_for_each(|b| f.write_all(b)).and_then(|()| f.flush()).is_err() {
             return fail(&mut stderr, "main", "`fclose(symfile)` failed: -1");
         }
     }
@@ -177,9 +177,11 @@ fn read_object(path: &OsString) -> Result<Bytes, (&'static str, String)> {
     }
 }
 
-fn flush_symtypes(symfile: &mut Option<std::fs::File>, bytes: &[u8]) {
+fn flush_symtypes(symfile: &mut Option<std::fs::File>, blocks: &[&[u8]]) {
     if let Some(f) = symfile {
-        let _ = f.write_all(bytes);
+        for b in blocks {
+            let _ = f.write_all(b);
+        }
     }
 }
 
