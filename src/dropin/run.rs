@@ -12,12 +12,16 @@ use queries::symbols::{SymState, SymbolTable};
 
 use super::getopt::{self, Exit};
 
-/// Runs the drop-in with the process's arguments and streams; returns the exit status.
+/// Runs the drop-in with the process's arguments and streams, and exits
+/// with its status.
 pub fn main() -> i32 {
     crate::tracing_init();
     let argv: Vec<OsString> = std::env::args_os().collect();
-    // Deeply nested DWARF recurses deeply: give the engine room.
-    let worker = std::thread::Builder::new().stack_size(512 << 20).spawn(move || run(&argv));
+    // Deeply nested DWARF recurses deeply: give the engine room. The
+    // worker exits the process itself once its output is written: ending
+    // the thread would hand its allocator's memory back page by page just
+    // before the kernel drops it all at once.
+    let worker = std::thread::Builder::new().stack_size(512 << 20).spawn(move || std::process::exit(run(&argv)));
     match worker.map(|h| h.join()) {
         Ok(Ok(status)) => status,
         _ => {
