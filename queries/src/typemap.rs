@@ -253,7 +253,9 @@ impl TypeMap {
 }
 
 /// Text of an entry, with named children as references (`__type_expand`).
-fn expand_entry(r: &Renderer<'_, '_>, id: EntryId, out: &mut Expansion, depth: u32) -> Result<(), Error> {
+/// `names` caches each entry's type name: the same types are referred to
+/// over and over.
+fn expand_entry(r: &Renderer<'_, '_>, names: &mut Names, id: EntryId, out: &mut Expansion, depth: u32) -> Result<(), Error> {
     if depth > 4096 {
         return Err(Error::new("__type_expand", "type nesting too deep (cyclic or hostile DWARF)".into()));
     }
@@ -265,9 +267,9 @@ fn expand_entry(r: &Renderer<'_, '_>, id: EntryId, out: &mut Expansion, depth: u
                 let Some(c) = r.find(*child, State::Complete).or_else(|| r.find(*child, State::Unexpanded)) else {
                     return Err(Error::new("__type_expand", format!("unknown child: {child:x}")));
                 };
-                match type_name(&r.entries[c as usize]) {
-                    Some(n) => out.push(&n),
-                    None => expand_entry(r, c, out, depth + 1)?,
+                match names.get(r, c) {
+                    Some(n) => out.push(n),
+                    None => expand_entry(r, names, c, out, depth + 1)?,
                 }
             }
             Piece::Break(_) => {
@@ -280,14 +282,56 @@ fn expand_entry(r: &Renderer<'_, '_>, id: EntryId, out: &mut Expansion, depth: u
     Ok(())
 }
 
-fn type_expand(r: &Renderer<'_, '_>, name: &[u8], id: EntryId, rules: &Rules, flags: &Flags) -> Result<Expansion, Error> {
+/// Type names of entries, computed once each.
+struct Names {
+    /// Per entry: not computed yet, no name, or the name's range in `text`.
+    of: Vec<NameSlot>,
+    text: Vec<u8>,
+}
+
+#[derive(Clone, Copy)]
+enum NameSlot {
+    Unknown,
+    None,
+    At(u32, u32),
+}
+
+impl Names {
+    fn new(entries: usize) -> Names {
+        Names { of: vec![NameSlot::Unknown; entries], text: Vec::new() }
+    }
+
+    fn get(&mut self, r: &Renderer<'_, '_>, id: EntryId) -> Option<&[u8]> {
+        let slot = match self.of[id as usize] {
+            NameSlot::Unknown => {
+                let slot = match type_name(&r.entries[id as usize]) {
+                    Some(n) => {
+                        let start = self.text.len() as u32;
+                        self.text.extend_from_slice(&n);
+                        NameSlot::At(start, self.text.len() as u32)
+                    }
+                    None => NameSlot::None,
+                };
+                self.of[id as usize] = slot;
+                slot
+            }
+            slot => slot,
+        };
+        match slot {
+            NameSlot::At(a, b) => Some(&self.text[a as usize..b as usize]),
+            _ => None,
+        }
+    }
+}
+
+fn type_expand(r: &Renderer<'_, '_>, names: &mut Names, name: &[u8], id: EntryId, rules: &Rules, flags: &Flags) -> Result<Expansion, Error> {
     if flags.stable {
         if let Some(s) = rules.type_string(name) {
             return Expansion::parse(name, s);
         }
     }
     let mut e = Expansion::default();
-    expand_entry(r, id, &mut e, 0)?;
+    expand_entry(r, names, id, &mut e, 0)?;
     Ok(e)
 }
 
@@ -302,10 +346,11 @@ pub fn offer_entries(
 ) -> Result<Vec<(crate::dies::DieIdx, Expansion)>, Error> {
     let mut symbols = Vec::new();
     let mut mapped = vec![false; r.entries.len()];
+    let mut names = Names::new(r.entries.len());
     for id in 0..r.entries.len() as EntryId {
         if r.entries[id as usize].state == State::Symbol {
             let mut exp = Expansion::default();
-            expand_entry(r, id, &mut exp, 0)?;
+            expand_entry(r, &mut names, id, &mut exp, 0)?;
             symbols.push((r.entries[id as usize].die, exp));
             continue;
         }
@@ -324,9 +369,9 @@ pub fn offer_entries(
                 e = c;
             }
         }
-        let Some(name) = type_name(&r.entries[e as usize]) else { continue };
+        let Some(name) = names.get(r, e).map(<[u8]>::to_vec) else { continue };
         r.log.debug("expand_type", &name);
-        let exp = type_expand(r, &name, e, rules, flags)?;
+        let exp = type_expand(r, &mut names, &name, e, rules, flags)?;
         sink(&name, exp, r.log);
     }
     Ok(symbols)
