@@ -2,9 +2,9 @@
 //! reference expanded in place the first time the symbol meets it.
 //!
 //! This is upstream's `__calculate_version`, run over a compiled form of
-//! the type map: each entry becomes a list of segments (a run of plain text,
-//! or a reference by number), so expanding a symbol hashes text straight
-//! from the entries — no name lookups, no copying into a buffer — and the
+//! the type map: each entry becomes a list of segments (a run of its plain
+//! text, or a reference by number), so expanding a symbol hashes text
+//! straight from the entries — no name lookups, no copies — and the
 //! per-symbol "already expanded" set is an array of stamps.
 //!
 //! Expansions are also reused across symbols. How a type expands depends
@@ -28,11 +28,14 @@ use crate::typemap::{is_type_prefix, Expansion};
 
 #[derive(Debug, Clone, Copy)]
 enum Seg {
-    /// Bytes `start..end` of the arena.
+    /// Bytes `start..end` of the entry's text.
     Text(u32, u32),
     /// A reference to the type with this number.
     Ref(u32),
 }
+
+/// A type's map entry and its segments over the entry's text.
+type Entry = (std::sync::Arc<Expansion>, Rc<[Seg]>);
 
 /// A walk of one type, to replay where it would go the same way.
 struct Memo {
@@ -62,8 +65,8 @@ const MAX_DEPTH: u32 = 4096;
 pub struct Compiled {
     ids: FxHashMap<Vec<u8>, u32>,
     names: Vec<Vec<u8>>,
-    segs: Vec<Option<Rc<[Seg]>>>,
-    arena: Vec<u8>,
+    /// Per type, once met: its map entry and its segments.
+    segs: Vec<Option<Entry>>,
     /// When each type was expanded (a running count, see `mark`): it has
     /// been in the current symbol if the stamp is at least `sym_start`.
     seen: Vec<u32>,
@@ -111,21 +114,24 @@ impl Compiled {
 
     fn compile(&mut self, exp: &Expansion) -> Rc<[Seg]> {
         let mut segs = Vec::new();
+        // Items follow each other in the text: a run of plain ones is one range.
         let mut text_start: Option<u32> = None;
+        let mut at = 0u32;
         for item in exp.items() {
+            let end = at + item.len() as u32;
             if is_type_prefix(item) {
                 if let Some(s) = text_start.take() {
-                    segs.push(Seg::Text(s, self.arena.len() as u32));
+                    segs.push(Seg::Text(s, at));
                 }
                 let id = self.id(item);
                 segs.push(Seg::Ref(id));
             } else {
-                text_start.get_or_insert(self.arena.len() as u32);
-                self.arena.extend_from_slice(item);
+                text_start.get_or_insert(at);
             }
+            at = end;
         }
         if let Some(s) = text_start {
-            segs.push(Seg::Text(s, self.arena.len() as u32));
+            segs.push(Seg::Text(s, at));
         }
         segs.into()
     }
@@ -158,13 +164,23 @@ impl Compiled {
         self.deps.clear();
         let top = self.compile(exp);
         let mut out = Out::new(dump);
-        self.walk(&top, None, src, &mut out, 0, reuse && !dump)?;
+        self.walk(&top, &exp.text, None, src, &mut out, 0, reuse && !dump)?;
         Ok(out.finish())
     }
 
-    /// Walks `segs` (the text of `within`, if not the symbol's own) at
-    /// `depth`; returns the deepest level reached.
-    fn walk(&mut self, segs: &[Seg], within: Option<u32>, src: &mut dyn Source, out: &mut Out, depth: u32, reuse: bool) -> Result<u32, Error> {
+    /// Walks `segs` over `text` (the entry of `within`, if not the symbol's
+    /// own) at `depth`; returns the deepest level reached.
+    #[allow(clippy::too_many_arguments)]
+    fn walk(
+        &mut self,
+        segs: &[Seg],
+        text: &[u8],
+        within: Option<u32>,
+        src: &mut dyn Source,
+        out: &mut Out,
+        depth: u32,
+        reuse: bool,
+    ) -> Result<u32, Error> {
         if depth > MAX_DEPTH {
             return Err(Error::new("__calculate_version", "type nesting too deep".into()));
         }
@@ -173,7 +189,7 @@ impl Compiled {
         let mut deepest = depth;
         for &seg in segs {
             match seg {
-                Seg::Text(s, e) => out.add(&self.arena[s as usize..e as usize]),
+                Seg::Text(s, e) => out.add(&text[s as usize..e as usize]),
                 Seg::Ref(id) => {
                     if self.is_seen(id) {
                         out.add(&self.names[id as usize]);
@@ -188,8 +204,8 @@ impl Compiled {
                             continue;
                         }
                     }
-                    let inner = match self.segs[id as usize].clone() {
-                        Some(s) => s,
+                    let (exp, inner) = match self.segs[id as usize].clone() {
+                        Some(c) => c,
                         None => {
                             let name = self.names[id as usize].clone();
                             let Some(exp) = src.lookup(&name)? else {
@@ -202,8 +218,8 @@ impl Compiled {
                                 ));
                             };
                             let s = self.compile(&exp);
-                            self.segs[id as usize] = Some(s.clone());
-                            s
+                            self.segs[id as usize] = Some((exp.clone(), s.clone()));
+                            (exp, s)
                         }
                     };
                     let (first_mark, first_dep) = (self.marks.len(), self.deps.len());
@@ -211,7 +227,7 @@ impl Compiled {
                     if reuse {
                         out.open();
                     }
-                    let d = self.walk(&inner, Some(id), src, out, depth + 1, reuse)?;
+                    let d = self.walk(&inner, &exp.text, Some(id), src, out, depth + 1, reuse)?;
                     deepest = deepest.max(d);
                     if reuse {
                         let (crc, len) = out.close();
