@@ -324,15 +324,29 @@ impl Names {
     }
 }
 
-fn type_expand(r: &Renderer<'_, '_>, names: &mut Names, name: &[u8], id: EntryId, rules: &Rules, flags: &Flags) -> Result<Expansion, Error> {
+/// An entry's text, built in `scratch` (which keeps its capacity from
+/// one entry to the next) and returned in an allocation of its own size.
+fn expand_exact(r: &Renderer<'_, '_>, names: &mut Names, id: EntryId, scratch: &mut Expansion) -> Result<Expansion, Error> {
+    scratch.text.clear();
+    scratch.ends.clear();
+    expand_entry(r, names, id, scratch, 0)?;
+    Ok(scratch.clone())
+}
+
+fn type_expand(
+    r: &Renderer<'_, '_>,
+    names: &mut Names,
+    scratch: &mut Expansion,
+    name: &[u8],
+    id: EntryId,
+    (rules, flags): (&Rules, &Flags),
+) -> Result<Expansion, Error> {
     if flags.stable {
         if let Some(s) = rules.type_string(name) {
             return Expansion::parse(name, s);
         }
     }
-    let mut e = Expansion::default();
-    expand_entry(r, names, id, &mut e, 0)?;
-    Ok(e)
+    expand_exact(r, names, id, scratch)
 }
 
 /// Offers every finished cache entry to the type map (upstream's
@@ -347,10 +361,10 @@ pub fn offer_entries(
     let mut symbols = Vec::new();
     let mut mapped = vec![false; r.entries.len()];
     let mut names = Names::new(r.entries.len());
+    let mut scratch = Expansion::default();
     for id in 0..r.entries.len() as EntryId {
         if r.entries[id as usize].state == State::Symbol {
-            let mut exp = Expansion::default();
-            expand_entry(r, &mut names, id, &mut exp, 0)?;
+            let exp = expand_exact(r, &mut names, id, &mut scratch)?;
             symbols.push((r.entries[id as usize].die, exp));
             continue;
         }
@@ -371,7 +385,7 @@ pub fn offer_entries(
         }
         let Some(name) = names.get(r, e).map(<[u8]>::to_vec) else { continue };
         r.log.debug("expand_type", &name);
-        let exp = type_expand(r, &mut names, &name, e, rules, flags)?;
+        let exp = type_expand(r, &mut names, &mut scratch, &name, e, (rules, flags))?;
         sink(&name, exp, r.log);
     }
     Ok(symbols)
