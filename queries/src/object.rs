@@ -195,10 +195,17 @@ fn process_units(
     // unit is done and then dropped: a kernel image has thousands of units.
     let streaming = !opts.debug && !opts.dump_types;
     let (mut t_units, mut t_offer) = (Duration::ZERO, Duration::ZERO);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(if opts.split_units { 2 } else { 1 });
+    // Asked only when there are units to share: finding out reads cgroup
+    // files, a real cost for a one-unit object.
+    let threads = || std::thread::available_parallelism().map_or(1, |n| n.get()).max(if opts.split_units { 2 } else { 1 });
     let mut first_unit = 0;
-    if streaming && !opts.dump_dies && !opts.dump_die_map && !opts.all_units && (opts.split_units || (threads > 1 && r.dies.unit_count() >= 16))
+    if streaming
+        && !opts.dump_dies
+        && !opts.dump_die_map
+        && !opts.all_units
+        && (opts.split_units || (r.dies.unit_count() >= 16 && threads() > 1))
     {
+        let threads = threads();
         let t = Instant::now();
         let before = state.table.clone();
         let rflags = render::Flags { stable: opts.stable, debug: false, dump_dies: false, dump_die_map: false };
