@@ -79,6 +79,9 @@ pub struct Compiled {
     deps: Vec<u32>,
     memos: Vec<Vec<Memo>>,
     memo_used: usize,
+    /// Which types `keep` has listed already (`dep_token`: this keep).
+    dep_mark: Vec<u32>,
+    dep_token: u32,
 }
 
 /// Where a reference's text comes from: the type map, or (under
@@ -99,6 +102,7 @@ impl Compiled {
         self.segs.push(None);
         self.seen.push(0);
         self.memos.push(Vec::new());
+        self.dep_mark.push(0);
         id
     }
 
@@ -258,9 +262,20 @@ impl Compiled {
         if self.memo_used + closure.len() > MEMO_BUDGET {
             return;
         }
-        let mut deps: Vec<u32> = self.deps[first_dep..].iter().copied().filter(|&d| self.seen[d as usize] < stamp).collect();
-        deps.sort_unstable();
-        deps.dedup();
+        // Each dependency once (a stamp per keep, not a sort: this runs
+        // for every walk kept).
+        self.dep_token = self.dep_token.wrapping_add(1);
+        if self.dep_token == 0 {
+            self.dep_mark.iter_mut().for_each(|m| *m = 0);
+            self.dep_token = 1;
+        }
+        let mut deps = Vec::new();
+        for &d in &self.deps[first_dep..] {
+            if self.seen[d as usize] < stamp && self.dep_mark[d as usize] != self.dep_token {
+                self.dep_mark[d as usize] = self.dep_token;
+                deps.push(d);
+            }
+        }
         self.memo_used += closure.len() + deps.len();
         let memo = Memo { crc, len, closure: closure.into(), deps: deps.into(), depth };
         self.memos[id as usize].push(memo);
