@@ -264,7 +264,7 @@ fn expand_entry(r: &Renderer<'_, '_>, names: &mut Names, id: EntryId, out: &mut 
         match p {
             Piece::Str(_) | Piece::Own(_) => out.push(p.bytes()),
             Piece::Die(child) => {
-                let Some(c) = r.find(*child, State::Complete).or_else(|| r.find(*child, State::Unexpanded)) else {
+                let Some(c) = names.child(r, *child) else {
                     return Err(Error::new("__type_expand", format!("unknown child: {child:x}")));
                 };
                 match names.get(r, c) {
@@ -282,12 +282,19 @@ fn expand_entry(r: &Renderer<'_, '_>, names: &mut Names, id: EntryId, out: &mut 
     Ok(())
 }
 
-/// Type names of entries, computed once each.
+/// Type names of entries, and the entry each child DIE stands for,
+/// computed once each: the same types are referred to over and over.
 struct Names {
     /// Per entry: not computed yet, no name, or the name's range in `text`.
     of: Vec<NameSlot>,
     text: Vec<u8>,
+    /// Per loaded DIE (from `base`): its entry, [`UNKNOWN`] or [`MISSING`].
+    child: Vec<EntryId>,
+    base: crate::dies::DieIdx,
 }
+
+const UNKNOWN: EntryId = EntryId::MAX;
+const MISSING: EntryId = EntryId::MAX - 1;
 
 #[derive(Clone, Copy)]
 enum NameSlot {
@@ -297,8 +304,26 @@ enum NameSlot {
 }
 
 impl Names {
-    fn new(entries: usize) -> Names {
-        Names { of: vec![NameSlot::Unknown; entries], text: Vec::new() }
+    fn new(r: &Renderer<'_, '_>) -> Names {
+        let loaded = r.dies.loaded();
+        Names {
+            of: vec![NameSlot::Unknown; r.entries.len()],
+            text: Vec::new(),
+            child: vec![UNKNOWN; loaded.len()],
+            base: loaded.start,
+        }
+    }
+
+    /// The entry a child DIE's text comes from: complete, else unexpanded.
+    fn child(&mut self, r: &Renderer<'_, '_>, die: crate::dies::DieIdx) -> Option<EntryId> {
+        let find = || r.find(die, State::Complete).or_else(|| r.find(die, State::Unexpanded));
+        let Some(slot) = die.checked_sub(self.base).and_then(|i| self.child.get_mut(i as usize)) else {
+            return find();
+        };
+        if *slot == UNKNOWN {
+            *slot = find().unwrap_or(MISSING);
+        }
+        (*slot != MISSING).then_some(*slot)
     }
 
     fn get(&mut self, r: &Renderer<'_, '_>, id: EntryId) -> Option<&[u8]> {
@@ -360,7 +385,7 @@ pub fn offer_entries(
 ) -> Result<Vec<(crate::dies::DieIdx, Expansion)>, Error> {
     let mut symbols = Vec::new();
     let mut mapped = vec![false; r.entries.len()];
-    let mut names = Names::new(r.entries.len());
+    let mut names = Names::new(r);
     let mut scratch = Expansion::default();
     for id in 0..r.entries.len() as EntryId {
         if r.entries[id as usize].state == State::Symbol {
