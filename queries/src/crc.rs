@@ -234,8 +234,10 @@ impl Compiled {
                     let d = self.walk(&inner, &exp.text, Some(id), src, out, depth + 1, reuse)?;
                     deepest = deepest.max(d);
                     if reuse {
-                        let (crc, len) = out.close();
-                        self.keep(id, (crc, len), stamp, (first_mark, first_dep), d - (depth + 1));
+                        let memos = &self.memos[id as usize];
+                        if let Some(walk) = out.close(|len| len >= MEMO_MIN_LEN && memos.len() < MEMO_VARIANTS) {
+                            self.keep(id, walk, stamp, (first_mark, first_dep), d - (depth + 1));
+                        }
                         // What the parent depends on of this walk's dependencies.
                         let mut k = first_dep;
                         for i in first_dep..self.deps.len() {
@@ -254,10 +256,6 @@ impl Compiled {
 
     /// Keeps the walk of `id` just done, if it is worth it.
     fn keep(&mut self, id: u32, (crc, len): (u32, u64), stamp: u32, (first_mark, first_dep): (usize, usize), depth: u32) {
-        let memos = &self.memos[id as usize];
-        if len < MEMO_MIN_LEN || memos.len() >= MEMO_VARIANTS {
-            return;
-        }
         let closure = &self.marks[first_mark..];
         if self.memo_used + closure.len() > MEMO_BUDGET {
             return;
@@ -384,10 +382,15 @@ impl Out {
         self.frames.push((at, before));
     }
 
-    /// Closes the innermost frame: the CRC and length of the text since it opened.
-    fn close(&mut self) -> (u32, u64) {
-        let Some((start, before)) = self.frames.pop() else { return (0, 0) };
+    /// Closes the innermost frame; if `want` its length, the CRC and length
+    /// of the text since it opened (most frames are not kept: their CRC
+    /// would hash their text a second time for nothing).
+    fn close(&mut self, want: impl FnOnce(u64) -> bool) -> Option<(u32, u64)> {
+        let (start, before) = self.frames.pop()?;
         let len = self.len() - start;
+        if !want(len) {
+            return None;
+        }
         let crc = match before {
             // Still in the buffer: hash it on its own.
             None => crc32fast::hash(&self.buf[(start - self.hashed) as usize..]),
@@ -401,7 +404,7 @@ impl Out {
                 all.finalize() ^ shifted.finalize()
             }
         };
-        (crc, len)
+        Some((crc, len))
     }
 
     fn finish(mut self) -> (u32, Option<Vec<u8>>) {
@@ -426,7 +429,7 @@ mod tests {
                     out.open();
                 }
                 if at == end {
-                    let (crc, len) = out.close();
+                    let (crc, len) = out.close(|_| true).unwrap();
                     assert_eq!((crc, len), (crc32fast::hash(&text[start..end]), (end - start) as u64), "{start}..{end}");
                 }
                 let next = (at + step).min(text.len());
