@@ -255,13 +255,8 @@ impl<'d, 'a> Renderer<'d, 'a> {
         }
         let e = &mut self.entries[id as usize];
         e.state = state;
-        let key = (e.die, state);
-        match self.map.get(&key) {
-            Some(&old) if old > id => {}
-            _ => {
-                self.map.insert(key, id);
-            }
-        }
+        let slot = self.map.entry((e.die, state)).or_insert(id);
+        *slot = (*slot).max(id);
     }
 
     /// Drops every cache entry (their text has been taken): the caller
