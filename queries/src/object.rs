@@ -222,19 +222,28 @@ fn process_units(
         }
         t_units += t.elapsed();
     }
-    for unit in first_unit..r.dies.unit_count() {
+    let units = r.dies.unit_count();
+    for unit in first_unit..units {
         let _span = tracing::trace_span!("unit", unit).entered();
         let t = Instant::now();
         r.process_unit(unit, &mut state.table)?;
         t_units += t.elapsed();
         if streaming && !r.dies.is_whole() {
             let t = Instant::now();
+            if unit + 1 == units {
+                // Texts are made from the cache alone: the last unit's
+                // DIEs can make room for them.
+                r.dies.release();
+            }
             symbol_texts.extend(typemap::offer_entries(r, rules, &flags, &mut |n, e, log| map.add(n, e, &flags, log))?);
             r.clear_entries();
             t_offer += t.elapsed();
         }
     }
     let t = Instant::now();
+    if streaming {
+        r.dies.release();
+    }
     symbol_texts.extend(typemap::offer_entries(r, rules, &flags, &mut |n, e, log| map.add(n, e, &flags, log))?);
     if streaming {
         r.release();

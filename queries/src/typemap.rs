@@ -305,12 +305,14 @@ enum NameSlot {
 
 impl Names {
     fn new(r: &Renderer<'_, '_>) -> Names {
-        let loaded = r.dies.loaded();
+        // The DIEs may be gone: children have entries, so they lie between
+        // the lowest and highest DIE of the entries.
+        let (lo, hi) = r.entries.iter().fold((crate::dies::NONE, 0), |(lo, hi), e| (lo.min(e.die), hi.max(e.die)));
         Names {
             of: vec![NameSlot::Unknown; r.entries.len()],
             text: Vec::new(),
-            child: vec![UNKNOWN; loaded.len()],
-            base: loaded.start,
+            child: vec![UNKNOWN; if lo <= hi { (hi - lo) as usize + 1 } else { 0 }],
+            base: lo,
         }
     }
 
