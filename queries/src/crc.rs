@@ -2,10 +2,21 @@
 //! reference expanded in place the first time the symbol meets it.
 //!
 //! This is upstream's `__calculate_version`, run over a compiled form of
-//! the type map: each entry becomes a list of segments (a run of plain text,
-//! or a reference by number), so expanding a symbol hashes text straight
-//! from the entries — no name lookups, no copying into a buffer — and the
-//! per-symbol "already expanded" set is a generation-stamped array.
+//! the type map: each entry becomes a list of segments (a run of its plain
+//! text, or a reference by number), so expanding a symbol hashes text
+//! straight from the entries — no name lookups, no copies — and the
+//! per-symbol "already expanded" set is an array of stamps.
+//!
+//! Expansions are also reused across symbols. How a type expands depends
+//! on the symbol only through which types are already expanded when it is
+//! met, and only for the types its walk asks about: those it expands (its
+//! *closure*) and those whose names it prints because they were expanded
+//! before it started (its *dependencies*). So a walk is kept as a [`Memo`]
+//! (CRC, length, closure, dependencies), and a later walk that meets the
+//! type with every dependency expanded and nothing of the closure combines
+//! the CRC and marks the closure instead of hashing the text again: in
+//! `kernel/sched/core.o` 122 symbols expand about 50 MB of text, mostly
+//! the same few structures.
 
 use std::rc::Rc;
 
@@ -17,75 +28,60 @@ use crate::typemap::{is_type_prefix, Expansion};
 
 #[derive(Debug, Clone, Copy)]
 enum Seg {
-    /// Bytes `start..end` of the arena.
+    /// Bytes `start..end` of the entry's text.
     Text(u32, u32),
     /// A reference to the type with this number.
     Ref(u32),
 }
 
-/// Type names by number.
-#[derive(Default)]
-struct Names {
-    ids: FxHashMap<Vec<u8>, u32>,
-    names: Vec<Vec<u8>>,
+/// A type's map entry and its segments over the entry's text.
+type Entry = (std::sync::Arc<Expansion>, Rc<[Seg]>);
+
+/// A walk of one type, to replay where it would go the same way.
+struct Memo {
+    crc: u32,
+    len: u64,
+    /// The types it expanded (itself first), in order.
+    closure: Rc<[u32]>,
+    /// The types expanded before it that it printed by name.
+    deps: Box<[u32]>,
+    /// How much deeper than the type itself the walk went.
+    depth: u32,
 }
 
-impl Names {
-    /// The number of `name`, numbering it if it is new.
-    fn id(&mut self, name: &[u8]) -> u32 {
-        if let Some(&id) = self.ids.get(name) {
-            return id;
-        }
-        let id = self.names.len() as u32;
-        self.ids.insert(name.to_vec(), id);
-        self.names.push(name.to_vec());
-        id
-    }
-
-    fn get(&self, name: &[u8]) -> Option<u32> {
-        self.ids.get(name).copied()
-    }
-
-    fn len(&self) -> usize {
-        self.names.len()
-    }
-}
-
-impl std::ops::Index<u32> for Names {
-    type Output = [u8];
-    fn index(&self, id: u32) -> &[u8] {
-        &self.names[id as usize]
-    }
-}
-
-/// Appends the segments of `exp` to `segs` and its text to `arena`,
-/// numbering the types it refers to.
-fn compile(exp: &Expansion, names: &mut Names, arena: &mut Vec<u8>, segs: &mut Vec<Seg>) {
-    let mut text_start: Option<u32> = None;
-    for item in exp.items() {
-        if is_type_prefix(item) {
-            if let Some(s) = text_start.take() {
-                segs.push(Seg::Text(s, arena.len() as u32));
-            }
-            segs.push(Seg::Ref(names.id(item)));
-        } else {
-            text_start.get_or_insert(arena.len() as u32);
-            arena.extend_from_slice(item);
-        }
-    }
-    if let Some(s) = text_start {
-        segs.push(Seg::Text(s, arena.len() as u32));
-    }
-}
+/// Walks shorter than this are not kept: hashing them again is cheaper
+/// than checking their closure.
+const MEMO_MIN_LEN: u64 = 4096;
+/// At most this many closure entries are kept per object (a memory bound
+/// for pathological type graphs; kernel objects need tens of thousands).
+const MEMO_BUDGET: usize = 1 << 22;
+/// Walks kept per type (each for other dependencies).
+const MEMO_VARIANTS: usize = 8;
+/// Deeper nesting than this is hostile input (upstream would recurse on).
+const MAX_DEPTH: u32 = 4096;
 
 /// Compiled entries of one object's type map, filled lazily.
 #[derive(Default)]
 pub struct Compiled {
-    names: Names,
-    segs: Vec<Option<Rc<[Seg]>>>,
-    arena: Vec<u8>,
+    ids: FxHashMap<Vec<u8>, u32>,
+    names: Vec<Vec<u8>>,
+    /// Per type, once met: its map entry and its segments.
+    segs: Vec<Option<Entry>>,
+    /// When each type was expanded (a running count, see `mark`): it has
+    /// been in the current symbol if the stamp is at least `sym_start`.
     seen: Vec<u32>,
-    generation: u32,
+    stamp: u32,
+    sym_start: u32,
+    /// The types expanded in the current symbol, in order.
+    marks: Vec<u32>,
+    /// Names printed of types expanded before the innermost walk started
+    /// (the dependencies of the walks in progress, and some more).
+    deps: Vec<u32>,
+    memos: Vec<Vec<Memo>>,
+    memo_used: usize,
+    /// Which types `keep` has listed already (`dep_token`: this keep).
+    dep_mark: Vec<u32>,
+    dep_token: u32,
 }
 
 /// Where a reference's text comes from: the type map, or (under
@@ -94,56 +90,114 @@ pub trait Source {
     fn lookup(&mut self, name: &[u8]) -> Result<Option<std::sync::Arc<Expansion>>, Error>;
 }
 
+
 impl Compiled {
-    /// Forgets the compiled form of `name` (its map entry changed).
+    fn id(&mut self, name: &[u8]) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.ids.insert(name.to_vec(), id);
+        self.names.push(name.to_vec());
+        self.segs.push(None);
+        self.seen.push(0);
+        self.memos.push(Vec::new());
+        self.dep_mark.push(0);
+        id
+    }
+
+    /// Forgets the compiled form of `name` (its map entry changed), and
+    /// every kept walk, which may have expanded it.
     pub fn invalidate(&mut self, name: &[u8]) {
-        if let Some(id) = self.names.get(name) {
+        if let Some(&id) = self.ids.get(name) {
             self.segs[id as usize] = None;
+            self.memos.iter_mut().for_each(Vec::clear);
+            self.memo_used = 0;
         }
     }
 
+    // Not inlined: `walk` compiles types as it meets them and recurses up
+    // to MAX_DEPTH deep, so its frame must stay small.
+    #[inline(never)]
     fn compile(&mut self, exp: &Expansion) -> Rc<[Seg]> {
-        let mut segs = Vec::new();
-        compile(exp, &mut self.names, &mut self.arena, &mut segs);
-        // Newly numbered names start uncompiled and unseen.
-        self.segs.resize(self.names.len(), None);
-        self.seen.resize(self.names.len(), 0);
-        segs.into()
+        segments(exp, |name| self.id(name)).into()
+    }
+
+    fn is_seen(&self, id: u32) -> bool {
+        self.seen[id as usize] >= self.sym_start
+    }
+
+    /// Marks a type expanded in the current symbol; returns its stamp.
+    fn mark(&mut self, id: u32) -> u32 {
+        self.stamp += 1;
+        self.seen[id as usize] = self.stamp;
+        self.marks.push(id);
+        self.stamp
     }
 
     /// The CRC of `exp` (a symbol's text) and, when `dump` is set, the
-    /// expanded string itself (`--dump-versions`).
-    pub fn version(&mut self, exp: &Expansion, src: &mut dyn Source, dump: bool) -> Result<(u32, Option<Vec<u8>>), Error> {
-        self.generation = self.generation.wrapping_add(1);
-        if self.generation == 0 {
+    /// expanded string itself (`--dump-versions`). With `reuse`, walks are
+    /// kept and reused across symbols (see the module documentation); the
+    /// caller must not let the map change under them (`--stable` rules can).
+    pub fn version(&mut self, exp: &Expansion, src: &mut dyn Source, dump: bool, reuse: bool) -> Result<(u32, Option<Vec<u8>>), Error> {
+        // A fresh symbol: nothing is seen. Stamps only grow; start over
+        // (clearing them) before they could wrap.
+        if self.stamp > u32::MAX / 2 {
             self.seen.iter_mut().for_each(|s| *s = 0);
-            self.generation = 1;
+            self.stamp = 0;
         }
+        self.sym_start = self.stamp + 1;
+        self.marks.clear();
+        self.deps.clear();
         let top = self.compile(exp);
         let mut out = Out::new(dump);
-        self.walk(&top, None, src, &mut out, 0)?;
+        self.walk(&top, &exp.text, None, src, &mut out, 0, reuse && !dump)?;
         Ok(out.finish())
     }
 
-    fn walk(&mut self, segs: &[Seg], within: Option<u32>, src: &mut dyn Source, out: &mut Out, depth: u32) -> Result<(), Error> {
-        if depth > 4096 {
+    /// Walks `segs` over `text` (the entry of `within`, if not the symbol's
+    /// own) at `depth`; returns the deepest level reached.
+    #[allow(clippy::too_many_arguments)]
+    fn walk(
+        &mut self,
+        segs: &[Seg],
+        text: &[u8],
+        within: Option<u32>,
+        src: &mut dyn Source,
+        out: &mut Out,
+        depth: u32,
+        reuse: bool,
+    ) -> Result<u32, Error> {
+        if depth > MAX_DEPTH {
             return Err(Error::new("__calculate_version", "type nesting too deep".into()));
         }
+        // Names of types expanded before `within` are its dependencies.
+        let floor = within.map_or(0, |w| self.seen[w as usize]);
+        let mut deepest = depth;
         for &seg in segs {
             match seg {
-                Seg::Text(s, e) => out.add(&self.arena[s as usize..e as usize]),
+                Seg::Text(s, e) => out.add(&text[s as usize..e as usize]),
                 Seg::Ref(id) => {
-                    if self.seen[id as usize] == self.generation {
-                        out.add(&self.names[id]);
+                    if self.is_seen(id) {
+                        out.add(&self.names[id as usize]);
+                        if reuse && self.seen[id as usize] < floor {
+                            self.deps.push(id);
+                        }
                         continue;
                     }
-                    let inner = match self.segs[id as usize].clone() {
-                        Some(s) => s,
+                    if reuse {
+                        if let Some(d) = self.replay(id, out, depth, floor) {
+                            deepest = deepest.max(d);
+                            continue;
+                        }
+                    }
+                    let (exp, inner) = match self.segs[id as usize].clone() {
+                        Some(c) => c,
                         None => {
-                            let name = self.names[id].to_vec();
+                            let name = self.names[id as usize].clone();
                             let Some(exp) = src.lookup(&name)? else {
                                 let within = within
-                                    .map(|w| lossy(&self.names[w]).into_owned())
+                                    .map(|w| lossy(&self.names[w as usize]).into_owned())
                                     .unwrap_or_else(|| "(null)".into());
                                 return Err(Error::new(
                                     "__calculate_version",
@@ -151,32 +205,119 @@ impl Compiled {
                                 ));
                             };
                             let s = self.compile(&exp);
-                            self.segs[id as usize] = Some(s.clone());
-                            s
+                            self.segs[id as usize] = Some((exp.clone(), s.clone()));
+                            (exp, s)
                         }
                     };
-                    self.seen[id as usize] = self.generation;
-                    self.walk(&inner, Some(id), src, out, depth + 1)?;
+                    let (first_mark, first_dep) = (self.marks.len(), self.deps.len());
+                    let stamp = self.mark(id);
+                    if reuse {
+                        out.open();
+                    }
+                    let d = self.walk(&inner, &exp.text, Some(id), src, out, depth + 1, reuse)?;
+                    deepest = deepest.max(d);
+                    if reuse {
+                        let memos = &self.memos[id as usize];
+                        if let Some(walk) = out.close(|len| len >= MEMO_MIN_LEN && memos.len() < MEMO_VARIANTS) {
+                            self.keep(id, walk, stamp, (first_mark, first_dep), d - (depth + 1));
+                        }
+                        // What the parent depends on of this walk's dependencies.
+                        let mut k = first_dep;
+                        for i in first_dep..self.deps.len() {
+                            if self.seen[self.deps[i] as usize] < floor {
+                                self.deps[k] = self.deps[i];
+                                k += 1;
+                            }
+                        }
+                        self.deps.truncate(k);
+                    }
                 }
             }
         }
-        Ok(())
+        Ok(deepest)
+    }
+
+    /// Keeps the walk of `id` just done, if it is worth it.
+    fn keep(&mut self, id: u32, (crc, len): (u32, u64), stamp: u32, (first_mark, first_dep): (usize, usize), depth: u32) {
+        let closure = &self.marks[first_mark..];
+        if self.memo_used + closure.len() > MEMO_BUDGET {
+            return;
+        }
+        // Each dependency once (a stamp per keep, not a sort: this runs
+        // for every walk kept).
+        self.dep_token = self.dep_token.wrapping_add(1);
+        if self.dep_token == 0 {
+            self.dep_mark.iter_mut().for_each(|m| *m = 0);
+            self.dep_token = 1;
+        }
+        let mut deps = Vec::new();
+        for &d in &self.deps[first_dep..] {
+            if self.seen[d as usize] < stamp && self.dep_mark[d as usize] != self.dep_token {
+                self.dep_mark[d as usize] = self.dep_token;
+                deps.push(d);
+            }
+        }
+        self.memo_used += closure.len() + deps.len();
+        let memo = Memo { crc, len, closure: closure.into(), deps: deps.into(), depth };
+        self.memos[id as usize].push(memo);
+    }
+
+    /// Expands `id`, met at `depth` inside a walk whose dependencies are
+    /// the types stamped before `floor`, from a kept walk if one applies:
+    /// its dependencies expanded, nothing of its closure, and the depth
+    /// limit not passed. Returns the deepest level reached.
+    fn replay(&mut self, id: u32, out: &mut Out, depth: u32, floor: u32) -> Option<u32> {
+        let memo = self.memos[id as usize].iter().find(|m| {
+            depth + 1 + m.depth <= MAX_DEPTH
+                && m.deps.iter().all(|&d| self.is_seen(d))
+                && !m.closure.iter().any(|&c| self.is_seen(c))
+        })?;
+        let (crc, len, deepest) = (memo.crc, memo.len, depth + 1 + memo.depth);
+        let closure = memo.closure.clone();
+        for &d in memo.deps.iter() {
+            if self.seen[d as usize] < floor {
+                self.deps.push(d);
+            }
+        }
+        out.add_hashed(crc, len);
+        for &c in closure.iter() {
+            self.mark(c);
+        }
+        Some(deepest)
     }
 }
 
 /// The hash (and maybe the text) of an expansion. Segments are short, and
 /// CRC-32 is much faster over long runs, so they are gathered in a buffer.
+/// Open frames (the walks in progress that may be kept) learn the hash of
+/// the text before them when the buffer is hashed.
 struct Out {
+    /// The hash of the first `hashed` bytes.
     crc: crc32fast::Hasher,
+    hashed: u64,
+    /// The bytes after them.
     buf: Vec<u8>,
     text: Option<Vec<u8>>,
+    /// Open frames, by start: where each starts and, once that part is
+    /// hashed, the hash of the text before it.
+    frames: Vec<(u64, Option<u32>)>,
 }
 
 const OUT_BUF: usize = 16 << 10;
 
 impl Out {
     fn new(dump: bool) -> Out {
-        Out { crc: crc32fast::Hasher::new(), buf: Vec::with_capacity(OUT_BUF), text: dump.then(Vec::new) }
+        Out {
+            crc: crc32fast::Hasher::new(),
+            hashed: 0,
+            buf: Vec::with_capacity(OUT_BUF),
+            text: dump.then(Vec::new),
+            frames: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> u64 {
+        self.hashed + self.buf.len() as u64
     }
 
     fn add(&mut self, s: &[u8]) {
@@ -184,20 +325,101 @@ impl Out {
             t.extend_from_slice(s);
         }
         if self.buf.len() + s.len() > OUT_BUF {
-            self.crc.update(&self.buf);
-            self.buf.clear();
+            self.flush();
             if s.len() > OUT_BUF {
                 self.crc.update(s);
+                self.hashed += s.len() as u64;
                 return;
             }
         }
         self.buf.extend_from_slice(s);
     }
 
+    /// Appends text known only by its CRC and length.
+    fn add_hashed(&mut self, crc: u32, len: u64) {
+        self.flush();
+        self.crc.combine(&crc32fast::Hasher::new_with_initial_len(crc, len));
+        self.hashed += len;
+    }
+
+    /// Hashes the buffer, telling the open frames that start in it the
+    /// hash of the text before them.
+    fn flush(&mut self) {
+        // Frames opened since the last flush come last.
+        let first = self.frames.iter().rposition(|f| f.1.is_some()).map_or(0, |i| i + 1);
+        let mut at = 0;
+        for f in &mut self.frames[first..] {
+            let off = (f.0 - self.hashed) as usize;
+            self.crc.update(&self.buf[at..off]);
+            at = off;
+            f.1 = Some(self.crc.clone().finalize());
+        }
+        self.crc.update(&self.buf[at..]);
+        self.hashed += self.buf.len() as u64;
+        self.buf.clear();
+    }
+
+    fn open(&mut self) {
+        let at = self.len();
+        let before = self.buf.is_empty().then(|| self.crc.clone().finalize());
+        self.frames.push((at, before));
+    }
+
+    /// Closes the innermost frame; if `want` its length, the CRC and length
+    /// of the text since it opened (most frames are not kept: their CRC
+    /// would hash their text a second time for nothing).
+    fn close(&mut self, want: impl FnOnce(u64) -> bool) -> Option<(u32, u64)> {
+        let (start, before) = self.frames.pop()?;
+        let len = self.len() - start;
+        if !want(len) {
+            return None;
+        }
+        let crc = match before {
+            // Still in the buffer: hash it on its own.
+            None => crc32fast::hash(&self.buf[(start - self.hashed) as usize..]),
+            // CRC(a b) = shift(CRC(a), |b|) ^ CRC(b), and shift(c, n) is
+            // combining c with the CRC 0 of n bytes.
+            Some(before) => {
+                let mut all = self.crc.clone();
+                all.update(&self.buf);
+                let mut shifted = crc32fast::Hasher::new_with_initial_len(before, 0);
+                shifted.combine(&crc32fast::Hasher::new_with_initial_len(0, len));
+                all.finalize() ^ shifted.finalize()
+            }
+        };
+        Some((crc, len))
+    }
+
     fn finish(mut self) -> (u32, Option<Vec<u8>>) {
-        self.crc.update(&self.buf);
+        self.flush();
         (self.crc.finalize(), self.text)
     }
+}
+
+
+/// The segments of `exp`, over its own text: runs of plain items are one
+/// range, references are numbered by `id`.
+fn segments(exp: &Expansion, mut id: impl FnMut(&[u8]) -> u32) -> Vec<Seg> {
+    let mut segs = Vec::new();
+    // Items follow each other in the text: a run of plain ones is one range.
+    let mut text_start: Option<u32> = None;
+    let mut at = 0u32;
+    for item in exp.items() {
+        let end = at + item.len() as u32;
+        if is_type_prefix(item) {
+            if let Some(s) = text_start.take() {
+                segs.push(Seg::Text(s, at));
+            }
+            segs.push(Seg::Ref(id(item)));
+        } else {
+            text_start.get_or_insert(at);
+        }
+        at = end;
+    }
+    if let Some(s) = text_start {
+        segs.push(Seg::Text(s, at));
+    }
+    segs
 }
 
 /// A whole type map compiled once and then only read: versions over a map
@@ -205,13 +427,15 @@ impl Out {
 /// and the content keys ([`Frozen::fingerprints`]) that let salsa reuse a
 /// symbol's version wherever its text and every type it reaches are the same.
 pub struct Frozen {
-    names: Names,
-    /// Per id: its segments in `segs`, or `None` for a name that is only
-    /// referred to (expanding it is upstream's "unknown type reference").
-    spans: Vec<Option<(u32, u32)>>,
-    segs: Vec<Seg>,
-    arena: Vec<u8>,
+    ids: FxHashMap<Vec<u8>, u32>,
+    names: Vec<Vec<u8>>,
+    /// Per id: its map entry and segments, or `None` for a name that is
+    /// only referred to (expanding it is upstream's "unknown type reference").
+    entries: Vec<Option<FrozenEntry>>,
 }
+
+/// A type's map entry and its segments over the entry's text.
+type FrozenEntry = (std::sync::Arc<Expansion>, Box<[Seg]>);
 
 /// A 128-bit content key: two SipHash runs with different first bytes.
 /// Collisions would give a wrong CRC, so 64 bits are not enough for a
@@ -258,20 +482,30 @@ thread_local! {
 }
 
 impl Frozen {
-    pub fn new<'m>(entries: impl Iterator<Item = (&'m [u8], &'m Expansion)>) -> Frozen {
-        let mut f = Frozen { names: Names::default(), spans: Vec::new(), segs: Vec::new(), arena: Vec::new() };
-        for (name, exp) in entries {
-            let id = f.names.id(name);
-            let start = f.segs.len() as u32;
-            compile(exp, &mut f.names, &mut f.arena, &mut f.segs);
-            f.spans.resize(f.names.len(), None);
-            f.spans[id as usize] = Some((start, f.segs.len() as u32));
+    pub fn new<'m>(map: impl Iterator<Item = (&'m [u8], &'m std::sync::Arc<Expansion>)>) -> Frozen {
+        let mut f = Frozen { ids: FxHashMap::default(), names: Vec::new(), entries: Vec::new() };
+        for (name, exp) in map {
+            let id = f.id(name);
+            let segs = segments(exp, |n| f.id(n));
+            f.entries[id as usize] = Some((exp.clone(), segs.into()));
         }
         f
     }
 
-    fn segs_of(&self, id: u32) -> Option<&[Seg]> {
-        self.spans[id as usize].map(|(s, e)| &self.segs[s as usize..e as usize])
+    fn id(&mut self, name: &[u8]) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.ids.insert(name.to_vec(), id);
+        self.names.push(name.to_vec());
+        self.entries.push(None);
+        id
+    }
+
+    /// A type's segments and the text they range over.
+    fn entry(&self, id: u32) -> Option<(&[Seg], &[u8])> {
+        self.entries[id as usize].as_ref().map(|(e, s)| (&s[..], &e.text[..]))
     }
 
     /// The CRC of `exp` (a symbol's text) and, when `dump` is set, the
@@ -292,7 +526,7 @@ impl Frozen {
                     out.add(item);
                     continue;
                 }
-                let Some(id) = self.names.get(item) else {
+                let Some(&id) = self.ids.get(item) else {
                     return Err(unknown(item, None));
                 };
                 self.visit(id, None, stamps, *generation, &mut out, 0)?;
@@ -302,20 +536,20 @@ impl Frozen {
     }
 
     fn visit(&self, id: u32, within: Option<u32>, seen: &mut [u32], generation: u32, out: &mut Out, depth: u32) -> Result<(), Error> {
-        if depth > 4096 {
+        if depth > MAX_DEPTH {
             return Err(Error::new("__calculate_version", "type nesting too deep".into()));
         }
         if seen[id as usize] == generation {
-            out.add(&self.names[id]);
+            out.add(&self.names[id as usize]);
             return Ok(());
         }
-        let Some(segs) = self.segs_of(id) else {
-            return Err(unknown(&self.names[id], within.map(|w| &self.names[w])));
+        let Some((segs, text)) = self.entry(id) else {
+            return Err(unknown(&self.names[id as usize], within.map(|w| &self.names[w as usize][..])));
         };
         seen[id as usize] = generation;
         for &seg in segs {
             match seg {
-                Seg::Text(s, e) => out.add(&self.arena[s as usize..e as usize]),
+                Seg::Text(s, e) => out.add(&text[s as usize..e as usize]),
                 Seg::Ref(r) => self.visit(r, Some(id), seen, generation, out, depth + 1)?,
             }
         }
@@ -334,8 +568,8 @@ impl Frozen {
             for item in exp.items() {
                 h.bytes(item);
                 if is_type_prefix(item) {
-                    match self.names.get(item) {
-                        Some(id) => h.key(scc.key(id)),
+                    match self.ids.get(item) {
+                        Some(&id) => h.key(scc.key(id)),
                         None => h.key(0),
                     }
                 }
@@ -376,7 +610,7 @@ impl<'f> Sccs<'f> {
     }
 
     fn refs(&self, id: u32) -> impl Iterator<Item = u32> + 'f {
-        self.f.segs_of(id).unwrap_or_default().iter().filter_map(|s| match *s {
+        self.f.entry(id).map(|(s, _)| s).unwrap_or_default().iter().filter_map(|s| match *s {
             Seg::Ref(r) => Some(r),
             Seg::Text(..) => None,
         })
@@ -435,19 +669,19 @@ impl<'f> Sccs<'f> {
                 break;
             }
         }
-        members.sort_by(|a, b| self.f.names[*a].cmp(&self.f.names[*b]));
+        members.sort_by(|a, b| self.f.names[*a as usize].cmp(&self.f.names[*b as usize]));
         let mut h = Hash128::new(1);
         let mut outside = Vec::new();
         for &m in &members {
-            h.bytes(&self.f.names[m]);
-            match self.f.segs_of(m) {
+            h.bytes(&self.f.names[m as usize]);
+            match self.f.entry(m) {
                 None => h.bytes(b"\0unknown"),
-                Some(segs) => {
+                Some((segs, text)) => {
                     for &s in segs {
                         match s {
-                            Seg::Text(a, b) => h.bytes(&self.f.arena[a as usize..b as usize]),
+                            Seg::Text(a, b) => h.bytes(&text[a as usize..b as usize]),
                             Seg::Ref(r) => {
-                                h.bytes(&self.f.names[r]);
+                                h.bytes(&self.f.names[r as usize]);
                                 if let Some(k) = self.key[r as usize] {
                                     outside.push(k);
                                 }
@@ -466,5 +700,159 @@ impl<'f> Sccs<'f> {
         for m in members {
             self.key[m as usize] = Some(k);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs `f` with the stack the engine's threads have: walks recurse up
+    /// to MAX_DEPTH deep, more than a test thread's default stack holds.
+    fn on_a_deep_stack(f: fn()) {
+        std::thread::Builder::new().stack_size(64 << 20).spawn(f).unwrap().join().unwrap();
+    }
+
+    /// The CRC of a frame's text, however the buffer was hashed around it.
+    #[test]
+    fn frames_hash_their_own_text() {
+        let text: Vec<u8> = (0..100_000u32).map(|i| (i * 7 + i / 13) as u8).collect();
+        for (start, end, step) in [(0, 10, 3), (5, 20_000, 1000), (17_000, 17_001, 1), (100, 99_000, 7000), (16_384, 40_000, 16_384)] {
+            let mut out = Out::new(false);
+            let mut at = 0;
+            while at < text.len() {
+                if at == start {
+                    out.open();
+                }
+                if at == end {
+                    let (crc, len) = out.close(|_| true).unwrap();
+                    assert_eq!((crc, len), (crc32fast::hash(&text[start..end]), (end - start) as u64), "{start}..{end}");
+                }
+                let next = (at + step).min(text.len());
+                let next = if at < start && next > start { start } else if at < end && next > end { end } else { next };
+                out.add(&text[at..next]);
+                at = next;
+            }
+            assert_eq!(out.finish().0, crc32fast::hash(&text));
+        }
+    }
+
+    struct MapSource(FxHashMap<Vec<u8>, std::sync::Arc<Expansion>>);
+
+    impl Source for MapSource {
+        fn lookup(&mut self, name: &[u8]) -> Result<Option<std::sync::Arc<Expansion>>, Error> {
+            Ok(self.0.get(name).cloned())
+        }
+    }
+
+    /// Reusing walks never changes a CRC or an error: random type graphs
+    /// (cycles, shared subtypes, missing types, nesting past the limit),
+    /// symbols versioned in sequence with and without reuse.
+    #[test]
+    fn reused_walks_give_what_walking_gives() {
+        on_a_deep_stack(reused_walks_give_what_walking_gives_body);
+    }
+
+    fn reused_walks_give_what_walking_gives_body() {
+        let mut seed = 0x0123_4567_89ab_cdefu64;
+        let mut rand = move |n: u64| {
+            seed = seed.wrapping_add(0x9e3779b97f4a7c15);
+            let mut z = seed;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+            (z ^ (z >> 31)) % n
+        };
+        let (mut reused, mut errors) = (0u64, 0);
+        for round in 0..60 {
+            let types = 2 + rand(60);
+            let mut map = FxHashMap::default();
+            let text = |rand: &mut dyn FnMut(u64) -> u64, refs: u64| {
+                let mut s = String::from("x");
+                for _ in 0..refs {
+                    let filler = match rand(4) {
+                        0 => 0,
+                        1 => rand(20),
+                        2 => rand(600),
+                        _ => rand(6000),
+                    };
+                    s.push_str(&" y".repeat(filler as usize));
+                    // Now and then a type nobody defines.
+                    let t = rand(types + u64::from(round % 4 == 0));
+                    s.push_str(&format!(" s#t{t} "));
+                }
+                s
+            };
+            for t in 0..types {
+                let refs = rand(5);
+                let name = format!("s#t{t}");
+                map.insert(name.clone().into_bytes(), std::sync::Arc::new(Expansion::parse(name.as_bytes(), text(&mut rand, refs).as_bytes()).unwrap()));
+            }
+            // A chain deeper than the limit, reached from some types.
+            if round % 10 == 0 {
+                for k in 0..MAX_DEPTH + 10 {
+                    let name = format!("s#d{k}");
+                    let exp = Expansion::parse(name.as_bytes(), format!("d s#d{} ", k + 1).as_bytes()).unwrap();
+                    map.insert(name.into_bytes(), std::sync::Arc::new(exp));
+                }
+                let exp = Expansion::parse(b"s#t0", b"x s#d0 ").unwrap();
+                map.insert(b"s#t0".to_vec(), std::sync::Arc::new(exp));
+            }
+            let mut src = MapSource(map);
+            let (mut plain, mut reuse) = (Compiled::default(), Compiled::default());
+            for _ in 0..40 {
+                let refs = 1 + rand(4);
+                let exp = Expansion::parse(b"sym", text(&mut rand, refs).as_bytes()).unwrap();
+                let a = plain.version(&exp, &mut src, false, false).map(|v| v.0);
+                let b = reuse.version(&exp, &mut src, false, true).map(|v| v.0);
+                assert_eq!(a, b, "round {round}");
+                errors += usize::from(a.is_err());
+            }
+            reused += reuse.memos.iter().map(|m| m.len() as u64).sum::<u64>();
+        }
+        assert!(reused > 100 && errors > 10, "{reused} walks kept, {errors} errors");
+    }
+
+    /// A walk kept where it was shallow is not replayed where it would go
+    /// past the depth limit.
+    #[test]
+    fn reused_walks_keep_the_depth_limit() {
+        on_a_deep_stack(reused_walks_keep_the_depth_limit_body);
+    }
+
+    fn reused_walks_keep_the_depth_limit_body() {
+        let mut map = FxHashMap::default();
+        let mut add = |name: String, text: String| {
+            let exp = Expansion::parse(name.as_bytes(), text.as_bytes()).unwrap();
+            map.insert(name.into_bytes(), std::sync::Arc::new(exp));
+        };
+        let chain = MAX_DEPTH - 5;
+        for k in 0..chain {
+            add(format!("s#c{k}"), format!("c s#c{} ", k + 1));
+        }
+        add(format!("s#c{chain}"), "c s#u0 ".into());
+        for k in 0..10 {
+            add(format!("s#u{k}"), format!("{} s#u{} ", "u".repeat(1000), k + 1));
+        }
+        add("s#u10".into(), "end".into());
+        let mut src = MapSource(map);
+        let (mut plain, mut reuse) = (Compiled::default(), Compiled::default());
+        for sym in ["s#u0", "s#c0", "s#c20"] {
+            let exp = Expansion::parse(b"sym", format!("x {sym} ").as_bytes()).unwrap();
+            let a = plain.version(&exp, &mut src, false, false).map(|v| v.0);
+            let b = reuse.version(&exp, &mut src, false, true).map(|v| v.0);
+            assert_eq!(a, b, "{sym}");
+            assert_eq!(a.is_err(), sym == "s#c0", "{sym}");
+        }
+        assert!(!reuse.memos[reuse.ids[&b"s#u0"[..]] as usize].is_empty());
+    }
+
+    #[test]
+    fn hashed_text_combines() {
+        let (a, b) = (b"struct foo { int x; }".as_slice(), vec![b'y'; 40_000]);
+        let mut out = Out::new(false);
+        out.add(a);
+        out.add_hashed(crc32fast::hash(&b), b.len() as u64);
+        out.add(a);
+        assert_eq!(out.finish().0, crc32fast::hash(&[a, &b, a].concat()));
     }
 }

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use crate::crc::Fingerprint;
 
+use crate::bytes::Bytes;
 use crate::error::Error;
 use crate::object::{self, Deferred, ElfSym, ObjectOutcome, Options, RunState};
 use crate::symbols::SymbolTable;
@@ -26,7 +27,7 @@ pub struct ObjectFile {
     #[returns(ref)]
     pub name: Vec<u8>,
     #[returns(ref)]
-    pub bytes: Arc<[u8]>,
+    pub bytes: Bytes,
 }
 
 /// Where an object's pass starts: its position in the run, the run state
@@ -99,19 +100,30 @@ pub struct Run {
 /// Runs upstream's per-object fold over `objects`, stopping at the first
 /// object that fails (upstream exits there).
 pub fn run(db: &Database, objects: &[ObjectFile], table: SymbolTable, options: Options) -> Run {
+    let (outcomes, state) = run_borrowed(db, objects, table, options);
+    Run { outcomes: outcomes.into_iter().cloned().collect(), state }
+}
+
+/// [`run`], with the outcomes as the database keeps them (a symtypes
+/// block can be large, and a one-shot run only prints it).
+pub fn run_borrowed<'db>(
+    db: &'db Database,
+    objects: &[ObjectFile],
+    table: SymbolTable,
+    options: Options,
+) -> (Vec<&'db ObjectOutcome>, RunState) {
     let mut state = RunState { table, counters: (0, 0) };
     let mut outcomes = Vec::new();
     for (n, &obj) in objects.iter().enumerate() {
-        let step = Step::new(db, n as u32, state.clone(), options);
-        let out = object_pass(db, obj, step).clone();
+        let step = Step::new(db, n as u32, state, options);
+        let out = object_pass(db, obj, step);
         state = out.state.clone();
-        let failed = out.error.is_some();
         outcomes.push(out);
-        if failed {
+        if out.error.is_some() {
             break;
         }
     }
-    Run { outcomes, state }
+    (outcomes, state)
 }
 
 
@@ -249,7 +261,7 @@ pub fn versioned_pass(
 /// compare an input's old and new values, so setting equal bytes would
 /// re-run every query that reads them. Returns whether the input changed.
 /// (Used by `dwarfksyms watch` when a file is rewritten.)
-pub fn update_bytes(db: &mut Database, obj: ObjectFile, bytes: Arc<[u8]>) -> bool {
+pub fn update_bytes(db: &mut Database, obj: ObjectFile, bytes: Bytes) -> bool {
     if obj.bytes(db)[..] == bytes[..] {
         return false;
     }

@@ -29,6 +29,13 @@ pub const NONE: DieIdx = u32::MAX;
 
 type R<'a> = EndianSlice<'a, RunTimeEndian>;
 
+/// The sections this module (through gimli) reads: the DIEs and their
+/// abbreviations, strings, the line tables' file names, and `.debug_addr`
+/// (gimli resolves a unit's `DW_AT_low_pc` when it opens the unit, and a
+/// failure there fails the unit).
+pub const SECTIONS_READ: &[&str] =
+    &[".debug_info", ".debug_abbrev", ".debug_str", ".debug_str_offsets", ".debug_line", ".debug_line_str", ".debug_addr"];
+
 /// The numeric attributes upstream prints or consults, decoded like
 /// libdw's `dwarf_formudata`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -333,6 +340,12 @@ impl<'a> Dies<'a> {
         self.unit_base = 0;
         self.arena = window.arena;
         self.whole = true;
+    }
+
+    /// Drops the loaded DIEs (nothing may read them afterwards).
+    pub fn release(&mut self) {
+        let base = self.loaded().end;
+        self.arena = Arena { base, ..Arena::default() };
     }
 
     /// The index range of the loaded DIEs.
@@ -1138,6 +1151,14 @@ impl Iterator for Children<'_, '_> {
 }
 
 fn string<'a>(dwarf: &gimli::Dwarf<R<'a>>, unit: &gimli::Unit<R<'a>>, value: AttributeValue<R<'a>>) -> Option<&'a [u8]> {
+    // Most names are `.debug_str` offsets: find the terminator with memchr
+    // (gimli tests byte by byte), with gimli's result (none without one).
+    if let AttributeValue::DebugStrRef(gimli::DebugStrOffset(off)) = value {
+        use gimli::Section as _;
+        let s = dwarf.debug_str.reader().slice();
+        let rest = s.get(off..).filter(|r| !r.is_empty())?;
+        return memchr::memchr(0, rest).map(|n| &rest[..n]);
+    }
     dwarf.attr_string(unit, value).ok().map(|s| s.slice())
 }
 

@@ -300,10 +300,20 @@ impl<'data> ElfFile<'data> {
     /// section outside the file, an unreadable section name), the result is
     /// simply empty, so that the caller reports "no debugging information".
     pub fn dwarf_sections(&self) -> Result<DwarfSections<'data>, ElfError> {
+        self.dwarf_sections_for(DWARF_SECTIONS)
+    }
+
+    /// [`Self::dwarf_sections`], keeping only those named in `read`
+    /// (canonical names). Every section still counts for libdw's checks,
+    /// but the others are not relocated: relocating sections nobody reads
+    /// (location and range lists are as large as `.debug_info` in kernel
+    /// objects) was a real part of a run.
+    pub fn dwarf_sections_for(&self, read: &[&str]) -> Result<DwarfSections<'data>, ElfError> {
         let sections = self
-            .collect_dwarf_sections()
+            .collect_dwarf_sections(read)
             .unwrap_or_default()
             .into_iter()
+            .filter(|found| read.contains(&found.name))
             .map(|found| (found.name, found.data))
             .collect();
         Ok(DwarfSections {
@@ -315,7 +325,7 @@ impl<'data> ElfFile<'data> {
 
     /// libdw's `global_read`/`check_section`, then libdwfl's relocation.
     /// `None` when libdw would reject the file.
-    fn collect_dwarf_sections(&self) -> Option<Vec<Found<'data>>> {
+    fn collect_dwarf_sections(&self, read: &[&str]) -> Option<Vec<Found<'data>>> {
         let flavour = self.dwarf_flavour();
         let mut found: Vec<Found<'data>> = Vec::new();
         for (index, s) in self.sections.iter().enumerate().skip(1) {
@@ -346,7 +356,7 @@ impl<'data> ElfFile<'data> {
             }
         }
         if self.e_type == elf::ET_REL.0 && flavour != DwarfFlavour::Dwo {
-            self.relocate(&mut found);
+            self.relocate(&mut found, read);
         }
         Some(found)
     }
@@ -376,8 +386,8 @@ impl<'data> ElfFile<'data> {
         Loaded::Data(Cow::Borrowed(raw))
     }
 
-    /// Applies every relocation section that targets one of `found`.
-    fn relocate(&self, found: &mut [Found<'data>]) {
+    /// Applies every relocation section that targets one of `found` named in `read`.
+    fn relocate(&self, found: &mut [Found<'data>], read: &[&str]) {
         let target_of = reloc::Target {
             machine: self.e_machine,
             is_64: self.is_64,
@@ -397,7 +407,7 @@ impl<'data> ElfFile<'data> {
             else {
                 continue;
             };
-            if target.name == ".gnu_debugaltlink" {
+            if target.name == ".gnu_debugaltlink" || !read.contains(&target.name) {
                 continue;
             }
             let Ok(relocs) = self.section_data(s) else {

@@ -3,6 +3,7 @@
 //! versions. It does no printing and no process I/O: callers hand it bytes
 //! and get values and errors back.
 
+pub mod bytes;
 pub mod elf;
 pub mod exports;
 pub mod crc;

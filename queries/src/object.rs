@@ -197,7 +197,7 @@ fn run(
     let elf = ElfFile::parse(bytes)?;
     let rules = if opts.stable { read_rules(&elf, log)? } else { Rules::default() };
     log.debug("process_module", name);
-    let sections = elf.dwarf_sections()?;
+    let sections = elf.dwarf_sections_for(crate::dies::SECTIONS_READ)?;
     // Function bodies matter only to `--debug`'s counts (and, for safety,
     // the dumps are left to read everything too).
     let skip_bodies = !full_dies && !opts.debug && !opts.dump_dies && !opts.dump_die_map;
@@ -255,10 +255,17 @@ fn process_units(
     // unit is done and then dropped: a kernel image has thousands of units.
     let streaming = !opts.debug && !opts.dump_types;
     let (mut t_units, mut t_offer) = (Duration::ZERO, Duration::ZERO);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(if opts.split_units { 2 } else { 1 });
+    // Asked only when there are units to share: finding out reads cgroup
+    // files, a real cost for a one-unit object.
+    let threads = || std::thread::available_parallelism().map_or(1, |n| n.get()).max(if opts.split_units { 2 } else { 1 });
     let mut first_unit = 0;
-    if streaming && !opts.dump_dies && !opts.dump_die_map && !opts.all_units && (opts.split_units || (threads > 1 && r.dies.unit_count() >= 16))
+    if streaming
+        && !opts.dump_dies
+        && !opts.dump_die_map
+        && !opts.all_units
+        && (opts.split_units || (r.dies.unit_count() >= 16 && threads() > 1))
     {
+        let threads = threads();
         let t = Instant::now();
         let before = state.table.clone();
         let rflags = render::Flags { stable: opts.stable, debug: false, dump_dies: false, dump_die_map: false };
@@ -275,20 +282,32 @@ fn process_units(
         }
         t_units += t.elapsed();
     }
-    for unit in first_unit..r.dies.unit_count() {
+    let units = r.dies.unit_count();
+    for unit in first_unit..units {
         let _span = tracing::trace_span!("unit", unit).entered();
         let t = Instant::now();
         r.process_unit(unit, &mut state.table)?;
         t_units += t.elapsed();
         if streaming && !r.dies.is_whole() {
             let t = Instant::now();
+            if unit + 1 == units {
+                // Texts are made from the cache alone: the last unit's
+                // DIEs can make room for them.
+                r.dies.release();
+            }
             symbol_texts.extend(typemap::offer_entries(r, rules, &flags, &mut |n, e, log| map.add(n, e, &flags, log))?);
             r.clear_entries();
             t_offer += t.elapsed();
         }
     }
     let t = Instant::now();
+    if streaming {
+        r.dies.release();
+    }
     symbol_texts.extend(typemap::offer_entries(r, rules, &flags, &mut |n, e, log| map.add(n, e, &flags, log))?);
+    if streaming {
+        r.release();
+    }
     t_offer += t.elapsed();
     let t_versions = Instant::now();
     let obj = r.obj();

@@ -255,13 +255,8 @@ impl<'d, 'a> Renderer<'d, 'a> {
         }
         let e = &mut self.entries[id as usize];
         e.state = state;
-        let key = (e.die, state);
-        match self.map.get(&key) {
-            Some(&old) if old > id => {}
-            _ => {
-                self.map.insert(key, id);
-            }
-        }
+        let slot = self.map.entry((e.die, state)).or_insert(id);
+        *slot = (*slot).max(id);
     }
 
     /// Drops every cache entry (their text has been taken): the caller
@@ -271,6 +266,20 @@ impl<'d, 'a> Renderer<'d, 'a> {
         self.map.clear();
         self.open.clear();
         self.scratch.clear();
+    }
+
+    /// Frees the cache and the loaded DIEs once the object is rendered
+    /// and its entries taken (not for `--debug`, whose statistics read
+    /// them): the versions and the symtypes block that follow can reuse
+    /// the memory instead of touching fresh pages.
+    pub fn release(&mut self) {
+        self.clear_entries();
+        self.entries = Vec::new();
+        self.map = HashMap::default();
+        self.scratch = Vec::new();
+        self.fqn_up = Vec::new();
+        self.numbers = HashMap::default();
+        self.dies.release();
     }
 
     /// Cache statistics for `die_map_free`: entries per state.

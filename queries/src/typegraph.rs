@@ -173,7 +173,7 @@ impl TypeGraph {
             return Err(Error::new("type_graph", format!("no symtypes line for '{}'", String::from_utf8_lossy(symbol))));
         };
         let exp = Expansion::parse(symbol, text)?;
-        let (crc, expanded) = Compiled::default().version(&exp, &mut Lines(self), true)?;
+        let (crc, expanded) = Compiled::default().version(&exp, &mut Lines(self), true, false)?;
         Ok((crc, expanded.unwrap_or_default()))
     }
 }

@@ -213,9 +213,8 @@ impl TypeMap {
     /// The CRCs (and, with `--dump-versions`, the expanded strings) of
     /// symbols' texts, in order, up to and including the first failure
     /// (upstream has printed the earlier symbols' lines when it fails).
-    /// Under `--stable` a reference may add a rule's type to the map, so
-    /// those run one after another; otherwise the map is read-only and
-    /// symbols are versioned on every core.
+    /// One thread: symbols reuse each other's walks (see `crc`), which
+    /// does more than threads did, even for vmlinux's 13,000 symbols.
     pub fn versions<'e>(
         &mut self,
         exps: impl Iterator<Item = &'e Expansion>,
@@ -223,61 +222,31 @@ impl TypeMap {
         flags: &Flags,
         log: &mut Log,
     ) -> Vec<Result<Version, Error>> {
-        let exps: Vec<&Expansion> = exps.collect();
-        let mut out: Vec<Result<Version, Error>> = if flags.stable || exps.len() < 64 {
-            let TypeMap { map, compiled } = self;
-            let mut src = Lookup { map, rules, flags, log };
-            let mut out = Vec::with_capacity(exps.len());
-            for e in exps {
-                let v = compiled.version(e, &mut src, flags.dump_versions);
-                let failed = v.is_err();
-                out.push(v);
-                if failed {
-                    break;
-                }
+        let TypeMap { map, compiled } = self;
+        let mut src = Lookup { map, rules, flags, log };
+        let mut out = Vec::new();
+        for e in exps {
+            // `type_string` rules may add to the map as symbols go.
+            let v = compiled.version(e, &mut src, flags.dump_versions, !flags.stable);
+            let failed = v.is_err();
+            out.push(v);
+            if failed {
+                break;
             }
-            out
-        } else {
-            // Plain scoped threads, not rayon: this runs inside a salsa
-            // query, and a rayon worker waiting here could steal another
-            // object's query on another database (salsa forbids that).
-            let frozen = self.freeze();
-            let frozen = &frozen;
-            let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(exps.len());
-            let chunk = exps.len().div_ceil(threads.max(1));
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = exps
-                    .chunks(chunk.max(1))
-                    .map(|part| {
-                        scope.spawn(move || part.iter().map(|e| frozen.version(e, flags.dump_versions)).collect::<Vec<_>>())
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|h| {
-                        h.join().unwrap_or_else(|_| {
-                            vec![Err(Error::new("__calculate_version", "internal error in a worker".into()))]
-                        })
-                    })
-                    .collect()
-            })
-        };
-        if let Some(first) = out.iter().position(Result::is_err) {
-            out.truncate(first + 1);
         }
         out
     }
 
     /// The map compiled whole, for versions no rule can add types to.
     pub fn freeze(&self) -> Frozen {
-        Frozen::new(self.map.iter().map(|(k, v)| (&k[..], &**v)))
+        Frozen::new(self.map.iter().map(|(k, v)| (&k[..], v)))
     }
 
     /// The symtypes block: one line per name, sorted by byte order.
     pub fn write(&self) -> Vec<u8> {
         let mut names: Vec<&Vec<u8>> = self.map.keys().collect();
         names.sort();
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(self.map.iter().map(|(n, e)| n.len() + e.text.len() + 2).sum());
         for n in names {
             out.extend_from_slice(n);
             out.push(b' ');
@@ -289,7 +258,9 @@ impl TypeMap {
 }
 
 /// Text of an entry, with named children as references (`__type_expand`).
-fn expand_entry(r: &Renderer<'_, '_>, id: EntryId, out: &mut Expansion, depth: u32) -> Result<(), Error> {
+/// `names` caches each entry's type name: the same types are referred to
+/// over and over.
+fn expand_entry(r: &Renderer<'_, '_>, names: &mut Names, id: EntryId, out: &mut Expansion, depth: u32) -> Result<(), Error> {
     if depth > 4096 {
         return Err(Error::new("__type_expand", "type nesting too deep (cyclic or hostile DWARF)".into()));
     }
@@ -298,12 +269,12 @@ fn expand_entry(r: &Renderer<'_, '_>, id: EntryId, out: &mut Expansion, depth: u
         match p {
             Piece::Str(_) | Piece::Own(_) => out.push(p.bytes()),
             Piece::Die(child) => {
-                let Some(c) = r.find(*child, State::Complete).or_else(|| r.find(*child, State::Unexpanded)) else {
+                let Some(c) = names.child(r, *child) else {
                     return Err(Error::new("__type_expand", format!("unknown child: {child:x}")));
                 };
-                match type_name(&r.entries[c as usize]) {
-                    Some(n) => out.push(&n),
-                    None => expand_entry(r, c, out, depth + 1)?,
+                match names.get(r, c) {
+                    Some(n) => out.push(n),
+                    None => expand_entry(r, names, c, out, depth + 1)?,
                 }
             }
             Piece::Break(_) => {
@@ -316,15 +287,98 @@ fn expand_entry(r: &Renderer<'_, '_>, id: EntryId, out: &mut Expansion, depth: u
     Ok(())
 }
 
-fn type_expand(r: &Renderer<'_, '_>, name: &[u8], id: EntryId, rules: &Rules, flags: &Flags) -> Result<Expansion, Error> {
+/// Type names of entries, and the entry each child DIE stands for,
+/// computed once each: the same types are referred to over and over.
+struct Names {
+    /// Per entry: not computed yet, no name, or the name's range in `text`.
+    of: Vec<NameSlot>,
+    text: Vec<u8>,
+    /// Per loaded DIE (from `base`): its entry, [`UNKNOWN`] or [`MISSING`].
+    child: Vec<EntryId>,
+    base: crate::dies::DieIdx,
+}
+
+const UNKNOWN: EntryId = EntryId::MAX;
+const MISSING: EntryId = EntryId::MAX - 1;
+
+#[derive(Clone, Copy)]
+enum NameSlot {
+    Unknown,
+    None,
+    At(u32, u32),
+}
+
+impl Names {
+    fn new(r: &Renderer<'_, '_>) -> Names {
+        // The DIEs may be gone: children have entries, so they lie between
+        // the lowest and highest DIE of the entries.
+        let (lo, hi) = r.entries.iter().fold((crate::dies::NONE, 0), |(lo, hi), e| (lo.min(e.die), hi.max(e.die)));
+        Names {
+            of: vec![NameSlot::Unknown; r.entries.len()],
+            text: Vec::new(),
+            child: vec![UNKNOWN; if lo <= hi { (hi - lo) as usize + 1 } else { 0 }],
+            base: lo,
+        }
+    }
+
+    /// The entry a child DIE's text comes from: complete, else unexpanded.
+    fn child(&mut self, r: &Renderer<'_, '_>, die: crate::dies::DieIdx) -> Option<EntryId> {
+        let find = || r.find(die, State::Complete).or_else(|| r.find(die, State::Unexpanded));
+        let Some(slot) = die.checked_sub(self.base).and_then(|i| self.child.get_mut(i as usize)) else {
+            return find();
+        };
+        if *slot == UNKNOWN {
+            *slot = find().unwrap_or(MISSING);
+        }
+        (*slot != MISSING).then_some(*slot)
+    }
+
+    fn get(&mut self, r: &Renderer<'_, '_>, id: EntryId) -> Option<&[u8]> {
+        let slot = match self.of[id as usize] {
+            NameSlot::Unknown => {
+                let slot = match type_name(&r.entries[id as usize]) {
+                    Some(n) => {
+                        let start = self.text.len() as u32;
+                        self.text.extend_from_slice(&n);
+                        NameSlot::At(start, self.text.len() as u32)
+                    }
+                    None => NameSlot::None,
+                };
+                self.of[id as usize] = slot;
+                slot
+            }
+            slot => slot,
+        };
+        match slot {
+            NameSlot::At(a, b) => Some(&self.text[a as usize..b as usize]),
+            _ => None,
+        }
+    }
+}
+
+/// An entry's text, built in `scratch` (which keeps its capacity from
+/// one entry to the next) and returned in an allocation of its own size.
+fn expand_exact(r: &Renderer<'_, '_>, names: &mut Names, id: EntryId, scratch: &mut Expansion) -> Result<Expansion, Error> {
+    scratch.text.clear();
+    scratch.ends.clear();
+    expand_entry(r, names, id, scratch, 0)?;
+    Ok(scratch.clone())
+}
+
+fn type_expand(
+    r: &Renderer<'_, '_>,
+    names: &mut Names,
+    scratch: &mut Expansion,
+    name: &[u8],
+    id: EntryId,
+    (rules, flags): (&Rules, &Flags),
+) -> Result<Expansion, Error> {
     if flags.stable {
         if let Some(s) = rules.type_string(name) {
             return Expansion::parse(name, s);
         }
     }
-    let mut e = Expansion::default();
-    expand_entry(r, id, &mut e, 0)?;
-    Ok(e)
+    expand_exact(r, names, id, scratch)
 }
 
 /// Offers every finished cache entry to the type map (upstream's
@@ -338,10 +392,11 @@ pub fn offer_entries(
 ) -> Result<Vec<(crate::dies::DieIdx, Expansion)>, Error> {
     let mut symbols = Vec::new();
     let mut mapped = vec![false; r.entries.len()];
+    let mut names = Names::new(r);
+    let mut scratch = Expansion::default();
     for id in 0..r.entries.len() as EntryId {
         if r.entries[id as usize].state == State::Symbol {
-            let mut exp = Expansion::default();
-            expand_entry(r, id, &mut exp, 0)?;
+            let exp = expand_exact(r, &mut names, id, &mut scratch)?;
             symbols.push((r.entries[id as usize].die, exp));
             continue;
         }
@@ -360,9 +415,9 @@ pub fn offer_entries(
                 e = c;
             }
         }
-        let Some(name) = type_name(&r.entries[e as usize]) else { continue };
+        let Some(name) = names.get(r, e).map(<[u8]>::to_vec) else { continue };
         r.log.debug("expand_type", &name);
-        let exp = type_expand(r, &name, e, rules, flags)?;
+        let exp = type_expand(r, &mut names, &mut scratch, &name, e, (rules, flags))?;
         sink(&name, exp, r.log);
     }
     Ok(symbols)

@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
+use queries::bytes::Bytes;
 use queries::db::{self, Database, ObjectFile};
 use queries::object::Options;
 
@@ -53,7 +54,7 @@ fn sources() -> PathBuf {
 /// `dir/out` and returns the object's bytes. Every variant of a source is
 /// compiled from the same path in the same directory, so only what the
 /// defines change differs.
-fn compile(dir: &Path, src: &str, out: &str, defines: &[&str]) -> Arc<[u8]> {
+fn compile(dir: &Path, src: &str, out: &str, defines: &[&str]) -> Bytes {
     let srcdir = sources();
     let obj = dir.join(out);
     let status = Command::new("cc")
@@ -90,13 +91,13 @@ impl Logged {
 
     /// Adds an object and versions it; returns the keys its queries
     /// executed under (to tell later which object an execution was for).
-    fn add(&self, name: &str, bytes: Arc<[u8]>) -> (ObjectFile, BTreeSet<String>) {
+    fn add(&self, name: &str, bytes: Bytes) -> (ObjectFile, BTreeSet<String>) {
         let (obj, keys, _) = self.add_counting(name, bytes);
         (obj, keys)
     }
 
     /// [`Logged::add`], also returning how many symbol versions executed.
-    fn add_counting(&self, name: &str, bytes: Arc<[u8]>) -> (ObjectFile, BTreeSet<String>, usize) {
+    fn add_counting(&self, name: &str, bytes: Bytes) -> (ObjectFile, BTreeSet<String>, usize) {
         let obj = ObjectFile::new(&self.db, name.as_bytes().to_vec(), bytes);
         self.take();
         db::export_versions(&self.db, obj, watch()).as_ref().unwrap();
@@ -180,7 +181,7 @@ fn same_bytes_execute_nothing() {
 
     // The file is rewritten with the same bytes (a fresh copy, not the same
     // allocation): update_bytes compares and leaves the input alone.
-    let copy: Arc<[u8]> = a.to_vec().into();
+    let copy: Bytes = a.to_vec().into();
     assert!(!db::update_bytes(&mut l.db, oa, copy.clone()));
     assert_eq!(l.versions(&[oa, ob]), before);
     assert_eq!(l.take(), Vec::<String>::new(), "no parse, expansion or version query may run");

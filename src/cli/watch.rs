@@ -29,11 +29,11 @@ use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use clap::ValueEnum;
 use notify::{Event, EventKind, RecursiveMode, Watcher};
+use queries::bytes::Bytes;
 use queries::db::{self, Database, ObjectFile, ObjectVersions};
 use queries::object::Options;
 use rayon::prelude::*;
@@ -488,7 +488,7 @@ fn digest(bytes: &[u8]) -> Digest {
 enum Read {
     /// The bytes (`None` when the object exports nothing: they are not
     /// kept) and their digest.
-    Bytes(Option<Arc<[u8]>>, Digest),
+    Bytes(Option<Bytes>, Digest),
     Gone,
     /// Being written (changed during the read, or modified a moment ago):
     /// try again later.
@@ -592,7 +592,7 @@ impl Watch {
                         // Keep the input (one per path), without the bytes.
                         changed |= t.digest.take().is_some();
                         if let Some(obj) = t.obj {
-                            db::update_bytes(&mut self.db, obj, Arc::from(&[][..]));
+                            db::update_bytes(&mut self.db, obj, Bytes::from(Vec::new()));
                         }
                     }
                 }
@@ -616,7 +616,7 @@ impl Watch {
                     changed = true;
                     let Some(bytes) = bytes else {
                         if let Some(obj) = t.obj {
-                            db::update_bytes(&mut self.db, obj, Arc::from(&[][..]));
+                            db::update_bytes(&mut self.db, obj, Bytes::from(Vec::new()));
                         }
                         self.retry.remove(&path);
                         for (symbol, crc) in t.reported.replace(BTreeMap::new()).unwrap_or_default() {
@@ -687,7 +687,7 @@ impl Watch {
                     // from the file. The digest tells a rewrite with the
                     // same bytes. (Versions stay memoized by content.)
                     if let (Some(obj), false) = (t.obj, self.keep_bytes) {
-                        db::update_bytes(&mut self.db, obj, Arc::from(&[][..]));
+                        db::update_bytes(&mut self.db, obj, Bytes::from(Vec::new()));
                     }
                 }
                 Err(e) => self.fail(&path, now, e),

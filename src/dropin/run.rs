@@ -5,18 +5,23 @@ use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::os::unix::ffi::OsStrExt;
 
+use queries::bytes::Bytes;
 use queries::db::{self, Database, ObjectFile};
 use queries::object::Options;
 use queries::symbols::{SymState, SymbolTable};
 
 use super::getopt::{self, Exit};
 
-/// Runs the drop-in with the process's arguments and streams; returns the exit status.
+/// Runs the drop-in with the process's arguments and streams, and exits
+/// with its status.
 pub fn main() -> i32 {
     crate::tracing_init();
     let argv: Vec<OsString> = std::env::args_os().collect();
-    // Deeply nested DWARF recurses deeply: give the engine room.
-    let worker = std::thread::Builder::new().stack_size(512 << 20).spawn(move || run(&argv));
+    // Deeply nested DWARF recurses deeply: give the engine room. The
+    // worker exits the process itself once its output is written: ending
+    // the thread would hand its allocator's memory back page by page just
+    // before the kernel drops it all at once.
+    let worker = std::thread::Builder::new().stack_size(512 << 20).spawn(move || std::process::exit(run(&argv)));
     match worker.map(|h| h.join()) {
         Ok(Ok(status)) => status,
         _ => {
@@ -71,7 +76,8 @@ fn run(argv: &[OsString]) -> i32 {
         },
         None => None,
     };
-    let mut symtypes = Vec::new();
+    // The symtypes blocks so far, one per object, in order.
+    let mut symtypes: Vec<&[u8]> = Vec::new();
 
     let engine_opts = Options {
         stable: opts.stable,
@@ -93,7 +99,7 @@ fn run(argv: &[OsString]) -> i32 {
     let mut unreadable = None;
     for path in &opts.objects {
         match read_object(path) {
-            Ok(bytes) => files.push(ObjectFile::new(&db, path.as_bytes().to_vec(), bytes.into())),
+            Ok(bytes) => files.push(ObjectFile::new(&db, path.as_bytes().to_vec(), bytes)),
             Err((function, msg)) => {
                 let msg = if function == "main" {
                     format!("open failed for '{}': {msg}", path.to_string_lossy())
@@ -105,22 +111,21 @@ fn run(argv: &[OsString]) -> i32 {
             }
         }
     }
-    let run = db::run(&db, &files, table, engine_opts);
-    for out in &run.outcomes {
+    let (outcomes, state) = db::run_borrowed(&db, &files, table, engine_opts);
+    for out in outcomes {
         let _ = stderr.write_all(&out.log);
         if let Some(e) = &out.error {
             flush_symtypes(&mut symfile, &symtypes);
             return fail(&mut stderr, e.function, &e.message);
         }
-        symtypes.extend_from_slice(&out.symtypes);
+        symtypes.push(&out.symtypes);
     }
     if let Some((function, msg)) = unreadable {
         flush_symtypes(&mut symfile, &symtypes);
         return fail(&mut stderr, function, &msg);
     }
-    let state = run.state;
     if let Some(mut f) = symfile.take() {
-        if f.write_all(&symtypes).and_then(|()| f.flush()).is_err() {
+        if symtypes.iter().try_for_each(|b| f.write_all(b)).and_then(|()| f.flush()).is_err() {
             return fail(&mut stderr, "main", "`fclose(symfile)` failed: -1");
         }
     }
@@ -154,12 +159,23 @@ fn read_names(input: &[u8]) -> (Vec<Vec<u8>>, Option<Exit>) {
     (names, None)
 }
 
-/// Reads an object file whole (no mmap: the file may be rewritten under us).
-fn read_object(path: &OsString) -> Result<Vec<u8>, (&'static str, String)> {
+/// An object file's bytes: mapped when it is a regular file, else read.
+fn read_object(path: &OsString) -> Result<Bytes, (&'static str, String)> {
     let mut f = std::fs::File::open(path).map_err(|e| ("main", strerror(&e)))?;
+    if f.metadata().is_ok_and(|m| m.is_file() && m.len() > 0) {
+        // SAFETY: the mapping is private and read-only, and nothing in this
+        // process writes the file. Another process truncating it while we
+        // run would fault (SIGBUS): upstream maps the file too (libelf's
+        // ELF_C_READ_MMAP), and kbuild does not rewrite an object while
+        // gendwarfksyms reads it. A mapping costs no copy of the file and
+        // no fresh memory, a real part of a one-object run.
+        if let Ok(map) = unsafe { memmap2::Mmap::map(&f) } {
+            return Ok(Bytes::from_owner(map));
+        }
+    }
     let mut bytes = Vec::new();
     match f.read_to_end(&mut bytes) {
-        Ok(_) => Ok(bytes),
+        Ok(_) => Ok(bytes.into()),
         Err(e) if e.raw_os_error() == Some(21) => {
             Err(("elf_for_each_global", "elf_begin failed: invalid file descriptor".to_string()))
         }
@@ -167,9 +183,11 @@ fn read_object(path: &OsString) -> Result<Vec<u8>, (&'static str, String)> {
     }
 }
 
-fn flush_symtypes(symfile: &mut Option<std::fs::File>, bytes: &[u8]) {
+fn flush_symtypes(symfile: &mut Option<std::fs::File>, blocks: &[&[u8]]) {
     if let Some(f) = symfile {
-        let _ = f.write_all(bytes);
+        for b in blocks {
+            let _ = f.write_all(b);
+        }
     }
 }
 

@@ -220,14 +220,34 @@ pub(super) fn apply(
     };
     let machine = elf::Machine(t.machine);
     let big = t.endian == Endianness::Big;
+    // Debug sections relocate against a few section symbols with one or
+    // two types, tens of thousands of times: remember the last of each.
+    let mut last_op = None;
+    let mut last_value = None;
     for chunk in relocs.chunks_exact(entry_size) {
         let Some(r) = decode(t, chunk, is_rela) else {
             continue;
         };
-        let Some(op) = operation(machine, elf::RelocationType(r.r_type)) else {
+        let op = match last_op {
+            Some((ty, op)) if ty == r.r_type => op,
+            _ => {
+                let op = operation(machine, elf::RelocationType(r.r_type));
+                last_op = Some((r.r_type, op));
+                op
+            }
+        };
+        let Some(op) = op else {
             continue;
         };
-        let Some(value) = symbol_value(r.symbol, symbol) else {
+        let value = match last_value {
+            Some((index, value)) if index == r.symbol => value,
+            _ => {
+                let value = symbol_value(r.symbol, symbol);
+                last_value = Some((r.symbol, value));
+                value
+            }
+        };
+        let Some(value) = value else {
             continue;
         };
         let Ok(offset) = usize::try_from(r.offset) else {
