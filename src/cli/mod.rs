@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod diff;
 pub mod discover;
+mod progress;
 mod serve;
 mod versions;
 mod watch;

@@ -1,7 +1,7 @@
 //! `dwarfksyms versions`: every export of a build in one process.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use queries::db::{self, Database, ObjectFile, ObjectVersions, Versioned};
@@ -11,6 +11,7 @@ use queries::typegraph::TypeGraph;
 use rayon::prelude::*;
 
 use super::discover::{self, Found};
+use super::progress::Progress;
 use super::{Format, VersionsArgs};
 
 struct Done {
@@ -237,38 +238,3 @@ fn peak_rss_kb() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// A progress bar on a terminal, nothing otherwise.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    exports: std::sync::atomic::AtomicU64,
-    start: Instant,
-}
-
-impl Progress {
-    fn new(total: u64) -> Progress {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let b = indicatif::ProgressBar::new(total);
-            b.set_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} objects {msg} [{elapsed}]")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            b
-        });
-        Progress { bar, exports: 0.into(), start: Instant::now() }
-    }
-
-    fn tick(&self, exports: u64) {
-        let total = self.exports.fetch_add(exports, std::sync::atomic::Ordering::Relaxed) + exports;
-        if let Some(b) = &self.bar {
-            let rate = total as f64 / self.start.elapsed().as_secs_f64().max(1e-3);
-            b.set_message(format!("{total} exports, {rate:.0}/s"));
-            b.inc(1);
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(b) = &self.bar {
-            b.finish_and_clear();
-        }
-    }
-}

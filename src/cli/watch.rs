@@ -39,6 +39,7 @@ use queries::object::Options;
 use rayon::prelude::*;
 
 use super::discover;
+use super::progress::Progress;
 
 #[derive(clap::Args, Debug)]
 pub struct WatchArgs {
@@ -308,7 +309,9 @@ pub(crate) fn watch<H: Host>(
     // The initial load reports nothing but the count: its exports are the
     // baseline the changes are reported against.
     // Objects are read whatever their age here, as `versions` reads them.
-    let (_, _) = w.refresh(&paths, Instant::now(), Duration::ZERO);
+    let progress = Progress::new(paths.len() as u64);
+    let (_, _) = w.refresh(&paths, Instant::now(), Duration::ZERO, Some(&progress));
+    progress.finish();
     let exports: usize = w.objects.values().filter_map(|t| t.reported.as_ref()).map(BTreeMap::len).sum();
     if let ControlFlow::Break(status) = host.ready(&mut w, paths.len(), exports, t0.elapsed()) {
         return status;
@@ -423,7 +426,7 @@ pub(crate) fn watch<H: Host>(
             first = None;
         }
         if !paths.is_empty() {
-            let (reports, changed) = w.refresh(&paths, now, if batch_ready && all_complete { Duration::ZERO } else { w.debounce });
+            let (reports, changed) = w.refresh(&paths, now, if batch_ready && all_complete { Duration::ZERO } else { w.debounce }, None);
             dirty |= changed;
             if !reports.is_empty() {
                 if let ControlFlow::Break(status) = host.reports(&mut w, reports) {
@@ -573,12 +576,30 @@ impl Watch {
     /// Reads `paths`, gives the changed ones their new bytes, versions them
     /// and returns what changed, and whether any input changed.
     /// Files modified less than `quiet` ago are left for a retry.
-    fn refresh(&mut self, paths: &BTreeSet<PathBuf>, now: Instant, quiet: Duration) -> (Vec<Report>, bool) {
+    /// `progress` counts objects as they are done (the first load).
+    fn refresh(
+        &mut self,
+        paths: &BTreeSet<PathBuf>,
+        now: Instant,
+        quiet: Duration,
+        progress: Option<&Progress>,
+    ) -> (Vec<Report>, bool) {
         let mut reports = Vec::new();
         let mut changed = false;
         let mut version: Vec<(PathBuf, ObjectFile)> = Vec::new();
-        let reads: Vec<(PathBuf, Read)> =
-            self.pool.install(|| paths.par_iter().map(|p| (p.clone(), read_whole(p, quiet))).collect());
+        let reads: Vec<(PathBuf, Read)> = self.pool.install(|| {
+            paths
+                .par_iter()
+                .map(|p| {
+                    let read = read_whole(p, quiet);
+                    // Done unless it goes on to be versioned.
+                    if !matches!(read, Read::Bytes(Some(_), _)) {
+                        progress.inspect(|b| b.tick(0));
+                    }
+                    (p.clone(), read)
+                })
+                .collect()
+        });
         for (path, read) in reads {
             match read {
                 Read::Gone => {
@@ -661,6 +682,7 @@ impl Watch {
             self.db.evict();
         }
         for (path, result) in results {
+            progress.inspect(|b| b.tick(result.as_ref().map_or(0, |v| v.exports.len() as u64)));
             match result {
                 Ok(v) => {
                     self.retry.remove(&path);
