@@ -60,11 +60,45 @@ const MEMO_VARIANTS: usize = 8;
 /// Deeper nesting than this is hostile input (upstream would recurse on).
 const MAX_DEPTH: u32 = 4096;
 
+/// Type names, numbered in the order they are met.
+#[derive(Default)]
+struct Names {
+    ids: FxHashMap<Vec<u8>, u32>,
+    names: Vec<Vec<u8>>,
+}
+
+impl Names {
+    /// The number of `name`, and whether it is new.
+    fn number(&mut self, name: &[u8]) -> (u32, bool) {
+        if let Some(&id) = self.ids.get(name) {
+            return (id, false);
+        }
+        let id = self.names.len() as u32;
+        self.ids.insert(name.to_vec(), id);
+        self.names.push(name.to_vec());
+        (id, true)
+    }
+
+    fn get(&self, name: &[u8]) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+
+    fn len(&self) -> usize {
+        self.names.len()
+    }
+}
+
+impl std::ops::Index<u32> for Names {
+    type Output = [u8];
+    fn index(&self, id: u32) -> &[u8] {
+        &self.names[id as usize]
+    }
+}
+
 /// Compiled entries of one object's type map, filled lazily.
 #[derive(Default)]
 pub struct Compiled {
-    ids: FxHashMap<Vec<u8>, u32>,
-    names: Vec<Vec<u8>>,
+    names: Names,
     /// Per type, once met: its map entry and its segments.
     segs: Vec<Option<Entry>>,
     /// When each type was expanded (a running count, see `mark`): it has
@@ -93,23 +127,20 @@ pub trait Source {
 
 impl Compiled {
     fn id(&mut self, name: &[u8]) -> u32 {
-        if let Some(&id) = self.ids.get(name) {
-            return id;
+        let (id, new) = self.names.number(name);
+        if new {
+            self.segs.push(None);
+            self.seen.push(0);
+            self.memos.push(Vec::new());
+            self.dep_mark.push(0);
         }
-        let id = self.names.len() as u32;
-        self.ids.insert(name.to_vec(), id);
-        self.names.push(name.to_vec());
-        self.segs.push(None);
-        self.seen.push(0);
-        self.memos.push(Vec::new());
-        self.dep_mark.push(0);
         id
     }
 
     /// Forgets the compiled form of `name` (its map entry changed), and
     /// every kept walk, which may have expanded it.
     pub fn invalidate(&mut self, name: &[u8]) {
-        if let Some(&id) = self.ids.get(name) {
+        if let Some(id) = self.names.get(name) {
             self.segs[id as usize] = None;
             self.memos.iter_mut().for_each(Vec::clear);
             self.memo_used = 0;
@@ -179,7 +210,7 @@ impl Compiled {
                 Seg::Text(s, e) => out.add(&text[s as usize..e as usize]),
                 Seg::Ref(id) => {
                     if self.is_seen(id) {
-                        out.add(&self.names[id as usize]);
+                        out.add(&self.names[id]);
                         if reuse && self.seen[id as usize] < floor {
                             self.deps.push(id);
                         }
@@ -194,10 +225,10 @@ impl Compiled {
                     let (exp, inner) = match self.segs[id as usize].clone() {
                         Some(c) => c,
                         None => {
-                            let name = self.names[id as usize].clone();
+                            let name = self.names[id].to_vec();
                             let Some(exp) = src.lookup(&name)? else {
                                 let within = within
-                                    .map(|w| lossy(&self.names[w as usize]).into_owned())
+                                    .map(|w| lossy(&self.names[w]).into_owned())
                                     .unwrap_or_else(|| "(null)".into());
                                 return Err(Error::new(
                                     "__calculate_version",
@@ -427,8 +458,7 @@ fn segments(exp: &Expansion, mut id: impl FnMut(&[u8]) -> u32) -> Vec<Seg> {
 /// and the content keys ([`Frozen::fingerprints`]) that let salsa reuse a
 /// symbol's version wherever its text and every type it reaches are the same.
 pub struct Frozen {
-    ids: FxHashMap<Vec<u8>, u32>,
-    names: Vec<Vec<u8>>,
+    names: Names,
     /// Per id: its map entry and segments, or `None` for a name that is
     /// only referred to (expanding it is upstream's "unknown type reference").
     entries: Vec<Option<FrozenEntry>>,
@@ -483,7 +513,7 @@ thread_local! {
 
 impl Frozen {
     pub fn new<'m>(map: impl Iterator<Item = (&'m [u8], &'m std::sync::Arc<Expansion>)>) -> Frozen {
-        let mut f = Frozen { ids: FxHashMap::default(), names: Vec::new(), entries: Vec::new() };
+        let mut f = Frozen { names: Names::default(), entries: Vec::new() };
         for (name, exp) in map {
             let id = f.id(name);
             let segs = segments(exp, |n| f.id(n));
@@ -493,13 +523,10 @@ impl Frozen {
     }
 
     fn id(&mut self, name: &[u8]) -> u32 {
-        if let Some(&id) = self.ids.get(name) {
-            return id;
+        let (id, new) = self.names.number(name);
+        if new {
+            self.entries.push(None);
         }
-        let id = self.names.len() as u32;
-        self.ids.insert(name.to_vec(), id);
-        self.names.push(name.to_vec());
-        self.entries.push(None);
         id
     }
 
@@ -526,7 +553,7 @@ impl Frozen {
                     out.add(item);
                     continue;
                 }
-                let Some(&id) = self.ids.get(item) else {
+                let Some(id) = self.names.get(item) else {
                     return Err(unknown(item, None));
                 };
                 self.visit(id, None, stamps, *generation, &mut out, 0)?;
@@ -540,11 +567,11 @@ impl Frozen {
             return Err(Error::new("__calculate_version", "type nesting too deep".into()));
         }
         if seen[id as usize] == generation {
-            out.add(&self.names[id as usize]);
+            out.add(&self.names[id]);
             return Ok(());
         }
         let Some((segs, text)) = self.entry(id) else {
-            return Err(unknown(&self.names[id as usize], within.map(|w| &self.names[w as usize][..])));
+            return Err(unknown(&self.names[id], within.map(|w| &self.names[w])));
         };
         seen[id as usize] = generation;
         for &seg in segs {
@@ -568,8 +595,8 @@ impl Frozen {
             for item in exp.items() {
                 h.bytes(item);
                 if is_type_prefix(item) {
-                    match self.ids.get(item) {
-                        Some(&id) => h.key(scc.key(id)),
+                    match self.names.get(item) {
+                        Some(id) => h.key(scc.key(id)),
                         None => h.key(0),
                     }
                 }
@@ -669,11 +696,11 @@ impl<'f> Sccs<'f> {
                 break;
             }
         }
-        members.sort_by(|a, b| self.f.names[*a as usize].cmp(&self.f.names[*b as usize]));
+        members.sort_by(|a, b| self.f.names[*a].cmp(&self.f.names[*b]));
         let mut h = Hash128::new(1);
         let mut outside = Vec::new();
         for &m in &members {
-            h.bytes(&self.f.names[m as usize]);
+            h.bytes(&self.f.names[m]);
             match self.f.entry(m) {
                 None => h.bytes(b"\0unknown"),
                 Some((segs, text)) => {
@@ -681,7 +708,7 @@ impl<'f> Sccs<'f> {
                         match s {
                             Seg::Text(a, b) => h.bytes(&text[a as usize..b as usize]),
                             Seg::Ref(r) => {
-                                h.bytes(&self.f.names[r as usize]);
+                                h.bytes(&self.f.names[r]);
                                 if let Some(k) = self.key[r as usize] {
                                     outside.push(k);
                                 }
@@ -843,7 +870,7 @@ mod tests {
             assert_eq!(a, b, "{sym}");
             assert_eq!(a.is_err(), sym == "s#c0", "{sym}");
         }
-        assert!(!reuse.memos[reuse.ids[&b"s#u0"[..]] as usize].is_empty());
+        assert!(!reuse.memos[reuse.names.get(b"s#u0").unwrap() as usize].is_empty());
     }
 
     #[test]
