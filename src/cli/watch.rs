@@ -605,16 +605,10 @@ impl Watch {
                 Read::Gone => {
                     self.retry.remove(&path);
                     if let Some(t) = self.objects.get_mut(&path) {
-                        if let Some(old) = t.reported.take() {
-                            for (symbol, crc) in old {
-                                reports.push(Report::Removed { symbol, object: path.clone(), old: crc });
-                            }
-                        }
+                        report_changes(&path, t.reported.take().unwrap_or_default(), &BTreeMap::new(), &mut reports);
                         // Keep the input (one per path), without the bytes.
                         changed |= t.digest.take().is_some();
-                        if let Some(obj) = t.obj {
-                            db::update_bytes(&mut self.db, obj, Bytes::from(Vec::new()));
-                        }
+                        drop_bytes(&mut self.db, t.obj);
                     }
                 }
                 Read::Busy(why) => self.fail(&path, now, why),
@@ -636,13 +630,10 @@ impl Watch {
                     t.digest = Some(digest);
                     changed = true;
                     let Some(bytes) = bytes else {
-                        if let Some(obj) = t.obj {
-                            db::update_bytes(&mut self.db, obj, Bytes::from(Vec::new()));
-                        }
+                        drop_bytes(&mut self.db, t.obj);
                         self.retry.remove(&path);
-                        for (symbol, crc) in t.reported.replace(BTreeMap::new()).unwrap_or_default() {
-                            reports.push(Report::Removed { symbol, object: path.clone(), old: crc });
-                        }
+                        let old = t.reported.replace(BTreeMap::new()).unwrap_or_default();
+                        report_changes(&path, old, &BTreeMap::new(), &mut reports);
                         continue;
                     };
                     let obj = match t.obj {
@@ -688,28 +679,14 @@ impl Watch {
                     self.retry.remove(&path);
                     let new: BTreeMap<Vec<u8>, Option<u32>> = v.exports.iter().map(|x| (x.export.name.clone(), x.crc)).collect();
                     let Some(t) = self.objects.get_mut(&path) else { continue };
-                    let old = t.reported.take().unwrap_or_default();
-                    for (symbol, &crc) in &new {
-                        match old.get(symbol) {
-                            None => reports.push(Report::Added { symbol: symbol.clone(), object: path.clone(), new: crc }),
-                            Some(&was) if was != crc => {
-                                reports.push(Report::Changed { symbol: symbol.clone(), object: path.clone(), old: was, new: crc })
-                            }
-                            Some(_) => {}
-                        }
-                    }
-                    for (symbol, &crc) in &old {
-                        if !new.contains_key(symbol) {
-                            reports.push(Report::Removed { symbol: symbol.clone(), object: path.clone(), old: crc });
-                        }
-                    }
+                    report_changes(&path, t.reported.take().unwrap_or_default(), &new, &mut reports);
                     t.reported = Some(new);
                     // Its versions are reported; the bytes would be read
                     // again only if they changed, and then they are read
                     // from the file. The digest tells a rewrite with the
                     // same bytes. (Versions stay memoized by content.)
-                    if let (Some(obj), false) = (t.obj, self.keep_bytes) {
-                        db::update_bytes(&mut self.db, obj, Bytes::from(Vec::new()));
+                    if !self.keep_bytes {
+                        drop_bytes(&mut self.db, t.obj);
                     }
                 }
                 Err(e) => self.fail(&path, now, e),
@@ -794,6 +771,33 @@ impl Watch {
                 )
             }
         }
+    }
+}
+
+/// What a path exported (`old`) against what it exports now (`new`):
+/// changed, added and removed exports.
+fn report_changes(path: &Path, old: BTreeMap<Vec<u8>, Option<u32>>, new: &BTreeMap<Vec<u8>, Option<u32>>, reports: &mut Vec<Report>) {
+    for (symbol, &crc) in new {
+        match old.get(symbol) {
+            None => reports.push(Report::Added { symbol: symbol.clone(), object: path.to_path_buf(), new: crc }),
+            Some(&was) if was != crc => {
+                reports.push(Report::Changed { symbol: symbol.clone(), object: path.to_path_buf(), old: was, new: crc })
+            }
+            Some(_) => {}
+        }
+    }
+    for (symbol, crc) in old {
+        if !new.contains_key(&symbol) {
+            reports.push(Report::Removed { symbol, object: path.to_path_buf(), old: crc });
+        }
+    }
+}
+
+/// Empties an input's bytes; it stays, one per path, for when the path
+/// has bytes again.
+fn drop_bytes(db: &mut Database, obj: Option<ObjectFile>) {
+    if let Some(obj) = obj {
+        db::update_bytes(db, obj, Bytes::from(Vec::new()));
     }
 }
 
