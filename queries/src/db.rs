@@ -139,7 +139,7 @@ pub struct Versioned {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjectVersions {
     pub exports: Vec<Versioned>,
-    pub symtypes: Vec<u8>,
+    pub symtypes: Arc<[u8]>,
 }
 
 /// What the object exports, found in the object itself.
@@ -156,7 +156,7 @@ pub fn export_versions(db: &dyn salsa::Database, obj: ObjectFile, options: Optio
     let _span = tracing::debug_span!("export_versions", name = %String::from_utf8_lossy(obj.name(db))).entered();
     let exports = object_exports(db, obj).clone()?;
     if exports.is_empty() {
-        return Ok(ObjectVersions { exports: Vec::new(), symtypes: Vec::new() });
+        return Ok(ObjectVersions { exports: Vec::new(), symtypes: Arc::from(&[][..]) });
     }
     let names: Vec<Vec<u8>> = exports.iter().map(|e| e.name.clone()).collect();
     let (table, _) = SymbolTable::new(&names);

@@ -103,8 +103,9 @@ pub struct RunState {
 pub struct ObjectOutcome {
     /// stderr bytes, in order (debug lines, warnings, dumps).
     pub log: Vec<u8>,
-    /// This object's symtypes block (empty when `-T` was not given or on error).
-    pub symtypes: Vec<u8>,
+    /// This object's symtypes block (empty when `-T` was not given or on
+    /// error); shared with the versions and type graphs made from it.
+    pub symtypes: std::sync::Arc<[u8]>,
     /// The run state this object leaves; unspecified after an error.
     pub state: RunState,
     pub error: Option<Error>,
@@ -170,7 +171,7 @@ fn process_with(
     let mut deferred = None;
     let error =
         run(name, bytes, globals, obj, &mut state, opts, every_die, &mut log, &mut symtypes, &mut deferred).err();
-    ObjectOutcome { log: log.bytes, symtypes, state, error, deferred: deferred.map(std::sync::Arc::new) }
+    ObjectOutcome { log: log.bytes, symtypes: symtypes.into(), state, error, deferred: deferred.map(std::sync::Arc::new) }
 }
 
 #[allow(clippy::too_many_arguments)]

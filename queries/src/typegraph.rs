@@ -27,7 +27,7 @@ use crate::typemap::{symtypes_entries, Expansion};
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TypeGraph {
     /// The symtypes block the ranges point into.
-    block: Vec<u8>,
+    block: Arc<[u8]>,
     /// (name, text) ranges, sorted by name.
     lines: Vec<(Range<u32>, Range<u32>)>,
     /// `refs[refs_at[i]..refs_at[i + 1]]`: what line `i` references, in
@@ -45,17 +45,17 @@ pub const UNREACHED: u32 = u32::MAX;
 impl TypeGraph {
     /// Reads a symtypes block (`versions --symtypes-dir`'s lines). A name
     /// given twice keeps its first line, as a map built from the lines would.
-    pub fn from_symtypes(block: &[u8]) -> TypeGraph {
+    pub fn from_symtypes(block: Arc<[u8]>) -> TypeGraph {
         let base = block.as_ptr() as usize;
         let at = |s: &[u8]| {
             let start = (s.as_ptr() as usize - base) as u32;
             start..start + s.len() as u32
         };
-        let mut lines: Vec<(Range<u32>, Range<u32>)> = symtypes_entries(block).map(|(n, t)| (at(n), at(t))).collect();
+        let mut lines: Vec<(Range<u32>, Range<u32>)> = symtypes_entries(&block).map(|(n, t)| (at(n), at(t))).collect();
         let name = |r: &Range<u32>| &block[r.start as usize..r.end as usize];
         lines.sort_by(|a, b| name(&a.0).cmp(name(&b.0)));
         lines.dedup_by(|b, a| name(&a.0) == name(&b.0));
-        let mut g = TypeGraph { block: block.to_vec(), lines, ..TypeGraph::default() };
+        let mut g = TypeGraph { block, lines, ..TypeGraph::default() };
 
         let mut edges: Vec<(u32, u32)> = Vec::new();
         g.refs_at.push(0);
@@ -197,7 +197,7 @@ pub fn type_graph(db: &dyn salsa::Database, obj: ObjectFile, options: Options) -
     let _span = tracing::debug_span!("type_graph", name = %String::from_utf8_lossy(obj.name(db))).entered();
     let options = Options { symtypes: true, ..options };
     let v = export_versions(db, obj, options).as_ref().map_err(Clone::clone)?;
-    Ok(Arc::new(TypeGraph::from_symtypes(&v.symtypes)))
+    Ok(Arc::new(TypeGraph::from_symtypes(v.symtypes.clone())))
 }
 
 #[cfg(test)]
@@ -212,7 +212,7 @@ g subprogram ( formal_parameter base_type int byte_size(4) encoding(5) n ) -> ba
 
     #[test]
     fn reaches_and_walks_back() {
-        let g = TypeGraph::from_symtypes(BLOCK);
+        let g = TypeGraph::from_symtypes(BLOCK.into());
         assert_eq!(g.len(), 5);
         assert_eq!(g.get(b"t#'c d'"), Some(&b"typedef_type 'c d' { s#b }"[..]));
         let names = |v: Vec<u32>| v.into_iter().map(|i| String::from_utf8_lossy(g.name(i)).into_owned()).collect::<Vec<_>>();
@@ -229,7 +229,7 @@ g subprogram ( formal_parameter base_type int byte_size(4) encoding(5) n ) -> ba
 
     #[test]
     fn expansion_expands_each_type_once() {
-        let g = TypeGraph::from_symtypes(BLOCK);
+        let g = TypeGraph::from_symtypes(BLOCK.into());
         let (crc, text) = g.expansion(b"f").unwrap();
         let text = String::from_utf8(text).unwrap();
         assert!(text.starts_with("subprogram ( formal_parameter pointer_type { structure_type a { member structure_type b {"), "{text}");

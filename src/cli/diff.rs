@@ -224,7 +224,7 @@ fn version(found: &Found, options: Options) -> Result<Object, String> {
     let name = found.path.as_os_str().as_encoded_bytes().to_vec();
     let file = ObjectFile::new(&db, name, bytes.into());
     let v = db::export_versions(&db, file, options).clone().map_err(|e| e.to_string())?;
-    Ok(Object { found: found.clone(), exports: v.exports, types: Arc::new(TypeGraph::from_symtypes(&v.symtypes)) })
+    Ok(Object { found: found.clone(), exports: v.exports, types: Arc::new(TypeGraph::from_symtypes(v.symtypes.clone())) })
 }
 
 

@@ -106,7 +106,7 @@ pub fn run(args: VersionsArgs) -> i32 {
                 let _ = writeln!(stderr, "error: dwarfksyms: {e}");
             }
         }
-        let types: Option<TypeGraph> = args.types.then(|| TypeGraph::from_symtypes(&v.symtypes));
+        let types: Option<TypeGraph> = args.types.then(|| TypeGraph::from_symtypes(v.symtypes.clone()));
         for x in &v.exports {
             exports += 1;
             if x.crc.is_none() {
