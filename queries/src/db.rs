@@ -11,6 +11,7 @@
 //! starts from the state the previous one returned (upstream threads its
 //! symbol table through the objects in order).
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex, Weak};
 
 use crate::crc::Fingerprint;
@@ -234,14 +235,15 @@ pub fn versioned_pass(
     obj: ObjectFile,
     table: SymbolTable,
     options: Options,
-) -> Result<(SymbolTable, &ObjectOutcome), Error> {
+) -> Result<(Cow<'_, SymbolTable>, &ObjectOutcome), Error> {
     let step = Step::new(db, 0, RunState { table, counters: (0, 0) }, options);
     let out = object_pass(db, obj, step);
     if let Some(e) = &out.error {
         return Err(e.clone());
     }
-    let mut table = out.state.table.clone();
+    let mut table = Cow::Borrowed(&out.state.table);
     if let Some(d) = &out.deferred {
+        let table = table.to_mut();
         for (i, (id, text, key)) in d.symbols.iter().enumerate() {
             let k = VersionKey::new(db, Closure { key: *key, source: Arc::downgrade(d), index: i as u32 });
             let crc = match symbol_version(db, k) {
