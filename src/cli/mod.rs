@@ -11,6 +11,12 @@ mod serve;
 mod versions;
 mod watch;
 
+/// A CRC as modpost and upstream print it; an export without DWARF
+/// information has none and is printed as 0, as upstream does.
+pub(crate) fn crc_text(c: Option<u32>) -> String {
+    format!("0x{:08x}", c.unwrap_or(0))
+}
+
 #[derive(Parser, Debug)]
 #[command(name = "dwarfksyms", version, about = "Kernel symbol versions (modversions CRCs) from DWARF, identical to gendwarfksyms")]
 struct Cli {

@@ -11,6 +11,7 @@ use queries::typegraph::TypeGraph;
 use rayon::prelude::*;
 
 use super::discover::{self, Found};
+use super::crc_text;
 use super::progress::Progress;
 use super::{Format, VersionsArgs};
 
@@ -190,7 +191,7 @@ fn version_one(db: &Database, found: &Found, options: Options, symbols: Option<&
 }
 
 fn symvers_line(x: &Versioned, found: &Found) -> Vec<u8> {
-    let mut l = format!("0x{:08x}\t", x.crc.unwrap_or(0)).into_bytes();
+    let mut l = format!("{}\t", crc_text(x.crc)).into_bytes();
     l.extend_from_slice(&x.export.name);
     l.push(b'\t');
     l.extend_from_slice(found.module.as_bytes());
@@ -204,7 +205,7 @@ fn json_line(x: &Versioned, found: &Found, types: Option<&TypeGraph>) -> Vec<u8>
     let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let mut v = serde_json::json!({
         "symbol": s(&x.export.name),
-        "crc": format!("0x{:08x}", x.crc.unwrap_or(0)),
+        "crc": crc_text(x.crc),
         "object": found.path.display().to_string(),
         "module": found.module,
         "license": if x.export.gpl { "GPL" } else { "" },

@@ -38,7 +38,7 @@ use queries::db::{self, Database, ObjectFile, ObjectVersions};
 use queries::object::Options;
 use rayon::prelude::*;
 
-use super::discover;
+use super::{crc_text, discover};
 use super::progress::Progress;
 
 #[derive(clap::Args, Debug)]
@@ -185,10 +185,19 @@ pub(crate) enum Report {
 
 impl Report {
     fn key(&self) -> (&Path, &[u8]) {
+        let (_, symbol, object, ..) = self.parts();
+        (object, symbol)
+    }
+
+    /// The event's name, its symbol and object, and its old and new
+    /// versions where it has them (a version is `None` without DWARF
+    /// information, printed as 0).
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn parts(&self) -> (&'static str, &[u8], &Path, Option<Option<u32>>, Option<Option<u32>>) {
         match self {
-            Report::Changed { symbol, object, .. } | Report::Added { symbol, object, .. } | Report::Removed { symbol, object, .. } => {
-                (object, symbol)
-            }
+            Report::Changed { symbol, object, old, new } => ("changed", symbol, object, Some(*old), Some(*new)),
+            Report::Added { symbol, object, new } => ("added", symbol, object, None, Some(*new)),
+            Report::Removed { symbol, object, old } => ("removed", symbol, object, Some(*old), None),
         }
     }
 }
@@ -742,32 +751,23 @@ impl Watch {
     }
 
     fn line(&self, r: &Report) -> String {
-        let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        let crc = |c: Option<u32>| format!("0x{:08x}", c.unwrap_or(0));
+        let (event, symbol, object, old, new) = r.parts();
+        let symbol = String::from_utf8_lossy(symbol);
         match self.format {
-            WatchFormat::Text => match r {
-                Report::Changed { symbol, object, old, new } => {
-                    format!("changed {} {} -> {} ({})\n", s(symbol), crc(*old), crc(*new), object.display())
-                }
-                Report::Added { symbol, object, new } => format!("added {} {} ({})\n", s(symbol), crc(*new), object.display()),
-                Report::Removed { symbol, object, old } => {
-                    format!("removed {} {} ({})\n", s(symbol), crc(*old), object.display())
-                }
-            },
+            // `changed SYM 0xOLD -> 0xNEW (OBJECT)`, `added SYM 0xNEW (OBJECT)`, ...
+            WatchFormat::Text => {
+                let crcs: Vec<String> = [old, new].into_iter().flatten().map(crc_text).collect();
+                format!("{event} {symbol} {} ({})\n", crcs.join(" -> "), object.display())
+            }
             WatchFormat::Json => {
-                let (event, symbol, object, old, new) = match r {
-                    Report::Changed { symbol, object, old, new } => ("changed", symbol, object, Some(*old), Some(*new)),
-                    Report::Added { symbol, object, new } => ("added", symbol, object, None, Some(*new)),
-                    Report::Removed { symbol, object, old } => ("removed", symbol, object, Some(*old), None),
-                };
                 // Fields in a fixed order (serde_json's maps sort keys).
-                let text = |v: Option<String>| serde_json::Value::from(v).to_string();
+                let text = |v: Option<Option<u32>>| serde_json::Value::from(v.map(crc_text)).to_string();
                 format!(
                     "{{\"event\":\"{event}\",\"symbol\":{},\"object\":{},\"old\":{},\"new\":{}}}\n",
-                    serde_json::Value::from(s(symbol)),
+                    serde_json::Value::from(symbol),
                     serde_json::Value::from(object.display().to_string()),
-                    text(old.map(crc)),
-                    text(new.map(crc)),
+                    text(old),
+                    text(new),
                 )
             }
         }

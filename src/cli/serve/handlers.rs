@@ -17,7 +17,7 @@ use queries::typegraph::{self, TypeGraph, UNREACHED};
 use serde_json::{json, Value};
 
 use super::server::Server;
-use crate::cli::diff;
+use crate::cli::{crc_text, diff};
 use crate::cli::discover::Found;
 use crate::cli::watch::{Tracked, Watch};
 
@@ -48,10 +48,6 @@ fn opt_str_param<'v>(params: &'v Value, key: &str) -> Result<Option<&'v str>, Fa
         Some(Value::String(s)) => Ok(Some(s)),
         Some(_) => Err(invalid(format!("params.{key}: a string is expected"))),
     }
-}
-
-pub(crate) fn crc_text(c: Option<u32>) -> String {
-    format!("0x{:08x}", c.unwrap_or(0))
 }
 
 fn lossy(b: &[u8]) -> String {

@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use lsp_types::{Hover, HoverContents, HoverParams, MarkupContent, MarkupKind, Position, Range};
 use serde_json::Value;
 
-use super::handlers::{crc_text, Failure, View};
+use super::handlers::{Failure, View};
+use crate::cli::crc_text;
 
 /// How much of an expansion a hover shows (a symbol reaching
 /// `task_struct` expands to hundreds of kilobytes).

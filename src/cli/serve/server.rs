@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 use super::handlers::{self, Failure};
 use super::protocol::{self, Incoming};
+use crate::cli::crc_text;
 use crate::cli::watch::{Host, Report, Watch};
 
 /// Enables the `dwarfksyms/test/hold` and `dwarfksyms/test/release`
@@ -199,21 +200,16 @@ impl Host for Server {
     }
 
     fn reports(&mut self, _w: &mut Watch, reports: Vec<Report>) -> ControlFlow<i32> {
-        let crc = |c: Option<u32>| format!("0x{:08x}", c.unwrap_or(0));
         let changes: Vec<Value> = reports
             .iter()
             .map(|r| {
-                let (event, symbol, object, old, new) = match r {
-                    Report::Changed { symbol, object, old, new } => ("changed", symbol, object, Some(*old), Some(*new)),
-                    Report::Added { symbol, object, new } => ("added", symbol, object, None, Some(*new)),
-                    Report::Removed { symbol, object, old } => ("removed", symbol, object, Some(*old), None),
-                };
+                let (event, symbol, object, old, new) = r.parts();
                 json!({
                     "event": event,
                     "symbol": String::from_utf8_lossy(symbol),
                     "object": object.display().to_string(),
-                    "old": old.map(crc),
-                    "new": new.map(crc),
+                    "old": old.map(crc_text),
+                    "new": new.map(crc_text),
                 })
             })
             .collect();
