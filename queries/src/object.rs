@@ -333,51 +333,49 @@ fn process_units(
         }
         plan.push((id, !processed, exp));
     }
-    if opts.defers() {
+    // Deferred: the caller versions the symbols by content (`Deferred`);
+    // otherwise they are versioned here, in upstream's order.
+    let mut defer = opts.defers().then(|| {
         let frozen = map.freeze();
         let keys = frozen.fingerprints(plan.iter().filter(|p| p.1).map(|p| &p.2));
-        let mut keys = keys.into_iter();
-        let mut symbols = Vec::new();
-        for (id, compute, exp) in plan {
-            if opts.symtypes {
-                map.add_symbol(&state.table.syms[id as usize].name, exp.clone(), &flags, r.log);
-            }
-            if compute {
-                symbols.push((id, exp, keys.next().expect("a key per symbol to version")));
-            }
-        }
-        if opts.symtypes {
-            *symtypes = map.write();
-        }
-        *deferred = Some(Deferred { map: frozen, symbols });
-        return Ok(());
+        (frozen, keys.into_iter(), Vec::new())
+    });
+    let mut versions = match defer {
+        Some(_) => Vec::new(),
+        None => map.versions(plan.iter().filter(|p| p.1).map(|p| &p.2), rules, &flags, r.log),
     }
-    let versions = map.versions(plan.iter().filter(|p| p.1).map(|p| &p.2), rules, &flags, r.log);
-    let mut versions = versions.into_iter();
+    .into_iter();
     for (id, compute, exp) in plan {
         let name = state.table.syms[id as usize].name.clone();
         if compute {
-            let Some(version) = versions.next() else { break };
-            let (crc, text) = version?;
-            for (m, old) in state.table.set_crc(id, crc) {
-                let n = &state.table.syms[m as usize].name;
-                r.log.warn(
-                    "set_crc",
-                    format!("overriding version for symbol {} (crc {old:x} vs. {crc:x})", String::from_utf8_lossy(n))
-                        .as_bytes(),
-                );
-            }
-            r.log.debug("expand_symbol", format!("{} = {crc:x}", String::from_utf8_lossy(&name)).as_bytes());
-            if let Some(t) = text {
-                r.log.raw(&name);
-                r.log.raw(b" ");
-                r.log.raw(&t);
-                r.log.raw(b"\n");
+            if let Some((_, keys, symbols)) = &mut defer {
+                symbols.push((id, exp.clone(), keys.next().expect("a key per symbol to version")));
+            } else {
+                let Some(version) = versions.next() else { break };
+                let (crc, text) = version?;
+                for (m, old) in state.table.set_crc(id, crc) {
+                    let n = &state.table.syms[m as usize].name;
+                    r.log.warn(
+                        "set_crc",
+                        format!("overriding version for symbol {} (crc {old:x} vs. {crc:x})", String::from_utf8_lossy(n))
+                            .as_bytes(),
+                    );
+                }
+                r.log.debug("expand_symbol", format!("{} = {crc:x}", String::from_utf8_lossy(&name)).as_bytes());
+                if let Some(t) = text {
+                    r.log.raw(&name);
+                    r.log.raw(b" ");
+                    r.log.raw(&t);
+                    r.log.raw(b"\n");
+                }
             }
         }
         if opts.symtypes {
             map.add_symbol(&name, exp, &flags, r.log);
         }
+    }
+    if let Some((frozen, _, symbols)) = defer {
+        *deferred = Some(Deferred { map: frozen, symbols });
     }
     if opts.symtypes {
         *symtypes = map.write();
