@@ -550,6 +550,25 @@ pub fn reference_sites(ty: &Ty) -> HashMap<String, Option<Via>> {
     out
 }
 
+/// Where references sit in type texts, each distinct text parsed once:
+/// the same structures are met over and over (across the exports of one
+/// object, across the objects of a tree).
+#[derive(Default)]
+pub struct Sites {
+    parsed: HashMap<Vec<u8>, HashMap<String, Option<Via>>>,
+}
+
+impl Sites {
+    /// The member, parameter or return value of the type text `text` that
+    /// refers to the type named `to`.
+    pub fn via(&mut self, text: &[u8], to: &[u8]) -> Option<Via> {
+        if !self.parsed.contains_key(text) {
+            self.parsed.insert(text.to_vec(), reference_sites(&parse(text)));
+        }
+        self.parsed[text].get(&*String::from_utf8_lossy(to)).cloned().flatten()
+    }
+}
+
 fn sites(ty: &Ty, via: Option<&Via>, out: &mut HashMap<String, Option<Via>>, depth: u32) {
     if depth > MAX_DEPTH {
         return;

@@ -376,12 +376,12 @@ struct Walker<'a> {
     /// The references both sides of a name share, in the new text's order.
     edges: HashMap<Vec<u8>, Vec<Vec<u8>>>,
     /// Where each reference sits in a name's text.
-    sites: HashMap<Vec<u8>, HashMap<String, Option<Via>>>,
+    sites: typediff::Sites,
 }
 
 impl<'a> Walker<'a> {
     fn new(old: &'a Object, new: &'a Object) -> Walker<'a> {
-        Walker { old, new, edges: HashMap::new(), sites: HashMap::new() }
+        Walker { old, new, edges: HashMap::new(), sites: typediff::Sites::default() }
     }
 
     fn changed(&self, name: &[u8]) -> bool {
@@ -404,12 +404,8 @@ impl<'a> Walker<'a> {
     }
 
     fn via(&mut self, from: &[u8], to: &[u8]) -> Option<Via> {
-        if !self.sites.contains_key(from) {
-            let text = self.new.types.get(from).or_else(|| self.old.types.get(from));
-            let sites = text.map(|t| typediff::reference_sites(&typediff::parse(t))).unwrap_or_default();
-            self.sites.insert(from.to_vec(), sites);
-        }
-        self.sites[from].get(&lossy(to)).cloned().flatten()
+        let text = self.new.types.get(from).or_else(|| self.old.types.get(from))?;
+        self.sites.via(text, to)
     }
 
     /// Every changed name reachable from `symbol` on both sides, with the

@@ -5,14 +5,13 @@
 //! memoized queries (`export_versions`, `type_graph`), so an answer reflects
 //! the objects as the watcher last read them.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use lsp_server::ErrorCode;
 use lsp_types::{Location, Position, Range, SymbolInformation, SymbolKind, Url, WorkspaceSymbolParams};
 use queries::db::{self, ObjectFile, Versioned};
-use queries::typediff::{self, Via};
+use queries::typediff;
 use queries::typegraph::{self, TypeGraph, UNREACHED};
 use serde_json::{json, Value};
 
@@ -153,7 +152,7 @@ impl<'a> View<'a> {
         let mut out = Vec::new();
         // Modules share headers: a type's text (and where its references
         // sit) is mostly the same in every object.
-        let mut sites = Sites::default();
+        let mut sites = typediff::Sites::default();
         for (path, t) in &self.w.objects {
             // Over a whole kernel this is the slow request: it can be
             // cancelled between objects.
@@ -173,7 +172,7 @@ impl<'a> View<'a> {
                 let mut steps = Vec::new();
                 while i != target {
                     let j = next[i as usize];
-                    steps.push(json!({"type": lossy(g.name(i)), "via": sites.via(&g, i, j).map(|v| v.to_string())}));
+                    steps.push(json!({"type": lossy(g.name(i)), "via": sites.via(g.text(i), g.name(j)).map(|v| v.to_string())}));
                     i = j;
                 }
                 steps.push(json!({"type": lossy(g.name(target)), "via": null}));
@@ -290,24 +289,6 @@ pub(crate) fn rank(query: &str, name: &str) -> Option<u8> {
     }
     let mut rest = name.chars();
     query.chars().all(|q| rest.any(|c| c == q)).then_some(3)
-}
-
-/// Where references sit in type texts, parsed once per distinct text.
-#[derive(Default)]
-struct Sites {
-    parsed: HashMap<Vec<u8>, HashMap<String, Option<Via>>>,
-}
-
-impl Sites {
-    /// The member, parameter or return value of line `from` of `g` that
-    /// leads to line `to`.
-    fn via(&mut self, g: &TypeGraph, from: u32, to: u32) -> Option<Via> {
-        let text = g.text(from);
-        if !self.parsed.contains_key(text) {
-            self.parsed.insert(text.to_vec(), typediff::reference_sites(&typediff::parse(text)));
-        }
-        self.parsed[text].get(&lossy(g.name(to))).cloned().flatten()
-    }
 }
 
 #[cfg(test)]
