@@ -142,7 +142,12 @@ impl Watcher {
 
     /// The lines up to the next `settled` (excluded), as (event, symbol,
     /// object file name, old, new).
-    fn batch(&mut self) -> BTreeSet<(String, String, String, String, String)> {
+    /// Asserts the next batch is exactly `rows`.
+    fn expect_batch<const N: usize>(&mut self, rows: [Row; N]) {
+        assert_eq!(self.batch(), BTreeSet::from(rows));
+    }
+
+    fn batch(&mut self) -> BTreeSet<Row> {
         let mut out = BTreeSet::new();
         loop {
             let v = self.next();
@@ -169,7 +174,10 @@ impl Drop for Watcher {
     }
 }
 
-fn row(event: &str, symbol: &str, file: &str, old: &str, new: &str) -> (String, String, String, String, String) {
+/// One reported export: (event, symbol, object file name, old, new).
+type Row = (String, String, String, String, String);
+
+fn row(event: &str, symbol: &str, file: &str, old: &str, new: &str) -> Row {
     (event.into(), symbol.into(), file.into(), old.into(), new.into())
 }
 
@@ -197,19 +205,13 @@ fn rewrite_in_place_reports_changed_crcs() {
     // struct inc_dev changed: inc_a.o is rebuilt; only inc_a_open reaches it.
     rewrite(&dir.join("inc_a.o"), &o.a_wide);
     let c = &o.crcs;
-    assert_eq!(
-        w.batch(),
-        BTreeSet::from([row("changed", "inc_a_open", "inc_a.o", &c["a"]["inc_a_open"], &c["a_wide"]["inc_a_open"])])
-    );
+    w.expect_batch([row("changed", "inc_a_open", "inc_a.o", &c["a"]["inc_a_open"], &c["a_wide"]["inc_a_open"])]);
 
     // Identical bytes report nothing: the next lines are about inc_b.o only.
     rewrite(&dir.join("inc_a.o"), &o.a_wide);
     std::thread::sleep(Duration::from_millis(400));
     rewrite(&dir.join("inc_b.o"), &o.b_wide);
-    assert_eq!(
-        w.batch(),
-        BTreeSet::from([row("changed", "inc_b_flags", "inc_b.o", &c["b"]["inc_b_flags"], &c["b_wide"]["inc_b_flags"])])
-    );
+    w.expect_batch([row("changed", "inc_b_flags", "inc_b.o", &c["b"]["inc_b_flags"], &c["b_wide"]["inc_b_flags"])]);
 }
 
 #[test]
@@ -232,37 +234,28 @@ fn survives_half_written_deleted_recreated_and_renamed_objects() {
     rewrite(&dir.join("inc_a.o"), half);
     std::thread::sleep(Duration::from_millis(600));
     rewrite(&dir.join("inc_a.o"), &o.a_wide);
-    assert_eq!(
-        w.batch(),
-        BTreeSet::from([row("changed", "inc_a_open", "inc_a.o", &c["a"]["inc_a_open"], &c["a_wide"]["inc_a_open"])])
-    );
+    w.expect_batch([row("changed", "inc_a_open", "inc_a.o", &c["a"]["inc_a_open"], &c["a_wide"]["inc_a_open"])]);
 
     // Deleted, then re-created.
     std::fs::remove_file(dir.join("inc_c.o")).unwrap();
-    assert_eq!(w.batch(), BTreeSet::from([row("removed", "inc_c_count", "inc_c.o", &c["c"]["inc_c_count"], "null")]));
+    w.expect_batch([row("removed", "inc_c_count", "inc_c.o", &c["c"]["inc_c_count"], "null")]);
     rewrite(&dir.join("inc_c.o"), &o.c);
-    assert_eq!(w.batch(), BTreeSet::from([row("added", "inc_c_count", "inc_c.o", "null", &c["c"]["inc_c_count"])]));
+    w.expect_batch([row("added", "inc_c_count", "inc_c.o", "null", &c["c"]["inc_c_count"])]);
 
     // Renamed within the tree: gone from one path, added at the other.
     std::fs::rename(dir.join("inc_b.o"), dir.join("moved_b.o")).unwrap();
-    assert_eq!(
-        w.batch(),
-        BTreeSet::from([
+    w.expect_batch([
             row("added", "inc_b_flags", "moved_b.o", "null", &c["b"]["inc_b_flags"]),
             row("added", "inc_b_reset", "moved_b.o", "null", &c["b"]["inc_b_reset"]),
             row("removed", "inc_b_flags", "inc_b.o", &c["b"]["inc_b_flags"], "null"),
             row("removed", "inc_b_reset", "inc_b.o", &c["b"]["inc_b_reset"], "null"),
-        ])
-    );
+        ]);
 
     // Replaced by a rename over it (write a temporary file, rename it into
     // place), the way many tools update a file.
     rewrite(&dir.join(".tmp_inc_a.o"), &o.a);
     std::fs::rename(dir.join(".tmp_inc_a.o"), dir.join("inc_a.o")).unwrap();
-    assert_eq!(
-        w.batch(),
-        BTreeSet::from([row("changed", "inc_a_open", "inc_a.o", &c["a_wide"]["inc_a_open"], &c["a"]["inc_a_open"])])
-    );
+    w.expect_batch([row("changed", "inc_a_open", "inc_a.o", &c["a_wide"]["inc_a_open"], &c["a"]["inc_a_open"])]);
 }
 
 #[test]
