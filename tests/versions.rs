@@ -196,3 +196,41 @@ fn failures_are_reported_and_the_run_goes_on() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("\ttrace_clock\t"));
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// A unit found in two objects (a kbuild `.o` and an object linked from
+/// it) is rendered once and versioned the same; sharing changes nothing
+/// in the output.
+#[test]
+fn units_shared_between_objects_are_rendered_once() {
+    let corpus = shared().join("corpus/kernel-7.2-x86_64");
+    let tmp = std::env::temp_dir().join(format!("dwarfksyms-share-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    std::fs::copy(corpus.join("mm/slub.o"), tmp.join("slub.o")).unwrap();
+    std::fs::copy(corpus.join("kernel/sched/core.o"), tmp.join("core.o")).unwrap();
+    let status = Command::new("ld")
+        .args(["-r", "slub.o", "-o", "slub-linked.o"])
+        .current_dir(&tmp)
+        .status()
+        .expect("ld (binutils) is needed for this test");
+    assert!(status.success());
+    let run = |share: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_dwarfksyms"))
+            .args(["versions", "--stats", "-j", "1", "--share-units", share, "."])
+            .current_dir(&tmp)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    };
+    let (on, stats) = run("auto");
+    assert!(stats.contains("units rendered 2, shared 1 "), "{stats}");
+    let (off, stats_off) = run("off");
+    assert!(!stats_off.contains("units rendered"), "{stats_off}");
+    assert_eq!(on, off);
+    let crcs = symvers_crcs(&on);
+    let slub: Vec<_> = crcs.iter().filter(|((m, _), _)| m == "slub").map(|((_, s), c)| (s, c)).collect();
+    let linked: Vec<_> = crcs.iter().filter(|((m, _), _)| m == "slub-linked").map(|((_, s), c)| (s, c)).collect();
+    assert!(!slub.is_empty());
+    assert_eq!(slub, linked);
+    let _ = std::fs::remove_dir_all(&tmp);
+}

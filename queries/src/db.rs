@@ -20,6 +20,7 @@ use crate::bytes::Bytes;
 use crate::error::Error;
 use crate::object::{self, Deferred, ElfSym, ObjectOutcome, Options, RunState};
 use crate::symbols::SymbolTable;
+use crate::unitcache::UnitCache;
 
 /// One object file: the name it is shown by (upstream prints the argument
 /// as given) and its bytes.
@@ -55,10 +56,20 @@ pub fn global_symbols(db: &dyn salsa::Database, obj: ObjectFile) -> Result<Vec<E
 /// (`lru`; what read them stays valid, and an evicted pass is run again
 /// if it is asked for).
 #[salsa::tracked(returns(ref), lru = 64)]
-pub fn object_pass<'db>(db: &'db dyn salsa::Database, obj: ObjectFile, step: Step<'db>) -> ObjectOutcome {
+pub fn object_pass<'db>(db: &'db dyn Db, obj: ObjectFile, step: Step<'db>) -> ObjectOutcome {
     let _span = tracing::debug_span!("object_pass", name = %String::from_utf8_lossy(obj.name(db))).entered();
     let globals = global_symbols(db, obj);
-    object::process(obj.name(db), obj.bytes(db), globals, step.position(db), step.state(db).clone(), &step.options(db))
+    let (position, state, options) = (step.position(db), step.state(db).clone(), step.options(db));
+    object::process(obj.name(db), obj.bytes(db), globals, position, state, &options, db.unit_cache())
+}
+
+/// What the queries ask of the database beyond salsa's storage.
+#[salsa::db]
+pub trait Db: salsa::Database {
+    /// Unit renderings shared with other databases, if this one shares
+    /// them. Not an input: a cache by content cannot change a result (see
+    /// `unitcache`), only how much rendering a pass does.
+    fn unit_cache(&self) -> Option<&UnitCache>;
 }
 
 /// The database. Cloning it gives another handle on the same storage
@@ -67,12 +78,27 @@ pub fn object_pass<'db>(db: &'db dyn salsa::Database, obj: ObjectFile, step: Ste
 #[derive(Clone, Default)]
 pub struct Database {
     storage: salsa::Storage<Self>,
+    renders: Option<Arc<UnitCache>>,
 }
 
 #[salsa::db]
 impl salsa::Database for Database {}
 
+#[salsa::db]
+impl Db for Database {
+    fn unit_cache(&self) -> Option<&UnitCache> {
+        self.renders.as_deref()
+    }
+}
+
 impl Database {
+    /// This database, sharing unit renderings through `cache` (with every
+    /// other database given it: `dwarfksyms versions` has one per object).
+    pub fn sharing_renders(mut self, cache: Arc<UnitCache>) -> Database {
+        self.renders = Some(cache);
+        self
+    }
+
     /// Drops the values of the least recently used passes beyond their
     /// `lru` capacity (salsa does so only when asked or at a new revision).
     pub fn evict(&mut self) {
@@ -87,7 +113,7 @@ impl Database {
                 log.lock().unwrap().push(format!("{database_key:?}"));
             }
         })));
-        Database { storage }
+        Database { storage, renders: None }
     }
 }
 
@@ -153,7 +179,7 @@ pub fn object_exports(db: &dyn salsa::Database, obj: ObjectFile) -> Result<Vec<c
 /// The versions of an object's exports: exactly what the drop-in prints
 /// when fed the object's export list (the same `object_pass`).
 #[salsa::tracked(returns(ref))]
-pub fn export_versions(db: &dyn salsa::Database, obj: ObjectFile, options: Options) -> Result<ObjectVersions, Error> {
+pub fn export_versions(db: &dyn Db, obj: ObjectFile, options: Options) -> Result<ObjectVersions, Error> {
     let _span = tracing::debug_span!("export_versions", name = %String::from_utf8_lossy(obj.name(db))).entered();
     let exports = object_exports(db, obj).clone()?;
     if exports.is_empty() {
@@ -231,7 +257,7 @@ pub fn symbol_version<'db>(db: &'db dyn salsa::Database, key: VersionKey<'db>) -
 /// through [`symbol_version`]: the symbol table as the pass would have left
 /// it had it computed them itself.
 pub fn versioned_pass(
-    db: &dyn salsa::Database,
+    db: &dyn Db,
     obj: ObjectFile,
     table: SymbolTable,
     options: Options,

@@ -116,6 +116,71 @@ pub struct UnitWindow<'a> {
     arena: Arena<'a>,
 }
 
+impl UnitWindow<'_> {
+    /// The index of the unit's first DIE.
+    pub fn base(&self) -> DieIdx {
+        self.arena.base
+    }
+
+    /// Writes to `out` everything rendering can read from this unit, with
+    /// indices made relative to [`Self::base`] and strings by content, so
+    /// that the same unit gives the same bytes in any object, at any
+    /// position (`.debug_info` and `.debug_str` offsets are left out: only
+    /// the dumps print them). `false` for a unit that failed to read, whose
+    /// errors name offsets.
+    pub fn content(&self, out: &mut crate::unitcache::KeyWriter) -> bool {
+        let info = &self.info;
+        if info.broken {
+            return false;
+        }
+        let base = self.arena.base;
+        let rel = |i: DieIdx| if i == NONE { NONE } else { i.wrapping_sub(base) };
+        let string = |out: &mut crate::unitcache::KeyWriter, s: Option<&[u8]>| match s {
+            None => out.u32(u32::MAX),
+            Some(s) => {
+                out.u32(s.len() as u32);
+                out.bytes(s);
+            }
+        };
+        out.u32(rel(info.root));
+        out.u32(rel(info.first));
+        match &info.files {
+            None => out.u32(u32::MAX),
+            Some(files) => {
+                out.u32(files.len() as u32);
+                for f in files {
+                    string(out, *f);
+                }
+            }
+        }
+        out.u32(self.arena.dies.len() as u32);
+        for d in &self.arena.dies {
+            let mut fixed = [0u8; 24];
+            fixed[0..2].copy_from_slice(&d.tag.to_le_bytes());
+            fixed[2] = d.flags;
+            fixed[3] = d.nums_len;
+            fixed[4..8].copy_from_slice(&rel(d.first_child).to_le_bytes());
+            fixed[8..12].copy_from_slice(&rel(d.next_sibling).to_le_bytes());
+            fixed[12..16].copy_from_slice(&rel(d.type_).to_le_bytes());
+            fixed[16..20].copy_from_slice(&rel(d.abstract_origin).to_le_bytes());
+            fixed[20..24].copy_from_slice(&d.nums.to_le_bytes());
+            out.bytes(&fixed);
+            string(out, d.name);
+        }
+        out.u32(self.arena.nums.len() as u32);
+        for &(n, v) in &self.arena.nums {
+            out.bytes(&[n as u8]);
+            out.bytes(&v.to_le_bytes());
+        }
+        out.u32(self.arena.linkage.len() as u32);
+        for &(i, name) in &self.arena.linkage {
+            out.u32(rel(i));
+            string(out, Some(name));
+        }
+        true
+    }
+}
+
 /// The DIEs of a window or of every unit: `dies[i]` has index `base + i`.
 #[derive(Default)]
 struct Arena<'a> {

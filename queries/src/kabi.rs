@@ -47,6 +47,11 @@ pub struct RulesLog {
 const MIN_ENTRY: usize = 6;
 
 impl Rules {
+    /// No rules (no `--stable`, or an object without a rules section).
+    pub fn is_empty(&self) -> bool {
+        self.map.values().all(HashMap::is_empty)
+    }
+
     /// Parses a rules section exactly as upstream's `kabi_read_rules` does.
     pub fn parse(data: &[u8], log: &mut RulesLog) -> Result<Rules, Error> {
         let err = |msg: String| Error::new("kabi_read_rules", msg);

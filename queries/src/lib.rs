@@ -17,6 +17,7 @@ pub mod symbols;
 pub mod typemap;
 pub mod typediff;
 pub mod typegraph;
+pub mod unitcache;
 pub mod units;
 
 pub use error::Error;

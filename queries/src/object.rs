@@ -16,6 +16,7 @@ use crate::log::Log;
 use crate::render::{self, Renderer, State};
 use crate::symbols::{SymState, SymbolTable};
 use crate::typemap;
+use crate::unitcache::UnitCache;
 use crate::units;
 
 /// The options that change what one object produces.
@@ -140,8 +141,9 @@ pub fn process(
     obj: u32,
     state: RunState,
     opts: &Options,
+    cache: Option<&UnitCache>,
 ) -> ObjectOutcome {
-    process_with(name, bytes, globals, obj, state, opts, false)
+    process_with(name, bytes, globals, obj, state, opts, false, cache)
 }
 
 /// [`process`], reading every DIE even where nothing observes it (function
@@ -154,9 +156,10 @@ pub fn process_reading_every_die(
     state: RunState,
     opts: &Options,
 ) -> ObjectOutcome {
-    process_with(name, bytes, globals, obj, state, opts, true)
+    process_with(name, bytes, globals, obj, state, opts, true, None)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn process_with(
     name: &[u8],
     bytes: &[u8],
@@ -165,12 +168,13 @@ fn process_with(
     mut state: RunState,
     opts: &Options,
     every_die: bool,
+    cache: Option<&UnitCache>,
 ) -> ObjectOutcome {
     let mut log = Log::new(opts.debug);
     let mut symtypes = Vec::new();
     let mut deferred = None;
     let error =
-        run(name, bytes, globals, obj, &mut state, opts, every_die, &mut log, &mut symtypes, &mut deferred).err();
+        run(name, bytes, globals, obj, &mut state, opts, every_die, &mut log, &mut symtypes, &mut deferred, cache).err();
     ObjectOutcome { log: log.bytes, symtypes: symtypes.into(), state, error, deferred: deferred.map(std::sync::Arc::new) }
 }
 
@@ -186,6 +190,7 @@ fn run(
     log: &mut Log,
     symtypes: &mut Vec<u8>,
     deferred: &mut Option<Deferred>,
+    cache: Option<&UnitCache>,
 ) -> Result<(), Error> {
     let _span = tracing::debug_span!("object", name = %String::from_utf8_lossy(name)).entered();
     if !crate::elf::is_elf(bytes) {
@@ -214,7 +219,7 @@ fn run(
         dump_die_map: opts.dump_die_map,
     };
     let mut r = Renderer::new(&mut dies, &rules, flags, obj, state.counters, log);
-    let result = process_units(&mut r, state, &rules, opts, symtypes, deferred);
+    let result = process_units(&mut r, state, &rules, opts, symtypes, deferred, cache);
     if opts.debug {
         // Only `--debug` prints them; leaving them alone otherwise keeps
         // the run state (a query key) independent of cache behaviour.
@@ -241,6 +246,7 @@ fn process_units(
     opts: &Options,
     symtypes: &mut Vec<u8>,
     deferred: &mut Option<Deferred>,
+    cache: Option<&UnitCache>,
 ) -> Result<(), Error> {
     let flags = typemap::Flags {
         stable: opts.stable,
@@ -260,18 +266,21 @@ fn process_units(
     // files, a real cost for a one-unit object.
     let threads = || std::thread::available_parallelism().map_or(1, |n| n.get()).max(if opts.split_units { 2 } else { 1 });
     let mut first_unit = 0;
+    let many = r.dies.unit_count() >= 16;
     if streaming
         && !opts.dump_dies
         && !opts.dump_die_map
         && !opts.all_units
-        && (opts.split_units || (r.dies.unit_count() >= 16 && threads() > 1))
+        && (cache.is_some() || opts.split_units || (many && threads() > 1))
     {
-        let threads = threads();
+        // With a cache, units go this way whatever their number, so that
+        // a one-unit `.o` and the object linked from it share its unit.
+        let threads = if opts.split_units || many { threads() } else { 1 };
         let t = Instant::now();
         let before = state.table.clone();
         let rflags = render::Flags { stable: opts.stable, debug: false, dump_dies: false, dump_die_map: false };
         match units::render_units(
-            r.dies, rules, rflags, &flags, r.obj(), &mut state.table, &mut map, &mut symbol_texts, threads,
+            r.dies, rules, rflags, &flags, r.obj(), &mut state.table, &mut map, &mut symbol_texts, threads, cache,
         )? {
             units::Outcome::Done => first_unit = r.dies.unit_count(),
             units::Outcome::NeedsAllUnits => {

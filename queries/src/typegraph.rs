@@ -193,7 +193,7 @@ impl Source for Lines<'_> {
 /// The type graph of an object's exports' versions (symtypes are turned on
 /// whatever `options` says).
 #[salsa::tracked]
-pub fn type_graph(db: &dyn salsa::Database, obj: ObjectFile, options: Options) -> Result<Arc<TypeGraph>, Error> {
+pub fn type_graph(db: &dyn crate::db::Db, obj: ObjectFile, options: Options) -> Result<Arc<TypeGraph>, Error> {
     let _span = tracing::debug_span!("type_graph", name = %String::from_utf8_lossy(obj.name(db))).entered();
     let options = Options { symtypes: true, ..options };
     let v = export_versions(db, obj, options).as_ref().map_err(Clone::clone)?;

@@ -22,10 +22,30 @@ pub struct Expansion {
     ends: Vec<u32>,
 }
 
+impl AsRef<Expansion> for Expansion {
+    fn as_ref(&self) -> &Expansion {
+        self
+    }
+}
+
 impl Expansion {
     fn push(&mut self, s: &[u8]) {
         self.text.extend_from_slice(s);
         self.ends.push(self.text.len() as u32);
+    }
+
+    /// Heap bytes held, for caches' budgets.
+    pub fn size(&self) -> usize {
+        self.text.capacity() + 4 * self.ends.capacity() + std::mem::size_of::<Self>()
+    }
+
+    /// Feeds the text and its item boundaries to a content hash.
+    pub fn hash_into(&self, h: &mut twox_hash::XxHash3_128) {
+        h.write(&(self.text.len() as u64).to_le_bytes());
+        h.write(&self.text);
+        for e in &self.ends {
+            h.write(&e.to_le_bytes());
+        }
     }
 
     pub fn items(&self) -> impl Iterator<Item = &[u8]> {
@@ -144,22 +164,22 @@ pub struct TypeMap {
 type Map = HashMap<Vec<u8>, Arc<Expansion>>;
 
 /// Adds or replaces (when longer) a map entry; upstream's `type_map_add`.
-fn map_add(map: &mut Map, name: &[u8], exp: Expansion, flags: &Flags, log: &mut Log) -> bool {
+fn map_add(map: &mut Map, name: &[u8], exp: impl Into<Arc<Expansion>> + AsRef<Expansion>, flags: &Flags, log: &mut Log) -> bool {
     match map.get_mut(name) {
         None => {
             if flags.dump_types {
                 log.debug("type_map_add", &[b"adding ", name].concat());
             }
-            map.insert(name.to_vec(), Arc::new(exp));
+            map.insert(name.to_vec(), exp.into());
         }
         Some(old) => {
-            if exp.text.len() <= old.text.len() {
+            if exp.as_ref().text.len() <= old.text.len() {
                 return false;
             }
             if flags.dump_types {
                 log.debug("type_map_add", &[b"replacing ", name].concat());
             }
-            *old = Arc::new(exp);
+            *old = exp.into();
         }
     }
     if flags.dump_types {
@@ -205,6 +225,13 @@ pub struct Flags {
 
 impl TypeMap {
     pub fn add(&mut self, name: &[u8], exp: Expansion, flags: &Flags, log: &mut Log) {
+        if map_add(&mut self.map, name, exp, flags, log) {
+            self.compiled.invalidate(name);
+        }
+    }
+
+    /// [`Self::add`] for a text another map or a cache also holds.
+    pub fn add_shared(&mut self, name: &[u8], exp: Arc<Expansion>, flags: &Flags, log: &mut Log) {
         if map_add(&mut self.map, name, exp, flags, log) {
             self.compiled.invalidate(name);
         }

@@ -12,7 +12,7 @@
 //! (no `--debug`, no dumps).
 
 use std::sync::mpsc::sync_channel;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rustc_hash::FxHashMap;
 
@@ -23,6 +23,7 @@ use crate::log::Log;
 use crate::render::{self, Job, Renderer};
 use crate::symbols::SymbolTable;
 use crate::typemap::{self, Expansion, TypeMap};
+use crate::unitcache::{KeyWriter, Rendered, UnitCache};
 
 struct Task<'a> {
     unit: u32,
@@ -33,9 +34,9 @@ struct Task<'a> {
 }
 
 struct Done {
-    /// Per type name, the unit's first longest text.
-    offers: FxHashMap<Vec<u8>, Expansion>,
-    symbols: Vec<(DieIdx, Expansion)>,
+    rendered: Arc<Rendered>,
+    /// The unit's first DIE (`rendered` is relative to it).
+    base: DieIdx,
     render_error: Option<Error>,
     plan_error: Option<Error>,
     offer_error: Option<Error>,
@@ -49,6 +50,11 @@ pub enum Outcome {
     NeedsAllUnits,
 }
 
+/// Renders every unit of `dies`, matching symbols on this thread and
+/// rendering on `threads` others (on this one when `threads` is 1), and
+/// merges what each unit offers into `map` in unit order. With `cache`,
+/// a unit whose content was rendered before (in this object or another)
+/// is not rendered again.
 #[allow(clippy::too_many_arguments)]
 pub fn render_units<'a>(
     dies: &mut Dies<'a>,
@@ -60,12 +66,11 @@ pub fn render_units<'a>(
     map: &mut TypeMap,
     symbol_texts: &mut FxHashMap<DieIdx, Expansion>,
     threads: usize,
+    cache: Option<&UnitCache>,
 ) -> Result<Outcome, Error> {
+    // Rules come from the object's own section: not part of the key.
+    let cache = cache.filter(|_| rules.is_empty());
     let units = dies.unit_count();
-    let results: Vec<Mutex<Option<Done>>> = (0..units).map(|_| Mutex::new(None)).collect();
-    let (tx, rx) = sync_channel::<Task<'a>>(threads * 2);
-    let rx = Mutex::new(rx);
-    let mut merged = 0u32;
     let mut first_error: Option<Error> = None;
     let mut merge = |done: Done, map: &mut TypeMap, first_error: &mut Option<Error>| {
         if first_error.is_some() {
@@ -78,44 +83,74 @@ pub fn render_units<'a>(
             return;
         }
         let mut log = Log::new(false);
-        for (name, exp) in done.offers {
-            map.add(&name, exp, tflags, &mut log);
+        for (name, exp) in &done.rendered.offers {
+            map.add_shared(name, exp.clone(), tflags, &mut log);
         }
-        symbol_texts.extend(done.symbols);
+        symbol_texts.extend(done.rendered.symbols.iter().map(|(d, e)| (d + done.base, e.clone())));
+    };
+    let mut log = Log::new(false);
+    let mut planner = Renderer::new(dies, rules, flags, obj, (0, 0), &mut log).planning();
+    // Matching unit `k`: the task to render, or `None` when every unit had
+    // to be loaded.
+    let mut plan = |k: u32, table: &mut SymbolTable| -> Option<Task<'a>> {
+        let matched = planner.process_unit(k, table);
+        if planner.dies.is_whole() {
+            return None;
+        }
+        let jobs = planner.take_plan();
+        let window = planner.dies.take_window();
+        Some(Task { unit: k, window, jobs, plan_error: matched.err() })
     };
 
+    if threads <= 1 {
+        let mut buf = KeyWriter::default();
+        for k in 0..units {
+            let Some(task) = plan(k, table) else { return Ok(Outcome::NeedsAllUnits) };
+            let stop = task.plan_error.is_some();
+            merge(render_one(task, rules, flags, tflags, obj, cache, &mut buf), map, &mut first_error);
+            if stop || first_error.is_some() {
+                break;
+            }
+        }
+        return match first_error {
+            Some(e) => Err(e),
+            None => Ok(Outcome::Done),
+        };
+    }
+
+    let results: Vec<Mutex<Option<Done>>> = (0..units).map(|_| Mutex::new(None)).collect();
+    let (tx, rx) = sync_channel::<Task<'a>>(threads * 2);
+    let rx = Mutex::new(rx);
+    let mut merged = 0u32;
     let outcome = std::thread::scope(|scope| {
         for _ in 0..threads {
-            scope.spawn(|| loop {
-                let task = match rx.lock() {
-                    Ok(rx) => match rx.recv() {
-                        Ok(t) => t,
+            scope.spawn(|| {
+                let mut buf = KeyWriter::default();
+                loop {
+                    let task = match rx.lock() {
+                        Ok(rx) => match rx.recv() {
+                            Ok(t) => t,
+                            Err(_) => break,
+                        },
                         Err(_) => break,
-                    },
-                    Err(_) => break,
-                };
-                let unit = task.unit;
-                let done = render_one(task, rules, flags, tflags, obj);
-                if let Ok(mut slot) = results[unit as usize].lock() {
-                    *slot = Some(done);
+                    };
+                    let unit = task.unit;
+                    let done = render_one(task, rules, flags, tflags, obj, cache, &mut buf);
+                    if let Ok(mut slot) = results[unit as usize].lock() {
+                        *slot = Some(done);
+                    }
                 }
             });
         }
 
-        let mut log = Log::new(false);
-        let mut planner = Renderer::new(dies, rules, flags, obj, (0, 0), &mut log).planning();
         let mut outcome = Outcome::Done;
         for k in 0..units {
-            let matched = planner.process_unit(k, table);
-            if planner.dies.is_whole() {
+            let Some(task) = plan(k, table) else {
                 outcome = Outcome::NeedsAllUnits;
                 break;
-            }
-            let jobs = planner.take_plan();
-            let window = planner.dies.take_window();
-            let plan_error = matched.err();
-            let stop = plan_error.is_some();
-            if tx.send(Task { unit: k, window, jobs, plan_error }).is_err() {
+            };
+            let stop = task.plan_error.is_some();
+            if tx.send(task).is_err() {
                 break;
             }
             // Merge what is finished, in order, to keep memory bounded.
@@ -145,31 +180,63 @@ pub fn render_units<'a>(
     }
 }
 
-fn render_one(task: Task<'_>, rules: &Rules, flags: render::Flags, tflags: &typemap::Flags, obj: u32) -> Done {
-    let mut dies = Dies::from_window(task.window);
-    let mut log = Log::new(false);
-    let mut r = Renderer::new(&mut dies, rules, flags, obj, (0, 0), &mut log);
+fn render_one(
+    task: Task<'_>,
+    rules: &Rules,
+    flags: render::Flags,
+    tflags: &typemap::Flags,
+    obj: u32,
+    cache: Option<&UnitCache>,
+    buf: &mut KeyWriter,
+) -> Done {
+    let base = task.window.base();
     let mut done = Done {
-        offers: FxHashMap::default(),
-        symbols: Vec::new(),
+        rendered: Arc::default(),
+        base,
         render_error: None,
         plan_error: task.plan_error,
         offer_error: None,
     };
+    if task.jobs.is_empty() {
+        // Nothing matched: nothing to render or offer.
+        return done;
+    }
+    let key = cache.and_then(|_| UnitCache::key(&task.window, &task.jobs, flags, tflags, buf));
+    if let (Some(cache), Some(key)) = (cache, key) {
+        if let Some(found) = cache.get(key) {
+            done.rendered = found;
+            return done;
+        }
+    }
+    let _span = tracing::trace_span!("render_unit", unit = task.unit).entered();
+    let mut dies = Dies::from_window(task.window);
+    let mut log = Log::new(false);
+    let mut r = Renderer::new(&mut dies, rules, flags, obj, (0, 0), &mut log);
     if let Err((_, e)) = r.render_jobs(task.unit, &task.jobs) {
         done.render_error = Some(e);
         return done;
     }
-    let offers = &mut done.offers;
-    match typemap::offer_entries(&mut r, rules, tflags, &mut |name, exp, _| match offers.get_mut(name) {
+    let mut offers: FxHashMap<Vec<u8>, Expansion> = FxHashMap::default();
+    let symbols = match typemap::offer_entries(&mut r, rules, tflags, &mut |name, exp, _| match offers.get_mut(name) {
         Some(old) if old.text.len() >= exp.text.len() => {}
         Some(old) => *old = exp,
         None => {
             offers.insert(name.to_vec(), exp);
         }
     }) {
-        Ok(symbols) => done.symbols = symbols,
-        Err(e) => done.offer_error = Some(e),
-    }
+        Ok(symbols) => symbols,
+        Err(e) => {
+            done.offer_error = Some(e);
+            return done;
+        }
+    };
+    let rendered = Rendered {
+        offers: offers.into_iter().map(|(n, e)| (n, Arc::new(e))).collect(),
+        symbols: symbols.into_iter().map(|(d, e)| (d - base, e)).collect(),
+    };
+    done.rendered = match (cache, key) {
+        (Some(cache), Some(key)) if done.plan_error.is_none() => cache.put(key, rendered),
+        _ => Arc::new(rendered),
+    };
     done
 }

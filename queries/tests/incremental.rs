@@ -72,6 +72,21 @@ fn compile(dir: &Path, src: &str, out: &str, defines: &[&str]) -> Bytes {
     std::fs::read(&obj).unwrap().into()
 }
 
+/// Links `objs` (in `dir`) into one relocatable object, as kbuild links
+/// `vmlinux.o` or a module made of several files, and returns its bytes.
+fn link(dir: &Path, objs: &[&str], out: &str) -> Bytes {
+    let status = Command::new("ld")
+        .arg("-r")
+        .args(objs)
+        .arg("-o")
+        .arg(out)
+        .current_dir(dir)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run ld (binutils are needed for these tests): {e}"));
+    assert!(status.success(), "ld -r {objs:?} failed");
+    std::fs::read(dir.join(out)).unwrap().into()
+}
+
 /// A database that logs executions, and the log.
 struct Logged {
     db: Database,
@@ -302,4 +317,58 @@ fn function_body_change_reruns_no_version_query() {
     assert_eq!(counts(&log), expected(1, 1, 1, 0), "{log:?}");
     only_for(&log, &[&keys_a]);
     assert_eq!(before, after, "no CRC may change");
+}
+
+/// Unit renderings are shared by content (`UnitCache`): when a relinked
+/// object changed in one unit, the pass renders that unit and finds the
+/// others; an object holding the same unit as another (a `.o` and the
+/// object linked from it) renders it once.
+#[test]
+fn relinked_object_renders_only_changed_units() {
+    use queries::unitcache::{Stats, UnitCache};
+    let dir = TempDir::new("relink");
+    compile(&dir.0, "inc_a.c", "inc_a.o", &[]);
+    compile(&dir.0, "inc_b.c", "inc_b.o", &[]);
+    let c = compile(&dir.0, "inc_c.c", "inc_c.o", &[]);
+    let all = link(&dir.0, &["inc_a.o", "inc_b.o", "inc_c.o"], "all.o");
+    let cache = Arc::new(UnitCache::default());
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut l = Logged { db: Database::with_log(log.clone()).sharing_renders(cache.clone()), log };
+    let since = |s: &mut Stats| {
+        let now = cache.stats();
+        let d = (now.misses - s.misses, now.hits - s.hits);
+        *s = now;
+        d
+    };
+    let mut s = Stats::default();
+    let (oall, keys_all) = l.add("all.o", all);
+    assert_eq!(since(&mut s), (3, 0), "three units with exports, each rendered");
+    let before = l.versions(&[oall]);
+    assert_eq!(before.len(), 5);
+
+    // inc_c.o alone holds the same unit with the same exports: found.
+    let (oc, _) = l.add("inc_c.o", c);
+    assert_eq!(since(&mut s), (0, 1), "inc_c.o's unit was rendered for all.o");
+    assert_eq!(l.versions(&[oc])["inc_c_count"], before["inc_c_count"]);
+
+    // A body edited in inc_a.c, and the object relinked: the pass runs
+    // again, but renders nothing: bodies are not read (nothing upstream
+    // prints depends on them), so every unit is as it was.
+    compile(&dir.0, "inc_a.c", "inc_a.o", &["-DINC_BODY_V2"]);
+    let relinked = link(&dir.0, &["inc_a.o", "inc_b.o", "inc_c.o"], "all.o");
+    assert!(db::update_bytes(&mut l.db, oall, relinked));
+    l.take();
+    assert_eq!(l.versions(&[oall]), before, "a body change changes no version");
+    let log = l.take();
+    only_for(&log, &[&keys_all]);
+    assert_eq!(since(&mut s), (0, 3), "no unit changed: {log:?}");
+
+    // A struct member changed in a header two units include: those two
+    // are rendered, inc_c's is found.
+    compile(&dir.0, "inc_a.c", "inc_a.o", &["-DINC_WIDE_FLAGS"]);
+    compile(&dir.0, "inc_b.c", "inc_b.o", &["-DINC_WIDE_FLAGS"]);
+    let wide = link(&dir.0, &["inc_a.o", "inc_b.o", "inc_c.o"], "all.o");
+    assert!(db::update_bytes(&mut l.db, oall, wide));
+    l.versions(&[oall]);
+    assert_eq!(since(&mut s), (2, 1));
 }

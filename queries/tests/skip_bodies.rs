@@ -22,7 +22,7 @@ fn differs(name: &Path, bytes: &[u8], names: &[Vec<u8>], opts: Options) -> Optio
     let globals = obj::global_symbols(bytes);
     let state = || RunState { table: SymbolTable::new(names).0, counters: (0, 0) };
     let n = name.display().to_string().into_bytes();
-    let skipping = obj::process(&n, bytes, &globals, 0, state(), &opts);
+    let skipping = obj::process(&n, bytes, &globals, 0, state(), &opts, None);
     let full = obj::process_reading_every_die(&n, bytes, &globals, 0, state(), &opts);
     (skipping != full).then(|| {
         format!(

@@ -122,3 +122,56 @@ fn deferred_versions_equal_the_pass() {
     println!("deferred versions: {compared} objects, {symbols} symbols compared");
     assert!(compared > 700 && symbols > 5000, "only {compared} objects, {symbols} symbols compared");
 }
+
+/// Unit renderings shared by content (`UnitCache`, what `versions`,
+/// `watch` and `diff` use) must not change an outcome: every golden and
+/// corpus object, run once with a cache all objects share and then again
+/// (now finding every unit it rendered), gives what a run without one
+/// gives, in both modes the cache keys on.
+#[test]
+fn shared_renders_equal_the_pass() {
+    use std::sync::Arc;
+    use queries::unitcache::UnitCache;
+    let shared = shared();
+    let mut objs = Vec::new();
+    objects(&shared.join("golden/obj"), &mut objs);
+    objects(&shared.join("golden/bad/obj"), &mut objs);
+    objects(&shared.join("corpus/kernel-7.2-x86_64"), &mut objs);
+    let cache = Arc::new(UnitCache::default());
+    let mut compared = 0;
+    for obj in &objs {
+        let Some(names) = symbol_list(obj) else { continue };
+        let bytes = std::fs::read(obj).unwrap();
+        for stable in [false, true] {
+            let outcome = |db: Database| {
+                let file = ObjectFile::new(&db, obj.display().to_string().into_bytes(), bytes.clone().into());
+                let (table, _) = SymbolTable::new(&names);
+                let mut out = db::run(&db, &[file], table, Options { stable, symtypes: true, ..Options::default() }).outcomes;
+                // After an error the run state is not used (and matching may
+                // have gone further on the shared path, as on threads).
+                for o in out.iter_mut().filter(|o| o.error.is_some()) {
+                    o.state.table = SymbolTable::new(&[]).0;
+                }
+                out
+            };
+            let plain = outcome(Database::default());
+            let first = outcome(Database::default().sharing_renders(cache.clone()));
+            let before = cache.stats();
+            let again = outcome(Database::default().sharing_renders(cache.clone()));
+            let after = cache.stats();
+            let name = obj.display();
+            assert!(plain == first, "{name} (stable: {stable}): outcome differs with a shared cache");
+            assert!(plain == again, "{name} (stable: {stable}): outcome differs when its units are found");
+            // Run again, an object that did not fail renders nothing.
+            if plain.iter().all(|o| o.error.is_none()) {
+                assert_eq!(after.misses, before.misses, "{name} (stable: {stable}): a unit was rendered again");
+            }
+            compared += 1;
+        }
+    }
+    let s = cache.stats();
+    println!("shared renders: {compared} runs compared, {s:?}");
+    assert!(compared > 1400, "only {compared} runs compared");
+    // Every object ran twice with the cache: at least half of the lookups hit.
+    assert!(s.hits >= s.misses, "{s:?}");
+}

@@ -25,6 +25,7 @@ use queries::db::{self, Database, ObjectFile, Versioned};
 use queries::object::Options;
 use queries::typediff::{self, Change, Via};
 use queries::typegraph::TypeGraph;
+use queries::unitcache::UnitCache;
 use rayon::prelude::*;
 
 use super::discover::{self, Found};
@@ -165,13 +166,20 @@ pub fn run(args: DiffArgs) -> i32 {
             return 2;
         }
     };
-    let jobs: Vec<(Side, Found)> =
-        old.into_iter().map(|f| (Side::Old, f)).chain(new.into_iter().map(|f| (Side::New, f))).collect();
+    // A module's two sides go to one worker, old then new, so that the
+    // units the builds have in common are rendered once (`UnitCache`).
+    let mut jobs: BTreeMap<String, Vec<(Side, Found)>> = BTreeMap::new();
+    for (side, f) in old.into_iter().map(|f| (Side::Old, f)).chain(new.into_iter().map(|f| (Side::New, f))) {
+        jobs.entry(f.module.clone()).or_default().push((side, f));
+    }
+    let renders = Arc::new(UnitCache::default());
     let results: Vec<(Side, Found, Result<Object, String>)> = pool.install(|| {
         jobs.into_par_iter()
-            .map(|(side, found)| {
-                let r = version(&found, options);
-                (side, found, r)
+            .flat_map_iter(|(_, sides)| {
+                sides.into_iter().map(|(side, found)| {
+                    let r = version(&found, options, &renders);
+                    (side, found, r)
+                })
             })
             .collect()
     });
@@ -218,8 +226,8 @@ pub fn run(args: DiffArgs) -> i32 {
     status
 }
 
-fn version(found: &Found, options: Options) -> Result<Object, String> {
-    let db = Database::default();
+fn version(found: &Found, options: Options, renders: &Arc<UnitCache>) -> Result<Object, String> {
+    let db = Database::default().sharing_renders(renders.clone());
     let bytes = std::fs::read(&found.path).map_err(|e| e.to_string())?;
     let name = found.path.as_os_str().as_encoded_bytes().to_vec();
     let file = ObjectFile::new(&db, name, bytes.into());

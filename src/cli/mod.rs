@@ -84,6 +84,18 @@ pub struct VersionsArgs {
     /// Print per-phase timings and peak memory to stderr.
     #[arg(long)]
     pub stats: bool,
+    /// Render a unit found in several objects once (a kbuild `.o` and the
+    /// `.ko` linked from it): `auto` does so when the objects include
+    /// `.o` files, which is when units can repeat.
+    #[arg(long, value_enum, default_value_t = Share::Auto)]
+    pub share_units: Share,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Share {
+    Auto,
+    On,
+    Off,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,18 +2,20 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use queries::db::{self, Database, ObjectFile, ObjectVersions, Versioned};
 use queries::exports::Export;
 use queries::object::Options;
 use queries::typegraph::TypeGraph;
+use queries::unitcache::UnitCache;
 use rayon::prelude::*;
 
 use super::discover::{self, Found};
 use super::crc_text;
 use super::progress::Progress;
-use super::{Format, VersionsArgs};
+use super::{Format, Share, VersionsArgs};
 
 struct Done {
     found: Found,
@@ -67,16 +69,31 @@ pub fn run(args: VersionsArgs) -> i32 {
             return 2;
         }
     };
+    // Shared by every object's database: a unit found in two objects (a
+    // kbuild `.o` and the `.ko` or `vmlinux.o` linked from it) is rendered
+    // once, whichever object comes first.
+    // Keys cost a pass some 10% (every DIE of a unit with exports is
+    // hashed), so `auto` shares only where units can repeat: relocatable
+    // objects beside others, or vmlinux beside vmlinux.o.
+    let share = match args.share_units {
+        Share::On => true,
+        Share::Off => false,
+        Share::Auto => objects.len() > 1 && objects.iter().any(|f| f.path.extension().is_some_and(|e| e == "o")),
+    };
+    let renders = share.then(|| Arc::new(UnitCache::default()));
     let progress = Progress::new(objects.len() as u64);
     let t1 = Instant::now();
     let mut done: Vec<Done> = pool.install(|| {
         objects
             .par_iter()
             .map(|found| {
-                // One database per object: objects of a batch share nothing
-                // yet, and the object's bytes go when its database does
-                // (a whole kernel is 7 GB of modules).
-                let db = Database::default();
+                // One database per object: the object's bytes go when its
+                // database does (a whole kernel is 7 GB of modules); unit
+                // renderings are shared through `renders`.
+                let db = match &renders {
+                    Some(r) => Database::default().sharing_renders(r.clone()),
+                    None => Database::default(),
+                };
                 let result = version_one(&db, found, options, symbols.as_deref());
                 progress.tick(result.as_ref().map_or(0, |v| v.exports.len() as u64));
                 Done { found: found.clone(), result }
@@ -145,6 +162,13 @@ pub fn run(args: VersionsArgs) -> i32 {
             secs(t_output),
             secs(t0.elapsed())
         );
+        if let Some(u) = renders.as_ref().map(|r| r.stats()) {
+            let _ = writeln!(
+                stderr,
+                "dwarfksyms: units rendered {}, shared {} (cache restarted {} times)",
+                u.misses, u.hits, u.resets
+            );
+        }
         if let Some(kb) = peak_rss_kb() {
             let _ = writeln!(stderr, "dwarfksyms: peak RSS {:.1} MiB", kb as f64 / 1024.0);
         }

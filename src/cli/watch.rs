@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant, SystemTime};
 
 use clap::ValueEnum;
@@ -36,6 +36,7 @@ use notify::{Event, EventKind, RecursiveMode, Watcher};
 use queries::bytes::Bytes;
 use queries::db::{self, Database, ObjectFile, ObjectVersions};
 use queries::object::Options;
+use queries::unitcache::UnitCache;
 use rayon::prelude::*;
 
 use super::{crc_text, discover};
@@ -296,7 +297,9 @@ pub(crate) fn watch<H: Host>(
         }
     };
     let mut w = Watch {
-        db: Database::default(),
+        // A rewritten object (a relinked vmlinux) renders only the units
+        // that changed; the others are found by content.
+        db: Database::default().sharing_renders(Arc::new(UnitCache::default())),
         options,
         format,
         debounce,
