@@ -2,7 +2,7 @@
 """Watch-mode benchmark: a whole kernel loaded by `dwarfksyms watch`, then
 one module replaced by a variant with one struct member renamed, and back.
 
-    benches/watch.py DEBIAN_DIR [--module drivers/net/mii.ko]
+    benches/watch.py DEBIAN_DIR [--module drivers/net/mii.ko | vmlinux]
                      [--member supports_gmii] [--rounds 5] [--work DIR]
 
 DEBIAN_DIR is a directory made by ../shared/corpus/fetch-debian-kernel.sh
@@ -71,7 +71,8 @@ def main():
     os.makedirs(tree)
     subprocess.run(["cp", "-al", os.path.join(args.debian, "vmlinux"), tree], check=True)
     subprocess.run(["cp", "-al", os.path.join(args.debian, "modules"), tree], check=True)
-    module = os.path.join(tree, "modules", args.module)
+    # --module vmlinux: the kernel image itself, as a relink rewrites it.
+    module = os.path.join(tree, "vmlinux") if args.module == "vmlinux" else os.path.join(tree, "modules", args.module)
     with open(module, "rb") as f:
         base = f.read()
     member = args.member.encode()

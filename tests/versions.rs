@@ -223,7 +223,7 @@ fn units_shared_between_objects_are_rendered_once() {
         (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
     };
     let (on, stats) = run("auto");
-    assert!(stats.contains("units rendered 2, shared 1 "), "{stats}");
+    assert!(stats.contains("units rendered 2, shared 1 ("), "{stats}");
     let (off, stats_off) = run("off");
     assert!(!stats_off.contains("units rendered"), "{stats_off}");
     assert_eq!(on, off);

@@ -267,6 +267,7 @@ fn process_units(
     let threads = || std::thread::available_parallelism().map_or(1, |n| n.get()).max(if opts.split_units { 2 } else { 1 });
     let mut first_unit = 0;
     let many = r.dies.unit_count() >= 16;
+    let cache = cache.filter(|c| c.serves(r.dies.unit_count()));
     if streaming
         && !opts.dump_dies
         && !opts.dump_die_map

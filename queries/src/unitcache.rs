@@ -45,6 +45,8 @@ pub struct Stats {
     pub misses: u64,
     /// Times the budget was reached and the cache started over.
     pub resets: u64,
+    /// Bytes held now (as counted against the budget).
+    pub bytes: u64,
 }
 
 /// Unit renderings by content key, shared by every database handed the
@@ -52,6 +54,7 @@ pub struct Stats {
 pub struct UnitCache {
     inner: Mutex<Inner>,
     budget: usize,
+    min_units: u32,
 }
 
 #[derive(Default)]
@@ -80,11 +83,26 @@ impl std::fmt::Debug for UnitCache {
 
 impl UnitCache {
     pub fn with_budget(budget: usize) -> UnitCache {
-        UnitCache { inner: Mutex::new(Inner::default()), budget }
+        UnitCache { inner: Mutex::new(Inner::default()), budget, min_units: 1 }
+    }
+
+    /// Only objects with at least `n` units use the cache. A watcher sets
+    /// it: there, what repeats is a rewritten object's unchanged units, and
+    /// a one-unit object rewritten has changed its one unit (unless only a
+    /// function body changed), while keeping every module's units would
+    /// cost more memory than the rest of the watcher.
+    pub fn for_objects_with_units(mut self, n: u32) -> UnitCache {
+        self.min_units = n;
+        self
+    }
+
+    /// Whether an object of `units` units uses the cache.
+    pub fn serves(&self, units: u32) -> bool {
+        units >= self.min_units
     }
 
     pub fn stats(&self) -> Stats {
-        self.inner.lock().map(|i| i.stats).unwrap_or_default()
+        self.inner.lock().map(|i| Stats { bytes: i.bytes as u64, ..i.stats }).unwrap_or_default()
     }
 
     /// The key of rendering `jobs` in `window` with these flags; `None`
@@ -141,7 +159,9 @@ impl UnitCache {
             match inner.texts.get(&h) {
                 Some(shared) => *exp = shared.clone(),
                 None => {
-                    added += exp.size() + 64;
+                    // The Arc, its text and item ends (three blocks) and
+                    // the map slot.
+                    added += exp.size() + 96;
                     inner.texts.insert(h, exp.clone());
                 }
             }

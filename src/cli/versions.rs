@@ -165,8 +165,11 @@ pub fn run(args: VersionsArgs) -> i32 {
         if let Some(u) = renders.as_ref().map(|r| r.stats()) {
             let _ = writeln!(
                 stderr,
-                "dwarfksyms: units rendered {}, shared {} (cache restarted {} times)",
-                u.misses, u.hits, u.resets
+                "dwarfksyms: units rendered {}, shared {} (cache: {:.1} MiB, restarted {} times)",
+                u.misses,
+                u.hits,
+                u.bytes as f64 / (1 << 20) as f64,
+                u.resets
             );
         }
         if let Some(kb) = peak_rss_kb() {

@@ -299,7 +299,7 @@ pub(crate) fn watch<H: Host>(
     let mut w = Watch {
         // A rewritten object (a relinked vmlinux) renders only the units
         // that changed; the others are found by content.
-        db: Database::default().sharing_renders(Arc::new(UnitCache::default())),
+        db: Database::default().sharing_renders(Arc::new(UnitCache::default().for_objects_with_units(16))),
         options,
         format,
         debounce,
