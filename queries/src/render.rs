@@ -322,8 +322,10 @@ impl<'d, 'a> Renderer<'d, 'a> {
             }
         }
         if self.entries.is_empty() {
-            // About one entry for every three DIEs in kernel units.
-            let estimate = loaded.len() / 3;
+            // About one entry for every two or three DIEs in kernel units
+            // (function bodies count as DIEs): growing past a short guess
+            // copies the entries into fresh memory.
+            let estimate = loaded.len() / 2;
             self.entries.reserve(estimate);
             self.map.reserve(estimate);
         }

@@ -312,9 +312,15 @@ fn apply_rela64_le(machine: elf::Machine, data: &mut [u8], relocs: &[u8], symbol
         };
         let v = value.wrapping_add(addend);
         match op {
-            Op::Abs(n) => {
-                if let Some(bytes) = location.get_mut(..n) {
-                    bytes.copy_from_slice(&v.to_le_bytes()[..n]);
+            // Sizes spelled out: a copy of a variable size is a call.
+            Op::Abs(8) => {
+                if let Some(bytes) = location.get_mut(..8) {
+                    bytes.copy_from_slice(&v.to_le_bytes());
+                }
+            }
+            Op::Abs(4) => {
+                if let Some(bytes) = location.get_mut(..4) {
+                    bytes.copy_from_slice(&(v as u32).to_le_bytes());
                 }
             }
             op => apply_one(location, op, v, false),
