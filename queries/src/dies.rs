@@ -931,7 +931,8 @@ impl<'a> Window<'a> {
         let mut bodies: Vec<Body> = Vec::new();
         let mut plans = Plans::default();
         // References into this unit, resolved when it is read.
-        let mut inner: Vec<(u32, u64, bool)> = Vec::new();
+        // About one for every two DIEs.
+        let mut inner: Vec<(u32, u64, bool)> = Vec::with_capacity(estimate / 2);
         match Entries::new(unit, None) {
             Ok(mut raw) => loop {
                 if raw.is_empty() {
