@@ -116,6 +116,8 @@ pub struct Compiled {
     /// Which types `keep` has listed already (`dep_token`: this keep).
     dep_mark: Vec<u32>,
     dep_token: u32,
+    /// Where `compile` builds segments.
+    segs_scratch: Vec<Seg>,
 }
 
 /// Where a reference's text comes from: the type map, or (under
@@ -151,7 +153,13 @@ impl Compiled {
     // to MAX_DEPTH deep, so its frame must stay small.
     #[inline(never)]
     fn compile(&mut self, exp: &Expansion) -> Rc<[Seg]> {
-        segments(exp, |name| self.id(name)).into()
+        // Built in a reused buffer: only the result is allocated.
+        let mut segs = std::mem::take(&mut self.segs_scratch);
+        segs.clear();
+        segments(exp, &mut segs, |name| self.id(name));
+        let compiled = segs[..].into();
+        self.segs_scratch = segs;
+        compiled
     }
 
     fn is_seen(&self, id: u32) -> bool {
@@ -430,8 +438,7 @@ impl Out {
 
 /// The segments of `exp`, over its own text: runs of plain items are one
 /// range, references are numbered by `id`.
-fn segments(exp: &Expansion, mut id: impl FnMut(&[u8]) -> u32) -> Vec<Seg> {
-    let mut segs = Vec::new();
+fn segments(exp: &Expansion, segs: &mut Vec<Seg>, mut id: impl FnMut(&[u8]) -> u32) {
     // Items follow each other in the text: a run of plain ones is one range.
     let mut text_start: Option<u32> = None;
     let mut at = 0u32;
@@ -450,7 +457,6 @@ fn segments(exp: &Expansion, mut id: impl FnMut(&[u8]) -> u32) -> Vec<Seg> {
     if let Some(s) = text_start {
         segs.push(Seg::Text(s, at));
     }
-    segs
 }
 
 /// A whole type map compiled once and then only read: versions over a map
@@ -516,7 +522,8 @@ impl Frozen {
         let mut f = Frozen { names: Names::default(), entries: Vec::new() };
         for (name, exp) in map {
             let id = f.id(name);
-            let segs = segments(exp, |n| f.id(n));
+            let mut segs = Vec::new();
+            segments(exp, &mut segs, |n| f.id(n));
             f.entries[id as usize] = Some((exp.clone(), segs.into()));
         }
         f

@@ -517,6 +517,22 @@ enum Op {
     Gimli(u32),
     /// Read attribute `i`.
     Keep(u32, Want),
+    /// The common forms of kept attributes, read as [`Entries::value`]
+    /// reads them without going through the attribute's specification:
+    /// `DW_FORM_strp` in 32-bit DWARF,
+    KeepStrp(Want),
+    /// `DW_FORM_string`,
+    KeepString(Want),
+    /// `DW_FORM_ref1`, `ref2`, `ref4` (the size),
+    KeepRef(Want, u8),
+    /// `DW_FORM_data1`, `data2`, and `data4`, `data8` from DWARF 4 on (the size),
+    KeepData(Want, u8),
+    /// `DW_FORM_flag`,
+    KeepFlag(Want),
+    /// values the abbreviation holds (`DW_FORM_flag_present`,
+    /// `DW_FORM_implicit_const`): no bytes.
+    KeepFlagPresent(Want),
+    KeepConst(Want, i64),
 }
 
 /// How an abbreviation's entries are read or skipped.
@@ -570,7 +586,7 @@ impl Plans {
                 let i = first_spec + i as u32;
                 let want = if keep { Want::of(spec.name()) } else { None };
                 let op = match want {
-                    Some(w) => Op::Keep(i, w),
+                    Some(w) => keep_op(*spec, enc, i, w),
                     None => match skip_op(*spec, enc) {
                         Op::Skip(n) => {
                             fixed += n;
@@ -607,6 +623,28 @@ impl Plans {
             }
         }
         plan
+    }
+}
+
+/// How to read kept attribute `i`, as [`Entries::value`] reads it.
+fn keep_op(spec: gimli::AttributeSpecification, enc: gimli::Encoding, i: u32, want: Want) -> Op {
+    match spec.form() {
+        dw::DW_FORM_strp if enc.format == gimli::Format::Dwarf32 => Op::KeepStrp(want),
+        dw::DW_FORM_string => Op::KeepString(want),
+        dw::DW_FORM_ref1 => Op::KeepRef(want, 1),
+        dw::DW_FORM_ref2 => Op::KeepRef(want, 2),
+        dw::DW_FORM_ref4 => Op::KeepRef(want, 4),
+        dw::DW_FORM_data1 => Op::KeepData(want, 1),
+        dw::DW_FORM_data2 => Op::KeepData(want, 2),
+        dw::DW_FORM_data4 if enc.version >= 4 => Op::KeepData(want, 4),
+        dw::DW_FORM_data8 if enc.version >= 4 => Op::KeepData(want, 8),
+        dw::DW_FORM_flag => Op::KeepFlag(want),
+        dw::DW_FORM_flag_present => Op::KeepFlagPresent(want),
+        dw::DW_FORM_implicit_const => match spec.implicit_const_value() {
+            Some(v) => Op::KeepConst(want, v),
+            None => Op::Keep(i, want),
+        },
+        _ => Op::Keep(i, want),
     }
 }
 
@@ -702,16 +740,23 @@ impl<'a, 'u> Entries<'a, 'u> {
         mut keep: impl FnMut(Want, AttributeValue<R<'a>>),
     ) -> gimli::Result<()> {
         for op in &plans.ops[a as usize..b as usize] {
-            match *op {
-                Op::Skip(n) => self.input.skip(n as usize)?,
+            // One call of `keep` (inlined) for every kind of kept value.
+            let (want, v) = match *op {
+                Op::Skip(n) => {
+                    self.input.skip(n as usize)?;
+                    continue;
+                }
                 Op::String => {
                     self.input.read_null_terminated_slice()?;
+                    continue;
                 }
                 Op::Uleb => {
                     self.input.read_uleb128()?;
+                    continue;
                 }
                 Op::Sleb => {
                     self.input.read_sleb128()?;
+                    continue;
                 }
                 Op::Block(size) => {
                     let len = match size {
@@ -721,15 +766,40 @@ impl<'a, 'u> Entries<'a, 'u> {
                         _ => self.input.read_uleb128()?,
                     };
                     self.input.skip(usize::try_from(len).map_err(|_| gimli::Error::UnsupportedOffset)?)?;
+                    continue;
                 }
                 Op::Gimli(i) => {
                     self.gimli(plans.specs[i as usize])?;
+                    continue;
                 }
-                Op::Keep(i, want) => {
-                    let v = self.value(plans.specs[i as usize])?;
-                    keep(want, v);
+                Op::Keep(i, want) => (want, self.value(plans.specs[i as usize])?),
+                Op::KeepStrp(want) => {
+                    let off = self.input.read_u32()? as usize;
+                    (want, AttributeValue::DebugStrRef(gimli::DebugStrOffset(off)))
                 }
-            }
+                Op::KeepString(want) => (want, AttributeValue::String(self.input.read_null_terminated_slice()?)),
+                Op::KeepRef(want, size) => {
+                    let off = match size {
+                        1 => self.input.read_u8()? as usize,
+                        2 => self.input.read_u16()? as usize,
+                        _ => self.input.read_u32()? as usize,
+                    };
+                    (want, AttributeValue::UnitRef(gimli::UnitOffset(off)))
+                }
+                Op::KeepData(want, size) => {
+                    let v = match size {
+                        1 => AttributeValue::Data1(self.input.read_u8()?),
+                        2 => AttributeValue::Data2(self.input.read_u16()?),
+                        4 => AttributeValue::Data4(self.input.read_u32()?),
+                        _ => AttributeValue::Data8(self.input.read_u64()?),
+                    };
+                    (want, v)
+                }
+                Op::KeepFlag(want) => (want, AttributeValue::Flag(self.input.read_u8()? != 0)),
+                Op::KeepFlagPresent(want) => (want, AttributeValue::Flag(true)),
+                Op::KeepConst(want, v) => (want, AttributeValue::Sdata(v)),
+            };
+            keep(want, v);
         }
         Ok(())
     }
@@ -774,6 +844,51 @@ impl<'a, 'u> Entries<'a, 'u> {
         let value = raw.read_attribute(spec)?.raw_value();
         self.input.skip(raw.next_offset().0)?;
         Ok(value)
+    }
+}
+
+/// Finds a unit's DIEs by `.debug_info` offset: for each 32-byte stretch
+/// of the unit, the first DIE at or after it, so that a lookup only
+/// searches the DIEs of one stretch (a unit has one reference per DIE or so).
+struct OffsetIndex {
+    start: u64,
+    /// `first[b]`: the number of DIEs before stretch `b`.
+    first: Vec<u32>,
+}
+
+const STRETCH_SHIFT: u32 = 5;
+
+impl OffsetIndex {
+    /// The index of `offsets` (sorted), DIEs of the unit at `range`.
+    fn new(offsets: &[u64], range: (u64, u64)) -> OffsetIndex {
+        let stretches = usize::try_from((range.1.saturating_sub(range.0) >> STRETCH_SHIFT) + 1).unwrap_or(0);
+        let mut first = Vec::with_capacity(stretches + 1);
+        let mut at = 0;
+        for b in 0..=stretches {
+            let from = range.0 + ((b as u64) << STRETCH_SHIFT);
+            while at < offsets.len() && offsets[at] < from {
+                at += 1;
+            }
+            first.push(at as u32);
+        }
+        OffsetIndex { start: range.0, first }
+    }
+
+    /// `offsets.binary_search(&off)` (the `offsets` given to [`Self::new`]).
+    #[inline]
+    fn find(&self, offsets: &[u64], off: u64) -> Result<usize, usize> {
+        let b = off.checked_sub(self.start).map(|d| d >> STRETCH_SHIFT);
+        match b.and_then(|b| usize::try_from(b).ok()).filter(|&b| b + 1 < self.first.len()) {
+            Some(b) => {
+                let (lo, hi) = (self.first[b] as usize, self.first[b + 1] as usize);
+                match offsets[lo..hi].iter().position(|&o| o >= off) {
+                    Some(k) if offsets[lo + k] == off => Ok(lo + k),
+                    Some(k) => Err(lo + k),
+                    None => Err(hi),
+                }
+            }
+            None => offsets.binary_search(&off),
+        }
     }
 }
 
@@ -881,7 +996,8 @@ impl<'a> Window<'a> {
         let mut bodies: Vec<Body> = Vec::new();
         let mut plans = Plans::default();
         // References into this unit, resolved when it is read.
-        let mut inner: Vec<(u32, u64, bool)> = Vec::new();
+        // About one for every two DIEs.
+        let mut inner: Vec<(u32, u64, bool)> = Vec::with_capacity(estimate / 2);
         match Entries::new(unit, None) {
             Ok(mut raw) => loop {
                 if raw.is_empty() {
@@ -1024,10 +1140,11 @@ impl<'a> Window<'a> {
         let mut read_again: Vec<usize> = Vec::new();
         let mut retry = Vec::new();
         let linkage_len = self.arena.linkage.len();
+        let index = OffsetIndex::new(&self.arena.offsets[first as usize..], range);
         loop {
             for (i, off, origin) in inner.drain(..) {
                 let offsets = &self.arena.offsets[first as usize..];
-                let target = match offsets.binary_search(&off) {
+                let target = match index.find(offsets, off) {
                     Ok(t) => {
                         let t = first + t as DieIdx;
                         if self.arena.dies[t as usize].tag == PLACEHOLDER {
@@ -1365,6 +1482,29 @@ mod tests {
             failed += usize::from(parsed.is_err());
         }
         assert!(compared > 30_000 && failed > 1000 && compared - failed > 1000, "{compared} compared, {failed} failed");
+    }
+
+    #[test]
+    fn offset_index_finds_what_binary_search_finds() {
+        let mut seed = 0x9e37_79b9u64;
+        let mut rand = move |n: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for round in 0..200 {
+            let base = rand(1000);
+            let mut offsets = Vec::new();
+            let mut at = base + rand(3);
+            for _ in 0..rand(300) {
+                offsets.push(at);
+                at += 1 + rand(if round % 2 == 0 { 40 } else { 200 });
+            }
+            let end = at + rand(5);
+            let index = OffsetIndex::new(&offsets, (base, end));
+            for off in base.saturating_sub(3)..end + 70 {
+                assert_eq!(index.find(&offsets, off), offsets.binary_search(&off), "{off} in {offsets:?}");
+            }
+        }
     }
 
     fn corpus() -> Vec<std::path::PathBuf> {

@@ -371,7 +371,9 @@ fn process_units(
                             .as_bytes(),
                     );
                 }
-                r.log.debug("expand_symbol", format!("{} = {crc:x}", String::from_utf8_lossy(&name)).as_bytes());
+                if r.log.debug {
+                    r.log.debug("expand_symbol", format!("{} = {crc:x}", String::from_utf8_lossy(&name)).as_bytes());
+                }
                 if let Some(t) = text {
                     r.log.raw(&name);
                     r.log.raw(b" ");

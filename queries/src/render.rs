@@ -322,8 +322,10 @@ impl<'d, 'a> Renderer<'d, 'a> {
             }
         }
         if self.entries.is_empty() {
-            // About one entry for every three DIEs in kernel units.
-            let estimate = loaded.len() / 3;
+            // About one entry for every two or three DIEs in kernel units
+            // (function bodies count as DIEs): growing past a short guess
+            // copies the entries into fresh memory.
+            let estimate = loaded.len() / 2;
             self.entries.reserve(estimate);
             self.map.reserve(estimate);
         }
@@ -565,7 +567,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         let s = self
             .numbers
             .entry((label, value))
-            .or_insert_with(|| format!(" {label}({value})").into_bytes().into())
+            .or_insert_with(|| number_text(&[b" ", label.as_bytes(), b"("], value, b")"))
             .clone();
         self.emit_own(cache, s);
     }
@@ -800,14 +802,15 @@ impl<'d, 'a> Renderer<'d, 'a> {
     }
 
     fn subrange(&mut self, id: EntryId, die: DieIdx) {
-        let s = if let Some(n) = self.dies.num(die, Num::Count) {
-            format!("[{n}]")
-        } else if let Some(n) = self.dies.num(die, Num::UpperBound) {
-            format!("[{}]", n.wrapping_add(1))
-        } else {
-            "[]".to_string()
+        let n = match self.dies.num(die, Num::Count) {
+            Some(n) => Some(n),
+            None => self.dies.num(die, Num::UpperBound).map(|n| n.wrapping_add(1)),
         };
-        self.emit_own(Some(id), s.into_bytes().into());
+        let s = match n {
+            Some(n) => number_text(&[b"["], n, b"]"),
+            None => b"[]"[..].into(),
+        };
+        self.emit_own(Some(id), s);
     }
 
     fn list_item(&mut self, st: &mut Sym<'a>, id: EntryId, die: DieIdx, kw: &'static [u8]) -> Result<(), Error> {
@@ -853,7 +856,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         self.fqn(id, die);
         if let Some(v) = value.or_else(|| self.dies.num(die, Num::ConstValue)) {
             self.emit(c, b" = ");
-            self.emit_own(c, v.to_string().into_bytes().into());
+            self.emit_own(c, number_text(&[], v, b""));
         }
         Ok(())
     }
@@ -1023,6 +1026,36 @@ impl<'d, 'a> Renderer<'d, 'a> {
         }
         Ok((res, NONE, None))
     }
+}
+
+/// `prefix`, `v` in decimal and `suffix`, as `format!` would print them,
+/// without the formatting machinery (numbers are printed for most entries).
+fn number_text(prefix: &[&[u8]], mut v: u64, suffix: &[u8]) -> Rc<[u8]> {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let mut buf = [0u8; 64];
+    let mut len = 0;
+    for part in prefix.iter().copied().chain([&digits[at..], suffix]) {
+        let Some(dst) = buf.get_mut(len..len + part.len()) else {
+            // Longer than any label: the slow way.
+            let mut s = Vec::new();
+            prefix.iter().for_each(|p| s.extend_from_slice(p));
+            s.extend_from_slice(&digits[at..]);
+            s.extend_from_slice(suffix);
+            return s.into();
+        };
+        dst.copy_from_slice(part);
+        len += part.len();
+    }
+    buf[..len].into()
 }
 
 fn kabi_status(name: Option<&[u8]>) -> (Kabi, Option<&[u8]>) {

@@ -116,25 +116,26 @@ pub fn is_type_prefix(s: &[u8]) -> bool {
     s.len() >= 2 && matches!(s[0], b's' | b'u' | b'e' | b't') && s[1] == b'#'
 }
 
-/// The type name of a finished entry (`s#foo`, `t#'a b'`), if it has one.
-pub fn type_name(e: &Entry<'_>) -> Option<Vec<u8>> {
+/// Appends the type name of a finished entry (`s#foo`, `t#'a b'`) to
+/// `out`, if it has one; whether it has.
+fn push_type_name(e: &Entry<'_>, out: &mut Vec<u8>) -> bool {
     if matches!(e.state, State::Symbol | State::Fqn | State::Incomplete) {
-        return None;
+        return false;
     }
-    let fqn = e.fqn.as_ref().filter(|f| !f.is_empty())?;
+    let Some(fqn) = e.fqn.as_ref().filter(|f| !f.is_empty()) else { return false };
     let prefix = match gimli::DwTag(e.tag) {
         gimli::DW_TAG_class_type | gimli::DW_TAG_structure_type => b's',
         gimli::DW_TAG_union_type => b'u',
         gimli::DW_TAG_enumeration_type => b'e',
         gimli::DW_TAG_typedef => b't',
-        _ => return None,
+        _ => return false,
     };
-    let quote: &[u8] = if fqn.contains(&b' ') { b"'" } else { b"" };
-    let mut n = vec![prefix, b'#'];
-    n.extend_from_slice(quote);
-    n.extend_from_slice(fqn);
-    n.extend_from_slice(quote);
-    Some(n)
+    let quote: &[u8] = if memchr::memchr(b' ', fqn).is_some() { b"'" } else { b"" };
+    out.extend_from_slice(&[prefix, b'#']);
+    out.extend_from_slice(quote);
+    out.extend_from_slice(fqn);
+    out.extend_from_slice(quote);
+    true
 }
 
 /// A symbol's CRC and, with `--dump-versions`, its expanded string.
@@ -363,13 +364,10 @@ impl Names {
     fn get(&mut self, r: &Renderer<'_, '_>, id: EntryId) -> Option<&[u8]> {
         let slot = match self.of[id as usize] {
             NameSlot::Unknown => {
-                let slot = match type_name(&r.entries[id as usize]) {
-                    Some(n) => {
-                        let start = self.text.len() as u32;
-                        self.text.extend_from_slice(&n);
-                        NameSlot::At(start, self.text.len() as u32)
-                    }
-                    None => NameSlot::None,
+                let start = self.text.len() as u32;
+                let slot = match push_type_name(&r.entries[id as usize], &mut self.text) {
+                    true => NameSlot::At(start, self.text.len() as u32),
+                    false => NameSlot::None,
                 };
                 self.of[id as usize] = slot;
                 slot

@@ -220,6 +220,12 @@ pub(super) fn apply(
     };
     let machine = elf::Machine(t.machine);
     let big = t.endian == Endianness::Big;
+    if t.is_64 && is_rela && !big && machine != elf::EM_MIPS {
+        // Kernel objects of 64-bit little-endian targets: tens of thousands
+        // of entries, decoded here without the generic reader.
+        apply_rela64_le(machine, data, relocs, symbol);
+        return;
+    }
     // Debug sections relocate against a few section symbols with one or
     // two types, tens of thousands of times: remember the last of each.
     let mut last_op = None;
@@ -264,6 +270,60 @@ pub(super) fn apply(
                     apply_one(location, Op::Add(n), value, big);
                 }
             }
+        }
+    }
+}
+
+/// [`apply`] for `SHT_RELA` entries of a 64-bit little-endian target
+/// (other than MIPS, whose `r_info` is laid out differently).
+fn apply_rela64_le(machine: elf::Machine, data: &mut [u8], relocs: &[u8], symbol: &dyn Fn(u32) -> Option<RawSymbol>) {
+    let mut last_op = None;
+    let mut last_value = None;
+    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
+    for chunk in relocs.chunks_exact(24) {
+        let offset = word(&chunk[0..8]);
+        let info = word(&chunk[8..16]);
+        let addend = word(&chunk[16..24]);
+        let (sym, r_type) = ((info >> 32) as u32, info as u32);
+        let op = match last_op {
+            Some((ty, op)) if ty == r_type => op,
+            _ => {
+                let op = operation(machine, elf::RelocationType(r_type));
+                last_op = Some((r_type, op));
+                op
+            }
+        };
+        let Some(op) = op else {
+            continue;
+        };
+        let value = match last_value {
+            Some((index, value)) if index == sym => value,
+            _ => {
+                let value = symbol_value(sym, symbol);
+                last_value = Some((sym, value));
+                value
+            }
+        };
+        let Some(value) = value else {
+            continue;
+        };
+        let Some(location) = usize::try_from(offset).ok().and_then(|o| data.get_mut(o..)) else {
+            continue;
+        };
+        let v = value.wrapping_add(addend);
+        match op {
+            // Sizes spelled out: a copy of a variable size is a call.
+            Op::Abs(8) => {
+                if let Some(bytes) = location.get_mut(..8) {
+                    bytes.copy_from_slice(&v.to_le_bytes());
+                }
+            }
+            Op::Abs(4) => {
+                if let Some(bytes) = location.get_mut(..4) {
+                    bytes.copy_from_slice(&(v as u32).to_le_bytes());
+                }
+            }
+            op => apply_one(location, op, v, false),
         }
     }
 }
