@@ -88,6 +88,9 @@ def main():
     ev = read_event(proc)
     load = time.perf_counter() - t0
     assert ev["event"] == "ready", ev
+    # Resident memory once the watcher has gone idle (it gives freed
+    # memory back after reporting).
+    time.sleep(1.0)
     rss_ready = rss_mib(proc.pid)
     print(f"tree: {args.debian} ({ev['objects']} objects, {ev['exports']} exports)")
     print(f"initial load: {load:.1f} s (watcher says {ev['ms']} ms), RSS {rss_ready:.0f} MiB")
