@@ -86,7 +86,7 @@ pub fn render_units<'a>(
         for (name, exp) in &done.rendered.offers {
             map.add_shared(name, exp.clone(), tflags, &mut log);
         }
-        symbol_texts.extend(done.rendered.symbols.iter().map(|(d, e)| (d + done.base, e.clone())));
+        symbol_texts.extend(done.rendered.symbols.iter().map(|(d, e)| (d.wrapping_add(done.base), e.clone())));
     };
     let mut log = Log::new(false);
     let mut planner = Renderer::new(dies, rules, flags, obj, (0, 0), &mut log).planning();
@@ -232,7 +232,7 @@ fn render_one(
     };
     let rendered = Rendered {
         offers: offers.into_iter().map(|(n, e)| (n, Arc::new(e))).collect(),
-        symbols: symbols.into_iter().map(|(d, e)| (d - base, e)).collect(),
+        symbols: symbols.into_iter().map(|(d, e)| (d.wrapping_sub(base), e)).collect(),
     };
     done.rendered = match (cache, key) {
         (Some(cache), Some(key)) if done.plan_error.is_none() => cache.put(key, rendered),
