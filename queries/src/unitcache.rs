@@ -150,12 +150,13 @@ impl UnitCache {
     /// Stores a unit's rendering, interning its texts; returns it as
     /// stored (texts shared with earlier units where equal).
     pub fn put(&self, key: UnitKey, mut rendered: Rendered) -> Arc<Rendered> {
+        // Hashed before locking: other workers look units up meanwhile.
+        let hashes: Vec<u128> = rendered.offers.iter().map(|(name, exp)| text_key(name, exp)).collect();
         let Ok(mut inner) = self.inner.lock() else { return Arc::new(rendered) };
         let inner = &mut *inner;
         let mut added = std::mem::size_of::<Rendered>() + 64;
-        for (name, exp) in &mut rendered.offers {
+        for ((name, exp), h) in rendered.offers.iter_mut().zip(hashes) {
             added += name.len() + std::mem::size_of::<(Vec<u8>, Arc<Expansion>)>();
-            let h = text_key(name, exp);
             match inner.texts.get(&h) {
                 Some(shared) => *exp = shared.clone(),
                 None => {
