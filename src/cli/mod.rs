@@ -86,7 +86,7 @@ pub struct VersionsArgs {
     pub stats: bool,
     /// Render a unit found in several objects once (a kbuild `.o` and the
     /// `.ko` linked from it): `auto` does so when the objects include
-    /// `.o` files, which is when units can repeat.
+    /// both `.o` and `.ko` files, which is when units repeat.
     #[arg(long, value_enum, default_value_t = Share::Auto)]
     pub share_units: Share,
 }

@@ -72,13 +72,18 @@ pub fn run(args: VersionsArgs) -> i32 {
     // Shared by every object's database: a unit found in two objects (a
     // kbuild `.o` and the `.ko` or `vmlinux.o` linked from it) is rendered
     // once, whichever object comes first.
-    // Keys cost a pass some 10% (every DIE of a unit with exports is
-    // hashed), so `auto` shares only where units can repeat: relocatable
-    // objects beside others, or vmlinux beside vmlinux.o.
+    // Keys cost a pass some 5-10% (every DIE of a unit with exports is
+    // hashed), so `auto` shares only where units repeat: a kbuild tree's
+    // `.o` files beside the modules linked from them. (A unit of
+    // vmlinux.o or of a multi-file module also renders the exports of
+    // other units that it declares, so it seldom equals its `.o`.)
     let share = match args.share_units {
         Share::On => true,
         Share::Off => false,
-        Share::Auto => objects.len() > 1 && objects.iter().any(|f| f.path.extension().is_some_and(|e| e == "o")),
+        Share::Auto => {
+            let has = |ext: &str| objects.iter().any(|f| f.path.extension().is_some_and(|e| e == ext));
+            has("o") && has("ko")
+        }
     };
     let renders = share.then(|| Arc::new(UnitCache::default()));
     let progress = Progress::new(objects.len() as u64);
