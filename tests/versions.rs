@@ -231,7 +231,7 @@ fn units_shared_between_objects_are_rendered_once() {
     // slub.o and slub.ko are both module `slub`: each of its lines is
     // there twice, CRC included.
     let slub: Vec<&str> = on.lines().filter(|l| l.split('\t').nth(2) == Some("slub")).collect();
-    assert!(slub.len() >= 2 && slub.len() % 2 == 0, "{on}");
+    assert!(slub.len() >= 2 && slub.len().is_multiple_of(2), "{on}");
     for pair in slub.chunks(2) {
         assert_eq!(pair[0], pair[1]);
     }
