@@ -328,7 +328,7 @@ pub(crate) fn watch<H: Host>(
     if let ControlFlow::Break(status) = host.ready(&mut w, paths.len(), exports, t0.elapsed()) {
         return status;
     }
-    release_memory(&w.pool);
+    super::release_memory(&w.pool);
 
     // The batch being collected: touched paths, its first and last event.
     let mut touched: BTreeSet<PathBuf> = BTreeSet::new();
@@ -455,7 +455,7 @@ pub(crate) fn watch<H: Host>(
                     if let ControlFlow::Break(status) = host.settled(&mut w, start.elapsed()) {
                         return status;
                     }
-                    release_memory(&w.pool);
+                    super::release_memory(&w.pool);
                 }
             }
         }
@@ -777,23 +777,6 @@ impl Watch {
             }
         }
     }
-}
-
-// mimalloc's (the `dwarfksyms` binary's allocator, linked by this crate).
-unsafe extern "C" {
-    fn mi_collect(force: bool);
-}
-
-/// Gives freed memory back to the system once the watcher goes idle:
-/// mimalloc keeps the pages each worker thread freed in that thread's heap
-/// until it allocates again or is collected, and a watcher's workers sit
-/// idle between batches (watching the Debian kernel: 3.5 GiB resident
-/// after the initial load; 358 MiB once collected).
-fn release_memory(pool: &rayon::ThreadPool) {
-    // SAFETY: mi_collect only walks the calling thread's heap; it is
-    // harmless when mimalloc is not the global allocator (tests).
-    pool.broadcast(|_| unsafe { mi_collect(true) });
-    unsafe { mi_collect(true) };
 }
 
 /// What a path exported (`old`) against what it exports now (`new`):
