@@ -267,7 +267,9 @@ fn process_units(
     let threads = || std::thread::available_parallelism().map_or(1, |n| n.get()).max(if opts.split_units { 2 } else { 1 });
     let mut first_unit = 0;
     let many = r.dies.unit_count() >= 16;
-    let cache = cache.filter(|c| c.serves(r.dies.unit_count()));
+    // Rules come from the object's own section and are not part of a
+    // unit's key: with rules, nothing is shared.
+    let cache = cache.filter(|c| c.serves(r.dies.unit_count()) && rules.is_empty());
     if streaming
         && !opts.dump_dies
         && !opts.dump_die_map

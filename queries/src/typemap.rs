@@ -225,14 +225,9 @@ pub struct Flags {
 }
 
 impl TypeMap {
-    pub fn add(&mut self, name: &[u8], exp: Expansion, flags: &Flags, log: &mut Log) {
-        if map_add(&mut self.map, name, exp, flags, log) {
-            self.compiled.invalidate(name);
-        }
-    }
-
-    /// [`Self::add`] for a text another map or a cache also holds.
-    pub fn add_shared(&mut self, name: &[u8], exp: Arc<Expansion>, flags: &Flags, log: &mut Log) {
+    /// Offers a text for `name` (kept if longer than the one there). An
+    /// `Expansion`, or an `Arc` of one that a unit cache also holds.
+    pub fn add(&mut self, name: &[u8], exp: impl Into<Arc<Expansion>> + AsRef<Expansion>, flags: &Flags, log: &mut Log) {
         if map_add(&mut self.map, name, exp, flags, log) {
             self.compiled.invalidate(name);
         }

@@ -41,7 +41,8 @@ pub struct Rendered {
 pub struct Stats {
     /// Units found rendered.
     pub hits: u64,
-    /// Units rendered (and stored).
+    /// Units looked up and not found (then rendered, and stored unless
+    /// rendering failed).
     pub misses: u64,
     /// Times the budget was reached and the cache started over.
     pub resets: u64,
@@ -194,13 +195,16 @@ const KEY_BLOCK: usize = 64 << 10;
 
 impl Default for KeyWriter {
     fn default() -> Self {
-        KeyWriter { buf: Vec::with_capacity(KEY_BLOCK), hasher: XxHash3_128::new() }
+        // The buffer is allocated by the first key: most writers (no
+        // cache) never write one.
+        KeyWriter { buf: Vec::new(), hasher: XxHash3_128::new() }
     }
 }
 
 impl KeyWriter {
     fn start(&mut self) {
         self.buf.clear();
+        self.buf.reserve(KEY_BLOCK);
         self.hasher = XxHash3_128::new();
     }
 

@@ -68,8 +68,6 @@ pub fn render_units<'a>(
     threads: usize,
     cache: Option<&UnitCache>,
 ) -> Result<Outcome, Error> {
-    // Rules come from the object's own section: not part of the key.
-    let cache = cache.filter(|_| rules.is_empty());
     let units = dies.unit_count();
     let mut first_error: Option<Error> = None;
     let mut merge = |done: Done, map: &mut TypeMap, first_error: &mut Option<Error>| {
@@ -84,7 +82,7 @@ pub fn render_units<'a>(
         }
         let mut log = Log::new(false);
         for (name, exp) in &done.rendered.offers {
-            map.add_shared(name, exp.clone(), tflags, &mut log);
+            map.add(name, exp.clone(), tflags, &mut log);
         }
         symbol_texts.extend(done.rendered.symbols.iter().map(|(d, e)| (d.wrapping_add(done.base), e.clone())));
     };
@@ -112,67 +110,63 @@ pub fn render_units<'a>(
                 break;
             }
         }
-        return match first_error {
-            Some(e) => Err(e),
-            None => Ok(Outcome::Done),
-        };
-    }
-
-    let results: Vec<Mutex<Option<Done>>> = (0..units).map(|_| Mutex::new(None)).collect();
-    let (tx, rx) = sync_channel::<Task<'a>>(threads * 2);
-    let rx = Mutex::new(rx);
-    let mut merged = 0u32;
-    let outcome = std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                let mut buf = KeyWriter::default();
-                loop {
-                    let task = match rx.lock() {
-                        Ok(rx) => match rx.recv() {
-                            Ok(t) => t,
-                            Err(_) => break,
-                        },
-                        Err(_) => break,
-                    };
-                    let unit = task.unit;
-                    let done = render_one(task, rules, flags, tflags, obj, cache, &mut buf);
-                    if let Ok(mut slot) = results[unit as usize].lock() {
-                        *slot = Some(done);
-                    }
-                }
-            });
-        }
-
-        let mut outcome = Outcome::Done;
-        for k in 0..units {
-            let Some(task) = plan(k, table) else {
-                outcome = Outcome::NeedsAllUnits;
-                break;
-            };
-            let stop = task.plan_error.is_some();
-            if tx.send(task).is_err() {
-                break;
-            }
-            // Merge what is finished, in order, to keep memory bounded.
+    } else {
+        let results: Vec<Mutex<Option<Done>>> = (0..units).map(|_| Mutex::new(None)).collect();
+        let (tx, rx) = sync_channel::<Task<'a>>(threads * 2);
+        let rx = Mutex::new(rx);
+        // Merges the finished units that come next in order.
+        let mut merged = 0u32;
+        let mut drain = |map: &mut TypeMap, first_error: &mut Option<Error>| {
             while merged < units {
                 let Some(done) = results[merged as usize].lock().ok().and_then(|mut s| s.take()) else { break };
-                merge(done, map, &mut first_error);
+                merge(done, map, first_error);
                 merged += 1;
             }
-            if stop {
-                break;
+        };
+        let outcome = std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    let mut buf = KeyWriter::default();
+                    loop {
+                        let task = match rx.lock() {
+                            Ok(rx) => match rx.recv() {
+                                Ok(t) => t,
+                                Err(_) => break,
+                            },
+                            Err(_) => break,
+                        };
+                        let unit = task.unit;
+                        let done = render_one(task, rules, flags, tflags, obj, cache, &mut buf);
+                        if let Ok(mut slot) = results[unit as usize].lock() {
+                            *slot = Some(done);
+                        }
+                    }
+                });
             }
+
+            let mut outcome = Outcome::Done;
+            for k in 0..units {
+                let Some(task) = plan(k, table) else {
+                    outcome = Outcome::NeedsAllUnits;
+                    break;
+                };
+                let stop = task.plan_error.is_some();
+                if tx.send(task).is_err() {
+                    break;
+                }
+                // Merge what is finished, in order, to keep memory bounded.
+                drain(map, &mut first_error);
+                if stop {
+                    break;
+                }
+            }
+            drop(tx);
+            outcome
+        });
+        if let Outcome::NeedsAllUnits = outcome {
+            return Ok(outcome);
         }
-        drop(tx);
-        outcome
-    });
-    if let Outcome::NeedsAllUnits = outcome {
-        return Ok(outcome);
-    }
-    while merged < units {
-        let Some(done) = results[merged as usize].lock().ok().and_then(|mut s| s.take()) else { break };
-        merge(done, map, &mut first_error);
-        merged += 1;
+        drain(map, &mut first_error);
     }
     match first_error {
         Some(e) => Err(e),
