@@ -96,23 +96,8 @@ pub fn run(args: VersionsArgs) -> i32 {
         objects
             .par_iter()
             .map(|found| {
-                // One database per object: the object's bytes go when its
-                // database does (a whole kernel is 7 GB of modules); unit
-                // renderings are shared through `renders`.
-                let db = match &renders {
-                    Some(r) => Database::default().sharing_renders(r.clone()),
-                    None => Database::default(),
-                };
-                let result = version_one(&db, found, options, symbols.as_deref());
+                let result = version_one(renders.as_ref(), found, options, symbols.as_deref());
                 progress.tick(result.as_ref().map_or(0, |v| v.exports.len() as u64));
-                drop(db);
-                // What a large object's pass freed goes back now, not when
-                // this worker next allocates: the peak is two large objects
-                // at once. (After every object, the whole kernel took 3 s
-                // more, refaulting pages.)
-                if std::fs::metadata(&found.path).is_ok_and(|m| m.len() >= LARGE_OBJECT) {
-                    super::collect_heap();
-                }
                 Done { found: found.clone(), result }
             })
             .collect()
@@ -196,9 +181,40 @@ pub fn run(args: VersionsArgs) -> i32 {
     i32::from(failed > 0)
 }
 
-fn version_one(db: &Database, found: &Found, options: Options, symbols: Option<&[Vec<u8>]>) -> Result<ObjectVersions, String> {
+/// One object, in a database of its own: the object's bytes go when its
+/// database does (a whole kernel is 7 GB of modules); unit renderings are
+/// shared through `renders`.
+fn version_one(
+    renders: Option<&Arc<UnitCache>>,
+    found: &Found,
+    options: Options,
+    symbols: Option<&[Vec<u8>]>,
+) -> Result<ObjectVersions, String> {
     // Read whole (no mmap): a build may rewrite the file under us.
     let bytes = std::fs::read(&found.path).map_err(|e| e.to_string())?;
+    let large = bytes.len() as u64 >= LARGE_OBJECT;
+    let db = match renders {
+        Some(r) => Database::default().sharing_renders(r.clone()),
+        None => Database::default(),
+    };
+    let result = version_in(&db, found, bytes, options, symbols);
+    drop(db);
+    // What a large object's pass freed goes back now, not when this worker
+    // next allocates: the peak is two large objects at once. (After every
+    // object, the whole kernel took 3 s more, refaulting pages.)
+    if large {
+        super::collect_heap();
+    }
+    result
+}
+
+fn version_in(
+    db: &Database,
+    found: &Found,
+    bytes: Vec<u8>,
+    options: Options,
+    symbols: Option<&[Vec<u8>]>,
+) -> Result<ObjectVersions, String> {
     let name = found.path.as_os_str().as_encoded_bytes().to_vec();
     let file = ObjectFile::new(db, name, bytes.into());
     match symbols {
