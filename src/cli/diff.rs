@@ -231,8 +231,9 @@ fn version(found: &Found, options: Options, renders: &Arc<UnitCache>) -> Result<
     let bytes = std::fs::read(&found.path).map_err(|e| e.to_string())?;
     let name = found.path.as_os_str().as_encoded_bytes().to_vec();
     let file = ObjectFile::new(&db, name, bytes.into());
-    let v = db::export_versions(&db, file, options).clone().map_err(|e| e.to_string())?;
-    Ok(Object { found: found.clone(), exports: v.exports, types: Arc::new(TypeGraph::from_symtypes(v.symtypes.clone())) })
+    let exports = db::export_versions(&db, file, options).clone().map_err(|e| e.to_string())?.exports;
+    let types = queries::typegraph::type_graph(&db, file, options).clone().map_err(|e| e.to_string())?;
+    Ok(Object { found: found.clone(), exports, types })
 }
 
 
