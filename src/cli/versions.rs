@@ -221,15 +221,15 @@ fn version_in(
         None => db::export_versions(db, file, options).clone().map_err(|e| e.to_string()),
         Some(names) => {
             let (table, _) = queries::symbols::SymbolTable::new(names);
-            let run = db::run(db, &[file], table, options);
-            if let Some(e) = run.outcomes.iter().find_map(|o| o.error.clone()) {
+            let (outcomes, state) = db::run_borrowed(db, &[file], table, options);
+            if let Some(e) = outcomes.iter().find_map(|o| o.error.clone()) {
                 return Err(e.to_string());
             }
             let known: BTreeMap<Vec<u8>, Export> = db::object_exports(db, file)
                 .as_ref()
                 .map(|v| v.iter().map(|e| (e.name.clone(), e.clone())).collect())
                 .unwrap_or_default();
-            let table = &run.state.table;
+            let table = &state.table;
             let exports = table
                 .order()
                 .iter()
@@ -244,7 +244,8 @@ fn version_in(
                     Versioned { export, crc }
                 })
                 .collect();
-            let symtypes = run.outcomes.iter().flat_map(|o| o.symtypes.iter().copied()).collect();
+            // One object, one outcome.
+            let symtypes = outcomes.first().map_or_else(|| Arc::from(&[][..]), |o| o.symtypes.clone());
             Ok(ObjectVersions { exports, symtypes })
         }
     }
