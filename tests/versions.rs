@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -203,21 +205,21 @@ fn failures_are_reported_and_the_run_goes_on() {
 #[test]
 fn units_shared_between_objects_are_rendered_once() {
     let corpus = shared().join("corpus/kernel-7.2-x86_64");
-    let tmp = std::env::temp_dir().join(format!("dwarfksyms-share-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).unwrap();
+    let dir = common::TempDir::new("share");
+    let tmp = dir.path();
     std::fs::copy(corpus.join("mm/slub.o"), tmp.join("slub.o")).unwrap();
     std::fs::copy(corpus.join("kernel/sched/core.o"), tmp.join("core.o")).unwrap();
     // A module linked from slub.o alone, as kbuild links a one-file module.
     let status = Command::new("ld")
         .args(["-r", "slub.o", "-o", "slub.ko"])
-        .current_dir(&tmp)
+        .current_dir(tmp)
         .status()
         .expect("ld (binutils) is needed for this test");
     assert!(status.success());
     let run = |share: &str| {
         let out = Command::new(env!("CARGO_BIN_EXE_dwarfksyms"))
             .args(["versions", "--stats", "-j", "1", "--share-units", share, "."])
-            .current_dir(&tmp)
+            .current_dir(tmp)
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -235,5 +237,4 @@ fn units_shared_between_objects_are_rendered_once() {
     for pair in slub.chunks(2) {
         assert_eq!(pair[0], pair[1]);
     }
-    let _ = std::fs::remove_dir_all(&tmp);
 }
