@@ -1,5 +1,6 @@
 //! Command-line front ends of dwarfksyms. The engine lives in the `queries` crate.
 
+pub mod alloc;
 pub mod cli;
 pub mod dropin;
 

@@ -101,18 +101,8 @@ unsafe impl GlobalAlloc for Alloc {
     }
 }
 
-// mimalloc's C API (`mimalloc` links it; its `extended` feature would add
-// a dependency for this one call).
-unsafe extern "C" {
-    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
-}
-
-/// `mi_option_eager_commit_delay`: how many of a thread's first segments
-/// are committed on demand rather than at once.
-const MI_OPTION_EAGER_COMMIT_DELAY: std::ffi::c_int = 14;
-
 fn main() {
     // Before any thread allocates through mimalloc (see `ALLOCATOR`).
-    unsafe { mi_option_set(MI_OPTION_EAGER_COMMIT_DELAY, 0) };
+    dwarfksyms::alloc::set_option(dwarfksyms::alloc::EAGER_COMMIT_DELAY, 0);
     std::process::exit(dwarfksyms::dropin::main());
 }

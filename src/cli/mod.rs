@@ -116,25 +116,3 @@ pub fn main() -> i32 {
         Command::Serve(args) => serve::run(args),
     }
 }
-
-// mimalloc's (the `dwarfksyms` binary's allocator, linked by this crate).
-unsafe extern "C" {
-    fn mi_collect(force: bool);
-}
-
-/// Gives the memory this thread freed back to the system: mimalloc keeps
-/// a thread's freed pages in its heap until the thread allocates again or
-/// collects.
-pub(crate) fn collect_heap() {
-    // SAFETY: mi_collect only walks the calling thread's heap; it is
-    // harmless when mimalloc is not the global allocator (tests).
-    unsafe { mi_collect(true) };
-}
-
-/// [`collect_heap`] on every worker of `pool` and on this thread. A
-/// watcher's workers sit idle between batches (watching the Debian kernel:
-/// 3.5 GiB resident after the initial load; 358 MiB once collected).
-pub(crate) fn release_memory(pool: &rayon::ThreadPool) {
-    pool.broadcast(|_| collect_heap());
-    collect_heap();
-}

@@ -203,7 +203,7 @@ fn version_one(
     // next allocates: the peak is two large objects at once. (After every
     // object, the whole kernel took 3 s more, refaulting pages.)
     if large {
-        super::collect_heap();
+        crate::alloc::collect();
     }
     result
 }

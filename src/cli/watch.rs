@@ -328,7 +328,7 @@ pub(crate) fn watch<H: Host>(
     if let ControlFlow::Break(status) = host.ready(&mut w, paths.len(), exports, t0.elapsed()) {
         return status;
     }
-    super::release_memory(&w.pool);
+    crate::alloc::release(&w.pool);
 
     // The batch being collected: touched paths, its first and last event.
     let mut touched: BTreeSet<PathBuf> = BTreeSet::new();
@@ -455,7 +455,7 @@ pub(crate) fn watch<H: Host>(
                     if let ControlFlow::Break(status) = host.settled(&mut w, start.elapsed()) {
                         return status;
                     }
-                    super::release_memory(&w.pool);
+                    crate::alloc::release(&w.pool);
                 }
             }
         }
