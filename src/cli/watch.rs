@@ -492,13 +492,10 @@ fn is_object_name(name: &str) -> bool {
 
 /// The bytes of a file, as a hash and their length: an object rewritten with
 /// the same bytes is recognised without keeping them.
-type Digest = (u64, usize);
+type Digest = (u128, usize);
 
 fn digest(bytes: &[u8]) -> Digest {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    bytes.hash(&mut h);
-    (h.finish(), bytes.len())
+    (twox_hash::XxHash3_128::oneshot(bytes), bytes.len())
 }
 
 /// What reading a file whole gave.
