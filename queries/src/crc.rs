@@ -233,15 +233,8 @@ impl Compiled {
                     let (exp, inner) = match self.segs[id as usize].clone() {
                         Some(c) => c,
                         None => {
-                            let name = self.names[id].to_vec();
-                            let Some(exp) = src.lookup(&name)? else {
-                                let within = within
-                                    .map(|w| lossy(&self.names[w]).into_owned())
-                                    .unwrap_or_else(|| "(null)".into());
-                                return Err(Error::new(
-                                    "__calculate_version",
-                                    format!("unknown type reference to '{}' when expanding '{}'", lossy(&name), within),
-                                ));
+                            let Some(exp) = src.lookup(&self.names[id])? else {
+                                return Err(unknown(&self.names[id], within.map(|w| &self.names[w][..])));
                             };
                             let s = self.compile(&exp);
                             self.segs[id as usize] = Some((exp.clone(), s.clone()));
@@ -473,41 +466,32 @@ pub struct Frozen {
 /// A type's map entry and its segments over the entry's text.
 type FrozenEntry = (std::sync::Arc<Expansion>, Box<[Seg]>);
 
-/// A 128-bit content key: two SipHash runs with different first bytes.
+/// A 128-bit content key (XXH3-128, as `unitcache`'s unit keys).
 /// Collisions would give a wrong CRC, so 64 bits are not enough for a
 /// kernel's millions of closures over a long watch session.
 pub type Fingerprint = u128;
 
-struct Hash128(std::collections::hash_map::DefaultHasher, std::collections::hash_map::DefaultHasher);
+/// A [`Fingerprint`] in the making: length-prefixed strings and other keys.
+struct Hash128(twox_hash::XxHash3_128);
 
 impl Hash128 {
     fn new(tag: u8) -> Hash128 {
-        use std::hash::Hasher;
-        let mut a = std::collections::hash_map::DefaultHasher::new();
-        let mut b = std::collections::hash_map::DefaultHasher::new();
-        a.write_u8(tag);
-        b.write_u8(tag ^ 0xa5);
-        b.write_u64(0x9e37_79b9_7f4a_7c15);
-        Hash128(a, b)
+        let mut h = twox_hash::XxHash3_128::new();
+        h.write(&[tag]);
+        Hash128(h)
     }
 
     fn bytes(&mut self, s: &[u8]) {
-        use std::hash::Hasher;
-        self.0.write_usize(s.len());
+        self.0.write(&(s.len() as u64).to_le_bytes());
         self.0.write(s);
-        self.1.write_usize(s.len());
-        self.1.write(s);
     }
 
     fn key(&mut self, k: Fingerprint) {
-        use std::hash::Hasher;
-        self.0.write_u128(k);
-        self.1.write_u128(k);
+        self.0.write(&k.to_le_bytes());
     }
 
     fn finish(&self) -> Fingerprint {
-        use std::hash::Hasher;
-        ((self.0.finish() as u128) << 64) | self.1.finish() as u128
+        self.0.finish_128()
     }
 }
 
@@ -542,9 +526,9 @@ impl Frozen {
         self.entries[id as usize].as_ref().map(|(e, s)| (&s[..], &e.text[..]))
     }
 
-    /// The CRC of `exp` (a symbol's text) and, when `dump` is set, the
-    /// expanded string: the same walk as [`Compiled::version`].
-    pub fn version(&self, exp: &Expansion, dump: bool) -> Result<(u32, Option<Vec<u8>>), Error> {
+    /// The CRC of `exp` (a symbol's text): the same walk as
+    /// [`Compiled::version`].
+    pub fn version(&self, exp: &Expansion) -> Result<u32, Error> {
         SEEN.with(|seen| {
             let mut seen = seen.borrow_mut();
             let (stamps, generation) = &mut *seen;
@@ -554,7 +538,7 @@ impl Frozen {
                 stamps.resize(self.names.len(), 0);
                 *generation = 1;
             }
-            let mut out = Out::new(dump);
+            let mut out = Out::new(false);
             for item in exp.items() {
                 if !is_type_prefix(item) {
                     out.add(item);
@@ -565,7 +549,7 @@ impl Frozen {
                 };
                 self.visit(id, None, stamps, *generation, &mut out, 0)?;
             }
-            Ok(out.finish())
+            Ok(out.finish().0)
         })
     }
 

@@ -249,7 +249,7 @@ pub fn symbol_version<'db>(db: &'db dyn salsa::Database, key: VersionKey<'db>) -
     let _span = tracing::debug_span!("symbol_version", key = ?c).entered();
     let d = c.source.upgrade()?;
     let (_, text, _) = d.symbols.get(c.index as usize)?;
-    Some(d.map.version(text, false).map(|(crc, _)| crc))
+    Some(d.map.version(text))
 }
 
 /// The pass of one object from `table` (position 0, as when the object is
@@ -277,7 +277,7 @@ pub fn versioned_pass(
                 // The key was interned by an earlier pass whose map is gone
                 // (and its version was never computed): same content, so
                 // compute it here.
-                None => d.map.version(text, false)?.0,
+                None => d.map.version(text)?,
             };
             table.set_crc(*id, crc);
         }
