@@ -268,18 +268,18 @@ impl<'d, 'a> Renderer<'d, 'a> {
         self.scratch.clear();
     }
 
-    /// Frees the cache and the loaded DIEs once the object is rendered
-    /// and its entries taken (not for `--debug`, whose statistics read
-    /// them): the versions and the symtypes block that follow can reuse
-    /// the memory instead of touching fresh pages.
+    /// Frees the cache once the object is rendered and its entries taken
+    /// (not for `--debug`, whose statistics read them): the versions and
+    /// the symtypes block that follow can reuse the memory instead of
+    /// touching fresh pages. (The DIEs are released before the entries
+    /// are turned into text: `Dies::release`.)
     pub fn release(&mut self) {
-        self.clear_entries();
+        self.open.clear();
         self.entries = Vec::new();
         self.map = HashMap::default();
         self.scratch = Vec::new();
         self.fqn_up = Vec::new();
         self.numbers = HashMap::default();
-        self.dies.release();
     }
 
     /// Cache statistics for `die_map_free`: entries per state.
