@@ -664,47 +664,52 @@ impl Watch {
         }
 
         let options = self.options;
-        let mut results: Vec<(PathBuf, Result<ObjectVersions, String>)> = Vec::new();
         // In chunks, letting salsa drop the least recently used passes (a
-        // pass holds its object's whole type map) between them: a tree's
-        // first load would otherwise hold every object's at once.
+        // pass holds its object's whole type map) between them, and each
+        // chunk's bytes once reported: a tree's first load would otherwise
+        // hold every object's at once.
         for chunk in version.chunks(EVICT_EVERY) {
             // A handle per worker; all are dropped before the next setter
             // call, which would otherwise wait for them.
             let db = self.db.clone();
-            results.extend(self.pool.install(move || {
+            let results = self.pool.install(move || {
                 chunk
                     .par_iter()
                     .map_with(db, |db, (path, obj)| {
                         let r = db::export_versions(db, *obj, options).clone().map_err(|e| e.to_string());
-                        (path.clone(), r)
+                        progress.inspect(|b| b.tick(r.as_ref().map_or(0, |v| v.exports.len() as u64)));
+                        (path, r)
                     })
                     .collect::<Vec<_>>()
-            }));
+            });
             self.db.evict();
-        }
-        for (path, result) in results {
-            progress.inspect(|b| b.tick(result.as_ref().map_or(0, |v| v.exports.len() as u64)));
-            match result {
-                Ok(v) => {
-                    self.retry.remove(&path);
-                    let new: BTreeMap<Vec<u8>, Option<u32>> = v.exports.iter().map(|x| (x.export.name.clone(), x.crc)).collect();
-                    let Some(t) = self.objects.get_mut(&path) else { continue };
-                    report_changes(&path, t.reported.take().unwrap_or_default(), &new, &mut reports);
-                    t.reported = Some(new);
-                    // Its versions are reported; the bytes would be read
-                    // again only if they changed, and then they are read
-                    // from the file. The digest tells a rewrite with the
-                    // same bytes. (Versions stay memoized by content.)
-                    if !self.keep_bytes {
-                        drop_bytes(&mut self.db, t.obj);
-                    }
-                }
-                Err(e) => self.fail(&path, now, e),
+            for (path, result) in results {
+                self.take_result(path, result, now, &mut reports);
             }
         }
         reports.sort_by(|a, b| a.key().cmp(&b.key()));
         (reports, changed)
+    }
+
+    /// Reports what a versioned object exports now and drops its bytes.
+    fn take_result(&mut self, path: &Path, result: Result<ObjectVersions, String>, now: Instant, reports: &mut Vec<Report>) {
+        match result {
+            Ok(v) => {
+                self.retry.remove(path);
+                let new: BTreeMap<Vec<u8>, Option<u32>> = v.exports.iter().map(|x| (x.export.name.clone(), x.crc)).collect();
+                let Some(t) = self.objects.get_mut(path) else { return };
+                report_changes(path, t.reported.take().unwrap_or_default(), &new, reports);
+                t.reported = Some(new);
+                // Its versions are reported; the bytes would be read
+                // again only if they changed, and then they are read
+                // from the file. The digest tells a rewrite with the
+                // same bytes. (Versions stay memoized by content.)
+                if !self.keep_bytes {
+                    drop_bytes(&mut self.db, t.obj);
+                }
+            }
+            Err(e) => self.fail(path, now, e),
+        }
     }
 
     /// Schedules another try of an object that could not be versioned, or
