@@ -10,7 +10,7 @@
 use std::io::{BufRead, Write};
 use std::sync::mpsc::Sender;
 
-use lsp_server::{ErrorCode, Message, RequestId, Response};
+use lsp_server::{ErrorCode, Message, Notification, RequestId, Response};
 use serde_json::Value;
 
 use crate::cli::watch::Input;
@@ -76,10 +76,8 @@ pub(crate) fn spawn_reader(tx: Sender<Input<Incoming>>) {
                 }
             };
             if let Incoming::Message(Message::Notification(n)) = &incoming {
-                if n.method == "$/cancelRequest" {
-                    if let Some(id) = n.params.get("id").and_then(|id| serde_json::from_value::<RequestId>(id.clone()).ok()) {
-                        CANCELS.cancel(id);
-                    }
+                if let Some(id) = cancel_id(n) {
+                    CANCELS.cancel(id);
                 }
             }
             let eof = matches!(incoming, Incoming::Eof);
@@ -179,6 +177,15 @@ pub(crate) fn send_error(id: Option<RequestId>, code: ErrorCode, message: String
             }
         }
     }
+}
+
+/// The request a `$/cancelRequest` notification cancels; `None` for any
+/// other notification (or a cancel without a usable id).
+pub(crate) fn cancel_id(n: &Notification) -> Option<RequestId> {
+    if n.method != "$/cancelRequest" {
+        return None;
+    }
+    n.params.get("id").and_then(|id| serde_json::from_value::<RequestId>(id.clone()).ok())
 }
 
 #[cfg(test)]

@@ -76,7 +76,7 @@ impl Server {
     fn immediate(&mut self, n: &Notification) -> bool {
         match n.method.as_str() {
             "$/cancelRequest" => {
-                let id = n.params.get("id").and_then(|id| serde_json::from_value::<RequestId>(id.clone()).ok());
+                let id = protocol::cancel_id(n);
                 // Answered already (or never seen): nothing to do, as the
                 // protocol says.
                 let queued = |m: &Message| matches!(m, Message::Request(r) if Some(&r.id) == id.as_ref());
