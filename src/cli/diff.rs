@@ -237,7 +237,7 @@ fn version(found: &Found, options: Options, renders: &Arc<UnitCache>) -> Result<
 }
 
 
-fn lossy(b: &[u8]) -> String {
+pub(crate) fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 

@@ -16,7 +16,8 @@ use queries::typegraph::{self, TypeGraph, UNREACHED};
 use serde_json::{json, Value};
 
 use super::server::Server;
-use crate::cli::{crc_text, diff};
+use crate::cli::diff::{self, lossy};
+use crate::cli::crc_text;
 use crate::cli::discover::Found;
 use crate::cli::watch::{Tracked, Watch};
 
@@ -47,10 +48,6 @@ fn opt_str_param<'v>(params: &'v Value, key: &str) -> Result<Option<&'v str>, Fa
         Some(Value::String(s)) => Ok(Some(s)),
         Some(_) => Err(invalid(format!("params.{key}: a string is expected"))),
     }
-}
-
-fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 /// The loop's state as one request sees it.
