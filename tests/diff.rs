@@ -15,13 +15,9 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use common::TempDir;
-
-fn data() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/diff")
-}
 
 /// Runs `dwarfksyms` with `args` in `cwd`; returns stdout and the exit code.
 fn dwarfksyms(cwd: &Path, args: &[&str]) -> (String, i32) {
@@ -33,7 +29,7 @@ fn dwarfksyms(cwd: &Path, args: &[&str]) -> (String, i32) {
 
 /// Compares with (or, with DWARFKSYMS_BLESS=1, writes) an expected file.
 fn expect_file(name: &str, got: &str) {
-    let path = data().join("expected").join(name);
+    let path = common::diff_data().join("expected").join(name);
     if std::env::var_os("DWARFKSYMS_BLESS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, got).unwrap();
@@ -64,7 +60,7 @@ const GOLDEN: &[(&str, &[&str], i32)] = &[
 #[test]
 fn golden_outputs() {
     for &(name, args, code) in GOLDEN {
-        let (out, got) = dwarfksyms(&data(), args);
+        let (out, got) = dwarfksyms(&common::diff_data(), args);
         assert_eq!(got, code, "{args:?}: exit status\n{out}");
         expect_file(name, &out);
     }
@@ -96,7 +92,7 @@ fn t(v: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
 
 #[test]
 fn member_added() {
-    let (out, _) = dwarfksyms(&data(), &["diff", "--format", "json", "obj/v1/member.o", "obj/v2/member.o"]);
+    let (out, _) = dwarfksyms(&common::diff_data(), &["diff", "--format", "json", "obj/v1/member.o", "obj/v2/member.o"]);
     let lines = json_lines(&out);
     let r = root(&lines, "s#dx_stats");
     assert_eq!(
@@ -119,7 +115,7 @@ fn member_added() {
 
 #[test]
 fn enum_value_and_typedef_target() {
-    let (out, _) = dwarfksyms(&data(), &["diff", "--format", "json", "obj/v1/enum.o", "obj/v2/enum.o"]);
+    let (out, _) = dwarfksyms(&common::diff_data(), &["diff", "--format", "json", "obj/v1/enum.o", "obj/v2/enum.o"]);
     let lines = json_lines(&out);
     let r = root(&lines, "e#dx_mode");
     assert_eq!(changes(r), t(&[("value", "enumerator", "DX_MODE_AUTO")]));
@@ -127,7 +123,7 @@ fn enum_value_and_typedef_target() {
     assert_eq!(r["changes"][0]["new"], "4");
     assert_eq!(exports(r), ["dx_get_mode", "dx_set_mode", "dx_timeout"]);
 
-    let (out, _) = dwarfksyms(&data(), &["diff", "--format", "json", "obj/v1/typedef.o", "obj/v2/typedef.o"]);
+    let (out, _) = dwarfksyms(&common::diff_data(), &["diff", "--format", "json", "obj/v1/typedef.o", "obj/v2/typedef.o"]);
     let lines = json_lines(&out);
     let r = root(&lines, "t#dx_id_t");
     assert_eq!(changes(r), t(&[("retyped", "target", "")]));
@@ -139,7 +135,7 @@ fn enum_value_and_typedef_target() {
 
 #[test]
 fn kabi_rules_hide_the_change_only_under_stable() {
-    let (out, code) = dwarfksyms(&data(), &["diff", "--format", "json", "obj/v1/kabi.o", "obj/v2/kabi.o"]);
+    let (out, code) = dwarfksyms(&common::diff_data(), &["diff", "--format", "json", "obj/v1/kabi.o", "obj/v2/kabi.o"]);
     assert_eq!(code, 1);
     let lines = json_lines(&out);
     assert_eq!(
@@ -148,7 +144,7 @@ fn kabi_rules_hide_the_change_only_under_stable() {
     );
     root(&lines, "s#dx_buf");
 
-    let (out, code) = dwarfksyms(&data(), &["diff", "--stable", "--format", "json", "obj/v1/kabi.o", "obj/v2/kabi.o"]);
+    let (out, code) = dwarfksyms(&common::diff_data(), &["diff", "--stable", "--format", "json", "obj/v1/kabi.o", "obj/v2/kabi.o"]);
     assert_eq!(code, 0, "{out}");
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 1, "{out}");
@@ -159,7 +155,7 @@ fn kabi_rules_hide_the_change_only_under_stable() {
 
 #[test]
 fn prototype_changes_and_moved_exports() {
-    let (out, _) = dwarfksyms(&data(), &["diff", "--format", "json", "obj/v1", "obj/v2"]);
+    let (out, _) = dwarfksyms(&common::diff_data(), &["diff", "--format", "json", "obj/v1", "obj/v2"]);
     let lines = json_lines(&out);
     let r = root(&lines, "dx_proto_send");
     assert_eq!(changes(r), t(&[("retyped", "parameter", "len"), ("added", "parameter", "flags")]));
@@ -173,7 +169,7 @@ fn prototype_changes_and_moved_exports() {
 
 #[test]
 fn identical_sides_report_nothing() {
-    let (out, code) = dwarfksyms(&data(), &["diff", "obj/v1", "obj/v1"]);
+    let (out, code) = dwarfksyms(&common::diff_data(), &["diff", "obj/v1", "obj/v1"]);
     assert_eq!(code, 0);
     assert_eq!(out, "14 exports compared: no CRC changed, 0 added, 0 removed\n");
 }
@@ -186,7 +182,7 @@ fn one_change_in_two_modules_is_one_root_cause() {
         for m in ["a", "b"] {
             let dir = tmp.path().join(v).join(m);
             std::fs::create_dir_all(&dir).unwrap();
-            std::fs::copy(data().join("obj").join(v).join("member.o"), dir.join("member.o")).unwrap();
+            std::fs::copy(common::diff_data().join("obj").join(v).join("member.o"), dir.join("member.o")).unwrap();
         }
     }
     let (out, code) = dwarfksyms(tmp.path(), &["diff", "--format", "json", "v1", "v2"]);
@@ -214,7 +210,7 @@ fn one_change_in_two_modules_is_one_root_cause() {
 fn missing_path_is_an_error() {
     let out = Command::new(env!("CARGO_BIN_EXE_dwarfksyms"))
         .args(["diff", "obj/v1/nope.o", "obj/v2/member.o"])
-        .current_dir(data())
+        .current_dir(common::diff_data())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -249,14 +245,14 @@ fn sources_rebuilt_with_this_machines_cc_give_the_same_story() {
         return;
     }
     let tmp = TempDir::new("rebuilt");
-    let st = Command::new("bash").arg(data().join("build.sh")).arg(tmp.path()).env("CC", &cc).status().unwrap();
+    let st = Command::new("bash").arg(common::diff_data().join("build.sh")).arg(tmp.path()).env("CC", &cc).status().unwrap();
     assert!(st.success(), "build.sh failed");
     for stable in [false, true] {
         let mut args = vec!["diff", "--format", "json"];
         if stable {
             args.push("--stable");
         }
-        let (committed, _) = dwarfksyms(&data(), &[args.as_slice(), &["obj/v1", "obj/v2"]].concat());
+        let (committed, _) = dwarfksyms(&common::diff_data(), &[args.as_slice(), &["obj/v1", "obj/v2"]].concat());
         let (rebuilt, _) = dwarfksyms(tmp.path(), &[args.as_slice(), &["v1", "v2"]].concat());
         assert_eq!(shape(&rebuilt), shape(&committed), "--stable: {stable}");
     }

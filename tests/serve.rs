@@ -14,7 +14,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -23,10 +23,6 @@ use common::TempDir;
 use serde_json::{json, Value};
 
 const WAIT: Duration = Duration::from_secs(60);
-
-fn data() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/diff")
-}
 
 /// symbol -> (CRC, symtypes lines used), by `dwarfksyms versions`.
 fn versions(obj: &Path) -> BTreeMap<String, (String, Vec<String>)> {
@@ -37,18 +33,6 @@ fn versions(obj: &Path) -> BTreeMap<String, (String, Vec<String>)> {
             (v["symbol"].as_str().unwrap().to_string(), (v["crc"].as_str().unwrap().to_string(), types))
         })
         .collect()
-}
-
-/// CRC-32 (IEEE), as the kernel's modversions use it.
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
 }
 
 /// A running `dwarfksyms serve`, killed on drop. Its stdout is parsed into
@@ -195,8 +179,8 @@ impl Drop for Server {
 
 #[test]
 fn symbol_dependents_and_workspace_symbols() {
-    let v1 = versions(&data().join("obj/v1/member.o"));
-    let mut s = Server::start(&data(), &["obj/v1"], false);
+    let v1 = versions(&common::diff_data().join("obj/v1/member.o"));
+    let mut s = Server::start(&common::diff_data(), &["obj/v1"], false);
 
     let r = s.request("dwarfksyms/symbol", json!({"name": "dx_open"}));
     let (crc, types) = &v1["dx_open"];
@@ -206,7 +190,7 @@ fn symbol_dependents_and_workspace_symbols() {
     // The type string is what the CRC is computed over.
     let expanded = r["typeString"].as_str().unwrap();
     assert!(expanded.starts_with("subprogram ( formal_parameter pointer_type { structure_type dx_device {"), "{expanded}");
-    assert_eq!(format!("0x{:08x}", crc32(expanded.as_bytes())), *crc);
+    assert_eq!(format!("0x{:08x}", crc32fast::hash(expanded.as_bytes())), *crc);
     assert_eq!(s.request("dwarfksyms/symbol", json!({"name": "no_such_export"})), Value::Null);
 
     // Every export of member.o whose version used s#dx_stats, and no other.
@@ -244,9 +228,9 @@ fn symbol_dependents_and_workspace_symbols() {
 
 #[test]
 fn explain_between_two_trees() {
-    let old = versions(&data().join("obj/v1/member.o"));
-    let new = versions(&data().join("obj/v2/member.o"));
-    let mut s = Server::start(&data(), &["obj/v1", "obj/v2"], false);
+    let old = versions(&common::diff_data().join("obj/v1/member.o"));
+    let new = versions(&common::diff_data().join("obj/v2/member.o"));
+    let mut s = Server::start(&common::diff_data(), &["obj/v1", "obj/v2"], false);
     let r = s.request("dwarfksyms/explain", json!({"name": "dx_open", "old": "obj/v1", "new": "obj/v2"}));
     assert_eq!(r["changed"], true);
     assert_eq!(r["old"], json!({"object": "obj/v1/member.o", "crc": old["dx_open"].0}));
@@ -263,7 +247,7 @@ fn explain_between_two_trees() {
         ])
     );
     // The same member changes as `dwarfksyms diff` reports.
-    let expected = std::fs::read_to_string(data().join("expected/member.txt")).unwrap();
+    let expected = std::fs::read_to_string(common::diff_data().join("expected/member.txt")).unwrap();
     let report = r["report"].as_str().unwrap();
     let block: Vec<&str> = expected.lines().skip(1).take_while(|l| !l.starts_with("  changes the CRC")).collect();
     assert_eq!(block.len(), 3, "{expected}");
@@ -281,8 +265,8 @@ fn explain_between_two_trees() {
 #[test]
 fn hover_on_open_and_on_disk_sources() {
     let t = TempDir::new("serve-hover");
-    let v1 = versions(&data().join("obj/v1/member.o"));
-    let mut s = Server::start(&data(), &["obj/v1"], false);
+    let v1 = versions(&common::diff_data().join("obj/v1/member.o"));
+    let mut s = Server::start(&common::diff_data(), &["obj/v1"], false);
 
     let c = t.path().join("user.c");
     let uri = format!("file://{}", c.display());
@@ -321,8 +305,8 @@ fn hover_on_open_and_on_disk_sources() {
 
 #[test]
 fn cancellation_and_malformed_messages() {
-    let v1 = versions(&data().join("obj/v1/member.o"));
-    let mut s = Server::start(&data(), &["obj/v1"], true);
+    let v1 = versions(&common::diff_data().join("obj/v1/member.o"));
+    let mut s = Server::start(&common::diff_data(), &["obj/v1"], true);
 
     // Held: requests queue up; the cancelled one is answered with
     // RequestCancelled at once, the other once released.
@@ -380,7 +364,7 @@ fn a_rewritten_object_changes_the_answers() {
     let t = TempDir::new("serve-watch");
     let tree = t.path().join("tree");
     std::fs::create_dir_all(&tree).unwrap();
-    let (v1, v2) = (data().join("obj/v1/member.o"), data().join("obj/v2/member.o"));
+    let (v1, v2) = (common::diff_data().join("obj/v1/member.o"), common::diff_data().join("obj/v2/member.o"));
     std::fs::copy(&v1, tree.join("member.o")).unwrap();
     let (old, new) = (versions(&v1), versions(&v2));
     assert_ne!(old["dx_open"].0, new["dx_open"].0);

@@ -48,6 +48,11 @@ pub fn workspace_root() -> PathBuf {
 
 /// `../shared` beside the checkout. Panics (the test fails, it is not
 /// skipped) when it is missing.
+/// `tests/data/diff`: two builds of the fixtures (`diff` and `serve`).
+pub fn diff_data() -> PathBuf {
+    workspace_root().join("tests/data/diff")
+}
+
 pub fn shared_dir() -> PathBuf {
     let dir = workspace_root().join("..").join("shared");
     if !dir.is_dir() {
