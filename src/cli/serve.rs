@@ -15,16 +15,14 @@
 //! (identifiers in source text).
 
 use std::sync::mpsc;
-use std::time::Duration;
 
 use lsp_server::{ErrorCode, Message, Response};
 use lsp_types::{
     HoverProviderCapability, InitializeResult, OneOf, ServerCapabilities, ServerInfo, TextDocumentSyncCapability,
     TextDocumentSyncKind,
 };
-use queries::object::Options;
 
-use super::watch::{self, Input, WatchFormat};
+use super::watch::{self, Input};
 
 mod handlers;
 mod hover;
@@ -40,16 +38,10 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs) -> i32 {
-    for p in &args.tree.paths {
-        if let Err(e) = std::fs::metadata(p) {
-            eprintln!("dwarfksyms serve: {}: {e}", p.display());
-            return 2;
-        }
-    }
-    let cwd = match std::env::current_dir() {
-        Ok(d) => d,
+    let roots = match args.tree.roots() {
+        Ok(r) => r,
         Err(e) => {
-            eprintln!("dwarfksyms serve: current directory: {e}");
+            eprintln!("dwarfksyms serve: {e}");
             return 2;
         }
     };
@@ -61,11 +53,9 @@ pub fn run(args: ServeArgs) -> i32 {
     if let Some(status) = handshake(&rx) {
         return status;
     }
-    let mut server = server::Server::new(cwd);
+    let mut server = server::Server::new(roots.cwd.clone());
     // Symtypes on: the answers show the lines versions used.
-    let options = Options { stable: args.tree.stable, symtypes: true, defer_versions: true, ..Options::default() };
-    let debounce = Duration::from_millis(args.tree.debounce_ms);
-    watch::watch(&args.tree.paths, options, args.tree.jobs, debounce, WatchFormat::Json, tx, rx, &mut server)
+    watch::watch(&args.tree, roots, true, tx, rx, &mut server)
 }
 
 /// Waits for `initialize` and answers it; `Some(status)` when the client

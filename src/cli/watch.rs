@@ -69,6 +69,32 @@ pub struct TreeArgs {
     pub debounce_ms: u64,
 }
 
+impl TreeArgs {
+    /// The engine's options: content-keyed versions; `symtypes` when the
+    /// caller shows the lines versions used (a server).
+    fn options(&self, symtypes: bool) -> Options {
+        Options { stable: self.stable, symtypes, defer_versions: true, ..Options::default() }
+    }
+
+    /// The paths as given and as watched, checked to exist, with the
+    /// current directory they are relative to.
+    pub(crate) fn roots(&self) -> Result<Roots, String> {
+        let cwd = std::env::current_dir().map_err(|e| format!("current directory: {e}"))?;
+        let mut roots = Vec::new();
+        for p in &self.paths {
+            let meta = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            roots.push(Root { shown: p.clone(), abs: cwd.join(p), dir: meta.is_dir() });
+        }
+        Ok(Roots { cwd, roots })
+    }
+}
+
+/// [`TreeArgs::roots`].
+pub(crate) struct Roots {
+    pub cwd: PathBuf,
+    roots: Vec<Root>,
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WatchFormat {
     /// One line per event, for people.
@@ -126,18 +152,70 @@ pub(crate) trait Host {
 }
 
 /// `dwarfksyms watch`'s host: print.
-struct Print;
+struct Print(WatchFormat);
 
 impl Host for Print {
     type Msg = std::convert::Infallible;
-    fn ready(&mut self, w: &mut Watch, objects: usize, exports: usize, took: Duration) -> ControlFlow<i32> {
-        flow(w.ready(objects, exports, took))
+    fn ready(&mut self, _: &mut Watch, objects: usize, exports: usize, took: Duration) -> ControlFlow<i32> {
+        flow(self.print_ready(objects, exports, took))
     }
-    fn reports(&mut self, w: &mut Watch, reports: Vec<Report>) -> ControlFlow<i32> {
-        flow(w.print(reports))
+    fn reports(&mut self, _: &mut Watch, reports: Vec<Report>) -> ControlFlow<i32> {
+        flow(self.print(reports))
     }
-    fn settled(&mut self, w: &mut Watch, took: Duration) -> ControlFlow<i32> {
-        flow(w.settled(took))
+    fn settled(&mut self, _: &mut Watch, took: Duration) -> ControlFlow<i32> {
+        flow(self.print_settled(took))
+    }
+}
+
+/// `watch`'s own lines, in its format.
+impl Print {
+    fn print_ready(&self, objects: usize, exports: usize, took: Duration) -> std::io::Result<()> {
+        let line = match self.0 {
+            WatchFormat::Text => format!("ready: {objects} objects, {exports} exports ({} ms)\n", took.as_millis()),
+            WatchFormat::Json => {
+                format!("{{\"event\":\"ready\",\"objects\":{objects},\"exports\":{exports},\"ms\":{}}}\n", took.as_millis())
+            }
+        };
+        emit(&[line])
+    }
+
+    fn print_settled(&self, took: Duration) -> std::io::Result<()> {
+        let line = match self.0 {
+            WatchFormat::Text => format!("settled ({} ms)\n", took.as_millis()),
+            WatchFormat::Json => format!("{{\"event\":\"settled\",\"ms\":{}}}\n", took.as_millis()),
+        };
+        emit(&[line])
+    }
+
+    fn print(&self, reports: Vec<Report>) -> std::io::Result<()> {
+        if reports.is_empty() {
+            return Ok(());
+        }
+        let lines: Vec<String> = reports.iter().map(|r| self.line(r)).collect();
+        emit(&lines)
+    }
+
+    fn line(&self, r: &Report) -> String {
+        let (event, symbol, object, old, new) = r.parts();
+        let symbol = String::from_utf8_lossy(symbol);
+        match self.0 {
+            // `changed SYM 0xOLD -> 0xNEW (OBJECT)`, `added SYM 0xNEW (OBJECT)`, ...
+            WatchFormat::Text => {
+                let crcs: Vec<String> = [old, new].into_iter().flatten().map(crc_text).collect();
+                format!("{event} {symbol} {} ({})\n", crcs.join(" -> "), object.display())
+            }
+            WatchFormat::Json => {
+                // Fields in a fixed order (serde_json's maps sort keys).
+                let text = |v: Option<Option<u32>>| serde_json::Value::from(v.map(crc_text)).to_string();
+                format!(
+                    "{{\"event\":\"{event}\",\"symbol\":{},\"object\":{},\"old\":{},\"new\":{}}}\n",
+                    serde_json::Value::from(symbol),
+                    serde_json::Value::from(object.display().to_string()),
+                    text(old),
+                    text(new),
+                )
+            }
+        }
     }
 }
 
@@ -206,7 +284,6 @@ impl Report {
 pub(crate) struct Watch {
     pub db: Database,
     pub options: Options,
-    format: WatchFormat,
     debounce: Duration,
     pub pool: rayon::ThreadPool,
     roots: Vec<Root>,
@@ -219,44 +296,30 @@ pub(crate) struct Watch {
 }
 
 pub fn run(args: WatchArgs) -> i32 {
-    let options = Options { stable: args.tree.stable, defer_versions: true, ..Options::default() };
-    let debounce = Duration::from_millis(args.tree.debounce_ms);
+    let roots = match args.tree.roots() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("dwarfksyms: {e}");
+            return 2;
+        }
+    };
     let (tx, rx) = mpsc::channel();
-    watch(&args.tree.paths, options, args.tree.jobs, debounce, args.format, tx, rx, &mut Print)
+    watch(&args.tree, roots, false, tx, rx, &mut Print(args.format))
 }
 
-/// Loads `paths`, then watches them for ever, telling `host` what changes;
-/// `tx`/`rx` carry the file events and the host's own input.
-#[allow(clippy::too_many_arguments)]
+/// Loads the tree, then watches it for ever, telling `host` what changes;
+/// `tx`/`rx` carry the file events and the host's own input. `symtypes`:
+/// versions keep the lines they used (for a server's answers).
 pub(crate) fn watch<H: Host>(
-    paths: &[PathBuf],
-    options: Options,
-    jobs: Option<usize>,
-    debounce: Duration,
-    format: WatchFormat,
+    tree: &TreeArgs,
+    roots: Roots,
+    symtypes: bool,
     tx: mpsc::Sender<Input<H::Msg>>,
     rx: mpsc::Receiver<Input<H::Msg>>,
     host: &mut H,
 ) -> i32 {
     let t0 = Instant::now();
-    let cwd = match std::env::current_dir() {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("dwarfksyms: current directory: {e}");
-            return 2;
-        }
-    };
-    let mut roots = Vec::new();
-    for p in paths {
-        let meta = match std::fs::metadata(p) {
-            Ok(m) => m,
-            Err(e) => {
-                eprintln!("dwarfksyms: {}: {e}", p.display());
-                return 2;
-            }
-        };
-        roots.push(Root { shown: p.clone(), abs: cwd.join(p), dir: meta.is_dir() });
-    }
+    let Roots { cwd, roots } = roots;
 
     // Watch first, then load: what changes during the load is in the
     // first batch (and costs nothing if the bytes did not change).
@@ -286,7 +349,7 @@ pub(crate) fn watch<H: Host>(
     }
 
     let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.unwrap_or(0))
+        .num_threads(tree.jobs.unwrap_or(0))
         .stack_size(256 << 20)
         .build()
     {
@@ -300,9 +363,8 @@ pub(crate) fn watch<H: Host>(
         // A rewritten object (a relinked vmlinux) renders only the units
         // that changed; the others are found by content.
         db: Database::default().sharing_renders(Arc::new(UnitCache::default().for_objects_with_units(16))),
-        options,
-        format,
-        debounce,
+        options: tree.options(symtypes),
+        debounce: Duration::from_millis(tree.debounce_ms),
         pool,
         roots,
         objects: BTreeMap::new(),
@@ -310,7 +372,7 @@ pub(crate) fn watch<H: Host>(
         keep_bytes: host.keeps_bytes(),
     };
 
-    let found = match discover::find(paths) {
+    let found = match discover::find(&tree.paths) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("dwarfksyms: {e}");
@@ -729,55 +791,6 @@ impl Watch {
         let delay = RETRY_FIRST.saturating_mul(1 << r.attempt.min(10)).min(RETRY_MAX);
         r.attempt += 1;
         r.due = now + delay;
-    }
-
-    fn ready(&self, objects: usize, exports: usize, took: Duration) -> std::io::Result<()> {
-        let line = match self.format {
-            WatchFormat::Text => format!("ready: {objects} objects, {exports} exports ({} ms)\n", took.as_millis()),
-            WatchFormat::Json => {
-                format!("{{\"event\":\"ready\",\"objects\":{objects},\"exports\":{exports},\"ms\":{}}}\n", took.as_millis())
-            }
-        };
-        emit(&[line])
-    }
-
-    fn settled(&self, took: Duration) -> std::io::Result<()> {
-        let line = match self.format {
-            WatchFormat::Text => format!("settled ({} ms)\n", took.as_millis()),
-            WatchFormat::Json => format!("{{\"event\":\"settled\",\"ms\":{}}}\n", took.as_millis()),
-        };
-        emit(&[line])
-    }
-
-    fn print(&self, reports: Vec<Report>) -> std::io::Result<()> {
-        if reports.is_empty() {
-            return Ok(());
-        }
-        let lines: Vec<String> = reports.iter().map(|r| self.line(r)).collect();
-        emit(&lines)
-    }
-
-    fn line(&self, r: &Report) -> String {
-        let (event, symbol, object, old, new) = r.parts();
-        let symbol = String::from_utf8_lossy(symbol);
-        match self.format {
-            // `changed SYM 0xOLD -> 0xNEW (OBJECT)`, `added SYM 0xNEW (OBJECT)`, ...
-            WatchFormat::Text => {
-                let crcs: Vec<String> = [old, new].into_iter().flatten().map(crc_text).collect();
-                format!("{event} {symbol} {} ({})\n", crcs.join(" -> "), object.display())
-            }
-            WatchFormat::Json => {
-                // Fields in a fixed order (serde_json's maps sort keys).
-                let text = |v: Option<Option<u32>>| serde_json::Value::from(v.map(crc_text)).to_string();
-                format!(
-                    "{{\"event\":\"{event}\",\"symbol\":{},\"object\":{},\"old\":{},\"new\":{}}}\n",
-                    serde_json::Value::from(symbol),
-                    serde_json::Value::from(object.display().to_string()),
-                    text(old),
-                    text(new),
-                )
-            }
-        }
     }
 }
 
