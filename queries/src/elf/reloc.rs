@@ -212,28 +212,42 @@ pub(super) fn apply(
     is_rela: bool,
     symbol: &dyn Fn(u32) -> Option<RawSymbol>,
 ) {
+    let machine = elf::Machine(t.machine);
+    let big = t.endian == Endianness::Big;
+    if t.is_64 && is_rela && !big && machine != elf::EM_MIPS {
+        // Kernel objects of 64-bit little-endian targets: tens of thousands
+        // of entries, decoded here without the generic reader (MIPS lays
+        // out `r_info` differently).
+        let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
+        let entries = relocs.chunks_exact(24).map(|c| {
+            let info = word(&c[8..16]);
+            Reloc { offset: word(&c[0..8]), symbol: (info >> 32) as u32, r_type: info as u32, addend: Some(word(&c[16..24]) as i64) }
+        });
+        apply_entries(machine, big, data, entries, symbol);
+        return;
+    }
     let entry_size = match (t.is_64, is_rela) {
         (false, false) => 8,
         (false, true) => 12,
         (true, false) => 16,
         (true, true) => 24,
     };
-    let machine = elf::Machine(t.machine);
-    let big = t.endian == Endianness::Big;
-    if t.is_64 && is_rela && !big && machine != elf::EM_MIPS {
-        // Kernel objects of 64-bit little-endian targets: tens of thousands
-        // of entries, decoded here without the generic reader.
-        apply_rela64_le(machine, data, relocs, symbol);
-        return;
-    }
+    let entries = relocs.chunks_exact(entry_size).filter_map(|c| decode(t, c, is_rela));
+    apply_entries(machine, big, data, entries, symbol);
+}
+
+fn apply_entries(
+    machine: elf::Machine,
+    big: bool,
+    data: &mut [u8],
+    entries: impl Iterator<Item = Reloc>,
+    symbol: &dyn Fn(u32) -> Option<RawSymbol>,
+) {
     // Debug sections relocate against a few section symbols with one or
     // two types, tens of thousands of times: remember the last of each.
     let mut last_op = None;
     let mut last_value = None;
-    for chunk in relocs.chunks_exact(entry_size) {
-        let Some(r) = decode(t, chunk, is_rela) else {
-            continue;
-        };
+    for r in entries {
         let op = match last_op {
             Some((ty, op)) if ty == r.r_type => op,
             _ => {
@@ -256,74 +270,22 @@ pub(super) fn apply(
         let Some(value) = value else {
             continue;
         };
-        let Ok(offset) = usize::try_from(r.offset) else {
-            continue;
-        };
-        let Some(location) = data.get_mut(offset..) else {
+        let Some(location) = usize::try_from(r.offset).ok().and_then(|o| data.get_mut(o..)) else {
             continue;
         };
         match r.addend {
-            Some(addend) => apply_one(location, op, value.wrapping_add(addend as u64), big),
+            // Stores inline (this runs tens of thousands of times an
+            // object); the rarer operations in `apply_one`.
+            Some(addend) => match op {
+                Op::Abs(n) => write_uint(location, n, value.wrapping_add(addend as u64), big),
+                op => apply_one(location, op, value.wrapping_add(addend as u64), big),
+            },
             // SHT_REL: only absolute types make sense, the addend is in place.
             None => {
                 if let Op::Abs(n) = op {
                     apply_one(location, Op::Add(n), value, big);
                 }
             }
-        }
-    }
-}
-
-/// [`apply`] for `SHT_RELA` entries of a 64-bit little-endian target
-/// (other than MIPS, whose `r_info` is laid out differently).
-fn apply_rela64_le(machine: elf::Machine, data: &mut [u8], relocs: &[u8], symbol: &dyn Fn(u32) -> Option<RawSymbol>) {
-    let mut last_op = None;
-    let mut last_value = None;
-    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
-    for chunk in relocs.chunks_exact(24) {
-        let offset = word(&chunk[0..8]);
-        let info = word(&chunk[8..16]);
-        let addend = word(&chunk[16..24]);
-        let (sym, r_type) = ((info >> 32) as u32, info as u32);
-        let op = match last_op {
-            Some((ty, op)) if ty == r_type => op,
-            _ => {
-                let op = operation(machine, elf::RelocationType(r_type));
-                last_op = Some((r_type, op));
-                op
-            }
-        };
-        let Some(op) = op else {
-            continue;
-        };
-        let value = match last_value {
-            Some((index, value)) if index == sym => value,
-            _ => {
-                let value = symbol_value(sym, symbol);
-                last_value = Some((sym, value));
-                value
-            }
-        };
-        let Some(value) = value else {
-            continue;
-        };
-        let Some(location) = usize::try_from(offset).ok().and_then(|o| data.get_mut(o..)) else {
-            continue;
-        };
-        let v = value.wrapping_add(addend);
-        match op {
-            // Sizes spelled out: a copy of a variable size is a call.
-            Op::Abs(8) => {
-                if let Some(bytes) = location.get_mut(..8) {
-                    bytes.copy_from_slice(&v.to_le_bytes());
-                }
-            }
-            Op::Abs(4) => {
-                if let Some(bytes) = location.get_mut(..4) {
-                    bytes.copy_from_slice(&(v as u32).to_le_bytes());
-                }
-            }
-            op => apply_one(location, op, v, false),
         }
     }
 }
@@ -395,10 +357,20 @@ fn read_uint(location: &[u8], n: usize, big: bool) -> Option<u64> {
 }
 
 /// Stores the low `n` bytes of `v`.
+#[inline(always)]
 fn write_uint(location: &mut [u8], n: usize, v: u64, big: bool) {
     let Some(bytes) = location.get_mut(..n) else {
         return;
     };
+    // The sizes debug data relocates, spelled out: a copy of a variable
+    // size is a call.
+    match (n, big) {
+        (8, false) => return bytes.copy_from_slice(&v.to_le_bytes()),
+        (4, false) => return bytes.copy_from_slice(&(v as u32).to_le_bytes()),
+        (8, true) => return bytes.copy_from_slice(&v.to_be_bytes()),
+        (4, true) => return bytes.copy_from_slice(&(v as u32).to_be_bytes()),
+        _ => {}
+    }
     for (i, b) in bytes.iter_mut().enumerate() {
         let shift = if big { 8 * (n - 1 - i) } else { 8 * i };
         *b = v.checked_shr(shift as u32).unwrap_or(0) as u8;
