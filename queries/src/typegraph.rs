@@ -122,6 +122,13 @@ impl TypeGraph {
         &self.refs[self.refs_at[i as usize] as usize..self.refs_at[i as usize + 1] as usize]
     }
 
+    /// The names `name`'s text references that have a line, in text order
+    /// (none when `name` has no line).
+    pub fn referenced<'g>(&'g self, name: &[u8]) -> impl Iterator<Item = &'g [u8]> {
+        let refs = self.find(name).map_or(&[][..], |i| self.references(i));
+        refs.iter().map(move |&r| self.name(r))
+    }
+
     pub fn users(&self, i: u32) -> &[u32] {
         &self.users[self.users_at[i as usize] as usize..self.users_at[i as usize + 1] as usize]
     }
@@ -223,6 +230,8 @@ g subprogram ( formal_parameter base_type int byte_size(4) encoding(5) n ) -> ba
         let names = |v: Vec<u32>| v.into_iter().map(|i| String::from_utf8_lossy(g.name(i)).into_owned()).collect::<Vec<_>>();
         assert_eq!(names(g.reachable(b"f")), ["f", "s#a", "s#b", "t#'c d'"]);
         assert_eq!(names(g.reachable(b"g")), ["g"]);
+        assert_eq!(g.referenced(b"s#a").collect::<Vec<_>>(), [&b"s#b"[..], b"t#'c d'"]);
+        assert_eq!(g.referenced(b"nope").count(), 0);
         let b = g.find(b"s#b").unwrap();
         let next = g.toward(b);
         let f = g.find(b"f").unwrap();

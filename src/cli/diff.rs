@@ -383,7 +383,7 @@ struct Walker<'a> {
     old: &'a Object,
     new: &'a Object,
     /// The references both sides of a name share, in the new text's order.
-    edges: HashMap<Vec<u8>, Vec<Vec<u8>>>,
+    edges: HashMap<&'a [u8], Vec<&'a [u8]>>,
     /// Where each reference sits in a name's text.
     sites: typediff::Sites,
 }
@@ -401,15 +401,14 @@ impl<'a> Walker<'a> {
         (name.to_vec(), self.old.types.get(name).map(<[u8]>::to_vec), self.new.types.get(name).map(<[u8]>::to_vec))
     }
 
-    fn edges(&mut self, name: &[u8]) -> &[Vec<u8>] {
-        if !self.edges.contains_key(name) {
-            let o = self.old.types.get(name).map(typediff::references).unwrap_or_default();
-            let n = self.new.types.get(name).map(typediff::references).unwrap_or_default();
-            let o: BTreeSet<Vec<u8>> = o.into_iter().collect();
-            let shared = n.into_iter().filter(|r| o.contains(r)).collect();
-            self.edges.insert(name.to_vec(), shared);
-        }
-        &self.edges[name]
+    /// From the type graphs, which keep only references that have a line:
+    /// an edge leads to a name both sides define.
+    fn edges(&mut self, name: &'a [u8]) -> &[&'a [u8]] {
+        let (old, new): (&'a Object, &'a Object) = (self.old, self.new);
+        self.edges.entry(name).or_insert_with(|| {
+            let o: BTreeSet<&[u8]> = old.types.referenced(name).collect();
+            new.types.referenced(name).filter(|r| o.contains(r)).collect()
+        })
     }
 
     fn via(&mut self, from: &[u8], to: &[u8]) -> Option<Via> {
@@ -420,32 +419,33 @@ impl<'a> Walker<'a> {
     /// Every changed name reachable from `symbol` on both sides, with the
     /// shortest chain to it.
     fn roots(&mut self, symbol: &[u8]) -> Result<Vec<Root>, String> {
-        match (self.old.types.contains(symbol), self.new.types.contains(symbol)) {
-            (true, true) => {}
-            (false, false) => return Err("no type information for it on either side".into()),
-            (false, true) => return Err("no type information for it in the old object".into()),
-            (true, false) => return Err("no type information for it in the new object".into()),
-        }
-        let mut parent: HashMap<Vec<u8>, Option<Vec<u8>>> = HashMap::new();
-        parent.insert(symbol.to_vec(), None);
-        let mut queue = VecDeque::from([symbol.to_vec()]);
+        let new: &'a Object = self.new;
+        let start = match (self.old.types.contains(symbol), new.types.find(symbol)) {
+            (true, Some(i)) => new.types.name(i),
+            (false, None) => return Err("no type information for it on either side".into()),
+            (false, Some(_)) => return Err("no type information for it in the old object".into()),
+            (true, None) => return Err("no type information for it in the new object".into()),
+        };
+        let mut parent: HashMap<&'a [u8], Option<&'a [u8]>> = HashMap::new();
+        parent.insert(start, None);
+        let mut queue = VecDeque::from([start]);
         let mut roots = Vec::new();
         while let Some(n) = queue.pop_front() {
-            if self.changed(&n) {
-                roots.push(n.clone());
+            if self.changed(n) {
+                roots.push(n);
             }
-            for r in self.edges(&n).to_vec() {
-                if !parent.contains_key(&r) && (self.old.types.contains(&r) || self.new.types.contains(&r)) {
-                    parent.insert(r.clone(), Some(n.clone()));
+            for &r in self.edges(n) {
+                if !parent.contains_key(r) {
+                    parent.insert(r, Some(n));
                     queue.push_back(r);
                 }
             }
         }
         let mut out = Vec::new();
         for root in roots {
-            let mut chain = vec![root.clone()];
-            while let Some(Some(p)) = parent.get(chain.last().unwrap_or(&root)) {
-                chain.push(p.clone());
+            let mut chain = vec![root];
+            while let Some(&Some(p)) = chain.last().and_then(|n| parent.get(n)) {
+                chain.push(p);
             }
             chain.reverse();
             let mut path = Vec::new();
@@ -453,7 +453,7 @@ impl<'a> Walker<'a> {
                 let via = chain.get(i + 1).and_then(|next| self.via(name, next));
                 path.push(Step { name: lossy(name), via });
             }
-            out.push((root, path));
+            out.push((root.to_vec(), path));
         }
         Ok(out)
     }

@@ -21,8 +21,9 @@
 //!   is gone reports its exports as removed; one that appears (or comes
 //!   back), as added. A new directory is searched, since objects may be
 //!   written in it before its watch is in place;
-//! - many objects at once: a batch is versioned on every core; an event
-//!   queue overflow rescans the whole tree.
+//! - many objects at once: a batch is read, versioned (on every core) and
+//!   reported a chunk at a time; an event queue overflow rescans the whole
+//!   tree.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -384,7 +385,7 @@ pub(crate) fn watch<H: Host>(
     // baseline the changes are reported against.
     // Objects are read whatever their age here, as `versions` reads them.
     let progress = Progress::new(paths.len() as u64);
-    let (_, _) = w.refresh(&paths, Instant::now(), Duration::ZERO, Some(&progress));
+    let _ = w.refresh(&paths, Instant::now(), Duration::ZERO, Some(&progress), |_, _| ControlFlow::Continue(()));
     progress.finish();
     let exports: usize = w.objects.values().filter_map(|t| t.reported.as_ref()).map(BTreeMap::len).sum();
     if let ControlFlow::Break(status) = host.ready(&mut w, paths.len(), exports, t0.elapsed()) {
@@ -501,12 +502,10 @@ pub(crate) fn watch<H: Host>(
             first = None;
         }
         if !paths.is_empty() {
-            let (reports, changed) = w.refresh(&paths, now, if batch_ready && all_complete { Duration::ZERO } else { w.debounce }, None);
-            dirty |= changed;
-            if !reports.is_empty() {
-                if let ControlFlow::Break(status) = host.reports(&mut w, reports) {
-                    return status;
-                }
+            let quiet = if batch_ready && all_complete { Duration::ZERO } else { w.debounce };
+            match w.refresh(&paths, now, quiet, None, |w, reports| host.reports(w, reports)) {
+                ControlFlow::Continue(changed) => dirty |= changed,
+                ControlFlow::Break(status) => return status,
             }
         }
         // Settled: nothing touched is waiting for its debounce or a retry
@@ -647,7 +646,8 @@ impl Watch {
     }
 
     /// Reads `paths`, gives the changed ones their new bytes, versions them
-    /// and returns what changed, and whether any input changed.
+    /// and hands `report` what changed (sorted, in several calls for a large
+    /// batch); returns whether any input changed, unless `report` breaks.
     /// Files modified less than `quiet` ago are left for a retry.
     /// `progress` counts objects as they are done (the first load).
     fn refresh(
@@ -656,14 +656,52 @@ impl Watch {
         now: Instant,
         quiet: Duration,
         progress: Option<&Progress>,
-    ) -> (Vec<Report>, bool) {
-        let mut reports = Vec::new();
+        mut report: impl FnMut(&mut Watch, Vec<Report>) -> ControlFlow<i32>,
+    ) -> ControlFlow<i32, bool> {
+        // A chunk at a time (read, version, report, drop the bytes, then read
+        // on): the first results come out before a large batch is read
+        // whole, and a tree's first load does not hold every object's bytes
+        // at once. Reading goes on until a chunk's worth of objects is to be
+        // versioned, since most of a kernel's modules export nothing and
+        // are done once read.
+        let paths: Vec<&PathBuf> = paths.iter().collect();
         let mut changed = false;
-        let mut version: Vec<(PathBuf, ObjectFile)> = Vec::new();
+        let mut reports = Vec::new();
+        let mut version = Vec::new();
+        let mut reads = paths.chunks(EVICT_EVERY).peekable();
+        while let Some(chunk) = reads.next() {
+            changed |= self.read(chunk, now, quiet, progress, &mut version, &mut reports);
+            if version.len() < EVICT_EVERY && reads.peek().is_some() {
+                continue;
+            }
+            self.version(&std::mem::take(&mut version), now, progress, &mut reports);
+            if !reports.is_empty() {
+                // Paths are read in order: the batch's reports stay sorted
+                // across calls.
+                reports.sort_by(|a, b| a.key().cmp(&b.key()));
+                report(self, std::mem::take(&mut reports))?;
+            }
+        }
+        ControlFlow::Continue(changed)
+    }
+
+    /// Reads `paths`, gives the changed ones their new bytes and adds them to
+    /// `version`, and reports the paths that are gone or export nothing now;
+    /// returns whether any input changed.
+    fn read(
+        &mut self,
+        paths: &[&PathBuf],
+        now: Instant,
+        quiet: Duration,
+        progress: Option<&Progress>,
+        version: &mut Vec<(PathBuf, ObjectFile)>,
+        reports: &mut Vec<Report>,
+    ) -> bool {
+        let mut changed = false;
         let reads: Vec<(PathBuf, Read)> = self.pool.install(|| {
             paths
                 .par_iter()
-                .map(|p| {
+                .map(|&p| {
                     let read = read_whole(p, quiet);
                     // Done unless it goes on to be versioned.
                     if !matches!(read, Read::Bytes(Some(_), _)) {
@@ -678,7 +716,7 @@ impl Watch {
                 Read::Gone => {
                     self.retry.remove(&path);
                     if let Some(t) = self.objects.get_mut(&path) {
-                        report_changes(&path, t.reported.take().unwrap_or_default(), &BTreeMap::new(), &mut reports);
+                        report_changes(&path, t.reported.take().unwrap_or_default(), &BTreeMap::new(), reports);
                         // Keep the input (one per path), without the bytes.
                         changed |= t.digest.take().is_some();
                         drop_bytes(&mut self.db, t.obj);
@@ -706,7 +744,7 @@ impl Watch {
                         drop_bytes(&mut self.db, t.obj);
                         self.retry.remove(&path);
                         let old = t.reported.replace(BTreeMap::new()).unwrap_or_default();
-                        report_changes(&path, old, &BTreeMap::new(), &mut reports);
+                        report_changes(&path, old, &BTreeMap::new(), reports);
                         continue;
                     };
                     let obj = match t.obj {
@@ -724,13 +762,15 @@ impl Watch {
                 }
             }
         }
+        changed
+    }
 
+    /// Versions `objects` and reports what they export now.
+    fn version(&mut self, objects: &[(PathBuf, ObjectFile)], now: Instant, progress: Option<&Progress>, reports: &mut Vec<Report>) {
         let options = self.options;
         // In chunks, letting salsa drop the least recently used passes (a
-        // pass holds its object's whole type map) between them, and each
-        // chunk's bytes once reported: a tree's first load would otherwise
-        // hold every object's at once.
-        for chunk in version.chunks(EVICT_EVERY) {
+        // pass holds its object's whole type map) between them.
+        for chunk in objects.chunks(EVICT_EVERY) {
             // A handle per worker; all are dropped before the next setter
             // call, which would otherwise wait for them.
             let db = self.db.clone();
@@ -746,11 +786,9 @@ impl Watch {
             });
             self.db.evict();
             for (path, result) in results {
-                self.take_result(path, result, now, &mut reports);
+                self.take_result(path, result, now, reports);
             }
         }
-        reports.sort_by(|a, b| a.key().cmp(&b.key()));
-        (reports, changed)
     }
 
     /// Reports what a versioned object exports now and drops its bytes.

@@ -1,10 +1,13 @@
-//! `dwarfksyms diff` output: text for people, JSON lines for tools.
+//! `dwarfksyms diff` output: text for people, JSON lines for tools (and
+//! the server's `explain` answers).
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use queries::typediff::Change;
+use serde::Serialize;
 
-use super::{Affected, Outcome, RootCause, Step};
+use super::{Affected, Lone, Outcome, RootCause, Step, Unexplained};
 
 fn crc(c: Option<u32>) -> String {
     match c {
@@ -171,93 +174,150 @@ pub(crate) fn text(o: &Outcome) -> String {
     s
 }
 
-// JSON, with fields in a fixed order (serde_json's maps sort keys).
+// JSON: each event a struct whose fields serialize in the order declared
+// (serde_json's own maps sort keys). The server answers with the same
+// structs as values.
 
-fn js(v: impl Into<serde_json::Value>) -> String {
-    v.into().to_string()
+/// One line of `--format json`, named by its first field.
+#[derive(Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+enum Event<'o> {
+    RootCause(RootCauseJson<'o>),
+    Unexplained(UnexplainedJson<'o>),
+    Added(LoneJson<'o>),
+    Removed(LoneJson<'o>),
+    Summary(SummaryJson),
 }
 
-fn jcrc(c: Option<u32>) -> String {
-    js(c.map(|c| format!("0x{c:08x}")))
+#[derive(Serialize)]
+pub(crate) struct RootCauseJson<'o> {
+    #[serde(rename = "type")]
+    name: &'o str,
+    what: String,
+    modules: &'o BTreeSet<String>,
+    changes: Vec<ChangeJson<'o>>,
+    old_text: &'o Option<String>,
+    new_text: &'o Option<String>,
+    exports: Vec<ExportJson<'o>>,
 }
 
-fn obj(fields: &[(&str, String)]) -> String {
-    let mut s = String::from("{");
-    for (i, (k, v)) in fields.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        let _ = write!(s, "{}:{v}", js(*k));
+#[derive(Serialize)]
+struct ChangeJson<'o> {
+    change: &'static str,
+    item: &'static str,
+    name: &'o str,
+    old: &'o Option<String>,
+    new: &'o Option<String>,
+}
+
+#[derive(Serialize)]
+struct AffectedJson<'o> {
+    symbol: &'o str,
+    module: &'o str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    old_module: &'o Option<String>,
+    old: Option<String>,
+    new: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ExportJson<'o> {
+    #[serde(flatten)]
+    affected: AffectedJson<'o>,
+    path: Vec<StepJson<'o>>,
+}
+
+#[derive(Serialize)]
+struct StepJson<'o> {
+    #[serde(rename = "type")]
+    name: &'o str,
+    via: Option<String>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct UnexplainedJson<'o> {
+    #[serde(flatten)]
+    affected: AffectedJson<'o>,
+    reason: &'o str,
+}
+
+#[derive(Serialize)]
+struct LoneJson<'o> {
+    symbol: &'o str,
+    module: &'o str,
+    crc: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SummaryJson {
+    compared: usize,
+    changed: usize,
+    root_causes: usize,
+    added: usize,
+    removed: usize,
+    unexplained: usize,
+}
+
+/// A CRC as JSON shows it; `None` (no version) is `null`.
+fn hex(c: Option<u32>) -> Option<String> {
+    c.map(|c| format!("0x{c:08x}"))
+}
+
+fn affected_json(a: &Affected) -> AffectedJson<'_> {
+    AffectedJson { symbol: &a.symbol, module: &a.module, old_module: &a.old_module, old: hex(a.old_crc), new: hex(a.new_crc) }
+}
+
+fn change_json(c: &Change) -> ChangeJson<'_> {
+    ChangeJson { change: c.change, item: c.item, name: &c.name, old: &c.old, new: &c.new }
+}
+
+fn step_json(st: &Step) -> StepJson<'_> {
+    StepJson { name: &st.name, via: st.via.as_ref().map(ToString::to_string) }
+}
+
+fn export_json(a: &Affected) -> ExportJson<'_> {
+    ExportJson { affected: affected_json(a), path: a.path.iter().map(step_json).collect() }
+}
+
+pub(crate) fn root_cause_json(r: &RootCause) -> RootCauseJson<'_> {
+    RootCauseJson {
+        name: &r.name,
+        what: describe(r),
+        modules: &r.modules,
+        changes: r.changes.iter().map(change_json).collect(),
+        old_text: &r.old_text,
+        new_text: &r.new_text,
+        exports: r.exports.iter().map(export_json).collect(),
     }
-    s.push('}');
-    s
 }
 
-fn arr(items: impl IntoIterator<Item = String>) -> String {
-    format!("[{}]", items.into_iter().collect::<Vec<_>>().join(","))
+pub(crate) fn unexplained_json(u: &Unexplained) -> UnexplainedJson<'_> {
+    UnexplainedJson { affected: affected_json(&u.affected), reason: &u.reason }
 }
 
-fn affected_json(a: &Affected) -> Vec<(&'static str, String)> {
-    let mut f = vec![("symbol", js(a.symbol.as_str())), ("module", js(a.module.as_str()))];
-    if let Some(m) = &a.old_module {
-        f.push(("old_module", js(m.as_str())));
-    }
-    f.push(("old", jcrc(a.old_crc)));
-    f.push(("new", jcrc(a.new_crc)));
-    f
+fn lone_json(l: &Lone) -> LoneJson<'_> {
+    LoneJson { symbol: &l.symbol, module: &l.module, crc: hex(l.crc) }
 }
 
 pub(crate) fn json(o: &Outcome) -> String {
+    let events = o.roots.iter().map(|r| Event::RootCause(root_cause_json(r)))
+        .chain(o.unexplained.iter().map(|u| Event::Unexplained(unexplained_json(u))))
+        .chain(o.added.iter().map(|l| Event::Added(lone_json(l))))
+        .chain(o.removed.iter().map(|l| Event::Removed(lone_json(l))))
+        .chain([Event::Summary(SummaryJson {
+            compared: o.compared,
+            changed: o.changed,
+            root_causes: o.roots.len(),
+            added: o.added.len(),
+            removed: o.removed.len(),
+            unexplained: o.unexplained.len(),
+        })]);
     let mut s = String::new();
-    for r in &o.roots {
-        let changes = arr(r.changes.iter().map(|c| {
-            obj(&[
-                ("change", js(c.change)),
-                ("item", js(c.item)),
-                ("name", js(c.name.as_str())),
-                ("old", js(c.old.clone())),
-                ("new", js(c.new.clone())),
-            ])
-        }));
-        let exports = arr(r.exports.iter().map(|a| {
-            let mut f = affected_json(a);
-            let path = arr(a.path.iter().map(|st| obj(&[("type", js(st.name.as_str())), ("via", js(st.via.as_ref().map(|v| v.to_string())))])));
-            f.push(("path", path));
-            obj(&f)
-        }));
-        let line = obj(&[
-            ("event", js("root_cause")),
-            ("type", js(r.name.as_str())),
-            ("what", js(describe(r))),
-            ("modules", arr(r.modules.iter().map(|m| js(m.as_str())))),
-            ("changes", changes),
-            ("old_text", js(r.old_text.clone())),
-            ("new_text", js(r.new_text.clone())),
-            ("exports", exports),
-        ]);
-        let _ = writeln!(s, "{line}");
-    }
-    for u in &o.unexplained {
-        let mut f = vec![("event", js("unexplained"))];
-        f.extend(affected_json(&u.affected));
-        f.push(("reason", js(u.reason.as_str())));
-        let _ = writeln!(s, "{}", obj(&f));
-    }
-    for (event, list) in [("added", &o.added), ("removed", &o.removed)] {
-        for l in list {
-            let f = [("event", js(event)), ("symbol", js(l.symbol.as_str())), ("module", js(l.module.as_str())), ("crc", jcrc(l.crc))];
-            let _ = writeln!(s, "{}", obj(&f));
+    for e in events {
+        // Structs of strings, options and numbers: nothing fails to serialize.
+        if let Ok(line) = serde_json::to_string(&e) {
+            let _ = writeln!(s, "{line}");
         }
     }
-    let f = [
-        ("event", js("summary")),
-        ("compared", js(o.compared)),
-        ("changed", js(o.changed)),
-        ("root_causes", js(o.roots.len())),
-        ("added", js(o.added.len())),
-        ("removed", js(o.removed.len())),
-        ("unexplained", js(o.unexplained.len())),
-    ];
-    let _ = writeln!(s, "{}", obj(&f));
     s
 }

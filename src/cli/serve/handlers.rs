@@ -16,7 +16,7 @@ use queries::typegraph::{self, TypeGraph, UNREACHED};
 use serde_json::{json, Value};
 
 use super::server::Server;
-use crate::cli::diff::{self, lossy};
+use crate::cli::diff::{self, lossy, report};
 use crate::cli::crc_text;
 use crate::cli::discover::Found;
 use crate::cli::watch::{Tracked, Watch};
@@ -207,22 +207,9 @@ impl<'a> View<'a> {
         old_obj.found.module = new.path.display().to_string();
         let new_obj = diff::Object { found: Found { module: new.path.display().to_string(), ..new_obj.found }, ..new_obj };
         let outcome = diff::compare(std::slice::from_ref(&old_obj), std::slice::from_ref(&new_obj));
-        // The JSON events `dwarfksyms diff --format json` prints, one
-        // place for their shape.
-        let mut roots = Vec::new();
-        let mut unexplained = Vec::new();
-        for line in diff::report::json(&outcome).lines() {
-            let Ok(mut v) = serde_json::from_str::<Value>(line) else { continue };
-            let event = v.get("event").and_then(Value::as_str).map(str::to_string);
-            if let Some(o) = v.as_object_mut() {
-                o.remove("event");
-            }
-            match event.as_deref() {
-                Some("root_cause") => roots.push(v),
-                Some("unexplained") => unexplained.push(v),
-                _ => {}
-            }
-        }
+        // The events `dwarfksyms diff --format json` prints, without their name.
+        let roots: Vec<_> = outcome.roots.iter().map(report::root_cause_json).collect();
+        let unexplained: Vec<_> = outcome.unexplained.iter().map(report::unexplained_json).collect();
         Ok(json!({
             "name": name,
             "old": {"object": old.path.display().to_string(), "crc": crc_text(old.crc)},
@@ -230,7 +217,7 @@ impl<'a> View<'a> {
             "changed": old.crc != new.crc,
             "rootCauses": roots,
             "unexplained": unexplained,
-            "report": diff::report::text(&outcome),
+            "report": report::text(&outcome),
         }))
     }
 
