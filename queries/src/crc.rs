@@ -101,11 +101,8 @@ pub struct Compiled {
     names: Names,
     /// Per type, once met: its map entry and its segments.
     segs: Vec<Option<Entry>>,
-    /// When each type was expanded (a running count, see `mark`): it has
-    /// been in the current symbol if the stamp is at least `sym_start`.
-    seen: Vec<u32>,
-    stamp: u32,
-    sym_start: u32,
+    /// The types expanded in the current symbol; their stamps order them.
+    seen: Stamps,
     /// The types expanded in the current symbol, in order.
     marks: Vec<u32>,
     /// Names printed of types expanded before the innermost walk started
@@ -113,9 +110,8 @@ pub struct Compiled {
     deps: Vec<u32>,
     memos: Vec<Vec<Memo>>,
     memo_used: usize,
-    /// Which types `keep` has listed already (`dep_token`: this keep).
-    dep_mark: Vec<u32>,
-    dep_token: u32,
+    /// Which types `keep` has listed already.
+    listed: Stamps,
     /// Where `compile` builds segments.
     segs_scratch: Vec<Seg>,
 }
@@ -132,9 +128,9 @@ impl Compiled {
         let (id, new) = self.names.number(name);
         if new {
             self.segs.push(None);
-            self.seen.push(0);
+            self.seen.push();
             self.memos.push(Vec::new());
-            self.dep_mark.push(0);
+            self.listed.push();
         }
         id
     }
@@ -163,15 +159,13 @@ impl Compiled {
     }
 
     fn is_seen(&self, id: u32) -> bool {
-        self.seen[id as usize] >= self.sym_start
+        self.seen.contains(id)
     }
 
     /// Marks a type expanded in the current symbol; returns its stamp.
     fn mark(&mut self, id: u32) -> u32 {
-        self.stamp += 1;
-        self.seen[id as usize] = self.stamp;
         self.marks.push(id);
-        self.stamp
+        self.seen.insert(id)
     }
 
     /// The CRC of `exp` (a symbol's text) and, when `dump` is set, the
@@ -179,13 +173,7 @@ impl Compiled {
     /// kept and reused across symbols (see the module documentation); the
     /// caller must not let the map change under them (`--stable` rules can).
     pub fn version(&mut self, exp: &Expansion, src: &mut dyn Source, dump: bool, reuse: bool) -> Result<(u32, Option<Vec<u8>>), Error> {
-        // A fresh symbol: nothing is seen. Stamps only grow; start over
-        // (clearing them) before they could wrap.
-        if self.stamp > u32::MAX / 2 {
-            self.seen.iter_mut().for_each(|s| *s = 0);
-            self.stamp = 0;
-        }
-        self.sym_start = self.stamp + 1;
+        self.seen.clear();
         self.marks.clear();
         self.deps.clear();
         let top = self.compile(exp);
@@ -211,7 +199,7 @@ impl Compiled {
             return Err(Error::new("__calculate_version", "type nesting too deep".into()));
         }
         // Names of types expanded before `within` are its dependencies.
-        let floor = within.map_or(0, |w| self.seen[w as usize]);
+        let floor = within.map_or(0, |w| self.seen.stamp(w));
         let mut deepest = depth;
         for &seg in segs {
             match seg {
@@ -219,7 +207,7 @@ impl Compiled {
                 Seg::Ref(id) => {
                     if self.is_seen(id) {
                         out.add(&self.names[id]);
-                        if reuse && self.seen[id as usize] < floor {
+                        if reuse && self.seen.stamp(id) < floor {
                             self.deps.push(id);
                         }
                         continue;
@@ -256,7 +244,7 @@ impl Compiled {
                         // What the parent depends on of this walk's dependencies.
                         let mut k = first_dep;
                         for i in first_dep..self.deps.len() {
-                            if self.seen[self.deps[i] as usize] < floor {
+                            if self.seen.stamp(self.deps[i]) < floor {
                                 self.deps[k] = self.deps[i];
                                 k += 1;
                             }
@@ -275,17 +263,13 @@ impl Compiled {
         if self.memo_used + closure.len() > MEMO_BUDGET {
             return;
         }
-        // Each dependency once (a stamp per keep, not a sort: this runs
-        // for every walk kept).
-        self.dep_token = self.dep_token.wrapping_add(1);
-        if self.dep_token == 0 {
-            self.dep_mark.iter_mut().for_each(|m| *m = 0);
-            self.dep_token = 1;
-        }
+        // Each dependency once (a set, not a sort: this runs for every
+        // walk kept).
+        self.listed.clear();
         let mut deps = Vec::new();
         for &d in &self.deps[first_dep..] {
-            if self.seen[d as usize] < stamp && self.dep_mark[d as usize] != self.dep_token {
-                self.dep_mark[d as usize] = self.dep_token;
+            if self.seen.stamp(d) < stamp && !self.listed.contains(d) {
+                self.listed.insert(d);
                 deps.push(d);
             }
         }
@@ -307,7 +291,7 @@ impl Compiled {
         let (crc, len, deepest) = (memo.crc, memo.len, depth + 1 + memo.depth);
         let closure = memo.closure.clone();
         for &d in memo.deps.iter() {
-            if self.seen[d as usize] < floor {
+            if self.seen.stamp(d) < floor {
                 self.deps.push(d);
             }
         }
@@ -316,6 +300,67 @@ impl Compiled {
             self.mark(c);
         }
         Some(deepest)
+    }
+}
+
+/// A set of type ids emptied in constant time: a member holds the stamp it
+/// was added with, and only stamps given since the last `clear` count.
+/// Stamps only grow, so they also order the members (`stamp`).
+struct Stamps {
+    at: Vec<u32>,
+    /// The last stamp given.
+    last: u32,
+    /// The first stamp of the current set.
+    start: u32,
+}
+
+impl Stamps {
+    const fn new() -> Stamps {
+        Stamps { at: Vec::new(), last: 0, start: 1 }
+    }
+
+    fn clear(&mut self) {
+        // Start over (zeroing) before the stamps could wrap: each set
+        // takes at most one stamp per id.
+        if self.last > u32::MAX / 2 {
+            self.at.fill(0);
+            self.last = 0;
+        }
+        self.start = self.last + 1;
+    }
+
+    /// Makes room for ids below `n`.
+    fn grow(&mut self, n: usize) {
+        if self.at.len() < n {
+            self.at.resize(n, 0);
+        }
+    }
+
+    /// Makes room for one more id.
+    fn push(&mut self) {
+        self.at.push(0);
+    }
+
+    fn contains(&self, id: u32) -> bool {
+        self.at[id as usize] >= self.start
+    }
+
+    /// Adds `id`; returns its stamp.
+    fn insert(&mut self, id: u32) -> u32 {
+        self.last += 1;
+        self.at[id as usize] = self.last;
+        self.last
+    }
+
+    /// When `id` was added: below every member's stamp if it is not one.
+    fn stamp(&self, id: u32) -> u32 {
+        self.at[id as usize]
+    }
+}
+
+impl Default for Stamps {
+    fn default() -> Stamps {
+        Stamps::new()
     }
 }
 
@@ -498,7 +543,7 @@ impl Hash128 {
 thread_local! {
     /// Per-thread "already expanded" stamps, reused across versions so a
     /// symbol does not clear an array the size of the whole map.
-    static SEEN: std::cell::RefCell<(Vec<u32>, u32)> = const { std::cell::RefCell::new((Vec::new(), 0)) };
+    static SEEN: std::cell::RefCell<Stamps> = const { std::cell::RefCell::new(Stamps::new()) };
 }
 
 impl Frozen {
@@ -531,13 +576,8 @@ impl Frozen {
     pub fn version(&self, exp: &Expansion) -> Result<u32, Error> {
         SEEN.with(|seen| {
             let mut seen = seen.borrow_mut();
-            let (stamps, generation) = &mut *seen;
-            *generation = generation.wrapping_add(1);
-            if *generation == 0 || stamps.len() < self.names.len() {
-                stamps.clear();
-                stamps.resize(self.names.len(), 0);
-                *generation = 1;
-            }
+            seen.clear();
+            seen.grow(self.names.len());
             let mut out = Out::new(false);
             for item in exp.items() {
                 if !is_type_prefix(item) {
@@ -547,28 +587,28 @@ impl Frozen {
                 let Some(id) = self.names.get(item) else {
                     return Err(unknown(item, None));
                 };
-                self.visit(id, None, stamps, *generation, &mut out, 0)?;
+                self.visit(id, None, &mut seen, &mut out, 0)?;
             }
             Ok(out.finish().0)
         })
     }
 
-    fn visit(&self, id: u32, within: Option<u32>, seen: &mut [u32], generation: u32, out: &mut Out, depth: u32) -> Result<(), Error> {
+    fn visit(&self, id: u32, within: Option<u32>, seen: &mut Stamps, out: &mut Out, depth: u32) -> Result<(), Error> {
         if depth > MAX_DEPTH {
             return Err(Error::new("__calculate_version", "type nesting too deep".into()));
         }
-        if seen[id as usize] == generation {
+        if seen.contains(id) {
             out.add(&self.names[id]);
             return Ok(());
         }
         let Some((segs, text)) = self.entry(id) else {
             return Err(unknown(&self.names[id], within.map(|w| &self.names[w])));
         };
-        seen[id as usize] = generation;
+        seen.insert(id);
         for &seg in segs {
             match seg {
                 Seg::Text(s, e) => out.add(&text[s as usize..e as usize]),
-                Seg::Ref(r) => self.visit(r, Some(id), seen, generation, out, depth + 1)?,
+                Seg::Ref(r) => self.visit(r, Some(id), seen, out, depth + 1)?,
             }
         }
         Ok(())
