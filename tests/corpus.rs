@@ -21,13 +21,19 @@ fn corpus() {
     let suite = Suite::new("corpus");
     let dir = common::shared_subdir("corpus/kernel-7.2-x86_64");
     let list = dir.join("objects.txt");
-    let text = String::from_utf8(common::read_data(&list))
-        .unwrap_or_else(|e| panic!("{}: not UTF-8: {e}", list.display()));
+    let text =
+        String::from_utf8(common::read_data(&list)).unwrap_or_else(|e| panic!("{}: not UTF-8: {e}", list.display()));
     let cases: Vec<KernelCase> = text
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|obj| KernelCase::new(obj, &dir, obj))
         .collect();
-    suite.run(cases, |c| c.id.as_str(), TIMEOUT_SECS, "other cases", |case, tmp, timeout| case.run(suite.bin(), tmp, timeout));
+    suite.run(
+        cases,
+        |c| c.id.as_str(),
+        TIMEOUT_SECS,
+        "other cases",
+        |case, tmp, timeout| case.run(suite.bin(), tmp, timeout),
+    );
 }

@@ -14,10 +14,10 @@
 
 mod common;
 
+use common::TempDir;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
-use common::TempDir;
 
 /// Runs `dwarfksyms` with `args` in `cwd`; returns stdout and the exit code.
 fn dwarfksyms(cwd: &Path, args: &[&str]) -> (String, i32) {
@@ -35,7 +35,8 @@ fn expect_file(name: &str, got: &str) {
         std::fs::write(&path, got).unwrap();
         return;
     }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (bless with DWARFKSYMS_BLESS=1)", path.display()));
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (bless with DWARFKSYMS_BLESS=1)", path.display()));
     assert_eq!(got, want, "{} differs (bless with DWARFKSYMS_BLESS=1 after checking)", path.display());
 }
 
@@ -78,7 +79,13 @@ fn changes(r: &serde_json::Value) -> Vec<(String, String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["change"].as_str().unwrap().into(), c["item"].as_str().unwrap().into(), c["name"].as_str().unwrap().into()))
+        .map(|c| {
+            (
+                c["change"].as_str().unwrap().into(),
+                c["item"].as_str().unwrap().into(),
+                c["name"].as_str().unwrap().into(),
+            )
+        })
         .collect()
 }
 
@@ -92,12 +99,17 @@ fn t(v: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
 
 #[test]
 fn member_added() {
-    let (out, _) = dwarfksyms(&common::diff_data(), &["diff", "--format", "json", "obj/v1/member.o", "obj/v2/member.o"]);
+    let (out, _) =
+        dwarfksyms(&common::diff_data(), &["diff", "--format", "json", "obj/v1/member.o", "obj/v2/member.o"]);
     let lines = json_lines(&out);
     let r = root(&lines, "s#dx_stats");
     assert_eq!(
         changes(r),
-        t(&[("changed", "attribute", "byte_size"), ("added", "member", "rx_dropped"), ("moved", "member", "tx_packets")])
+        t(&[
+            ("changed", "attribute", "byte_size"),
+            ("added", "member", "rx_dropped"),
+            ("moved", "member", "tx_packets")
+        ])
     );
     // Two exports share the root cause; dx_count does not reach it.
     assert_eq!(exports(r), ["dx_get_stats", "dx_open"]);
@@ -108,8 +120,11 @@ fn member_added() {
     assert_eq!(open[1]["via"], "member stats");
     assert_eq!(open[2]["type"], "s#dx_stats");
     assert_eq!(lines.iter().filter(|l| l["event"] == "root_cause").count(), 1);
-    let lone: Vec<(&str, &str)> =
-        lines.iter().filter(|l| l["event"] == "added" || l["event"] == "removed").map(|l| (l["event"].as_str().unwrap(), l["symbol"].as_str().unwrap())).collect();
+    let lone: Vec<(&str, &str)> = lines
+        .iter()
+        .filter(|l| l["event"] == "added" || l["event"] == "removed")
+        .map(|l| (l["event"].as_str().unwrap(), l["symbol"].as_str().unwrap()))
+        .collect();
     assert_eq!(lone, [("added", "dx_reset"), ("removed", "dx_legacy_poll")]);
 }
 
@@ -123,7 +138,8 @@ fn enum_value_and_typedef_target() {
     assert_eq!(r["changes"][0]["new"], "4");
     assert_eq!(exports(r), ["dx_get_mode", "dx_set_mode", "dx_timeout"]);
 
-    let (out, _) = dwarfksyms(&common::diff_data(), &["diff", "--format", "json", "obj/v1/typedef.o", "obj/v2/typedef.o"]);
+    let (out, _) =
+        dwarfksyms(&common::diff_data(), &["diff", "--format", "json", "obj/v1/typedef.o", "obj/v2/typedef.o"]);
     let lines = json_lines(&out);
     let r = root(&lines, "t#dx_id_t");
     assert_eq!(changes(r), t(&[("retyped", "target", "")]));
@@ -144,7 +160,8 @@ fn kabi_rules_hide_the_change_only_under_stable() {
     );
     root(&lines, "s#dx_buf");
 
-    let (out, code) = dwarfksyms(&common::diff_data(), &["diff", "--stable", "--format", "json", "obj/v1/kabi.o", "obj/v2/kabi.o"]);
+    let (out, code) =
+        dwarfksyms(&common::diff_data(), &["diff", "--stable", "--format", "json", "obj/v1/kabi.o", "obj/v2/kabi.o"]);
     assert_eq!(code, 0, "{out}");
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 1, "{out}");
@@ -173,7 +190,6 @@ fn identical_sides_report_nothing() {
     assert_eq!(code, 0);
     assert_eq!(out, "14 exports compared: no CRC changed, 0 added, 0 removed\n");
 }
-
 
 #[test]
 fn one_change_in_two_modules_is_one_root_cause() {
@@ -245,7 +261,8 @@ fn sources_rebuilt_with_this_machines_cc_give_the_same_story() {
         return;
     }
     let tmp = TempDir::new("rebuilt");
-    let st = Command::new("bash").arg(common::diff_data().join("build.sh")).arg(tmp.path()).env("CC", &cc).status().unwrap();
+    let st =
+        Command::new("bash").arg(common::diff_data().join("build.sh")).arg(tmp.path()).env("CC", &cc).status().unwrap();
     assert!(st.success(), "build.sh failed");
     for stable in [false, true] {
         let mut args = vec!["diff", "--format", "json"];

@@ -17,7 +17,11 @@ fn fixtures() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fixtures");
     let cases = parse_manifest(&root.join("MANIFEST.tsv"));
     assert!(cases.len() > 100, "{}: only {} cases", root.display(), cases.len());
-    suite.run(cases, |c| c.id.as_str(), TIMEOUT_SECS, "unratcheted cases", |case, tmp, timeout| {
-        run_case(suite.bin(), &root, tmp, timeout, case)
-    });
+    suite.run(
+        cases,
+        |c| c.id.as_str(),
+        TIMEOUT_SECS,
+        "unratcheted cases",
+        |case, tmp, timeout| run_case(suite.bin(), &root, tmp, timeout, case),
+    );
 }

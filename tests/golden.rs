@@ -32,7 +32,11 @@ fn golden() {
     assert!(manifest.is_file(), "missing {}", manifest.display());
     let mut all = parse_manifest(&manifest);
     substitute_libdw_cases(&mut all);
-    suite.run(all, |c| c.id.as_str(), TIMEOUT_SECS, "unratcheted cases", |case, tmp, timeout| {
-        run_case(suite.bin(), &golden, tmp, timeout, case)
-    });
+    suite.run(
+        all,
+        |c| c.id.as_str(),
+        TIMEOUT_SECS,
+        "unratcheted cases",
+        |case, tmp, timeout| run_case(suite.bin(), &golden, tmp, timeout, case),
+    );
 }

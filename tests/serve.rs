@@ -49,7 +49,12 @@ struct Server {
 impl Server {
     fn start(cwd: &Path, roots: &[&str], gate: bool) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_dwarfksyms"));
-        cmd.arg("serve").args(roots).current_dir(cwd).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        cmd.arg("serve")
+            .args(roots)
+            .current_dir(cwd)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
         if gate {
             cmd.env("DWARFKSYMS_SERVE_TEST_GATE", "1");
         }
@@ -116,7 +121,9 @@ impl Server {
     }
 
     fn next(&mut self) -> Value {
-        self.messages.recv_timeout(WAIT).unwrap_or_else(|e| panic!("no message from dwarfksyms serve within {WAIT:?}: {e}"))
+        self.messages
+            .recv_timeout(WAIT)
+            .unwrap_or_else(|e| panic!("no message from dwarfksyms serve within {WAIT:?}: {e}"))
     }
 
     /// The next response (skipping notifications, kept for later), which
@@ -189,14 +196,20 @@ fn symbol_dependents_and_workspace_symbols() {
     assert_eq!(r["symtypes"], json!(types));
     // The type string is what the CRC is computed over.
     let expanded = r["typeString"].as_str().unwrap();
-    assert!(expanded.starts_with("subprogram ( formal_parameter pointer_type { structure_type dx_device {"), "{expanded}");
+    assert!(
+        expanded.starts_with("subprogram ( formal_parameter pointer_type { structure_type dx_device {"),
+        "{expanded}"
+    );
     assert_eq!(format!("0x{:08x}", crc32fast::hash(expanded.as_bytes())), *crc);
     assert_eq!(s.request("dwarfksyms/symbol", json!({"name": "no_such_export"})), Value::Null);
 
     // Every export of member.o whose version used s#dx_stats, and no other.
     let r = s.request("dwarfksyms/dependents", json!({"type": "s#dx_stats"}));
-    let want: BTreeSet<&str> =
-        v1.iter().filter(|(_, (_, t))| t.iter().any(|l| l.starts_with("s#dx_stats "))).map(|(n, _)| n.as_str()).collect();
+    let want: BTreeSet<&str> = v1
+        .iter()
+        .filter(|(_, (_, t))| t.iter().any(|l| l.starts_with("s#dx_stats ")))
+        .map(|(n, _)| n.as_str())
+        .collect();
     assert_eq!(want, BTreeSet::from(["dx_get_stats", "dx_legacy_poll", "dx_open"]));
     let got: BTreeSet<&str> = r["exports"].as_array().unwrap().iter().map(|e| e["symbol"].as_str().unwrap()).collect();
     assert_eq!(got, want, "{r}");
@@ -255,7 +268,8 @@ fn explain_between_two_trees() {
         assert!(report.contains(&format!("{line}\n")), "{line:?} not in\n{report}");
     }
     // Objects given directly, and an export found on one side only.
-    let r = s.request("dwarfksyms/explain", json!({"name": "dx_count", "old": "obj/v1/member.o", "new": "obj/v2/member.o"}));
+    let r = s
+        .request("dwarfksyms/explain", json!({"name": "dx_count", "old": "obj/v1/member.o", "new": "obj/v2/member.o"}));
     assert_eq!(r["changed"], false);
     assert_eq!(r["rootCauses"], json!([]));
     assert_eq!(s.error("dwarfksyms/explain", json!({"name": "dx_reset", "old": "obj/v1", "new": "obj/v2"})), -32602);
@@ -272,7 +286,10 @@ fn hover_on_open_and_on_disk_sources() {
     let uri = format!("file://{}", c.display());
     // The open document's text counts, not the file (which does not exist).
     let text = "#include \"dx.h\"\n\nint f(struct dx_device *d)\n{\n\treturn dx_open(d);\n}\n";
-    s.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "c", "version": 1, "text": text}}));
+    s.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "c", "version": 1, "text": text}}),
+    );
     let at = |line: u32, character: u32| json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
     let h = s.request("textDocument/hover", at(4, 10));
     let md = h["contents"]["value"].as_str().unwrap();
@@ -290,7 +307,10 @@ fn hover_on_open_and_on_disk_sources() {
         json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": changed}]}),
     );
     let h = s.request("textDocument/hover", at(0, 6));
-    assert!(h["contents"]["value"].as_str().unwrap().starts_with(&format!("**dx_get_stats** `{}`", v1["dx_get_stats"].0)), "{h}");
+    assert!(
+        h["contents"]["value"].as_str().unwrap().starts_with(&format!("**dx_get_stats** `{}`", v1["dx_get_stats"].0)),
+        "{h}"
+    );
 
     // A file that is not open is read from disk (a Rust one here).
     let rs = t.path().join("lib.rs");
@@ -299,7 +319,10 @@ fn hover_on_open_and_on_disk_sources() {
         "textDocument/hover",
         json!({"textDocument": {"uri": format!("file://{}", rs.display())}, "position": {"line": 0, "character": 22}}),
     );
-    assert!(h["contents"]["value"].as_str().unwrap().starts_with(&format!("**dx_count** `{}`", v1["dx_count"].0)), "{h}");
+    assert!(
+        h["contents"]["value"].as_str().unwrap().starts_with(&format!("**dx_count** `{}`", v1["dx_count"].0)),
+        "{h}"
+    );
     assert_eq!(s.stop(), Some(0));
 }
 
@@ -376,7 +399,12 @@ fn a_rewritten_object_changes_the_answers() {
     // Rewritten in place, as a compiler does.
     std::fs::write(tree.join("member.o"), std::fs::read(&v2).unwrap()).unwrap();
     let changed = s.notification("dwarfksyms/changed");
-    let open = changed["changes"].as_array().unwrap().iter().find(|c| c["symbol"] == "dx_open").unwrap_or_else(|| panic!("{changed}"));
+    let open = changed["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["symbol"] == "dx_open")
+        .unwrap_or_else(|| panic!("{changed}"));
     assert_eq!(open["event"], "changed");
     assert_eq!((&open["old"], &open["new"]), (&json!(old["dx_open"].0), &json!(new["dx_open"].0)));
     let r = s.request("dwarfksyms/symbol", json!({"name": "dx_open"}));

@@ -23,18 +23,16 @@ fn shipped() {
     let dir = root.join(rel);
     let mut objects: Vec<String> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
-        .map(|e| {
-            e.expect("directory entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
+        .map(|e| e.expect("directory entry").file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".o"))
         .collect();
     objects.sort();
-    let cases: Vec<KernelCase> = objects
-        .iter()
-        .map(|o| KernelCase::new(o, &root, &format!("{rel}/{o}")))
-        .collect();
-    suite.run(cases, |c| c.id.as_str(), TIMEOUT_SECS, "other cases", |case, tmp, timeout| case.run(suite.bin(), tmp, timeout));
+    let cases: Vec<KernelCase> = objects.iter().map(|o| KernelCase::new(o, &root, &format!("{rel}/{o}"))).collect();
+    suite.run(
+        cases,
+        |c| c.id.as_str(),
+        TIMEOUT_SECS,
+        "other cases",
+        |case, tmp, timeout| case.run(suite.bin(), tmp, timeout),
+    );
 }

@@ -41,7 +41,8 @@ fn expect_file(name: &str, got: &str) {
         std::fs::write(&path, got).unwrap();
         return;
     }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (bless with DWARFKSYMS_BLESS=1)", path.display()));
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (bless with DWARFKSYMS_BLESS=1)", path.display()));
     assert_eq!(got, want, "{} differs (bless with DWARFKSYMS_BLESS=1 after checking)", path.display());
 }
 
@@ -140,7 +141,11 @@ fn shared_objects_get_upstreams_crcs() {
         let name = e.file_name().into_string().unwrap();
         let Some(fixture) = name.strip_suffix(".so") else { continue };
         // Linked objects are taken when named on the command line.
-        let out = Command::new(env!("CARGO_BIN_EXE_dwarfksyms")).args(["versions", &name]).current_dir(&dir).output().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_dwarfksyms"))
+            .args(["versions", &name])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
         // Cases upstream fails on record no stdout file (expected/EMPTY).
         let path = golden.join(format!("expected/matrix/{config}/{fixture}/normal.stdout"));
         let expected = if path.exists() { symver(&path) } else { BTreeMap::new() };
@@ -191,7 +196,8 @@ fn failures_are_reported_and_the_run_goes_on() {
     std::fs::create_dir_all(&tmp).unwrap();
     std::fs::write(tmp.join("broken.ko"), b"\x7fELF\x02\x01\x01not really").unwrap();
     std::fs::copy(repo().join("tests/data/kernel/trace_clock.o"), tmp.join("trace_clock.o")).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_dwarfksyms")).args(["versions", "."]).current_dir(&tmp).output().unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_dwarfksyms")).args(["versions", "."]).current_dir(&tmp).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("broken.ko"), "{stderr}");

@@ -8,13 +8,13 @@
 
 mod common;
 
+use common::TempDir;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use common::TempDir;
 
 use serde_json::Value;
 
@@ -23,7 +23,6 @@ const WAIT: Duration = Duration::from_secs(60);
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
-
 
 /// Compiles tests/data/incremental/`src` with `defines` into `dir/out`;
 /// returns its bytes.
@@ -245,11 +244,11 @@ fn survives_half_written_deleted_recreated_and_renamed_objects() {
     // Renamed within the tree: gone from one path, added at the other.
     std::fs::rename(dir.join("inc_b.o"), dir.join("moved_b.o")).unwrap();
     w.expect_batch([
-            row("added", "inc_b_flags", "moved_b.o", "null", &c["b"]["inc_b_flags"]),
-            row("added", "inc_b_reset", "moved_b.o", "null", &c["b"]["inc_b_reset"]),
-            row("removed", "inc_b_flags", "inc_b.o", &c["b"]["inc_b_flags"], "null"),
-            row("removed", "inc_b_reset", "inc_b.o", &c["b"]["inc_b_reset"], "null"),
-        ]);
+        row("added", "inc_b_flags", "moved_b.o", "null", &c["b"]["inc_b_flags"]),
+        row("added", "inc_b_reset", "moved_b.o", "null", &c["b"]["inc_b_reset"]),
+        row("removed", "inc_b_flags", "inc_b.o", &c["b"]["inc_b_flags"], "null"),
+        row("removed", "inc_b_reset", "inc_b.o", &c["b"]["inc_b_reset"], "null"),
+    ]);
 
     // Replaced by a rename over it (write a temporary file, rename it into
     // place), the way many tools update a file.

@@ -189,7 +189,13 @@ impl Compiled {
     /// expanded string itself (`--dump-versions`). With `reuse`, walks are
     /// kept and reused across symbols (see the module documentation); the
     /// caller must not let the map change under them (`--stable` rules can).
-    pub fn version(&mut self, exp: &Expansion, src: &mut dyn Source, dump: bool, reuse: bool) -> Result<(u32, Option<Vec<u8>>), Error> {
+    pub fn version(
+        &mut self,
+        exp: &Expansion,
+        src: &mut dyn Source,
+        dump: bool,
+        reuse: bool,
+    ) -> Result<(u32, Option<Vec<u8>>), Error> {
         let mut out = Out::new(dump);
         let mut types = Lookup { table: &mut self.table, src };
         self.walker.version(&mut types, exp, &mut out, reuse && !dump)?;
@@ -377,7 +383,10 @@ mod tests {
             for t in 0..types {
                 let refs = rand(5);
                 let name = format!("s#t{t}");
-                map.insert(name.clone().into_bytes(), std::sync::Arc::new(Expansion::parse(name.as_bytes(), text(&mut rand, refs).as_bytes()).unwrap()));
+                map.insert(
+                    name.clone().into_bytes(),
+                    std::sync::Arc::new(Expansion::parse(name.as_bytes(), text(&mut rand, refs).as_bytes()).unwrap()),
+                );
             }
             // A chain deeper than the limit, reached from some types.
             if round % 10 == 0 {
@@ -419,7 +428,10 @@ mod tests {
             for k in 0..levels {
                 let text = if k + 1 == levels { "leaf".into() } else { format!("d s#d{} ", k + 1) };
                 let name = format!("s#d{k}");
-                map.insert(name.clone().into_bytes(), Arc::new(Expansion::parse(name.as_bytes(), text.as_bytes()).unwrap()));
+                map.insert(
+                    name.clone().into_bytes(),
+                    Arc::new(Expansion::parse(name.as_bytes(), text.as_bytes()).unwrap()),
+                );
             }
             let frozen = Frozen::new(map.iter().map(|(k, v)| (&k[..], v)));
             let exp = Expansion::parse(b"sym", b"x s#d0 ").unwrap();

@@ -153,7 +153,6 @@ pub fn run_borrowed<'db>(
     (outcomes, state)
 }
 
-
 /// One export of an object and the version it gets (`None`: no DWARF
 /// information; upstream prints CRC 0 with a warning).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -33,8 +33,15 @@ type R<'a> = EndianSlice<'a, RunTimeEndian>;
 /// abbreviations, strings, the line tables' file names, and `.debug_addr`
 /// (gimli resolves a unit's `DW_AT_low_pc` when it opens the unit, and a
 /// failure there fails the unit).
-pub const SECTIONS_READ: &[&str] =
-    &[".debug_info", ".debug_abbrev", ".debug_str", ".debug_str_offsets", ".debug_line", ".debug_line_str", ".debug_addr"];
+pub const SECTIONS_READ: &[&str] = &[
+    ".debug_info",
+    ".debug_abbrev",
+    ".debug_str",
+    ".debug_str_offsets",
+    ".debug_line",
+    ".debug_line_str",
+    ".debug_addr",
+];
 
 /// The numeric attributes upstream prints or consults, decoded like
 /// libdw's `dwarf_formudata`.
@@ -258,9 +265,8 @@ impl<'a> Dies<'a> {
         if sections.get(".debug_info").is_empty() {
             return Err(DwarfError::NoDebugInfo);
         }
-        let load = |id: gimli::SectionId| -> Result<R<'a>, ()> {
-            Ok(EndianSlice::new(sections.get(id.name()), endian))
-        };
+        let load =
+            |id: gimli::SectionId| -> Result<R<'a>, ()> { Ok(EndianSlice::new(sections.get(id.name()), endian)) };
         let dwarf: gimli::Dwarf<R<'a>> = gimli::Dwarf::load(load).map_err(|()| DwarfError::NoDebugInfo)?;
         let mut headers = Vec::new();
         let mut iter = dwarf.units();
@@ -1082,10 +1088,8 @@ impl<'a> Window<'a> {
                 // (libdw's entry 0 is then "???", never a `.c` file).
                 let (start, end) = if header.version() >= 5 { (0, count) } else { (0, count + 1) };
                 for i in start..end {
-                    let name = header
-                        .file(i)
-                        .and_then(|f| dwarf.attr_string(unit, f.path_name()).ok())
-                        .map(|s| s.slice());
+                    let name =
+                        header.file(i).and_then(|f| dwarf.attr_string(unit, f.path_name()).ok()).map(|s| s.slice());
                     files.push(name);
                 }
                 Some(files)
@@ -1097,7 +1101,14 @@ impl<'a> Window<'a> {
 
     /// A read entry joins the arena; its references are kept to resolve:
     /// those into the unit (`range`) in `inner`, the others for later.
-    fn add_die(&mut self, read: ReadDie<'a>, idx: DieIdx, offset: u64, range: (u64, u64), inner: &mut Vec<(u32, u64, bool)>) {
+    fn add_die(
+        &mut self,
+        read: ReadDie<'a>,
+        idx: DieIdx,
+        offset: u64,
+        range: (u64, u64),
+        inner: &mut Vec<(u32, u64, bool)>,
+    ) {
         let mut die = read.die;
         if let Some(l) = read.linkage {
             die.flags |= LINKAGE;
@@ -1332,7 +1343,11 @@ impl Iterator for Children<'_, '_> {
     }
 }
 
-fn string<'a>(dwarf: &gimli::Dwarf<R<'a>>, unit: &gimli::Unit<R<'a>>, value: AttributeValue<R<'a>>) -> Option<&'a [u8]> {
+fn string<'a>(
+    dwarf: &gimli::Dwarf<R<'a>>,
+    unit: &gimli::Unit<R<'a>>,
+    value: AttributeValue<R<'a>>,
+) -> Option<&'a [u8]> {
     // Most names are `.debug_str` offsets: find the terminator with memchr
     // (gimli tests byte by byte), with gimli's result (none without one).
     if let AttributeValue::DebugStrRef(gimli::DebugStrOffset(off)) = value {
@@ -1469,7 +1484,8 @@ mod tests {
                 assert_eq!((plan.tag, plan.children), (a.tag().0, a.has_children()));
                 let mut kept = Vec::new();
                 let read = ours.attributes(&plans, if keep { plan.keep } else { plan.skip }, |_, v| kept.push(v));
-                let what = || format!("abbrev {abbrev:x?} entry {entry:x?} {encoding:?} keep {keep}: {parsed:?} vs {read:?}");
+                let what =
+                    || format!("abbrev {abbrev:x?} entry {entry:x?} {encoding:?} keep {keep}: {parsed:?} vs {read:?}");
                 assert_eq!(parsed.is_ok(), read.is_ok(), "{}", what());
                 if parsed.is_ok() {
                     assert_eq!(parse.next_offset(), ours.next_offset(), "{}", what());
@@ -1524,7 +1540,9 @@ mod tests {
         assert_eq!((s.type_, s.abstract_origin), (f.type_, f.abstract_origin));
         assert_eq!(skip.symbol_name(idx), full.symbol_name(idx));
         assert_eq!(skip.unit_of(idx), full.unit_of(idx));
-        for n in [Num::ByteSize, Num::Encoding, Num::DataMemberLocation, Num::UpperBound, Num::ConstValue, Num::DeclFile] {
+        for n in
+            [Num::ByteSize, Num::Encoding, Num::DataMemberLocation, Num::UpperBound, Num::ConstValue, Num::DeclFile]
+        {
             assert_eq!(skip.num(idx, n), full.num(idx, n));
         }
         for t in [s.type_, s.abstract_origin] {
@@ -1540,7 +1558,9 @@ mod tests {
                 fc.iter().copied().filter(|&c| full.die(c).tag == dw::DW_TAG_formal_parameter.0).collect();
             assert_eq!(sc, params, "children of {:#x}", skip.offset(idx));
             bodies.0 += 1;
-        } else if s.tag == dw::DW_TAG_subprogram.0 && fc.iter().any(|&c| full.die(c).tag != dw::DW_TAG_formal_parameter.0) {
+        } else if s.tag == dw::DW_TAG_subprogram.0
+            && fc.iter().any(|&c| full.die(c).tag != dw::DW_TAG_formal_parameter.0)
+        {
             // A body read again because something refers into it.
             bodies.1 += 1;
         }

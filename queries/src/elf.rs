@@ -143,12 +143,7 @@ impl<'data> ElfFile<'data> {
     /// archives); here they get the message libelf gives for a truncated
     /// header.
     pub fn parse(data: &'data [u8]) -> Result<Self, ElfError> {
-        let fail = || {
-            error(
-                "elf_for_each_global",
-                format!("elf_begin failed: {INVALID_ELF}"),
-            )
-        };
+        let fail = || error("elf_for_each_global", format!("elf_begin failed: {INVALID_ELF}"));
         // libelf's determine_kind: magic, class, byte order and version
         // (the first 7 bytes of e_ident). What libelf does not take for ELF
         // at all (shorter than e_ident, other magic, `ar`) is where upstream
@@ -211,10 +206,7 @@ impl<'data> ElfFile<'data> {
     /// named entries of every `SHT_SYMTAB` section, in section order.
     pub fn global_symbols(&self) -> Result<Vec<GlobalSymbol<'data>>, ElfError> {
         const F: &str = "elf_for_each_global";
-        let getdata = |s: &Section| {
-            self.section_data(s)
-                .map_err(|m| error(F, format!("elf_getdata failed: {m}")))
-        };
+        let getdata = |s: &Section| self.section_data(s).map_err(|m| error(F, format!("elf_getdata failed: {m}")));
         let bad_index = || error(F, format!("gelf_getsymshndx failed: {INVALID_INDEX}"));
 
         // The first SHT_SYMTAB_SHNDX section serves every symbol table.
@@ -234,10 +226,7 @@ impl<'data> ElfFile<'data> {
             }
             let table = getdata(s)?;
             if s.entsize != sym_size as u64 {
-                return Err(error(
-                    F,
-                    format!("expected sh_entsize ({}) to be {sym_size}", s.entsize),
-                ));
+                return Err(error(F, format!("expected sh_entsize ({}) to be {sym_size}", s.entsize)));
             }
             // Upstream counts in an `unsigned int`.
             let count = (s.size / s.entsize) as u32;
@@ -251,23 +240,13 @@ impl<'data> ElfFile<'data> {
                 if sym.bind == elf::STB_LOCAL.0 {
                     continue;
                 }
-                let shndx = if sym.shndx == elf::SHN_XINDEX.0 {
-                    extended.unwrap_or(0)
-                } else {
-                    u32::from(sym.shndx)
-                };
+                let shndx = if sym.shndx == elf::SHN_XINDEX.0 { extended.unwrap_or(0) } else { u32::from(sym.shndx) };
                 if shndx == u32::from(elf::SHN_UNDEF.0) {
                     continue;
                 }
-                let name = self
-                    .string(s.link, sym.name)
-                    .map_err(|m| error(F, format!("elf_strptr failed: {m}")))?;
+                let name = self.string(s.link, sym.name).map_err(|m| error(F, format!("elf_strptr failed: {m}")))?;
                 if !name.is_empty() {
-                    symbols.push(GlobalSymbol {
-                        name,
-                        shndx,
-                        value: sym.value,
-                    });
+                    symbols.push(GlobalSymbol { name, shndx, value: sym.value });
                 }
             }
         }
@@ -280,13 +259,9 @@ impl<'data> ElfFile<'data> {
     pub fn kabi_rules(&self) -> Result<Option<&'data [u8]>, ElfError> {
         const F: &str = "kabi_read_rules";
         for s in self.sections.iter().skip(1) {
-            let name = self
-                .string(self.shstrndx, s.name)
-                .map_err(|m| error(F, format!("elf_strptr failed: {m}")))?;
+            let name = self.string(self.shstrndx, s.name).map_err(|m| error(F, format!("elf_strptr failed: {m}")))?;
             if name == KABI_RULES_SECTION {
-                let data = self
-                    .section_data(s)
-                    .map_err(|m| error(F, format!("elf_getdata failed: {m}")))?;
+                let data = self.section_data(s).map_err(|m| error(F, format!("elf_getdata failed: {m}")))?;
                 return Ok(Some(data));
             }
         }
@@ -316,11 +291,7 @@ impl<'data> ElfFile<'data> {
             .filter(|found| read.contains(&found.name))
             .map(|found| (found.name, found.data))
             .collect();
-        Ok(DwarfSections {
-            big_endian: self.big_endian(),
-            is_64: self.is_64,
-            sections,
-        })
+        Ok(DwarfSections { big_endian: self.big_endian(), is_64: self.is_64, sections })
     }
 
     /// libdw's `global_read`/`check_section`, then libdwfl's relocation.
@@ -348,11 +319,7 @@ impl<'data> ElfFile<'data> {
                 Loaded::Invalid => return None,
             };
             if !data.is_empty() {
-                found.push(Found {
-                    name: canonical,
-                    index,
-                    data,
-                });
+                found.push(Found { name: canonical, index, data });
             }
         }
         if self.e_type == elf::ET_REL.0 && flavour != DwarfFlavour::Dwo {
@@ -388,23 +355,13 @@ impl<'data> ElfFile<'data> {
 
     /// Applies every relocation section that targets one of `found` named in `read`.
     fn relocate(&self, found: &mut [Found<'data>], read: &[&str]) {
-        let target_of = reloc::Target {
-            machine: self.e_machine,
-            is_64: self.is_64,
-            endian: self.endian,
-        };
+        let target_of = reloc::Target { machine: self.e_machine, is_64: self.is_64, endian: self.endian };
         for s in self.sections.iter().skip(1) {
             let is_rela = s.kind == elf::SHT_RELA.0;
-            if !(is_rela || s.kind == elf::SHT_REL.0)
-                || s.size == 0
-                || s.has_flag(elf::SHF_COMPRESSED)
-            {
+            if !(is_rela || s.kind == elf::SHT_REL.0) || s.size == 0 || s.has_flag(elf::SHF_COMPRESSED) {
                 continue;
             }
-            let Some(target) = found
-                .iter_mut()
-                .find(|f| u32::try_from(f.index).ok() == Some(s.info))
-            else {
+            let Some(target) = found.iter_mut().find(|f| u32::try_from(f.index).ok() == Some(s.info)) else {
                 continue;
             };
             if target.name == ".gnu_debugaltlink" || !read.contains(&target.name) {
@@ -413,11 +370,7 @@ impl<'data> ElfFile<'data> {
             let Ok(relocs) = self.section_data(s) else {
                 continue;
             };
-            let Some(symtab) = self
-                .sections
-                .get(s.link as usize)
-                .and_then(|t| self.section_data(t).ok())
-            else {
+            let Some(symtab) = self.sections.get(s.link as usize).and_then(|t| self.section_data(t).ok()) else {
                 continue;
             };
             let symbols = |index: u32| self.symbol(symtab, index as usize);
@@ -435,18 +388,11 @@ impl<'data> ElfFile<'data> {
             if name.starts_with(b".gnu.debuglto_.debug") {
                 return DwarfFlavour::GnuLto;
             }
-            if matches!(
-                name,
-                b".debug_cu_index" | b".debug_tu_index" | b".zdebug_cu_index" | b".zdebug_tu_index"
-            ) {
+            if matches!(name, b".debug_cu_index" | b".debug_tu_index" | b".zdebug_cu_index" | b".zdebug_tu_index") {
                 return DwarfFlavour::Dwo;
             }
             if name.starts_with(b".debug_") || name.starts_with(b".zdebug_") {
-                return if name.ends_with(b".dwo") {
-                    DwarfFlavour::Dwo
-                } else {
-                    DwarfFlavour::Plain
-                };
+                return if name.ends_with(b".dwo") { DwarfFlavour::Dwo } else { DwarfFlavour::Plain };
             }
         }
         DwarfFlavour::Plain
@@ -462,11 +408,7 @@ impl<'data> ElfFile<'data> {
 
     /// Entry `index` of a symbol table's bytes.
     pub(crate) fn symbol(&self, table: &[u8], index: usize) -> Option<RawSymbol> {
-        fn read<S: Sym<Endian = Endianness>>(
-            table: &[u8],
-            index: usize,
-            e: Endianness,
-        ) -> Option<RawSymbol> {
+        fn read<S: Sym<Endian = Endianness>>(table: &[u8], index: usize, e: Endianness) -> Option<RawSymbol> {
             let offset = index.checked_mul(std::mem::size_of::<S>())?;
             let sym = table.read_at::<S>(offset as u64).ok()?;
             Some(RawSymbol {
@@ -489,17 +431,11 @@ impl<'data> ElfFile<'data> {
         if s.size == 0 || s.kind == elf::SHT_NOBITS.0 {
             return Ok(&[]);
         }
-        let entsize = if s.has_flag(elf::SHF_COMPRESSED) {
-            1
-        } else {
-            self.libelf_entry_size(s.kind)
-        };
+        let entsize = if s.has_flag(elf::SHF_COMPRESSED) { 1 } else { self.libelf_entry_size(s.kind) };
         if !s.size.is_multiple_of(entsize) {
             return Err(INVALID_DATA);
         }
-        self.data
-            .read_bytes_at(s.offset, s.size)
-            .map_err(|()| INVALID_SECTION_HEADER)
+        self.data.read_bytes_at(s.offset, s.size).map_err(|()| INVALID_SECTION_HEADER)
     }
 
     /// The size libelf gives one entry of a section of type `kind`; a
@@ -577,14 +513,9 @@ impl Headers {
             }
         }
         // "If the section headers were truncated, pretend none were there."
-        let fits = shoff <= file_size
-            && count
-                .checked_mul(shdr_size)
-                .is_some_and(|size| size <= file_size - shoff);
+        let fits = shoff <= file_size && count.checked_mul(shdr_size).is_some_and(|size| size <= file_size - shoff);
         let sections = if fits {
-            let headers = data
-                .read_slice_at::<H::SectionHeader>(shoff, count as usize)
-                .ok()?;
+            let headers = data.read_slice_at::<H::SectionHeader>(shoff, count as usize).ok()?;
             headers.iter().map(|s| Section::read(s, e)).collect()
         } else {
             Vec::new()
@@ -596,12 +527,7 @@ impl Headers {
         } else {
             u32::from(e_shstrndx.0)
         };
-        Some(Headers {
-            e_type: header.e_type(e).0,
-            e_machine: header.e_machine(e).0,
-            shstrndx,
-            sections,
-        })
+        Some(Headers { e_type: header.e_type(e).0, e_machine: header.e_machine(e).0, shstrndx, sections })
     }
 }
 
@@ -674,11 +600,7 @@ fn dwarf_section_name(name: &[u8], flavour: DwarfFlavour) -> Option<(&'static st
         if is_index && flavour != DwarfFlavour::Dwo {
             continue;
         }
-        let suffix: &[u8] = if flavour == DwarfFlavour::Dwo && !is_index {
-            b".dwo"
-        } else {
-            b""
-        };
+        let suffix: &[u8] = if flavour == DwarfFlavour::Dwo && !is_index { b".dwo" } else { b"" };
         let base = canonical.as_bytes();
         if name.strip_prefix(base) == Some(suffix) {
             return Some((canonical, false));
@@ -708,10 +630,7 @@ impl<'data> DwarfSections<'data> {
     /// Section data by its standard name (`.debug_info`, `.debug_str`, ...);
     /// empty if absent.
     pub fn get(&self, name: &str) -> &[u8] {
-        self.sections
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or(&[], |(_, data)| data)
+        self.sections.iter().find(|(n, _)| *n == name).map_or(&[], |(_, data)| data)
     }
 
     /// The names of the sections present, in file order.
@@ -737,44 +656,21 @@ mod tests {
     #[test]
     fn section_names() {
         use DwarfFlavour::*;
-        assert_eq!(
-            dwarf_section_name(b".debug_info", Plain),
-            Some((".debug_info", false))
-        );
-        assert_eq!(
-            dwarf_section_name(b".zdebug_str", Plain),
-            Some((".debug_str", true))
-        );
+        assert_eq!(dwarf_section_name(b".debug_info", Plain), Some((".debug_info", false)));
+        assert_eq!(dwarf_section_name(b".zdebug_str", Plain), Some((".debug_str", true)));
         assert_eq!(dwarf_section_name(b".debug_info.dwo", Plain), None);
-        assert_eq!(
-            dwarf_section_name(b".debug_info.dwo", Dwo),
-            Some((".debug_info", false))
-        );
+        assert_eq!(dwarf_section_name(b".debug_info.dwo", Dwo), Some((".debug_info", false)));
         assert_eq!(dwarf_section_name(b".debug_cu_index", Plain), None);
-        assert_eq!(
-            dwarf_section_name(b".debug_cu_index", Dwo),
-            Some((".debug_cu_index", false))
-        );
-        assert_eq!(
-            dwarf_section_name(b".gnu.debuglto_.debug_info", Plain),
-            None
-        );
-        assert_eq!(
-            dwarf_section_name(b".gnu.debuglto_.debug_info", GnuLto),
-            Some((".debug_info", false))
-        );
+        assert_eq!(dwarf_section_name(b".debug_cu_index", Dwo), Some((".debug_cu_index", false)));
+        assert_eq!(dwarf_section_name(b".gnu.debuglto_.debug_info", Plain), None);
+        assert_eq!(dwarf_section_name(b".gnu.debuglto_.debug_info", GnuLto), Some((".debug_info", false)));
         assert_eq!(dwarf_section_name(b".debug_infox", Plain), None);
         assert_eq!(dwarf_section_name(b".text", Plain), None);
     }
 
     #[test]
     fn not_elf() {
-        for data in [
-            &b""[..],
-            b"\x7fELF",
-            b"!<arch>\nfoo",
-            b"hello world, not an ELF file",
-        ] {
+        for data in [&b""[..], b"\x7fELF", b"!<arch>\nfoo", b"hello world, not an ELF file"] {
             let err = ElfFile::parse(data).unwrap_err();
             assert_eq!(err.to_string(), format!("elf_for_each_global: {NOT_ELF}"));
         }

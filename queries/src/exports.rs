@@ -64,9 +64,7 @@ const KSYM_FLAG_GPL_ONLY: u8 = 1 << 0;
 /// The exports of one object (ELF bytes), in the order kbuild would list
 /// them: sorted by name in byte order, each name once.
 pub fn exports(bytes: &[u8]) -> Result<Vec<Export>, Error> {
-    let ident = bytes
-        .get(..7)
-        .ok_or_else(|| Error::new(F, "not an ELF file (too short)".to_string()))?;
+    let ident = bytes.get(..7).ok_or_else(|| Error::new(F, "not an ELF file (too short)".to_string()))?;
     if ident[..4] != elf::ELFMAG {
         return Err(Error::new(F, "not an ELF file (bad magic)".to_string()));
     }
@@ -93,18 +91,12 @@ fn read<H: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Vec<Export>, 
     let header = H::parse(data).map_err(|e| broken("header", e))?;
     let endian = header.endian().map_err(|e| broken("header", e))?;
     let relocatable = header.e_type(endian) == elf::ET_REL;
-    let sections = header
-        .sections(endian, data)
-        .map_err(|e| broken("section headers", e))?;
-    let symbols = sections
-        .symbols(endian, data, elf::SHT_SYMTAB)
-        .map_err(|e| broken("symbol table", e))?;
+    let sections = header.sections(endian, data).map_err(|e| broken("section headers", e))?;
+    let symbols = sections.symbols(endian, data, elf::SHT_SYMTAB).map_err(|e| broken("symbol table", e))?;
     if !symbols.is_empty() {
         // object reads the table with the size of its own entries; libelf
         // (and so nm) rejects a table whose entries are another size.
-        let table = sections
-            .section(symbols.section())
-            .map_err(|e| broken("symbol table", e))?;
+        let table = sections.section(symbols.section()).map_err(|e| broken("symbol table", e))?;
         let entsize: u64 = table.sh_entsize(endian).into();
         let expected = std::mem::size_of::<H::Sym>() as u64;
         if entsize != expected {
@@ -125,9 +117,7 @@ fn read<H: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Vec<Export>, 
         if matches!(sym.st_type(), elf::STT_SECTION | elf::STT_FILE) {
             continue;
         }
-        let name = symbols
-            .symbol_name(endian, sym)
-            .map_err(|e| broken("symbol name", e))?;
+        let name = symbols.symbol_name(endian, sym).map_err(|e| broken("symbol name", e))?;
         let (list, rest) = if let Some(rest) = name.strip_prefix(MARKER_PREFIX) {
             (0, rest)
         } else if let Some(rest) = name.strip_prefix(KSYMTAB_PREFIX) {
@@ -142,11 +132,7 @@ fn read<H: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Vec<Export>, 
         // An unreadable extended index leaves the symbol without a section:
         // it still names an export, only its data is missing.
         let section = symbols.symbol_section(endian, sym, index).ok().flatten();
-        let found = Found {
-            name: rest,
-            section,
-            value: sym.st_value(endian).into(),
-        };
+        let found = Found { name: rest, section, value: sym.st_value(endian).into() };
         match list {
             0 => markers.push(found),
             1 => ksymtab.push(found),
@@ -159,12 +145,7 @@ fn read<H: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Vec<Export>, 
         }
     }
 
-    let reader = Reader {
-        data,
-        endian,
-        relocatable,
-        sections: &sections,
-    };
+    let reader = Reader { data, endian, relocatable, sections: &sections };
     let mut exports = if !markers.is_empty() {
         from_markers(&reader, &markers)
     } else {
@@ -207,11 +188,7 @@ impl<'data, H: FileHeader<Endian = Endianness>> Reader<'_, 'data, H> {
             return None;
         }
         let contents = header.data(self.endian, self.data).ok()?;
-        let base = if self.relocatable {
-            0
-        } else {
-            header.sh_addr(self.endian).into()
-        };
+        let base = if self.relocatable { 0 } else { header.sh_addr(self.endian).into() };
         Some((contents, base))
     }
 
@@ -232,10 +209,7 @@ fn c_string(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
 /// Exports from `__export_symbol_<sym>` labels: license and namespace are
 /// the two strings at the label. A record ends at the next label in the
 /// same section, so a short record never borrows its neighbour's strings.
-fn from_markers<H: FileHeader<Endian = Endianness>>(
-    reader: &Reader<'_, '_, H>,
-    markers: &[Found<'_>],
-) -> Vec<Export> {
+fn from_markers<H: FileHeader<Endian = Endianness>>(reader: &Reader<'_, '_, H>, markers: &[Found<'_>]) -> Vec<Export> {
     let mut starts: HashMap<SectionIndex, Vec<u64>> = HashMap::new();
     for m in markers {
         if let Some(section) = m.section {
@@ -269,11 +243,7 @@ fn from_markers<H: FileHeader<Endian = Endianness>>(
                 }
                 None => (false, &[][..]),
             };
-            Export {
-                name: m.name.to_vec(),
-                gpl,
-                namespace: namespace.to_vec(),
-            }
+            Export { name: m.name.to_vec(), gpl, namespace: namespace.to_vec() }
         })
         .collect()
 }
@@ -297,9 +267,9 @@ fn from_ksymtab<H: FileHeader<Endian = Endianness>>(
             let gpl = flag
                 || k.section.is_some_and(|s| {
                     *gpl_sections.entry(s).or_insert_with(|| {
-                        reader.section_name(s).is_some_and(|name| {
-                            name == b"__ksymtab_gpl" || name.starts_with(b"___ksymtab_gpl+")
-                        })
+                        reader
+                            .section_name(s)
+                            .is_some_and(|name| name == b"__ksymtab_gpl" || name.starts_with(b"___ksymtab_gpl+"))
                     })
                 });
             let namespace = kstrtabns
@@ -307,11 +277,7 @@ fn from_ksymtab<H: FileHeader<Endian = Endianness>>(
                 .and_then(|ns| reader.bytes_at(ns.section, ns.value))
                 .and_then(c_string)
                 .map_or(&[][..], |(ns, _)| ns);
-            Export {
-                name: k.name.to_vec(),
-                gpl,
-                namespace: namespace.to_vec(),
-            }
+            Export { name: k.name.to_vec(), gpl, namespace: namespace.to_vec() }
         })
         .collect()
 }

@@ -4,19 +4,19 @@
 //! and get values and errors back.
 
 pub mod bytes;
-pub mod elf;
-pub mod exports;
 pub mod crc;
 pub mod dies;
+pub mod elf;
 pub mod error;
+pub mod exports;
 pub mod kabi;
 pub mod log;
 pub mod object;
 pub mod render;
 pub mod symbols;
-pub mod typemap;
 pub mod typediff;
 pub mod typegraph;
+pub mod typemap;
 pub mod unitcache;
 pub mod units;
 

@@ -174,8 +174,15 @@ fn process_with(
     let mut symtypes = Vec::new();
     let mut deferred = None;
     let error =
-        run(name, bytes, globals, obj, &mut state, opts, every_die, &mut log, &mut symtypes, &mut deferred, cache).err();
-    ObjectOutcome { log: log.bytes, symtypes: symtypes.into(), state, error, deferred: deferred.map(std::sync::Arc::new) }
+        run(name, bytes, globals, obj, &mut state, opts, every_die, &mut log, &mut symtypes, &mut deferred, cache)
+            .err();
+    ObjectOutcome {
+        log: log.bytes,
+        symtypes: symtypes.into(),
+        state,
+        error,
+        deferred: deferred.map(std::sync::Arc::new),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -264,7 +271,8 @@ fn process_units(
     let (mut t_units, mut t_offer) = (Duration::ZERO, Duration::ZERO);
     // Asked only when there are units to share: finding out reads cgroup
     // files, a real cost for a one-unit object.
-    let threads = || std::thread::available_parallelism().map_or(1, |n| n.get()).max(if opts.split_units { 2 } else { 1 });
+    let threads =
+        || std::thread::available_parallelism().map_or(1, |n| n.get()).max(if opts.split_units { 2 } else { 1 });
     let mut first_unit = 0;
     let many = r.dies.unit_count() >= 16;
     // Rules come from the object's own section and are not part of a
@@ -283,7 +291,16 @@ fn process_units(
         let before = state.table.clone();
         let rflags = render::Flags { stable: opts.stable, debug: false, dump_dies: false, dump_die_map: false };
         match units::render_units(
-            r.dies, rules, rflags, &flags, r.obj(), &mut state.table, &mut map, &mut symbol_texts, threads, cache,
+            r.dies,
+            rules,
+            rflags,
+            &flags,
+            r.obj(),
+            &mut state.table,
+            &mut map,
+            &mut symbol_texts,
+            threads,
+            cache,
         )? {
             units::Outcome::Done => first_unit = r.dies.unit_count(),
             units::Outcome::NeedsAllUnits => {
@@ -369,8 +386,11 @@ fn process_units(
                     let n = &state.table.syms[m as usize].name;
                     r.log.warn(
                         "set_crc",
-                        format!("overriding version for symbol {} (crc {old:x} vs. {crc:x})", String::from_utf8_lossy(n))
-                            .as_bytes(),
+                        format!(
+                            "overriding version for symbol {} (crc {old:x} vs. {crc:x})",
+                            String::from_utf8_lossy(n)
+                        )
+                        .as_bytes(),
                     );
                 }
                 if r.log.debug {

@@ -179,7 +179,14 @@ pub struct Plan {
 }
 
 impl<'d, 'a> Renderer<'d, 'a> {
-    pub fn new(dies: &'d mut Dies<'a>, rules: &'d Rules, flags: Flags, obj: u32, counters: (u32, u32), log: &'d mut Log) -> Self {
+    pub fn new(
+        dies: &'d mut Dies<'a>,
+        rules: &'d Rules,
+        flags: Flags,
+        obj: u32,
+        counters: (u32, u32),
+        log: &'d mut Log,
+    ) -> Self {
         Renderer {
             dies,
             rules,
@@ -385,7 +392,8 @@ impl<'d, 'a> Renderer<'d, 'a> {
             return;
         }
         let tag = d.tag;
-        let passes = tag == dw::DW_TAG_namespace.0 || tag == dw::DW_TAG_class_type.0 || tag == dw::DW_TAG_structure_type.0;
+        let passes =
+            tag == dw::DW_TAG_namespace.0 || tag == dw::DW_TAG_class_type.0 || tag == dw::DW_TAG_structure_type.0;
         self.fqn_up[i] = up;
         if count && has_fqn(up, name) {
             self.misses += 1;
@@ -483,7 +491,13 @@ impl<'d, 'a> Renderer<'d, 'a> {
         Ok(())
     }
 
-    fn process_symbol(&mut self, sym: u32, die: DieIdx, subprogram: bool, table: &mut SymbolTable) -> Result<(), Error> {
+    fn process_symbol(
+        &mut self,
+        sym: u32,
+        die: DieIdx,
+        subprogram: bool,
+        table: &mut SymbolTable,
+    ) -> Result<(), Error> {
         table.set_die(sym, (self.obj, die));
         if let Some(plan) = &mut self.plan {
             if plan.planned.insert(die) {
@@ -628,7 +642,13 @@ impl<'d, 'a> Renderer<'d, 'a> {
 
     /// upstream's process_die_container over the children matching `tag`
     /// (any child when `None`), each rendered with process_type.
-    fn container(&mut self, st: &mut Sym<'a>, cache: Option<EntryId>, die: DieIdx, tag: Option<dw::DwTag>) -> Result<(), Error> {
+    fn container(
+        &mut self,
+        st: &mut Sym<'a>,
+        cache: Option<EntryId>,
+        die: DieIdx,
+        tag: Option<dw::DwTag>,
+    ) -> Result<(), Error> {
         st.first_list_item = true;
         let mut c = self.dies.die(die).first_child;
         while c != NONE {
@@ -789,7 +809,13 @@ impl<'d, 'a> Renderer<'d, 'a> {
         Ok(())
     }
 
-    fn subroutine(&mut self, st: &mut Sym<'a>, c: Option<EntryId>, die: DieIdx, kw: &'static [u8]) -> Result<(), Error> {
+    fn subroutine(
+        &mut self,
+        st: &mut Sym<'a>,
+        c: Option<EntryId>,
+        die: DieIdx,
+        kw: &'static [u8],
+    ) -> Result<(), Error> {
         self.emit(c, kw);
         self.emit(c, b" (");
         self.linebreak(c, 1);
@@ -995,7 +1021,9 @@ impl<'d, 'a> Renderer<'d, 'a> {
             if r == Kabi::Normal {
                 if self.dies.die(md.type_).tag == dw::DW_TAG_structure_type.0 {
                     r = Kabi::Done;
-                    if let Some(first) = self.dies.children(md.type_).find(|&f| self.dies.die(f).tag == dw::DW_TAG_member.0) {
+                    if let Some(first) =
+                        self.dies.children(md.type_).find(|&f| self.dies.die(f).tag == dw::DW_TAG_member.0)
+                    {
                         let fd = self.dies.die(first);
                         let (r2, suffix2) = kabi_status(fd.name);
                         orig = suffix2;

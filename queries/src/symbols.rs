@@ -111,10 +111,7 @@ impl SymbolTable {
         if name.is_empty() {
             return None;
         }
-        self.by_name
-            .binary_search_by(|(n, _)| n.as_slice().cmp(name))
-            .ok()
-            .map(|i| self.by_name[i].1)
+        self.by_name.binary_search_by(|(n, _)| n.as_slice().cmp(name)).ok().map(|i| self.by_name[i].1)
     }
 
     /// The symbol named `name` and then its aliases, in upstream's visiting

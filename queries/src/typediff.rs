@@ -235,10 +235,7 @@ fn anonymous_aggregate(ty: &Ty) -> Option<&Ty> {
 }
 
 fn is_aggregate_kind(kind: &str) -> bool {
-    matches!(
-        kind,
-        "structure_type" | "union_type" | "class_type" | "enumeration_type" | "variant_part" | "variant"
-    )
+    matches!(kind, "structure_type" | "union_type" | "class_type" | "enumeration_type" | "variant_part" | "variant")
 }
 
 fn write_list(s: &mut String, items: &[Item]) {
@@ -360,7 +357,9 @@ impl Parser {
                 self.pos += 1;
                 Ty::Variable(Box::new(self.ty(depth + 1)))
             }
-            Tok::Word(w) if w.ends_with("_type") || w.starts_with("array_type") || w == "variant" || w == "variant_part" => {
+            Tok::Word(w)
+                if w.ends_with("_type") || w.starts_with("array_type") || w == "variant" || w == "variant_part" =>
+            {
                 self.pos += 1;
                 let start = self.pos;
                 while matches!(self.peek(), Some(Tok::Word(_) | Tok::Ref(_))) {
@@ -443,7 +442,13 @@ impl Parser {
                 let rest = self.rest_as_other();
                 if let Ty::Other(t) = rest {
                     if !t.is_empty() {
-                        items.push(Item { kind: ItemKind::Type, ty: Some(Ty::Other(t)), name: None, value: None, attrs: Vec::new() });
+                        items.push(Item {
+                            kind: ItemKind::Type,
+                            ty: Some(Ty::Other(t)),
+                            name: None,
+                            value: None,
+                            attrs: Vec::new(),
+                        });
                     }
                 }
             }
@@ -599,7 +604,9 @@ fn sites(ty: &Ty, via: Option<&Via>, out: &mut HashMap<String, Option<Via>>, dep
         }
         Ty::Func { params, ret, .. } => {
             for (i, it) in params.iter().enumerate() {
-                let own = via.cloned().unwrap_or_else(|| Via::Parameter(it.name.clone().unwrap_or_else(|| format!("#{}", i + 1))));
+                let own = via
+                    .cloned()
+                    .unwrap_or_else(|| Via::Parameter(it.name.clone().unwrap_or_else(|| format!("#{}", i + 1))));
                 if let Some(t) = &it.ty {
                     sites(t, Some(&own), out, depth + 1);
                 }
@@ -630,7 +637,13 @@ pub struct Change {
     pub new: Option<String>,
 }
 
-fn change(change: &'static str, item: &'static str, name: impl Into<String>, old: Option<String>, new: Option<String>) -> Change {
+fn change(
+    change: &'static str,
+    item: &'static str,
+    name: impl Into<String>,
+    old: Option<String>,
+    new: Option<String>,
+) -> Change {
     Change { change, item, name: name.into(), old, new }
 }
 
@@ -678,7 +691,10 @@ fn is_declaration(ty: &Ty) -> bool {
 
 fn anon_name(ty: Option<&Ty>) -> String {
     match ty.and_then(anonymous_aggregate) {
-        Some(Ty::Group { kind, .. }) => format!("(anonymous {})", kind.trim_end_matches("_type").replace("structure", "struct").replace("enumeration", "enum")),
+        Some(Ty::Group { kind, .. }) => format!(
+            "(anonymous {})",
+            kind.trim_end_matches("_type").replace("structure", "struct").replace("enumeration", "enum")
+        ),
         _ => "(anonymous)".into(),
     }
 }
@@ -696,11 +712,23 @@ fn diff_ty(o: &Ty, n: &Ty, prefix: &str, out: &mut Vec<Change>, depth: u32) {
             }
             match (is_declaration(o), is_declaration(n)) {
                 (false, true) => {
-                    out.push(change("declared", "definition", prefix.trim_end_matches('.'), Some(format!("{} members", ob.len())), None));
+                    out.push(change(
+                        "declared",
+                        "definition",
+                        prefix.trim_end_matches('.'),
+                        Some(format!("{} members", ob.len())),
+                        None,
+                    ));
                     return;
                 }
                 (true, false) => {
-                    out.push(change("defined", "definition", prefix.trim_end_matches('.'), None, Some(format!("{} members", nb.len()))));
+                    out.push(change(
+                        "defined",
+                        "definition",
+                        prefix.trim_end_matches('.'),
+                        None,
+                        Some(format!("{} members", nb.len())),
+                    ));
                     return;
                 }
                 _ => {}
@@ -714,7 +742,9 @@ fn diff_ty(o: &Ty, n: &Ty, prefix: &str, out: &mut Vec<Change>, depth: u32) {
                 out.push(change("retyped", "return", prefix.trim_end_matches('.'), Some(or.text()), Some(nr.text())));
             }
         }
-        (Ty::Group { kind: ok, body: ob, attrs: oa, .. }, Ty::Group { kind: nk, body: nb, attrs: na, .. }) if ok == nk => {
+        (Ty::Group { kind: ok, body: ob, attrs: oa, .. }, Ty::Group { kind: nk, body: nb, attrs: na, .. })
+            if ok == nk =>
+        {
             // typedefs, modifiers, arrays: one target
             let text = |b: &[Item]| b.iter().map(Item::text).collect::<Vec<_>>().join(" , ");
             if ob != nb {
@@ -792,7 +822,13 @@ fn diff_items(old: &[Item], new: &[Item], prefix: &str, out: &mut Vec<Change>, d
     let emit_removed = |at: Option<usize>, out: &mut Vec<Change>| {
         for &i in removed_after.get(&at).map(Vec::as_slice).unwrap_or(&[]) {
             let it = &old[i];
-            out.push(change("removed", it.kind.word(), format!("{prefix}{}", display_name(it, &ok[i].1)), Some(it.body_text()), None));
+            out.push(change(
+                "removed",
+                it.kind.word(),
+                format!("{prefix}{}", display_name(it, &ok[i].1)),
+                Some(it.body_text()),
+                None,
+            ));
         }
     };
     emit_removed(None, out);

@@ -182,7 +182,10 @@ impl TypeGraph {
     /// references expanded the first time it is met, and that CRC.
     pub fn expansion(&self, symbol: &[u8]) -> Result<(u32, Vec<u8>), Error> {
         let Some(text) = self.get(symbol) else {
-            return Err(Error::new("type_graph", format!("no symtypes line for '{}'", String::from_utf8_lossy(symbol))));
+            return Err(Error::new(
+                "type_graph",
+                format!("no symtypes line for '{}'", String::from_utf8_lossy(symbol)),
+            ));
         };
         let exp = Expansion::parse(symbol, text)?;
         let (crc, expanded) = Compiled::default().version(&exp, &mut Lines(self), true, false)?;
@@ -227,7 +230,8 @@ g subprogram ( formal_parameter base_type int byte_size(4) encoding(5) n ) -> ba
         let g = TypeGraph::from_symtypes(BLOCK.into());
         assert_eq!(g.len(), 5);
         assert_eq!(g.get(b"t#'c d'"), Some(&b"typedef_type 'c d' { s#b }"[..]));
-        let names = |v: Vec<u32>| v.into_iter().map(|i| String::from_utf8_lossy(g.name(i)).into_owned()).collect::<Vec<_>>();
+        let names =
+            |v: Vec<u32>| v.into_iter().map(|i| String::from_utf8_lossy(g.name(i)).into_owned()).collect::<Vec<_>>();
         assert_eq!(names(g.reachable(b"f")), ["f", "s#a", "s#b", "t#'c d'"]);
         assert_eq!(names(g.reachable(b"g")), ["g"]);
         assert_eq!(g.referenced(b"s#a").collect::<Vec<_>>(), [&b"s#b"[..], b"t#'c d'"]);
@@ -246,7 +250,12 @@ g subprogram ( formal_parameter base_type int byte_size(4) encoding(5) n ) -> ba
         let g = TypeGraph::from_symtypes(BLOCK.into());
         let (crc, text) = g.expansion(b"f").unwrap();
         let text = String::from_utf8(text).unwrap();
-        assert!(text.starts_with("subprogram ( formal_parameter pointer_type { structure_type a { member structure_type b {"), "{text}");
+        assert!(
+            text.starts_with(
+                "subprogram ( formal_parameter pointer_type { structure_type a { member structure_type b {"
+            ),
+            "{text}"
+        );
         // s#b is expanded inside s#a, then met again through the typedef.
         assert!(text.contains("typedef_type 'c d' { s#b }"), "{text}");
         assert_eq!(crc, crc32fast::hash(text.as_bytes()));

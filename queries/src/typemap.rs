@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::crc::{Compiled, Frozen, Source};
@@ -165,7 +164,13 @@ pub struct TypeMap {
 type Map = HashMap<Vec<u8>, Arc<Expansion>>;
 
 /// Adds or replaces (when longer) a map entry; upstream's `type_map_add`.
-fn map_add(map: &mut Map, name: &[u8], exp: impl Into<Arc<Expansion>> + AsRef<Expansion>, flags: &Flags, log: &mut Log) -> bool {
+fn map_add(
+    map: &mut Map,
+    name: &[u8],
+    exp: impl Into<Arc<Expansion>> + AsRef<Expansion>,
+    flags: &Flags,
+    log: &mut Log,
+) -> bool {
     match map.get_mut(name) {
         None => {
             if flags.dump_types {
@@ -227,7 +232,13 @@ pub struct Flags {
 impl TypeMap {
     /// Offers a text for `name` (kept if longer than the one there). An
     /// `Expansion`, or an `Arc` of one that a unit cache also holds.
-    pub fn add(&mut self, name: &[u8], exp: impl Into<Arc<Expansion>> + AsRef<Expansion>, flags: &Flags, log: &mut Log) {
+    pub fn add(
+        &mut self,
+        name: &[u8],
+        exp: impl Into<Arc<Expansion>> + AsRef<Expansion>,
+        flags: &Flags,
+        log: &mut Log,
+    ) {
         if map_add(&mut self.map, name, exp, flags, log) {
             self.compiled.invalidate(name);
         }
@@ -283,7 +294,13 @@ impl TypeMap {
 /// Text of an entry, with named children as references (`__type_expand`).
 /// `names` caches each entry's type name: the same types are referred to
 /// over and over.
-fn expand_entry(r: &Renderer<'_, '_>, names: &mut Names, id: EntryId, out: &mut Expansion, depth: u32) -> Result<(), Error> {
+fn expand_entry(
+    r: &Renderer<'_, '_>,
+    names: &mut Names,
+    id: EntryId,
+    out: &mut Expansion,
+    depth: u32,
+) -> Result<(), Error> {
     if depth > 4096 {
         return Err(Error::new("__type_expand", "type nesting too deep (cyclic or hostile DWARF)".into()));
     }
@@ -378,7 +395,12 @@ impl Names {
 
 /// An entry's text, built in `scratch` (which keeps its capacity from
 /// one entry to the next) and returned in an allocation of its own size.
-fn expand_exact(r: &Renderer<'_, '_>, names: &mut Names, id: EntryId, scratch: &mut Expansion) -> Result<Expansion, Error> {
+fn expand_exact(
+    r: &Renderer<'_, '_>,
+    names: &mut Names,
+    id: EntryId,
+    scratch: &mut Expansion,
+) -> Result<Expansion, Error> {
     scratch.text.clear();
     scratch.ends.clear();
     expand_entry(r, names, id, scratch, 0)?;

@@ -184,13 +184,8 @@ fn render_one(
     buf: &mut KeyWriter,
 ) -> Done {
     let base = task.window.base();
-    let mut done = Done {
-        rendered: Arc::default(),
-        base,
-        render_error: None,
-        plan_error: task.plan_error,
-        offer_error: None,
-    };
+    let mut done =
+        Done { rendered: Arc::default(), base, render_error: None, plan_error: task.plan_error, offer_error: None };
     if task.jobs.is_empty() {
         // Nothing matched: nothing to render or offer.
         return done;

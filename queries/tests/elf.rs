@@ -3,13 +3,12 @@
 
 mod common;
 
+use common::shared;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use common::shared;
 
 use queries::elf::{DwarfSections, ElfFile, GlobalSymbol};
-
 
 fn files_in(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -34,11 +33,7 @@ fn golden_objects() -> Vec<PathBuf> {
             objects.extend(files_in(&config, is_object));
         }
     }
-    assert!(
-        objects.len() > 600,
-        "expected the golden objects, found {}",
-        objects.len()
-    );
+    assert!(objects.len() > 600, "expected the golden objects, found {}", objects.len());
     objects
 }
 
@@ -46,10 +41,7 @@ fn golden_objects() -> Vec<PathBuf> {
 fn corpus_objects() -> Vec<PathBuf> {
     let corpus = shared().join("corpus/kernel-7.2-x86_64");
     let list = std::fs::read_to_string(corpus.join("objects.txt")).expect("corpus objects.txt");
-    list.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| corpus.join(l.trim()))
-        .collect()
+    list.lines().filter(|l| !l.trim().is_empty()).map(|l| corpus.join(l.trim())).collect()
 }
 
 fn bad_inputs() -> Vec<PathBuf> {
@@ -61,12 +53,7 @@ fn read(path: &Path) -> Vec<u8> {
 }
 
 fn config_of(path: &Path) -> String {
-    path.parent()
-        .unwrap()
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned()
+    path.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned()
 }
 
 /// Calls everything; returns the sections if the file parses.
@@ -99,20 +86,14 @@ fn bad_inputs_behave_like_upstream() {
             }
             "corrupt-symtab-entsize.o" => {
                 let err = parsed.unwrap().global_symbols().unwrap_err();
-                assert_eq!(
-                    err.to_string(),
-                    "elf_for_each_global: expected sh_entsize (16) to be 24"
-                );
+                assert_eq!(err.to_string(), "elf_for_each_global: expected sh_entsize (16) to be 24");
             }
             // "no debugging information?" later, but the symbol scan works.
             "corrupt-shoff.o" | "truncated-half.o" | "truncated-tail.o" | "no-debug-info.o" => {
                 let file = parsed.unwrap();
                 file.global_symbols().unwrap();
                 file.kabi_rules().unwrap();
-                assert!(
-                    file.dwarf_sections().unwrap().get(".debug_info").is_empty(),
-                    "{name}"
-                );
+                assert!(file.dwarf_sections().unwrap().get(".debug_info").is_empty(), "{name}");
             }
             // The damage is inside the DWARF: the sections are there.
             "corrupt-debug-abbrev.o"
@@ -124,10 +105,7 @@ fn bad_inputs_behave_like_upstream() {
             | "no-debug-info-relocs.o" => {
                 let file = parsed.unwrap();
                 assert!(!file.global_symbols().unwrap().is_empty(), "{name}");
-                assert!(
-                    !file.dwarf_sections().unwrap().get(".debug_info").is_empty(),
-                    "{name}"
-                );
+                assert!(!file.dwarf_sections().unwrap().get(".debug_info").is_empty(), "{name}");
             }
             // A linked object: symbols and DWARF, no relocation needed.
             "shared-no-symtab.so" => {
@@ -148,35 +126,21 @@ type Globals = Vec<(Vec<u8>, Option<u64>)>;
 /// defined symbols that are not local, with their values (`None` for common
 /// symbols, whose value nm prints differently). `None` if nm cannot run.
 fn nm_globals(paths: &[PathBuf]) -> Option<BTreeMap<PathBuf, Globals>> {
-    let out = Command::new("nm")
-        .args(["-A", "-P", "--defined-only"])
-        .args(paths)
-        .output()
-        .ok()?;
-    let mut all: BTreeMap<PathBuf, Globals> =
-        paths.iter().map(|p| (p.clone(), Vec::new())).collect();
+    let out = Command::new("nm").args(["-A", "-P", "--defined-only"]).args(paths).output().ok()?;
+    let mut all: BTreeMap<PathBuf, Globals> = paths.iter().map(|p| (p.clone(), Vec::new())).collect();
     for line in out.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
         // "file: name type value size"; names may contain spaces (RISC-V ".L0 ").
-        let colon = line
-            .windows(2)
-            .position(|w| w == b": ")
-            .unwrap_or_else(|| bad_line(line));
+        let colon = line.windows(2).position(|w| w == b": ").unwrap_or_else(|| bad_line(line));
         let file = PathBuf::from(String::from_utf8(line[..colon].to_vec()).unwrap());
         let fields: Vec<&[u8]> = line[colon + 2..].rsplitn(4, |&b| b == b' ').collect();
-        let [_size, value, kind, name] = fields[..] else {
-            bad_line(line)
-        };
-        let Some(&kind) = kind.first() else {
-            bad_line(line)
-        };
+        let [_size, value, kind, name] = fields[..] else { bad_line(line) };
+        let Some(&kind) = kind.first() else { bad_line(line) };
         // Upper case: global or weak; 'u': unique global. 'i' (ifunc) is
         // ambiguous; 'N' is any symbol of a debug section (locals only here).
         assert_ne!(kind, b'i', "ifunc symbols in {}", file.display());
         if (kind.is_ascii_uppercase() && kind != b'N') || kind == b'u' {
             let value = u64::from_str_radix(std::str::from_utf8(value).unwrap(), 16).unwrap();
-            let globals = all
-                .get_mut(&file)
-                .unwrap_or_else(|| panic!("nm: unknown file {file:?}"));
+            let globals = all.get_mut(&file).unwrap_or_else(|| panic!("nm: unknown file {file:?}"));
             globals.push((name.to_vec(), (kind != b'C').then_some(value)));
         }
     }
@@ -191,10 +155,8 @@ fn bad_line(line: &[u8]) -> ! {
 }
 
 fn our_globals(symbols: &[GlobalSymbol<'_>]) -> Globals {
-    let mut globals: Vec<_> = symbols
-        .iter()
-        .map(|s| (s.name.to_vec(), (s.shndx != 65522).then_some(s.value)))
-        .collect();
+    let mut globals: Vec<_> =
+        symbols.iter().map(|s| (s.name.to_vec(), (s.shndx != 65522).then_some(s.value))).collect();
     globals.sort();
     globals
 }
@@ -223,12 +185,8 @@ fn global_symbols_hand_checked() {
     let obj = shared().join("golden/obj/x86_64-gcc-dwarf5-O2");
     let data = read(&obj.join("aliases_weak.o"));
     let file = ElfFile::parse(&data).unwrap();
-    let symbols: BTreeMap<&[u8], (u32, u64)> = file
-        .global_symbols()
-        .unwrap()
-        .iter()
-        .map(|s| (s.name, (s.shndx, s.value)))
-        .collect();
+    let symbols: BTreeMap<&[u8], (u32, u64)> =
+        file.global_symbols().unwrap().iter().map(|s| (s.name, (s.shndx, s.value))).collect();
     for (name, addr) in [
         (&b"aw_alias"[..], (1, 0)),
         (b"aw_counter", (4, 0)),
@@ -239,12 +197,7 @@ fn global_symbols_hand_checked() {
         (b"aw_weak_config", (9, 0x10)),
         (b"aw_weak_func", (1, 0x10)),
     ] {
-        assert_eq!(
-            symbols.get(name),
-            Some(&addr),
-            "{}",
-            String::from_utf8_lossy(name)
-        );
+        assert_eq!(symbols.get(name), Some(&addr), "{}", String::from_utf8_lossy(name));
     }
     // Locals and the weak undefined symbol are not there.
     assert!(!symbols.contains_key(&b"aw_static_helper"[..]));
@@ -266,16 +219,8 @@ fn global_symbols_hand_checked() {
 fn kabi_rules_sections() {
     let obj = shared().join("golden/obj/x86_64-gcc-dwarf5-O2");
     let data = read(&obj.join("kabi_rules.o"));
-    let rules = ElfFile::parse(&data)
-        .unwrap()
-        .kabi_rules()
-        .unwrap()
-        .unwrap();
-    assert!(
-        rules.starts_with(b"1\0"),
-        "{:?}",
-        String::from_utf8_lossy(rules)
-    );
+    let rules = ElfFile::parse(&data).unwrap().kabi_rules().unwrap().unwrap();
+    assert!(rules.starts_with(b"1\0"), "{:?}", String::from_utf8_lossy(rules));
     assert_eq!(rules.last(), Some(&0));
     let data = read(&obj.join("base_types.o"));
     assert_eq!(ElfFile::parse(&data).unwrap().kabi_rules().unwrap(), None);
@@ -330,15 +275,9 @@ fn compressed_sections_match_uncompressed() {
 type Reader<'a> = gimli::EndianSlice<'a, gimli::RunTimeEndian>;
 
 fn load<'a>(sections: &'a DwarfSections<'_>) -> gimli::Dwarf<Reader<'a>> {
-    let endian = if sections.big_endian {
-        gimli::RunTimeEndian::Big
-    } else {
-        gimli::RunTimeEndian::Little
-    };
-    gimli::Dwarf::load(|id| -> Result<_, gimli::Error> {
-        Ok(gimli::EndianSlice::new(sections.get(id.name()), endian))
-    })
-    .unwrap()
+    let endian = if sections.big_endian { gimli::RunTimeEndian::Big } else { gimli::RunTimeEndian::Little };
+    gimli::Dwarf::load(|id| -> Result<_, gimli::Error> { Ok(gimli::EndianSlice::new(sections.get(id.name()), endian)) })
+        .unwrap()
 }
 
 /// Every DIE of every unit: depth, tag, attributes with strings resolved
@@ -379,30 +318,20 @@ fn check_names(path: &Path, sections: &DwarfSections<'_>) -> usize {
     while let Some(header) = units.next().unwrap_or_else(|e| panic!("{what}: {e}")) {
         let unit = dwarf.unit(header).unwrap_or_else(|e| panic!("{what}: {e}"));
         let mut entries = unit.entries();
-        let root = entries
-            .next_dfs()
-            .unwrap()
-            .unwrap_or_else(|| panic!("{what}: empty unit"));
-        let name = root
-            .attr_value(gimli::DW_AT_name)
-            .unwrap_or_else(|| panic!("{what}: unit without a name"));
-        let name = dwarf
-            .attr_string(&unit, name)
-            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        let root = entries.next_dfs().unwrap().unwrap_or_else(|| panic!("{what}: empty unit"));
+        let name = root.attr_value(gimli::DW_AT_name).unwrap_or_else(|| panic!("{what}: unit without a name"));
+        let name = dwarf.attr_string(&unit, name).unwrap_or_else(|e| panic!("{what}: {e}"));
         let name = String::from_utf8_lossy(name.slice()).into_owned();
-        let source = [".c", ".cc", ".S", ".s", ".rs"]
-            .iter()
-            .any(|s| name.ends_with(s))
-            || name.contains(".rs/@/");
+        let source = [".c", ".cc", ".S", ".s", ".rs"].iter().any(|s| name.ends_with(s)) || name.contains(".rs/@/");
         assert!(source, "{what}: unit name {name:?}");
 
         if count == 0 {
             while let Some(die) = entries.next_dfs().unwrap_or_else(|e| panic!("{what}: {e}")) {
                 for at in [gimli::DW_AT_name, gimli::DW_AT_linkage_name] {
                     if let Some(value) = die.attr_value(at) {
-                        let s = dwarf.attr_string(&unit, value).unwrap_or_else(|e| {
-                            panic!("{what}: {at} of DIE {:?}: {e}", die.offset())
-                        });
+                        let s = dwarf
+                            .attr_string(&unit, value)
+                            .unwrap_or_else(|e| panic!("{what}: {at} of DIE {:?}: {e}", die.offset()));
                         assert!(std::str::from_utf8(s.slice()).is_ok(), "{what}: {at}");
                     }
                 }
@@ -419,14 +348,9 @@ fn check_names(path: &Path, sections: &DwarfSections<'_>) -> usize {
                 // Unrelocated `DW_FORM_line_strp` offsets would all be 0.
                 names.sort();
                 names.dedup();
-                assert!(
-                    header.file_names().len() < 3 || names.len() > 1,
-                    "{what}: file names"
-                );
+                assert!(header.file_names().len() < 3 || names.len() > 1, "{what}: file names");
                 for dir in header.include_directories() {
-                    dwarf
-                        .attr_string(&unit, *dir)
-                        .unwrap_or_else(|e| panic!("{what}: {e}"));
+                    dwarf.attr_string(&unit, *dir).unwrap_or_else(|e| panic!("{what}: {e}"));
                 }
             }
         }
@@ -457,11 +381,7 @@ fn relocated_dwarf_resolves_names() {
     // Only the assembly-only objects have no DWARF.
     without_dwarf.sort();
     without_dwarf.dedup();
-    assert_eq!(
-        without_dwarf,
-        ["asm_export.o", "asm_export.so"],
-        "objects without .debug_info"
-    );
+    assert_eq!(without_dwarf, ["asm_export.o", "asm_export.so"], "objects without .debug_info");
 }
 
 /// Every `DW_AT_name` of every unit as (`.debug_info` offset of the DIE, name).
@@ -476,10 +396,7 @@ fn our_names(sections: &DwarfSections<'_>) -> Vec<(u64, String)> {
             if let Some(value) = die.attr_value(gimli::DW_AT_name) {
                 let name = dwarf.attr_string(&unit, value).unwrap();
                 let offset = die.offset().to_debug_info_offset(&unit.header).unwrap().0;
-                names.push((
-                    offset as u64,
-                    String::from_utf8_lossy(name.slice()).trim_end().to_owned(),
-                ));
+                names.push((offset as u64, String::from_utf8_lossy(name.slice()).trim_end().to_owned()));
             }
         }
     }
@@ -490,11 +407,7 @@ fn our_names(sections: &DwarfSections<'_>) -> Vec<(u64, String)> {
 /// relocations of `ET_REL` objects itself): per file, the (DIE offset,
 /// `DW_AT_name`) pairs of its `.debug_info`. `None` if readelf cannot run.
 fn readelf_names(paths: &[PathBuf]) -> Option<BTreeMap<PathBuf, Vec<(u64, String)>>> {
-    let out = Command::new("readelf")
-        .arg("--debug-dump=info")
-        .args(paths)
-        .output()
-        .ok()?;
+    let out = Command::new("readelf").arg("--debug-dump=info").args(paths).output().ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
     let mut all: BTreeMap<PathBuf, Vec<(u64, String)>> = BTreeMap::new();
     let mut file = paths.first()?.clone();
@@ -503,28 +416,16 @@ fn readelf_names(paths: &[PathBuf]) -> Option<BTreeMap<PathBuf, Vec<(u64, String
         if let Some(name) = line.strip_prefix("File: ") {
             file = PathBuf::from(name);
         } else if line.starts_with("Contents of the ") {
-            in_info = matches!(
-                line,
-                "Contents of the .debug_info section:" | "Contents of the .zdebug_info section:"
-            );
+            in_info = matches!(line, "Contents of the .debug_info section:" | "Contents of the .zdebug_info section:");
         } else if let Some(rest) = line.strip_prefix(" <") {
             // " <depth><offset>: Abbrev Number: ..."
-            let offset = rest
-                .split(['<', '>'])
-                .nth(2)
-                .unwrap_or_else(|| bad_line(line.as_bytes()));
+            let offset = rest.split(['<', '>']).nth(2).unwrap_or_else(|| bad_line(line.as_bytes()));
             die = u64::from_str_radix(offset, 16).unwrap_or_else(|_| bad_line(line.as_bytes()));
         } else if in_info && line.contains("DW_AT_name") {
             // "<off>   DW_AT_name : (indirect string, offset: 0x1b3): name" or ": name"
             let value = line.split_once(": ").map_or("", |(_, v)| v);
-            let value = if value.starts_with('(') {
-                value.rsplit_once("): ").map_or(value, |(_, v)| v)
-            } else {
-                value
-            };
-            all.entry(file.clone())
-                .or_default()
-                .push((die, value.trim_end().to_owned()));
+            let value = if value.starts_with('(') { value.rsplit_once("): ").map_or(value, |(_, v)| v) } else { value };
+            all.entry(file.clone()).or_default().push((die, value.trim_end().to_owned()));
         }
     }
     Some(all)
@@ -552,9 +453,7 @@ fn names_agree_with_readelf() {
         let file = ElfFile::parse(&data).unwrap();
         let ours = our_names(&file.dwarf_sections().unwrap());
         let expected = theirs.get(path).cloned().unwrap_or_default();
-        if let Some(i) =
-            (0..ours.len().max(expected.len())).find(|&i| ours.get(i) != expected.get(i))
-        {
+        if let Some(i) = (0..ours.len().max(expected.len())).find(|&i| ours.get(i) != expected.get(i)) {
             panic!(
                 "{}: names differ from readelf's at #{i}: {:?} vs {:?}",
                 path.display(),
@@ -578,11 +477,7 @@ fn mips_dwarf_sections_are_read() {
         assert!(!file.is_64() && file.big_endian());
         let sections = file.dwarf_sections().unwrap();
         for section in COMPARED {
-            assert!(
-                !sections.get(section).is_empty(),
-                "{}: {section}",
-                path.display()
-            );
+            assert!(!sections.get(section).is_empty(), "{}: {section}", path.display());
         }
     }
 }
@@ -592,10 +487,7 @@ fn mips_dwarf_sections_are_read() {
 #[test]
 fn grouped_type_units_are_left_out() {
     let obj = shared().join("golden/obj");
-    for config in [
-        "x86_64-gcc-dwarf4-O2-typeunits",
-        "x86_64-gcc-dwarf5-O2-typeunits",
-    ] {
+    for config in ["x86_64-gcc-dwarf4-O2-typeunits", "x86_64-gcc-dwarf5-O2-typeunits"] {
         let data = read(&obj.join(config).join("base_types.o"));
         let file = ElfFile::parse(&data).unwrap();
         let sections = file.dwarf_sections().unwrap();
@@ -603,11 +495,7 @@ fn grouped_type_units_are_left_out() {
         let dwarf = load(&sections);
         let mut units = dwarf.units();
         while let Some(header) = units.next().unwrap() {
-            assert!(
-                matches!(header.type_(), gimli::UnitType::Compilation),
-                "{config}: {:?}",
-                header.type_()
-            );
+            assert!(matches!(header.type_(), gimli::UnitType::Compilation), "{config}: {:?}", header.type_());
         }
     }
 }

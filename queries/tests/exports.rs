@@ -7,13 +7,12 @@
 
 mod common;
 
+use common::shared;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use common::shared;
 
 use queries::exports::{exports, Export};
-
 
 fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
@@ -21,21 +20,14 @@ fn read(path: &Path) -> Vec<u8> {
 
 /// The non-empty lines of a symbol list.
 fn lines(path: &Path) -> Vec<Vec<u8>> {
-    read(path)
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(<[u8]>::to_vec)
-        .collect()
+    read(path).split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect()
 }
 
 /// Each name once, where it first appears (upstream gendwarfksyms ignores
 /// later duplicates on its stdin).
 fn first_occurrences(names: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
     let mut seen = HashSet::new();
-    names
-        .into_iter()
-        .filter(|n| seen.insert(n.clone()))
-        .collect()
+    names.into_iter().filter(|n| seen.insert(n.clone())).collect()
 }
 
 fn names(list: &[Export]) -> Vec<Vec<u8>> {
@@ -43,21 +35,14 @@ fn names(list: &[Export]) -> Vec<Vec<u8>> {
 }
 
 fn show(names: &[Vec<u8>]) -> Vec<String> {
-    names
-        .iter()
-        .map(|n| String::from_utf8_lossy(n).into_owned())
-        .collect()
+    names.iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect()
 }
 
 /// Exports as text, for readable assertion failures.
 fn readable(list: &[Export]) -> Vec<(String, bool, String)> {
     list.iter()
         .map(|e| {
-            (
-                String::from_utf8_lossy(&e.name).into_owned(),
-                e.gpl,
-                String::from_utf8_lossy(&e.namespace).into_owned(),
-            )
+            (String::from_utf8_lossy(&e.name).into_owned(), e.gpl, String::from_utf8_lossy(&e.namespace).into_owned())
         })
         .collect()
 }
@@ -77,11 +62,7 @@ fn files_in(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
 }
 
 fn export(name: &str, gpl: bool, namespace: &str) -> Export {
-    Export {
-        name: name.as_bytes().to_vec(),
-        gpl,
-        namespace: namespace.as_bytes().to_vec(),
-    }
+    Export { name: name.as_bytes().to_vec(), gpl, namespace: namespace.as_bytes().to_vec() }
 }
 
 // ---------------------------------------------------------------------------
@@ -100,19 +81,13 @@ fn corpus_objects_match_kbuild_lists() {
         let object = corpus.join(line);
         let got = exports_of(&object);
         let expected = lines(&object.with_extension("symbols"));
-        assert_eq!(
-            show(&names(&got)),
-            show(&expected),
-            "{line}: names or order differ from kbuild's list"
-        );
+        assert_eq!(show(&names(&got)), show(&expected), "{line}: names or order differ from kbuild's list");
         objects += 1;
         symbols += got.len();
         for e in got {
             gpl += usize::from(e.gpl);
             if !e.namespace.is_empty() {
-                *namespaces
-                    .entry(String::from_utf8_lossy(&e.namespace).into_owned())
-                    .or_default() += 1;
+                *namespaces.entry(String::from_utf8_lossy(&e.namespace).into_owned()).or_default() += 1;
             }
             let name = String::from_utf8_lossy(&e.name).into_owned();
             found.insert((line.to_owned(), name), e);
@@ -125,24 +100,13 @@ fn corpus_objects_match_kbuild_lists() {
     // against objcopy'd section contents).
     assert_eq!(gpl, 645);
     let namespaces: Vec<(&str, usize)> = namespaces.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    assert_eq!(
-        namespaces,
-        [
-            ("CRYPTO_INTERNAL", 3),
-            ("CXL", 1),
-            ("module:btrfs", 1),
-            ("module:kvm", 6)
-        ]
-    );
+    assert_eq!(namespaces, [("CRYPTO_INTERNAL", 3), ("CXL", 1), ("module:btrfs", 1), ("module:kvm", 6)]);
     let get = |object: &str, name: &str| &found[&(object.to_owned(), name.to_owned())];
     assert_eq!(
         get("crypto/cipher.o", "crypto_cipher_setkey"),
         &export("crypto_cipher_setkey", true, "CRYPTO_INTERNAL")
     );
-    assert_eq!(
-        get("mm/mempolicy.o", "__mpol_put"),
-        &export("__mpol_put", true, "module:kvm")
-    );
+    assert_eq!(get("mm/mempolicy.o", "__mpol_put"), &export("__mpol_put", true, "module:kvm"));
     assert_eq!(
         get("block/blk-core.o", "__SCK__tp_func_block_bio_complete"),
         &export("__SCK__tp_func_block_bio_complete", true, "")
@@ -160,19 +124,12 @@ fn golden_marker_objects() -> Vec<PathBuf> {
     let mut objects = Vec::new();
     for top in [golden.join("obj"), golden.join("bad/obj")] {
         for config in files_in(&top, |p| p.is_dir()) {
-            if config
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .contains("rustc")
-            {
+            if config.file_name().unwrap().to_string_lossy().contains("rustc") {
                 continue;
             }
             objects.extend(files_in(&config, |p| {
                 let name = p.file_name().unwrap().to_string_lossy();
-                p.is_file()
-                    && (name.ends_with(".o") || name.ends_with(".so"))
-                    && !name.starts_with("cxx_")
+                p.is_file() && (name.ends_with(".o") || name.ends_with(".so")) && !name.starts_with("cxx_")
             }));
         }
     }
@@ -182,11 +139,7 @@ fn golden_marker_objects() -> Vec<PathBuf> {
 #[test]
 fn golden_objects_match_kbuild_lists() {
     let objects = golden_marker_objects();
-    assert!(
-        objects.len() > 600,
-        "expected the golden C objects, found {}",
-        objects.len()
-    );
+    assert!(objects.len() > 600, "expected the golden C objects, found {}", objects.len());
     let mut with_duplicates = 0;
     let mut symbols = 0;
     for object in &objects {
@@ -202,11 +155,7 @@ fn golden_objects_match_kbuild_lists() {
         );
         // The fixtures' marker is a bare "": no license, no namespace.
         for e in &got {
-            assert!(
-                !e.gpl && e.namespace.is_empty(),
-                "{}: {e:?}",
-                object.display()
-            );
+            assert!(!e.gpl && e.namespace.is_empty(), "{}: {e:?}", object.display());
         }
         symbols += got.len();
     }
@@ -220,11 +169,7 @@ fn golden_objects_match_kbuild_lists() {
 fn golden_rust_and_cxx_objects_have_no_exports() {
     let golden = shared().join("golden/obj");
     for config in files_in(&golden, |p| p.is_dir()) {
-        let rust = config
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .contains("rustc");
+        let rust = config.file_name().unwrap().to_string_lossy().contains("rustc");
         for object in files_in(&config, |p| {
             let name = p.file_name().unwrap().to_string_lossy();
             p.is_file() && (rust || name.starts_with("cxx_")) && name.ends_with(".o")
@@ -258,14 +203,8 @@ fn bad_inputs() {
             _ => assert_eq!(result.expect(&name).len(), 20, "{name}"),
         }
     }
-    assert_eq!(
-        exports(b"").unwrap_err().to_string(),
-        "exports: not an ELF file (too short)"
-    );
-    assert_eq!(
-        exports(b"!<arch>\nfoo").unwrap_err().to_string(),
-        "exports: not an ELF file (bad magic)"
-    );
+    assert_eq!(exports(b"").unwrap_err().to_string(), "exports: not an ELF file (too short)");
+    assert_eq!(exports(b"!<arch>\nfoo").unwrap_err().to_string(), "exports: not an ELF file (bad magic)");
 }
 
 /// Truncations and single-byte damage anywhere in a real object never panic.
@@ -380,20 +319,12 @@ fn strtab(names: impl Iterator<Item = &'static str>) -> (Vec<u8>, Vec<u32>) {
 /// An ELF file with the given sections (indices 1..), then `.symtab`,
 /// `.strtab` and `.shstrtab`, and the given (local) symbols.
 fn build(is_64: bool, big: bool, e_type: u16, sections: Vec<Sec>, symbols: &[SymDef]) -> Vec<u8> {
-    let mut out = Out {
-        is_64,
-        big,
-        bytes: Vec::new(),
-    };
+    let mut out = Out { is_64, big, bytes: Vec::new() };
     let header_size = if is_64 { 64 } else { 52 };
     let (sym_size, shdr_size) = if is_64 { (24, 64) } else { (16, 40) };
 
     let (strings, name_offsets) = strtab(symbols.iter().map(|s| s.name));
-    let mut symtab = Out {
-        is_64,
-        big,
-        bytes: vec![0; sym_size],
-    };
+    let mut symtab = Out { is_64, big, bytes: vec![0; sym_size] };
     for (s, &name) in symbols.iter().zip(&name_offsets) {
         if is_64 {
             symtab.u32(name);
@@ -413,25 +344,10 @@ fn build(is_64: bool, big: bool, e_type: u16, sections: Vec<Sec>, symbols: &[Sym
     }
     let n = sections.len() as u32;
     let mut all = sections;
-    all.push(Sec {
-        name: ".symtab",
-        kind: 2,
-        addr: 0,
-        data: symtab.bytes,
-    });
-    all.push(Sec {
-        name: ".strtab",
-        kind: 3,
-        addr: 0,
-        data: strings,
-    });
+    all.push(Sec { name: ".symtab", kind: 2, addr: 0, data: symtab.bytes });
+    all.push(Sec { name: ".strtab", kind: 3, addr: 0, data: strings });
     let (shstrings, shname_offsets) = strtab(all.iter().map(|s| s.name).chain([".shstrtab"]));
-    all.push(Sec {
-        name: ".shstrtab",
-        kind: 3,
-        addr: 0,
-        data: shstrings,
-    });
+    all.push(Sec { name: ".shstrtab", kind: 3, addr: 0, data: shstrings });
 
     out.bytes.resize(header_size, 0);
     let mut offsets = Vec::new();
@@ -444,11 +360,8 @@ fn build(is_64: bool, big: bool, e_type: u16, sections: Vec<Sec>, symbols: &[Sym
     let shoff = out.bytes.len() as u64;
     out.bytes.extend_from_slice(&vec![0; shdr_size]);
     for (i, s) in all.iter().enumerate() {
-        let (link, info, entsize) = if s.kind == 2 {
-            (n + 2, symbols.len() as u32 + 1, sym_size as u64)
-        } else {
-            (0, 0, 0)
-        };
+        let (link, info, entsize) =
+            if s.kind == 2 { (n + 2, symbols.len() as u32 + 1, sym_size as u64) } else { (0, 0, 0) };
         out.u32(shname_offsets[i]);
         out.u32(s.kind);
         out.word(2); // SHF_ALLOC
@@ -461,11 +374,7 @@ fn build(is_64: bool, big: bool, e_type: u16, sections: Vec<Sec>, symbols: &[Sym
         out.word(entsize);
     }
 
-    let mut header = Out {
-        is_64,
-        big,
-        bytes: b"\x7fELF".to_vec(),
-    };
+    let mut header = Out { is_64, big, bytes: b"\x7fELF".to_vec() };
     header.u8(if is_64 { 2 } else { 1 });
     header.u8(if big { 2 } else { 1 });
     header.u8(1);
@@ -534,10 +443,7 @@ fn marker_object(is_64: bool, big: bool, e_type: u16, addr: u64, base: u64) -> V
         is_64,
         big,
         e_type,
-        vec![
-            sec(".text", 0, &[0; 16]),
-            sec(".export_symbol", addr, &data),
-        ],
+        vec![sec(".text", 0, &[0; 16]), sec(".export_symbol", addr, &data)],
         &[
             sym("__export_symbol_foo", 2, v(r_foo)),
             sym("__export_symbol_bar", 2, v(r_bar)),
@@ -558,14 +464,8 @@ fn marker_object(is_64: bool, big: bool, e_type: u16, addr: u64, base: u64) -> V
             sym("__export_symbol_a_b", 2, v(r_bar)),
             sym("__export_symbol_ab", 2, v(r_bar)),
             // nm does not print section and file symbols.
-            SymDef {
-                kind: STT_SECTION,
-                ..sym("__export_symbol_section", 2, 0)
-            },
-            SymDef {
-                kind: STT_FILE,
-                ..sym("__export_symbol_file", SHN_ABS, 0)
-            },
+            SymDef { kind: STT_SECTION, ..sym("__export_symbol_section", 2, 0) },
+            SymDef { kind: STT_FILE, ..sym("__export_symbol_file", SHN_ABS, 0) },
             // Not markers.
             sym("foo", 1, 0),
             sym("x__export_symbol_foo", 2, v(r_foo)),
@@ -597,11 +497,7 @@ fn synthetic_export_symbol_records() {
         for big in [false, true] {
             // Relocatable: values are section offsets whatever sh_addr says;
             // linked: values are addresses.
-            for (e_type, addr, base) in [
-                (ET_REL, 0, 0),
-                (ET_REL, 0x40, 0),
-                (ET_EXEC, 0xffff_8000, 0xffff_8000),
-            ] {
+            for (e_type, addr, base) in [(ET_REL, 0, 0), (ET_REL, 0x40, 0), (ET_EXEC, 0xffff_8000, 0xffff_8000)] {
                 let data = marker_object(is_64, big, e_type, addr, base);
                 assert_eq!(
                     readable(&exports(&data).unwrap()),
@@ -669,10 +565,7 @@ fn synthetic_ksymtab() {
                         sym("__kstrtab_z", strs, v(strs, 0)),
                         sym("__kstrtabns_z", strs, v(strs, 2)),
                         sym("__flags_z", flags, v(flags, 1)),
-                        SymDef {
-                            kind: STT_SECTION,
-                            ..sym("__ksymtab_section", ksymtab, 0)
-                        },
+                        SymDef { kind: STT_SECTION, ..sym("__ksymtab_section", ksymtab, 0) },
                     ],
                 );
                 assert_eq!(
@@ -704,11 +597,7 @@ fn synthetic_no_exports() {
             true,
             ET_REL,
             vec![sec(".text", 0, &[0; 4])],
-            &[
-                sym("foo", 1, 0),
-                sym("__export_symbol", 1, 0),
-                sym("__ksymtab", 1, 0),
-            ],
+            &[sym("foo", 1, 0), sym("__export_symbol", 1, 0), sym("__ksymtab", 1, 0)],
         );
         assert_eq!(exports(&plain).unwrap(), []);
         // Only the ELF header: no sections, no symbol table.
@@ -722,10 +611,7 @@ fn synthetic_no_exports() {
     // An unknown ELF class.
     let mut data = build(true, false, ET_REL, vec![], &[]);
     data[4] = 9;
-    assert_eq!(
-        exports(&data).unwrap_err().to_string(),
-        "exports: unknown ELF class 9"
-    );
+    assert_eq!(exports(&data).unwrap_err().to_string(), "exports: unknown ELF class 9");
 }
 
 // ---------------------------------------------------------------------------
@@ -762,11 +648,7 @@ fn compiled_export_symbol_macro() {
     let source = dir.join("exports.c");
     let object = dir.join("exports.o");
     std::fs::write(&source, EXPORT_SOURCE).unwrap();
-    let compiled = Command::new("cc")
-        .args(["-c", "-O2", "-o"])
-        .arg(&object)
-        .arg(&source)
-        .status();
+    let compiled = Command::new("cc").args(["-c", "-O2", "-o"]).arg(&object).arg(&source).status();
     match compiled {
         Ok(status) if status.success() => {}
         Ok(status) if cfg!(target_arch = "x86_64") => panic!("cc failed: {status}"),
@@ -844,10 +726,7 @@ fn debian_kernel() {
                 "EXPORT_SYMBOL_GPL" => true,
                 other => panic!("unknown export kind {other:?}"),
             };
-            let old = symvers.insert(
-                (module.to_owned(), name.to_owned()),
-                (gpl, namespace.to_owned()),
-            );
+            let old = symvers.insert((module.to_owned(), name.to_owned()), (gpl, namespace.to_owned()));
             assert!(old.is_none(), "{module} {name} twice in Module.symvers");
         }
     }
@@ -868,10 +747,7 @@ fn debian_kernel() {
         let expected = lines(&root.join("exports").join(format!("{object}.symbols")));
         assert_eq!(show(&names(&got)), show(&expected), "{object}");
         symbols += got.len();
-        let module = object
-            .strip_prefix("modules/")
-            .and_then(|m| m.strip_suffix(".ko"))
-            .unwrap_or(object);
+        let module = object.strip_prefix("modules/").and_then(|m| m.strip_suffix(".ko")).unwrap_or(object);
         for e in &got {
             gpl += usize::from(e.gpl);
             with_namespace += usize::from(!e.namespace.is_empty());
@@ -887,11 +763,7 @@ fn debian_kernel() {
             checked_symvers += 1;
         }
     }
-    assert!(
-        symvers.is_empty(),
-        "in Module.symvers but not found: {:?}",
-        symvers.keys().take(10).collect::<Vec<_>>()
-    );
+    assert!(symvers.is_empty(), "in Module.symvers but not found: {:?}", symvers.keys().take(10).collect::<Vec<_>>());
 
     // Modules without exports.
     let mut stack = vec![root.join("modules")];
@@ -902,11 +774,7 @@ fn debian_kernel() {
                 stack.push(path);
                 continue;
             }
-            let relative = path
-                .strip_prefix(&root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
+            let relative = path.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
             if !relative.ends_with(".ko") || listed_set.contains(relative.as_str()) {
                 continue;
             }
@@ -919,11 +787,7 @@ fn debian_kernel() {
          namespace), {checked_symvers} checked against Module.symvers{}; {empty_modules} \
          modules without exports; slowest {} in {:?}",
         listed.len(),
-        if checked_symvers == 0 {
-            " (none found)"
-        } else {
-            ""
-        },
+        if checked_symvers == 0 { " (none found)" } else { "" },
         slowest.1,
         slowest.0
     );

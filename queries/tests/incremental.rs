@@ -160,7 +160,13 @@ fn expected(exports: usize, globals: usize, pass: usize, versions: usize) -> BTr
     expected_symbols(exports, globals, pass, versions, 0)
 }
 
-fn expected_symbols(exports: usize, globals: usize, pass: usize, versions: usize, symbols: usize) -> BTreeMap<String, usize> {
+fn expected_symbols(
+    exports: usize,
+    globals: usize,
+    pass: usize,
+    versions: usize,
+    symbols: usize,
+) -> BTreeMap<String, usize> {
     [
         ("object_exports", exports),
         ("global_symbols", globals),
@@ -288,8 +294,7 @@ fn struct_member_change_in_shared_header() {
     only_for(&log, &[&keys_a, &keys_b]);
 
     // The CRCs: exactly the exports reaching the struct change.
-    let changed: BTreeSet<&str> =
-        before.keys().filter(|k| before[*k] != after[*k]).map(String::as_str).collect();
+    let changed: BTreeSet<&str> = before.keys().filter(|k| before[*k] != after[*k]).map(String::as_str).collect();
     assert_eq!(changed, BTreeSet::from(["inc_a_open", "inc_b_flags"]), "{before:x?} -> {after:x?}");
     assert_eq!(before.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>());
 }

@@ -4,14 +4,13 @@
 
 mod common;
 
+use common::{objects, shared, symbols_or_some};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use common::{shared, objects, symbols_or_some};
 
 use queries::db::{self, Database, ObjectFile};
 use queries::object::Options;
 use queries::symbols::SymbolTable;
-
 
 /// splitmix64: small, seedable, good enough to pick offsets.
 struct Rng(u64);
@@ -31,8 +30,6 @@ impl Rng {
         }
     }
 }
-
-
 
 fn variants(bytes: &[u8], rng: &mut Rng) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
@@ -98,14 +95,19 @@ fn mutated_golden_objects_never_panic_or_hang() {
                         for stable in [false, true] {
                             let start = Instant::now();
                             let db = Database::default();
-                            let file = ObjectFile::new(&db, obj.display().to_string().into_bytes(), bytes.clone().into());
+                            let file =
+                                ObjectFile::new(&db, obj.display().to_string().into_bytes(), bytes.clone().into());
                             let (table, _) = SymbolTable::new(&names);
                             let opts = Options { stable, symtypes: true, ..Options::default() };
                             let run = db::run(&db, &[file], table, opts);
                             assert_eq!(run.outcomes.len(), 1);
                             let took = start.elapsed();
                             if took > Duration::from_secs(1) {
-                                slow.push(format!("{} ({} bytes, stable={stable}): {took:?}", obj.display(), bytes.len()));
+                                slow.push(format!(
+                                    "{} ({} bytes, stable={stable}): {took:?}",
+                                    obj.display(),
+                                    bytes.len()
+                                ));
                             }
                         }
                     }

@@ -7,15 +7,12 @@
 
 mod common;
 
+use common::{objects, shared, symbols_or_some};
 use std::path::{Path, PathBuf};
-use common::{shared, objects, symbols_or_some};
 
 use object::{Object, ObjectSection};
 use queries::object::{self as obj, Options, RunState};
 use queries::symbols::SymbolTable;
-
-
-
 
 /// Both ways of reading, on one object; `None` if they agree.
 fn differs(name: &Path, bytes: &[u8], names: &[Vec<u8>], opts: Options) -> Option<String> {
@@ -77,7 +74,11 @@ fn skipping_bodies_equals_reading_every_die() {
             }
         }
         // The dumps and type/version dumps without --debug.
-        cases.push((o.clone(), bytes, Options { dump_types: true, dump_versions: true, symtypes: true, ..Options::default() }));
+        cases.push((
+            o.clone(),
+            bytes,
+            Options { dump_types: true, dump_versions: true, symtypes: true, ..Options::default() },
+        ));
     }
     let (total, failures) = run_all(cases);
     println!("skip bodies: {total} runs compared");

@@ -12,7 +12,6 @@ use queries::db::{self, Database, ObjectFile};
 use queries::object::Options;
 use queries::symbols::SymbolTable;
 
-
 #[test]
 fn one_unit_at_a_time_equals_all_units() {
     let golden = shared().join("golden");
@@ -106,11 +105,10 @@ fn deferred_versions_equal_the_pass() {
         let file = ObjectFile::new(&db, obj.display().to_string().into_bytes(), bytes.into());
         let result = |defer_versions: bool| {
             let opts = Options { symtypes: true, defer_versions, ..Options::default() };
-            db::versioned_pass(&db, file, SymbolTable::new(&names).0, opts)
-                .map(|(table, out)| {
-                    let states: Vec<_> = table.syms.iter().map(|s| (s.name.clone(), s.state, s.crc)).collect();
-                    (states, out.symtypes.clone(), out.log.clone())
-                })
+            db::versioned_pass(&db, file, SymbolTable::new(&names).0, opts).map(|(table, out)| {
+                let states: Vec<_> = table.syms.iter().map(|s| (s.name.clone(), s.state, s.crc)).collect();
+                (states, out.symtypes.clone(), out.log.clone())
+            })
         };
         let (pass, deferred) = (result(false), result(true));
         assert!(pass == deferred, "{}: deferred versions differ:\n{pass:?}\n{deferred:?}", obj.display());
@@ -130,8 +128,8 @@ fn deferred_versions_equal_the_pass() {
 /// gives, in both modes the cache keys on.
 #[test]
 fn shared_renders_equal_the_pass() {
-    use std::sync::Arc;
     use queries::unitcache::UnitCache;
+    use std::sync::Arc;
     let shared = shared();
     let mut objs = Vec::new();
     objects(&shared.join("golden/obj"), &mut objs);
@@ -146,7 +144,8 @@ fn shared_renders_equal_the_pass() {
             let outcome = |db: Database| {
                 let file = ObjectFile::new(&db, obj.display().to_string().into_bytes(), bytes.clone().into());
                 let (table, _) = SymbolTable::new(&names);
-                let mut out = db::run(&db, &[file], table, Options { stable, symtypes: true, ..Options::default() }).outcomes;
+                let mut out =
+                    db::run(&db, &[file], table, Options { stable, symtypes: true, ..Options::default() }).outcomes;
                 // After an error the run state is not used (and matching may
                 // have gone further on the shared path, as on threads).
                 for o in out.iter_mut().filter(|o| o.error.is_some()) {

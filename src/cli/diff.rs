@@ -145,13 +145,14 @@ impl Outcome {
 }
 
 pub fn run(args: DiffArgs) -> i32 {
-    let (mut old, new) = match (discover::find(std::slice::from_ref(&args.old)), discover::find(std::slice::from_ref(&args.new))) {
-        (Ok(o), Ok(n)) => (o, n),
-        (Err(e), _) | (_, Err(e)) => {
-            eprintln!("dwarfksyms: {e}");
-            return 2;
-        }
-    };
+    let (mut old, new) =
+        match (discover::find(std::slice::from_ref(&args.old)), discover::find(std::slice::from_ref(&args.new))) {
+            (Ok(o), Ok(n)) => (o, n),
+            (Err(e), _) | (_, Err(e)) => {
+                eprintln!("dwarfksyms: {e}");
+                return 2;
+            }
+        };
     // Two objects given directly are one module, whatever their names.
     if args.old.is_file() && args.new.is_file() {
         if let (Some(o), Some(n)) = (old.first_mut(), new.first()) {
@@ -236,7 +237,6 @@ fn version(found: &Found, options: Options, renders: &Arc<UnitCache>) -> Result<
     Ok(Object { found: found.clone(), exports, types })
 }
 
-
 pub(crate) fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -257,7 +257,9 @@ pub(crate) fn compare(olds: &[Object], news: &[Object]) -> Outcome {
     let mut old_only: Vec<(usize, usize)> = Vec::new();
     for (k, &(i, j)) in &oi {
         match ni.get(k) {
-            Some(&(a, b)) => pairs.push(Pair { old_obj: i, new_obj: a, old: &olds[i].exports[j], new: &news[a].exports[b] }),
+            Some(&(a, b)) => {
+                pairs.push(Pair { old_obj: i, new_obj: a, old: &olds[i].exports[j], new: &news[a].exports[b] })
+            }
             None => old_only.push((i, j)),
         }
     }
@@ -291,7 +293,8 @@ pub(crate) fn compare(olds: &[Object], news: &[Object]) -> Outcome {
     new_only.retain(|&(i, j)| !moved_new.contains_key(&news[i].exports[j].export.name));
 
     let mut outcome = Outcome { compared: pairs.len(), ..Outcome::default() };
-    let lone = |o: &Object, x: &Versioned| Lone { symbol: lossy(&x.export.name), module: o.found.module.clone(), crc: x.crc };
+    let lone =
+        |o: &Object, x: &Versioned| Lone { symbol: lossy(&x.export.name), module: o.found.module.clone(), crc: x.crc };
     outcome.removed = old_only.iter().map(|&(i, j)| lone(&olds[i], &olds[i].exports[j])).collect();
     outcome.added = new_only.iter().map(|&(i, j)| lone(&news[i], &news[i].exports[j])).collect();
 
@@ -362,7 +365,9 @@ pub(crate) fn compare(olds: &[Object], news: &[Object]) -> Outcome {
         g.exports.sort_by(|a, b| (&a.module, &a.symbol).cmp(&(&b.module, &b.symbol)));
     }
     outcome.roots.sort_by(|a, b| (&a.name, a.modules.iter().next()).cmp(&(&b.name, b.modules.iter().next())));
-    outcome.unexplained.sort_by(|a, b| (&a.affected.module, &a.affected.symbol).cmp(&(&b.affected.module, &b.affected.symbol)));
+    outcome
+        .unexplained
+        .sort_by(|a, b| (&a.affected.module, &a.affected.symbol).cmp(&(&b.affected.module, &b.affected.symbol)));
     outcome.added.sort_by(|a, b| (&a.module, &a.symbol).cmp(&(&b.module, &b.symbol)));
     outcome.removed.sort_by(|a, b| (&a.module, &a.symbol).cmp(&(&b.module, &b.symbol)));
     outcome

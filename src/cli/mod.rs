@@ -18,7 +18,11 @@ pub(crate) fn crc_text(c: Option<u32>) -> String {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "dwarfksyms", version, about = "Kernel symbol versions (modversions CRCs) from DWARF, identical to gendwarfksyms")]
+#[command(
+    name = "dwarfksyms",
+    version,
+    about = "Kernel symbol versions (modversions CRCs) from DWARF, identical to gendwarfksyms"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -12,8 +12,8 @@ use queries::typegraph::TypeGraph;
 use queries::unitcache::UnitCache;
 use rayon::prelude::*;
 
-use super::discover::{self, Found};
 use super::crc_text;
+use super::discover::{self, Found};
 use super::progress::Progress;
 use super::{Format, Share, VersionsArgs};
 
@@ -57,16 +57,9 @@ pub fn run(args: VersionsArgs) -> i32 {
     };
     let t_discover = t0.elapsed();
 
-    let options = Options {
-        stable: args.stable,
-        symtypes: args.symtypes_dir.is_some() || args.types,
-        ..Options::default()
-    };
-    let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(args.jobs.unwrap_or(0))
-        .stack_size(256 << 20)
-        .build()
-    {
+    let options =
+        Options { stable: args.stable, symtypes: args.symtypes_dir.is_some() || args.types, ..Options::default() };
+    let pool = match rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).stack_size(256 << 20).build() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("dwarfksyms: cannot start worker threads: {e}");
@@ -281,7 +274,6 @@ fn json_line(x: &Versioned, found: &Found, types: Option<&TypeGraph>) -> Vec<u8>
     l
 }
 
-
 fn write_symtypes(dir: &std::path::Path, found: &Found, block: &[u8]) -> Result<(), String> {
     let path = dir.join(format!("{}.symtypes", found.module));
     let parent = path.parent().unwrap_or(dir);
@@ -299,4 +291,3 @@ fn peak_rss_kb() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
-

@@ -40,8 +40,8 @@ use queries::object::Options;
 use queries::unitcache::UnitCache;
 use rayon::prelude::*;
 
-use super::{crc_text, discover};
 use super::progress::Progress;
+use super::{crc_text, discover};
 
 #[derive(clap::Args, Debug)]
 pub struct WatchArgs {
@@ -174,7 +174,10 @@ impl Print {
         let line = match self.0 {
             WatchFormat::Text => format!("ready: {objects} objects, {exports} exports ({} ms)\n", took.as_millis()),
             WatchFormat::Json => {
-                format!("{{\"event\":\"ready\",\"objects\":{objects},\"exports\":{exports},\"ms\":{}}}\n", took.as_millis())
+                format!(
+                    "{{\"event\":\"ready\",\"objects\":{objects},\"exports\":{exports},\"ms\":{}}}\n",
+                    took.as_millis()
+                )
             }
         };
         emit(&[line])
@@ -349,11 +352,7 @@ pub(crate) fn watch<H: Host>(
         }
     }
 
-    let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(tree.jobs.unwrap_or(0))
-        .stack_size(256 << 20)
-        .build()
-    {
+    let pool = match rayon::ThreadPoolBuilder::new().num_threads(tree.jobs.unwrap_or(0)).stack_size(256 << 20).build() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("dwarfksyms: cannot start worker threads: {e}");
@@ -492,7 +491,8 @@ pub(crate) fn watch<H: Host>(
         let all_complete = touched.is_subset(&complete);
         let quiet = if all_complete { COALESCE } else { w.debounce };
         let batch_ready = first.is_some_and(|f| now >= last + quiet || now >= f + MAX_BATCH);
-        let mut paths: BTreeSet<PathBuf> = w.retry.iter().filter(|(_, r)| r.due <= now).map(|(p, _)| p.clone()).collect();
+        let mut paths: BTreeSet<PathBuf> =
+            w.retry.iter().filter(|(_, r)| r.due <= now).map(|(p, _)| p.clone()).collect();
         if batch_ready {
             if std::mem::take(&mut rescan) {
                 touched.extend(w.roots.iter().map(|r| r.shown.clone()));
@@ -529,7 +529,9 @@ fn finishes(kind: &EventKind) -> bool {
     use notify::event::{AccessKind, AccessMode, ModifyKind};
     matches!(
         kind,
-        EventKind::Access(AccessKind::Close(AccessMode::Write)) | EventKind::Modify(ModifyKind::Name(_)) | EventKind::Remove(_)
+        EventKind::Access(AccessKind::Close(AccessMode::Write))
+            | EventKind::Modify(ModifyKind::Name(_))
+            | EventKind::Remove(_)
     )
 }
 
@@ -548,7 +550,9 @@ fn relevant(kind: &EventKind) -> bool {
 /// The names `dwarfksyms versions` picks up in a directory (as
 /// `discover::find` does).
 fn is_object_name(name: &str) -> bool {
-    name == "vmlinux" || name.ends_with(".ko") || (name.ends_with(".o") && !name.ends_with(".mod.o") && !name.starts_with(".tmp"))
+    name == "vmlinux"
+        || name.ends_with(".ko")
+        || (name.ends_with(".o") && !name.ends_with(".mod.o") && !name.starts_with(".tmp"))
 }
 
 /// The bytes of a file, as a hash and their length: an object rewritten with
@@ -724,13 +728,16 @@ impl Watch {
                 }
                 Read::Busy(why) => self.fail(&path, now, why),
                 Read::Bytes(bytes, digest) => {
-                    let t = self.objects.entry(path.clone()).or_insert(Tracked { obj: None, digest: None, reported: None });
+                    let t =
+                        self.objects.entry(path.clone()).or_insert(Tracked { obj: None, digest: None, reported: None });
                     if t.digest == Some(digest) {
                         // Same bytes. After a failed attempt the memoized
                         // error stands, but ask again (cheap) so the retry
                         // goes on or ends.
                         match t.obj {
-                            Some(obj) if self.retry.contains_key(&path) || t.reported.is_none() => version.push((path, obj)),
+                            Some(obj) if self.retry.contains_key(&path) || t.reported.is_none() => {
+                                version.push((path, obj))
+                            }
                             Some(_) => {}
                             None => {
                                 self.retry.remove(&path);
@@ -766,7 +773,13 @@ impl Watch {
     }
 
     /// Versions `objects` and reports what they export now.
-    fn version(&mut self, objects: &[(PathBuf, ObjectFile)], now: Instant, progress: Option<&Progress>, reports: &mut Vec<Report>) {
+    fn version(
+        &mut self,
+        objects: &[(PathBuf, ObjectFile)],
+        now: Instant,
+        progress: Option<&Progress>,
+        reports: &mut Vec<Report>,
+    ) {
         let options = self.options;
         // In chunks, letting salsa drop the least recently used passes (a
         // pass holds its object's whole type map) between them.
@@ -792,11 +805,18 @@ impl Watch {
     }
 
     /// Reports what a versioned object exports now and drops its bytes.
-    fn take_result(&mut self, path: &Path, result: Result<ObjectVersions, String>, now: Instant, reports: &mut Vec<Report>) {
+    fn take_result(
+        &mut self,
+        path: &Path,
+        result: Result<ObjectVersions, String>,
+        now: Instant,
+        reports: &mut Vec<Report>,
+    ) {
         match result {
             Ok(v) => {
                 self.retry.remove(path);
-                let new: BTreeMap<Vec<u8>, Option<u32>> = v.exports.iter().map(|x| (x.export.name.clone(), x.crc)).collect();
+                let new: BTreeMap<Vec<u8>, Option<u32>> =
+                    v.exports.iter().map(|x| (x.export.name.clone(), x.crc)).collect();
                 let Some(t) = self.objects.get_mut(path) else { return };
                 report_changes(path, t.reported.take().unwrap_or_default(), &new, reports);
                 t.reported = Some(new);
@@ -815,7 +835,12 @@ impl Watch {
     /// Schedules another try of an object that could not be versioned, or
     /// gives up on it for now.
     fn fail(&mut self, path: &Path, now: Instant, error: String) {
-        let r = self.retry.entry(path.to_path_buf()).or_insert(Retry { attempt: 0, due: now, since: now, error: String::new() });
+        let r = self.retry.entry(path.to_path_buf()).or_insert(Retry {
+            attempt: 0,
+            due: now,
+            since: now,
+            error: String::new(),
+        });
         r.error = error;
         if now.duration_since(r.since) >= GIVE_UP {
             let r = self.retry.remove(path);
@@ -834,7 +859,12 @@ impl Watch {
 
 /// What a path exported (`old`) against what it exports now (`new`):
 /// changed, added and removed exports.
-fn report_changes(path: &Path, old: BTreeMap<Vec<u8>, Option<u32>>, new: &BTreeMap<Vec<u8>, Option<u32>>, reports: &mut Vec<Report>) {
+fn report_changes(
+    path: &Path,
+    old: BTreeMap<Vec<u8>, Option<u32>>,
+    new: &BTreeMap<Vec<u8>, Option<u32>>,
+    reports: &mut Vec<Report>,
+) {
     for (symbol, &crc) in new {
         match old.get(symbol) {
             None => reports.push(Report::Added { symbol: symbol.clone(), object: path.to_path_buf(), new: crc }),

@@ -98,12 +98,7 @@ const LONG_OPTS: [LongOpt; 8] = [
 ];
 
 const fn opt(name: &'static [u8], has_arg: bool, flag: Option<Flag>, val: u8) -> LongOpt {
-    LongOpt {
-        name,
-        has_arg,
-        flag,
-        val,
-    }
+    LongOpt { name, has_arg, flag, val }
 }
 
 /// `getenv("POSIXLY_CORRECT") != NULL`, as glibc's `_getopt_initialize` tests it.
@@ -136,10 +131,7 @@ fn getopt_error(argv0: &[u8], parts: &[&[u8]]) -> Exit {
 }
 
 fn help() -> Exit {
-    Exit {
-        stderr: USAGE.as_bytes().to_vec(),
-        status: 0,
-    }
+    Exit { stderr: USAGE.as_bytes().to_vec(), status: 0 }
 }
 
 /// What `getopt_long` returned for one option: upstream's `switch`.
@@ -169,12 +161,7 @@ fn apply(o: &mut Options, got: Got<'_>) -> Result<(), Exit> {
 /// glibc `process_long_option` for `--<rest>` (`rest` is `__nextchar`).
 /// `next` is the following argument (taken as the argument of `--symtypes`
 /// when no `=` is present); returns whether it was consumed.
-fn long_option<'a>(
-    argv0: &[u8],
-    rest: &'a [u8],
-    next: Option<&'a [u8]>,
-    o: &mut Options,
-) -> Result<bool, Exit> {
+fn long_option<'a>(argv0: &[u8], rest: &'a [u8], next: Option<&'a [u8]>, o: &mut Options) -> Result<bool, Exit> {
     let name_len = rest.iter().position(|&c| c == b'=').unwrap_or(rest.len());
     let name = &rest[..name_len];
     let value = (name_len < rest.len()).then(|| &rest[name_len + 1..]);
@@ -183,15 +170,9 @@ fn long_option<'a>(
     let found = match LONG_OPTS.iter().position(|p| p.name == name) {
         Some(i) => i,
         None => {
-            let mut matches = LONG_OPTS
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.name.starts_with(name));
+            let mut matches = LONG_OPTS.iter().enumerate().filter(|(_, p)| p.name.starts_with(name));
             let Some((first, pf)) = matches.next() else {
-                return Err(getopt_error(
-                    argv0,
-                    &[b": unrecognized option '--", rest, b"'"],
-                ));
+                return Err(getopt_error(argv0, &[b": unrecognized option '--", rest, b"'"]));
             };
             // Further prefix matches are only ambiguous when they would act
             // differently (has_arg, flag or val differ from the first match).
@@ -201,8 +182,7 @@ fn long_option<'a>(
                 .collect();
             if !ambig.is_empty() {
                 ambig.insert(0, first);
-                let mut parts: Vec<&[u8]> =
-                    vec![b": option '--", rest, b"' is ambiguous; possibilities:"];
+                let mut parts: Vec<&[u8]> = vec![b": option '--", rest, b"' is ambiguous; possibilities:"];
                 for i in ambig {
                     parts.extend_from_slice(&[b" '--", LONG_OPTS[i].name, b"'"]);
                 }
@@ -215,18 +195,12 @@ fn long_option<'a>(
     let (optarg, consumed) = match (value, p.has_arg) {
         (Some(v), true) => (Some(v), false),
         (Some(_), false) => {
-            return Err(getopt_error(
-                argv0,
-                &[b": option '--", p.name, b"' doesn't allow an argument"],
-            ));
+            return Err(getopt_error(argv0, &[b": option '--", p.name, b"' doesn't allow an argument"]));
         }
         (None, true) => match next {
             Some(n) => (Some(n), true),
             None => {
-                return Err(getopt_error(
-                    argv0,
-                    &[b": option '--", p.name, b"' requires an argument"],
-                ));
+                return Err(getopt_error(argv0, &[b": option '--", p.name, b"' requires an argument"]));
             }
         },
         (None, false) => (None, false),
@@ -286,10 +260,7 @@ pub fn parse_args(argv: &[OsString], posixly_correct: bool) -> Result<Options, E
         while k < w.len() {
             let c = w[k];
             k += 1;
-            let spec = SHORT_OPTS
-                .iter()
-                .position(|&s| s == c)
-                .filter(|_| c != b':' && c != b';');
+            let spec = SHORT_OPTS.iter().position(|&s| s == c).filter(|_| c != b':' && c != b';');
             let Some(at) = spec else {
                 return Err(getopt_error(argv0, &[b": invalid option -- '", &[c], b"'"]));
             };
@@ -305,10 +276,7 @@ pub fn parse_args(argv: &[OsString], posixly_correct: bool) -> Result<Options, E
                 i += 1;
                 args[i - 1]
             } else {
-                return Err(getopt_error(
-                    argv0,
-                    &[b": option requires an argument -- '", &[c], b"'"],
-                ));
+                return Err(getopt_error(argv0, &[b": option requires an argument -- '", &[c], b"'"]));
             };
             apply(&mut o, Got::Val(c, Some(arg)))?;
             break;
@@ -336,10 +304,7 @@ fn is_c_space(c: u8) -> bool {
 /// malformed-line error.
 fn line_token(line: &[u8]) -> Result<&[u8], Exit> {
     // sscanf and printf("%s") both see the line only up to a NUL.
-    let line = line
-        .iter()
-        .position(|&c| c == 0)
-        .map_or(line, |n| &line[..n]);
+    let line = line.iter().position(|&c| c == 0).map_or(line, |n| &line[..n]);
     let Some(start) = line.iter().position(|&c| !is_c_space(c)) else {
         let mut stderr = MALFORMED.to_vec();
         stderr.extend_from_slice(line);
@@ -393,9 +358,7 @@ mod tests {
 
     #[test]
     fn usage_text() {
-        assert!(USAGE.starts_with(
-            "Usage: gendwarfksyms [options] elf-object-file ... < symbol-list\n\nOptions:\n"
-        ));
+        assert!(USAGE.starts_with("Usage: gendwarfksyms [options] elf-object-file ... < symbol-list\n\nOptions:\n"));
         assert!(USAGE.ends_with("  -h, --help           Print this message\n\n"));
         assert_eq!(USAGE.lines().count(), 12);
     }
@@ -424,10 +387,7 @@ mod tests {
         let e = parse_args(&[], false).unwrap_err();
         assert_eq!(e.stderr, [USAGE.as_bytes(), NO_INPUT].concat());
         assert_eq!(e.status, 1);
-        assert_eq!(
-            parse_args(&argv(&["g", "-h", "-x"]), false).unwrap_err(),
-            help()
-        );
+        assert_eq!(parse_args(&argv(&["g", "-h", "-x"]), false).unwrap_err(), help());
     }
 
     /// Renders a parse result in the format of the oracle program
@@ -437,17 +397,7 @@ mod tests {
             Ok(o) => {
                 let bit = |b: bool| if b { b'1' } else { b'0' };
                 let mut s = b"\x1eOK ".to_vec();
-                s.extend(
-                    [
-                        o.debug,
-                        o.dump_dies,
-                        o.dump_die_map,
-                        o.dump_types,
-                        o.dump_versions,
-                        o.stable,
-                    ]
-                    .map(bit),
-                );
+                s.extend([o.debug, o.dump_dies, o.dump_die_map, o.dump_types, o.dump_versions, o.stable].map(bit));
                 s.extend_from_slice(b" T=");
                 match &o.symtypes {
                     Some(t) => s.extend_from_slice(t.as_bytes()),
@@ -465,9 +415,7 @@ mod tests {
                 if no_input {
                     rest = &rest[..rest.len() - NO_INPUT.len()];
                 }
-                let msg = rest
-                    .strip_suffix(USAGE.as_bytes())
-                    .expect("stderr ends with the usage text");
+                let msg = rest.strip_suffix(USAGE.as_bytes()).expect("stderr ends with the usage text");
                 let mut s = msg.to_vec();
                 s.extend_from_slice(b"<USAGE>\n");
                 if no_input {
@@ -499,12 +447,7 @@ mod tests {
                 ));
             }
         }
-        assert!(
-            failures.is_empty(),
-            "{} mismatches:\n{}",
-            failures.len(),
-            failures.join("\n")
-        );
+        assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
     }
 
     #[test]
@@ -523,22 +466,13 @@ mod tests {
         let names = |v: &[&str]| v.iter().map(|s| s.as_bytes().to_vec()).collect::<Vec<_>>();
         assert_eq!(ok(b""), names(&[]));
         assert_eq!(ok(b"a\nb"), names(&["a", "b"]));
-        assert_eq!(
-            ok(b"  foo extra words\n\x0b\x0cbar\r\n\tbaz\x0b"),
-            names(&["foo", "bar", "baz"])
-        );
-        assert_eq!(
-            ok(b"foo\0bar\nx\xff\xfe y\n"),
-            vec![b"foo".to_vec(), b"x\xff\xfe".to_vec()]
-        );
+        assert_eq!(ok(b"  foo extra words\n\x0b\x0cbar\r\n\tbaz\x0b"), names(&["foo", "bar", "baz"]));
+        assert_eq!(ok(b"foo\0bar\nx\xff\xfe y\n"), vec![b"foo".to_vec(), b"x\xff\xfe".to_vec()]);
         assert_eq!(ok(b"dup\ndup\n"), names(&["dup", "dup"]));
         assert_eq!(ok(b"a\r\rb\n"), names(&["a"]));
 
         let err = |input: &[u8]| read_symbol_list(input).unwrap_err();
-        let msg = |line: &[u8]| Exit {
-            stderr: [MALFORMED, line, b"\n"].concat(),
-            status: 1,
-        };
+        let msg = |line: &[u8]| Exit { stderr: [MALFORMED, line, b"\n"].concat(), status: 1 };
         assert_eq!(err(b"a\n\nb\n"), msg(b"\n"));
         assert_eq!(err(b"a\n \t\r\n"), msg(b" \t\r\n"));
         assert_eq!(err(b"a\n  "), msg(b"  "));
@@ -565,10 +499,7 @@ mod tests {
             }
         }
         let r = std::io::BufReader::new(Failing(b"a\nb\nc"));
-        assert_eq!(
-            read_symbol_list_from(r).unwrap(),
-            vec![b"a".to_vec(), b"b".to_vec()]
-        );
+        assert_eq!(read_symbol_list_from(r).unwrap(), vec![b"a".to_vec(), b"b".to_vec()]);
     }
 
     // ---- golden cases -------------------------------------------------
@@ -576,8 +507,8 @@ mod tests {
     /// The golden corpus (SPEC's recorded reference outputs); the tests using
     /// it are skipped when it is not present.
     fn golden_dir() -> Option<PathBuf> {
-        let dir = std::env::var_os("DWARFKSYMS_GOLDEN")
-            .map_or_else(|| PathBuf::from("/work/shared/golden"), PathBuf::from);
+        let dir =
+            std::env::var_os("DWARFKSYMS_GOLDEN").map_or_else(|| PathBuf::from("/work/shared/golden"), PathBuf::from);
         if dir.join("MANIFEST.tsv").is_file() {
             Some(dir)
         } else {
@@ -648,10 +579,7 @@ mod tests {
             let got = parse_args(&case_argv(row, TMP), false);
             let name = row.case.strip_prefix("cli/").unwrap();
             // Cases that get past parsing: what parsing must have produced.
-            let mut want = Options {
-                objects: vec![base.into()],
-                ..Options::default()
-            };
+            let mut want = Options { objects: vec![base.into()], ..Options::default() };
             match name {
                 "combined-short-options" => {
                     want.debug = true;
@@ -668,9 +596,7 @@ mod tests {
                     want.symtypes = Some(TMP.into());
                 }
                 "symtypes-equals-dev-null" => want.symtypes = Some("/dev/null".into()),
-                "symtypes-unwritable" => {
-                    want.symtypes = Some("bad/no-such-dir/out.symtypes".into())
-                }
+                "symtypes-unwritable" => want.symtypes = Some("bad/no-such-dir/out.symtypes".into()),
                 "no-arguments"
                 | "help-short"
                 | "help-long"
@@ -702,9 +628,7 @@ mod tests {
     fn dedup(names: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         let mut kept: Vec<Vec<u8>> = Vec::new();
         for n in names {
-            let key = n
-                .strip_prefix(b"__gendwarfksyms_ptr_".as_slice())
-                .unwrap_or(&n);
+            let key = n.strip_prefix(b"__gendwarfksyms_ptr_".as_slice()).unwrap_or(&n);
             if !kept.iter().any(|k| k == key) {
                 kept.push(n);
             }
@@ -722,21 +646,11 @@ mod tests {
             let got = read_symbol_list(&input);
             let stderr = std::fs::read(dir.join(&row.stderr)).unwrap();
             if stderr.starts_with(MALFORMED) {
-                assert_eq!(
-                    got,
-                    Err(Exit {
-                        stderr,
-                        status: row.exit
-                    }),
-                    "{}",
-                    row.case
-                );
+                assert_eq!(got, Err(Exit { stderr, status: row.exit }), "{}", row.case);
                 assert_eq!(row.exit, 1);
                 continue;
             }
-            let names = got.unwrap_or_else(|e| {
-                panic!("{}: {:?}", row.case, String::from_utf8_lossy(&e.stderr))
-            });
+            let names = got.unwrap_or_else(|e| panic!("{}: {:?}", row.case, String::from_utf8_lossy(&e.stderr)));
             let stdout = std::fs::read(dir.join(&row.stdout)).unwrap();
             let mut printed: Vec<Vec<u8>> = stdout
                 .split(|&c| c == b'\n')
@@ -752,31 +666,10 @@ mod tests {
             assert_eq!(printed, expected, "{}", row.case);
         }
         // Known contents of two lists.
-        let spacing =
-            read_symbol_list(&std::fs::read(dir.join("bad/symbols/spacing.symbols")).unwrap())
-                .unwrap();
-        assert_eq!(
-            spacing,
-            [
-                &b"bt_int"[..],
-                b"bt_char",
-                b"bt_long",
-                b"bt_float",
-                b"bt_double"
-            ]
-        );
-        let ptr = read_symbol_list(
-            &std::fs::read(dir.join("bad/symbols/ptr-prefix-duplicate.symbols")).unwrap(),
-        )
-        .unwrap();
-        assert_eq!(
-            ptr,
-            [
-                &b"bt_int"[..],
-                b"__gendwarfksyms_ptr_bt_int",
-                b"__gendwarfksyms_ptr_bt_char",
-                b"bt_char"
-            ]
-        );
+        let spacing = read_symbol_list(&std::fs::read(dir.join("bad/symbols/spacing.symbols")).unwrap()).unwrap();
+        assert_eq!(spacing, [&b"bt_int"[..], b"bt_char", b"bt_long", b"bt_float", b"bt_double"]);
+        let ptr =
+            read_symbol_list(&std::fs::read(dir.join("bad/symbols/ptr-prefix-duplicate.symbols")).unwrap()).unwrap();
+        assert_eq!(ptr, [&b"bt_int"[..], b"__gendwarfksyms_ptr_bt_int", b"__gendwarfksyms_ptr_bt_char", b"bt_char"]);
     }
 }

@@ -89,33 +89,19 @@ fn words(field: &str) -> Vec<String> {
 }
 
 pub fn parse_manifest(path: &Path) -> Vec<Case> {
-    let text = String::from_utf8(super::read_data(path))
-        .unwrap_or_else(|e| panic!("{}: not UTF-8: {e}", path.display()));
+    let text =
+        String::from_utf8(super::read_data(path)).unwrap_or_else(|e| panic!("{}: not UTF-8: {e}", path.display()));
     let mut lines = text.lines();
-    let header: Vec<&str> = lines
-        .next()
-        .unwrap_or_else(|| panic!("{}: empty", path.display()))
-        .split('\t')
-        .collect();
+    let header: Vec<&str> = lines.next().unwrap_or_else(|| panic!("{}: empty", path.display())).split('\t').collect();
     let col = |name: &str| {
         header
             .iter()
             .position(|h| *h == name)
             .unwrap_or_else(|| panic!("{}: no column {name:?} in the header", path.display()))
     };
-    let [case, objects, symbols, flags, stdout, stderr, symtypes, exit, stderr_match, tags] = [
-        "case",
-        "objects",
-        "symbols",
-        "flags",
-        "stdout",
-        "stderr",
-        "symtypes",
-        "exit",
-        "stderr_match",
-        "tags",
-    ]
-    .map(col);
+    let [case, objects, symbols, flags, stdout, stderr, symtypes, exit, stderr_match, tags] =
+        ["case", "objects", "symbols", "flags", "stdout", "stderr", "symtypes", "exit", "stderr_match", "tags"]
+            .map(col);
     let mut cases = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (n, line) in lines.enumerate() {
@@ -144,27 +130,18 @@ pub fn parse_manifest(path: &Path) -> Vec<Case> {
                 "ABSENT" => Symtypes::Absent,
                 f => Symtypes::File(f.to_string()),
             },
-            exit: row[exit].parse().unwrap_or_else(|e| {
-                panic!("{}:{lineno}: bad exit {:?}: {e}", path.display(), row[exit])
-            }),
+            exit: row[exit]
+                .parse()
+                .unwrap_or_else(|e| panic!("{}:{lineno}: bad exit {:?}: {e}", path.display(), row[exit])),
             stderr_match: match row[stderr_match] {
                 "exact" => StderrMatch::Exact,
                 "sorted" => StderrMatch::Sorted,
                 "unstable" => StderrMatch::Unstable,
                 m => panic!("{}:{lineno}: unknown stderr_match {m:?}", path.display()),
             },
-            tags: row[tags]
-                .split(',')
-                .filter(|t| !t.is_empty())
-                .map(str::to_string)
-                .collect(),
+            tags: row[tags].split(',').filter(|t| !t.is_empty()).map(str::to_string).collect(),
         };
-        assert!(
-            seen.insert(c.id.clone()),
-            "{}:{lineno}: duplicate case {}",
-            path.display(),
-            c.id
-        );
+        assert!(seen.insert(c.id.clone()), "{}:{lineno}: duplicate case {}", path.display(), c.id);
         cases.push(c);
     }
     cases
@@ -186,10 +163,8 @@ pub fn run_case(bin: &Path, golden: &Path, tmp: &Path, timeout: Duration, case: 
         // The reference died of SIGSEGV: require a clean failure instead.
         match out.status {
             Status::Exited(c) if c != 0 && c != 139 => {}
-            ref s => problems.push(format!(
-                "status: expected a clean failure (non-zero exit, not 139), got {}",
-                s.describe()
-            )),
+            ref s => problems
+                .push(format!("status: expected a clean failure (non-zero exit, not 139), got {}", s.describe())),
         }
         if !out.stdout.is_empty() {
             problems.extend(super::diff_exact("stdout", b"", &out.stdout));
@@ -201,11 +176,7 @@ pub fn run_case(bin: &Path, golden: &Path, tmp: &Path, timeout: Duration, case: 
         } else if !objects.iter().any(|o| stderr.contains(o.as_str())) {
             problems.push(format!(
                 "stderr: does not name {}: {}",
-                objects
-                    .iter()
-                    .map(|o| o.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" or "),
+                objects.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(" or "),
                 super::stderr_hint(&out.stderr).unwrap_or_default()
             ));
         }
@@ -216,33 +187,21 @@ pub fn run_case(bin: &Path, golden: &Path, tmp: &Path, timeout: Duration, case: 
     }
 
     if out.status.code() != Some(case.exit) {
-        problems.push(format!(
-            "status: expected exit {}, got {}",
-            case.exit,
-            out.status.describe()
-        ));
+        problems.push(format!("status: expected exit {}, got {}", case.exit, out.status.describe()));
     }
     let want_stdout = super::read_data(&golden.join(&case.stdout));
     problems.extend(super::diff_exact("stdout", &want_stdout, &out.stdout));
     let want_stderr = super::read_data(&golden.join(&case.stderr));
     match case.stderr_match {
-        StderrMatch::Exact => {
-            problems.extend(super::diff_exact("stderr", &want_stderr, &out.stderr))
-        }
-        StderrMatch::Sorted => {
-            problems.extend(super::diff_sorted("stderr", &want_stderr, &out.stderr))
-        }
+        StderrMatch::Exact => problems.extend(super::diff_exact("stderr", &want_stderr, &out.stderr)),
+        StderrMatch::Sorted => problems.extend(super::diff_sorted("stderr", &want_stderr, &out.stderr)),
         StderrMatch::Unstable => {}
     }
     match (&case.symtypes, written) {
         (Symtypes::NotRequested, _) => {}
         (Symtypes::Absent, None) => {}
-        (Symtypes::Absent, Some(_)) => {
-            problems.push("symtypes: the -T file was created, expected none".to_string())
-        }
-        (Symtypes::File(_), None) => {
-            problems.push("symtypes: the -T file was not created".to_string())
-        }
+        (Symtypes::Absent, Some(_)) => problems.push("symtypes: the -T file was created, expected none".to_string()),
+        (Symtypes::File(_), None) => problems.push("symtypes: the -T file was not created".to_string()),
         (Symtypes::File(f), Some(got)) => {
             let want = super::read_data(&golden.join(f));
             problems.extend(super::diff_exact("symtypes", &want, &got));
@@ -253,4 +212,3 @@ pub fn run_case(bin: &Path, golden: &Path, tmp: &Path, timeout: Duration, case: 
     }
     Outcome::new(&case.id, case.ratcheted(), problems)
 }
-

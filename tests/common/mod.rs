@@ -71,10 +71,7 @@ pub fn shared_dir() -> PathBuf {
 pub fn shared_subdir(sub: &str) -> PathBuf {
     let dir = shared_dir().join(sub);
     if !dir.is_dir() {
-        panic!(
-            "the shared test data is incomplete: {} is not a directory",
-            dir.display()
-        );
+        panic!("the shared test data is incomplete: {} is not a directory", dir.display());
     }
     dir
 }
@@ -107,10 +104,7 @@ impl TempDir {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let base = std::env::temp_dir();
         for _ in 0..100 {
-            let nanos = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.subsec_nanos())
-                .unwrap_or(0);
+            let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
             let name = format!(
                 "dwarfksyms-{prefix}-{}-{nanos}-{}",
                 std::process::id(),
@@ -120,10 +114,7 @@ impl TempDir {
             match fs::create_dir(&dir) {
                 Ok(()) => {
                     // Never write next to the read-only test data.
-                    if let (Ok(d), Ok(s)) = (
-                        dir.canonicalize(),
-                        workspace_root().join("../shared").canonicalize(),
-                    ) {
+                    if let (Ok(d), Ok(s)) = (dir.canonicalize(), workspace_root().join("../shared").canonicalize()) {
                         assert!(
                             !d.starts_with(&s),
                             "the temporary directory {} is inside {}; set TMPDIR elsewhere",
@@ -216,21 +207,12 @@ fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> mpsc::Receiver<Vec<u8>> {
 /// Runs `cmd` with stdin from `stdin`, collecting stdout and stderr; kills it
 /// after `timeout`.
 pub fn run(cmd: &mut Command, stdin: &Path, timeout: Duration) -> Output {
-    let failed = |msg: String| Output {
-        status: Status::SpawnFailed(msg),
-        stdout: Vec::new(),
-        stderr: Vec::new(),
-    };
+    let failed = |msg: String| Output { status: Status::SpawnFailed(msg), stdout: Vec::new(), stderr: Vec::new() };
     let input = match File::open(stdin) {
         Ok(f) => f,
         Err(e) => return failed(format!("cannot open {}: {e}", stdin.display())),
     };
-    let mut child = match cmd
-        .stdin(Stdio::from(input))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-    {
+    let mut child = match cmd.stdin(Stdio::from(input)).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn() {
         Ok(c) => c,
         Err(e) => return failed(format!("{}: {e}", cmd.get_program().to_string_lossy())),
     };
@@ -269,20 +251,13 @@ pub fn run(cmd: &mut Command, stdin: &Path, timeout: Duration) -> Output {
     let grace = if matches!(status, Status::TimedOut(_)) {
         Duration::from_secs(1)
     } else {
-        timeout
-            .saturating_sub(start.elapsed())
-            .max(Duration::from_secs(1))
+        timeout.saturating_sub(start.elapsed()).max(Duration::from_secs(1))
     };
     let deadline = Instant::now() + grace;
     let collect = |rx: mpsc::Receiver<Vec<u8>>| {
-        rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .unwrap_or_default()
+        rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).unwrap_or_default()
     };
-    Output {
-        status,
-        stdout: collect(out),
-        stderr: collect(err),
-    }
+    Output { status, stdout: collect(out), stderr: collect(err) }
 }
 
 // ---------------------------------------------------------------------------
@@ -317,11 +292,7 @@ pub fn diff_exact(what: &str, expected: &[u8], got: &[u8]) -> Option<String> {
                 let body = |l: &[u8]| l.strip_suffix(b"\n").unwrap_or(l).to_vec();
                 if let (Some(a), Some(b)) = (a, b) {
                     if body(a) == body(b) {
-                        let which = if a.ends_with(b"\n") {
-                            "missing"
-                        } else {
-                            "unexpected"
-                        };
+                        let which = if a.ends_with(b"\n") { "missing" } else { "unexpected" };
                         return Some(format!("{what}: line {n}: {which} final newline"));
                     }
                 }
@@ -352,11 +323,7 @@ pub fn sorted_lines(data: &[u8]) -> Vec<u8> {
 
 /// `None` when equal after sorting the lines of both.
 pub fn diff_sorted(what: &str, expected: &[u8], got: &[u8]) -> Option<String> {
-    diff_exact(
-        &format!("{what} (sorted)"),
-        &sorted_lines(expected),
-        &sorted_lines(got),
-    )
+    diff_exact(&format!("{what} (sorted)"), &sorted_lines(expected), &sorted_lines(got))
 }
 
 /// The first line of `stderr`, for context when stderr is not compared.
@@ -401,53 +368,30 @@ impl KernelCase {
         if let Some(b) = base.strip_suffix(".gendwarfksyms") {
             candidates.push(b);
         }
-        let stem = candidates
-            .iter()
-            .find(|c| cwd.join(format!("{c}.symbols")).is_file())
-            .unwrap_or_else(|| {
-                panic!(
-                    "no .symbols file for {} (looked for {})",
-                    cwd.join(object).display(),
-                    candidates
-                        .iter()
-                        .map(|c| format!("{c}.symbols"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            });
+        let stem = candidates.iter().find(|c| cwd.join(format!("{c}.symbols")).is_file()).unwrap_or_else(|| {
+            panic!(
+                "no .symbols file for {} (looked for {})",
+                cwd.join(object).display(),
+                candidates.iter().map(|c| format!("{c}.symbols")).collect::<Vec<_>>().join(", ")
+            )
+        });
         for ext in ["symver", "symtypes"] {
             let p = cwd.join(format!("{stem}.{ext}"));
             assert!(p.is_file(), "missing test data {}", p.display());
         }
-        assert!(
-            cwd.join(object).is_file(),
-            "missing test data {}",
-            cwd.join(object).display()
-        );
-        KernelCase {
-            id: id.to_string(),
-            cwd: cwd.to_path_buf(),
-            object: object.to_string(),
-            stem: stem.to_string(),
-        }
+        assert!(cwd.join(object).is_file(), "missing test data {}", cwd.join(object).display());
+        KernelCase { id: id.to_string(), cwd: cwd.to_path_buf(), object: object.to_string(), stem: stem.to_string() }
     }
 
     pub fn run(&self, bin: &Path, tmp: &Path, timeout: Duration) -> Outcome {
         let _ = fs::remove_file(tmp);
         let mut cmd = gendwarfksyms(bin, &self.cwd);
         cmd.arg("-T").arg(tmp).arg(&self.object);
-        let out = run(
-            &mut cmd,
-            &self.cwd.join(format!("{}.symbols", self.stem)),
-            timeout,
-        );
+        let out = run(&mut cmd, &self.cwd.join(format!("{}.symbols", self.stem)), timeout);
         let symtypes = take_file(tmp);
         let mut problems = Vec::new();
         if out.status != Status::Exited(0) {
-            problems.push(format!(
-                "status: expected exit 0, got {}",
-                out.status.describe()
-            ));
+            problems.push(format!("status: expected exit 0, got {}", out.status.describe()));
         }
         let symver = read_data(&self.cwd.join(format!("{}.symver", self.stem)));
         problems.extend(diff_exact("stdout", &symver, &out.stdout));
@@ -508,12 +452,7 @@ where
             });
         }
     });
-    results
-        .into_inner()
-        .unwrap()
-        .into_iter()
-        .map(|r| r.expect("every case has a result"))
-        .collect()
+    results.into_inner().unwrap().into_iter().map(|r| r.expect("every case has a result")).collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -530,11 +469,7 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn new(id: &str, ratcheted: bool, problems: Vec<String>) -> Outcome {
-        Outcome {
-            id: id.to_string(),
-            ratcheted,
-            problems,
-        }
+        Outcome { id: id.to_string(), ratcheted, problems }
     }
 
     pub fn passed(&self) -> bool {
@@ -588,9 +523,7 @@ impl Suite {
         }
         Suite {
             name,
-            list: workspace_root()
-                .join("tests")
-                .join(format!("{name}-known-failures.txt")),
+            list: workspace_root().join("tests").join(format!("{name}-known-failures.txt")),
             match_var,
             filter,
             bless,
@@ -622,7 +555,8 @@ impl Suite {
         let cases = self.select(cases, id);
         let tmpdir = TempDir::new(self.name);
         let timeout = timeout(timeout_secs);
-        let outcomes = run_parallel(&cases, |i, case| run(case, &tmpdir.path().join(format!("case-{i}.symtypes")), timeout));
+        let outcomes =
+            run_parallel(&cases, |i, case| run(case, &tmpdir.path().join(format!("case-{i}.symtypes")), timeout));
         self.finish(&outcomes, other_label);
     }
 
@@ -632,12 +566,7 @@ impl Suite {
         assert!(total > 0, "{}: no cases found", self.name);
         let cases: Vec<T> = cases.into_iter().filter(|c| self.selects(id(c))).collect();
         if let Some(f) = &self.filter {
-            assert!(
-                !cases.is_empty(),
-                "{}: {}={f:?} matches none of the {total} cases",
-                self.name,
-                self.match_var
-            );
+            assert!(!cases.is_empty(), "{}: {}={f:?} matches none of the {total} cases", self.name, self.match_var);
         }
         cases
     }
@@ -670,8 +599,7 @@ impl Suite {
             text.push_str(id);
             text.push('\n');
         }
-        fs::write(&self.list, text)
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", self.list.display()));
+        fs::write(&self.list, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", self.list.display()));
     }
 
     /// Prints the summary, applies the ratchet (or blesses) and panics on an
@@ -682,38 +610,21 @@ impl Suite {
         let known = self.read_list();
         let ratcheted: Vec<&Outcome> = outcomes.iter().filter(|o| o.ratcheted).collect();
         let others: Vec<&Outcome> = outcomes.iter().filter(|o| !o.ratcheted).collect();
-        let failing: BTreeSet<String> = ratcheted
-            .iter()
-            .filter(|o| !o.passed())
-            .map(|o| o.id.clone())
-            .collect();
-        let unexpected: Vec<&Outcome> = ratcheted
-            .iter()
-            .copied()
-            .filter(|o| !o.passed() && !known.contains(&o.id))
-            .collect();
-        let now_passing: Vec<&str> = ratcheted
-            .iter()
-            .filter(|o| o.passed() && known.contains(&o.id))
-            .map(|o| o.id.as_str())
-            .collect();
+        let failing: BTreeSet<String> = ratcheted.iter().filter(|o| !o.passed()).map(|o| o.id.clone()).collect();
+        let unexpected: Vec<&Outcome> =
+            ratcheted.iter().copied().filter(|o| !o.passed() && !known.contains(&o.id)).collect();
+        let now_passing: Vec<&str> =
+            ratcheted.iter().filter(|o| o.passed() && known.contains(&o.id)).map(|o| o.id.as_str()).collect();
         let stale: Vec<&str> = if self.filter.is_none() {
             let ids: BTreeSet<&str> = ratcheted.iter().map(|o| o.id.as_str()).collect();
-            known
-                .iter()
-                .map(String::as_str)
-                .filter(|k| !ids.contains(k))
-                .collect()
+            known.iter().map(String::as_str).filter(|k| !ids.contains(k)).collect()
         } else {
             Vec::new()
         };
 
         let mut msg = String::new();
         if verbose {
-            for o in outcomes
-                .iter()
-                .filter(|o| !o.passed() && !unexpected.iter().any(|u| u.id == o.id))
-            {
+            for o in outcomes.iter().filter(|o| !o.passed() && !unexpected.iter().any(|u| u.id == o.id)) {
                 msg.push_str(&o.report());
             }
         }
@@ -722,22 +633,13 @@ impl Suite {
                 msg.push_str(&o.report());
             }
             if unexpected.len() > SHOW_FAILURES {
-                msg.push_str(&format!(
-                    "... and {} more unexpected failures\n",
-                    unexpected.len() - SHOW_FAILURES
-                ));
+                msg.push_str(&format!("... and {} more unexpected failures\n", unexpected.len() - SHOW_FAILURES));
             }
             for id in now_passing.iter().take(SHOW_NOW_PASSING) {
-                msg.push_str(&format!(
-                    "PASS {id}: now passes: remove it from the list {}\n",
-                    self.list_name()
-                ));
+                msg.push_str(&format!("PASS {id}: now passes: remove it from the list {}\n", self.list_name()));
             }
             if now_passing.len() > SHOW_NOW_PASSING {
-                msg.push_str(&format!(
-                    "... and {} more cases that now pass\n",
-                    now_passing.len() - SHOW_NOW_PASSING
-                ));
+                msg.push_str(&format!("... and {} more cases that now pass\n", now_passing.len() - SHOW_NOW_PASSING));
             }
             for id in &stale {
                 msg.push_str(&format!(
@@ -748,10 +650,7 @@ impl Suite {
         }
 
         let passed = ratcheted.iter().filter(|o| o.passed()).count();
-        msg.push_str(&format!(
-            "{name}: {passed} passed, {} failed\n",
-            ratcheted.len() - passed
-        ));
+        msg.push_str(&format!("{name}: {passed} passed, {} failed\n", ratcheted.len() - passed));
         let known_failing = failing.len() - unexpected.len();
         msg.push_str(&format!(
             "{name}: {known_failing} known failures ({}), {} unexpected failures, {} now passing{}\n",
@@ -776,20 +675,12 @@ impl Suite {
                 Some(f) => format!(", {}={f:?}", self.match_var),
                 None => String::new(),
             },
-            if self.bin_overridden {
-                format!(", binary {}", self.bin.display())
-            } else {
-                String::new()
-            }
+            if self.bin_overridden { format!(", binary {}", self.bin.display()) } else { String::new() }
         ));
 
         if self.bless {
             self.write_list(&failing);
-            msg.push_str(&format!(
-                "{name}: blessed: {} now lists {} failing cases\n",
-                self.list_name(),
-                failing.len()
-            ));
+            msg.push_str(&format!("{name}: blessed: {} now lists {} failing cases\n", self.list_name(), failing.len()));
         }
         // Written straight to stderr so that the summary shows even when the
         // test passes and libtest captures the output.
@@ -800,11 +691,7 @@ impl Suite {
         }
         let mut errors = Vec::new();
         if !unexpected.is_empty() {
-            errors.push(format!(
-                "{} cases failed that are not in {}",
-                unexpected.len(),
-                self.list_name()
-            ));
+            errors.push(format!("{} cases failed that are not in {}", unexpected.len(), self.list_name()));
         }
         if !now_passing.is_empty() {
             errors.push(format!(
@@ -814,11 +701,7 @@ impl Suite {
             ));
         }
         if !stale.is_empty() {
-            errors.push(format!(
-                "{} ids in {} are not ratcheted cases: remove them",
-                stale.len(),
-                self.list_name()
-            ));
+            errors.push(format!("{} ids in {} are not ratcheted cases: remove them", stale.len(), self.list_name()));
         }
         if !errors.is_empty() {
             panic!(

@@ -78,7 +78,15 @@ struct Sccs<'f> {
 impl<'f> Sccs<'f> {
     fn new(f: &'f Frozen) -> Sccs<'f> {
         let n = f.names.len();
-        Sccs { f, index: vec![0; n], low: vec![0; n], on_stack: vec![false; n], stack: Vec::new(), key: vec![None; n], next: 0 }
+        Sccs {
+            f,
+            index: vec![0; n],
+            low: vec![0; n],
+            on_stack: vec![false; n],
+            stack: Vec::new(),
+            key: vec![None; n],
+            next: 0,
+        }
     }
 
     fn refs(&self, id: u32) -> impl Iterator<Item = u32> + 'f {

@@ -117,7 +117,9 @@ mod tests {
     #[test]
     fn frames_hash_their_own_text() {
         let text: Vec<u8> = (0..100_000u32).map(|i| (i * 7 + i / 13) as u8).collect();
-        for (start, end, step) in [(0, 10, 3), (5, 20_000, 1000), (17_000, 17_001, 1), (100, 99_000, 7000), (16_384, 40_000, 16_384)] {
+        for (start, end, step) in
+            [(0, 10, 3), (5, 20_000, 1000), (17_000, 17_001, 1), (100, 99_000, 7000), (16_384, 40_000, 16_384)]
+        {
             let mut out = Out::new(false);
             let mut at = 0;
             while at < text.len() {
@@ -126,10 +128,20 @@ mod tests {
                 }
                 if at == end {
                     let (crc, len) = out.close(|_| true).unwrap();
-                    assert_eq!((crc, len), (crc32fast::hash(&text[start..end]), (end - start) as u64), "{start}..{end}");
+                    assert_eq!(
+                        (crc, len),
+                        (crc32fast::hash(&text[start..end]), (end - start) as u64),
+                        "{start}..{end}"
+                    );
                 }
                 let next = (at + step).min(text.len());
-                let next = if at < start && next > start { start } else if at < end && next > end { end } else { next };
+                let next = if at < start && next > start {
+                    start
+                } else if at < end && next > end {
+                    end
+                } else {
+                    next
+                };
                 out.add(&text[at..next]);
                 at = next;
             }

@@ -75,7 +75,13 @@ impl Walker {
     /// Walks a symbol's text `exp` into `out`. With `reuse`, walks are kept
     /// and replayed; the caller must not let the map change under them
     /// (`--stable` rules can).
-    pub(super) fn version<T: Types>(&mut self, types: &mut T, exp: &Expansion, out: &mut Out, reuse: bool) -> Result<(), Error> {
+    pub(super) fn version<T: Types>(
+        &mut self,
+        types: &mut T,
+        exp: &Expansion,
+        out: &mut Out,
+        reuse: bool,
+    ) -> Result<(), Error> {
         self.seen.clear();
         self.marks.clear();
         self.deps.clear();
@@ -117,7 +123,16 @@ impl Walker {
     /// Walks `segs` over `text` (the entry of `within`) at `depth`; returns
     /// the deepest level reached.
     #[allow(clippy::too_many_arguments)]
-    fn walk<T: Types>(&mut self, types: &mut T, segs: &[Seg], text: &[u8], within: u32, out: &mut Out, depth: u32, reuse: bool) -> Result<u32, Error> {
+    fn walk<T: Types>(
+        &mut self,
+        types: &mut T,
+        segs: &[Seg],
+        text: &[u8],
+        within: u32,
+        out: &mut Out,
+        depth: u32,
+        reuse: bool,
+    ) -> Result<u32, Error> {
         if depth > MAX_DEPTH {
             return Err(Error::new("__calculate_version", "type nesting too deep".into()));
         }
@@ -127,7 +142,9 @@ impl Walker {
         for &seg in segs {
             match seg {
                 Seg::Text(s, e) => out.add(&text[s as usize..e as usize]),
-                Seg::Ref(id) => deepest = deepest.max(self.reference(types, id, Some(within), floor, out, depth, reuse)?),
+                Seg::Ref(id) => {
+                    deepest = deepest.max(self.reference(types, id, Some(within), floor, out, depth, reuse)?)
+                }
             }
         }
         Ok(deepest)
@@ -196,7 +213,14 @@ impl Walker {
     }
 
     /// Keeps the walk of `id` just done, if it is worth it.
-    fn keep(&mut self, id: u32, (crc, len): (u32, u64), stamp: u32, (first_mark, first_dep): (usize, usize), depth: u32) {
+    fn keep(
+        &mut self,
+        id: u32,
+        (crc, len): (u32, u64),
+        stamp: u32,
+        (first_mark, first_dep): (usize, usize),
+        depth: u32,
+    ) {
         let closure = &self.marks[first_mark..];
         if self.memo_used + closure.len() > MEMO_BUDGET {
             return;
@@ -227,7 +251,9 @@ impl Walker {
     fn replay(&mut self, id: u32, out: &mut Out, depth: u32, floor: u32) -> Option<u32> {
         let Walker { seen, marks, deps, memos, .. } = self;
         let memo = memos.get(id as usize)?.iter().find(|m| {
-            depth + 1 + m.depth <= MAX_DEPTH && m.deps.iter().all(|&d| seen.contains(d)) && !m.closure.iter().any(|&c| seen.contains(c))
+            depth + 1 + m.depth <= MAX_DEPTH
+                && m.deps.iter().all(|&d| seen.contains(d))
+                && !m.closure.iter().any(|&c| seen.contains(c))
         })?;
         for &d in memo.deps.iter() {
             if seen.stamp(d) < floor {

@@ -22,25 +22,11 @@ const MAX_ZSTD_RATIO: u64 = 1 << 16;
 /// header, then zlib or zstd data). `None` if it cannot be decompressed.
 pub(super) fn decompress_elf(raw: &[u8], is_64: bool, e: Endianness) -> Option<Vec<u8>> {
     let (kind, size, align, header_size) = if is_64 {
-        let h = raw
-            .read_at::<elf::CompressionHeader64<Endianness>>(0)
-            .ok()?;
-        (
-            h.ch_type.get(e),
-            h.ch_size.get(e),
-            h.ch_addralign.get(e),
-            std::mem::size_of_val(h),
-        )
+        let h = raw.read_at::<elf::CompressionHeader64<Endianness>>(0).ok()?;
+        (h.ch_type.get(e), h.ch_size.get(e), h.ch_addralign.get(e), std::mem::size_of_val(h))
     } else {
-        let h = raw
-            .read_at::<elf::CompressionHeader32<Endianness>>(0)
-            .ok()?;
-        (
-            h.ch_type.get(e),
-            u64::from(h.ch_size.get(e)),
-            u64::from(h.ch_addralign.get(e)),
-            std::mem::size_of_val(h),
-        )
+        let h = raw.read_at::<elf::CompressionHeader32<Endianness>>(0).ok()?;
+        (h.ch_type.get(e), u64::from(h.ch_size.get(e)), u64::from(h.ch_addralign.get(e)), std::mem::size_of_val(h))
     };
     // libelf's powerof2() also accepts 0.
     if align != 0 && !align.is_power_of_two() {
@@ -78,9 +64,7 @@ fn zlib(mut input: &[u8], size: u64) -> Option<Vec<u8>> {
         let mut stream = Decompress::new(true);
         loop {
             let (in_before, out_before) = (stream.total_in(), stream.total_out());
-            let status = stream
-                .decompress_vec(input, &mut out, FlushDecompress::Finish)
-                .ok()?;
+            let status = stream.decompress_vec(input, &mut out, FlushDecompress::Finish).ok()?;
             let consumed = usize::try_from(stream.total_in() - in_before).ok()?;
             input = input.get(consumed..)?;
             if status == Status::StreamEnd {
@@ -101,9 +85,7 @@ fn zstd(input: &[u8], size: u64) -> Option<Vec<u8>> {
         return None;
     }
     let mut out = vec![0; usize::try_from(size).ok()?];
-    let written = ruzstd::decoding::FrameDecoder::new()
-        .decode_all(input, &mut out)
-        .ok()?;
+    let written = ruzstd::decoding::FrameDecoder::new().decode_all(input, &mut out).ok()?;
     (written == out.len()).then_some(out)
 }
 
@@ -140,27 +122,18 @@ mod tests {
         raw.extend_from_slice(&(text.len() as u32).to_be_bytes());
         raw.extend_from_slice(&1u32.to_be_bytes());
         raw.extend_from_slice(&deflate(&text));
-        assert_eq!(
-            decompress_elf(&raw, false, Endianness::Big).as_deref(),
-            Some(&text[..])
-        );
+        assert_eq!(decompress_elf(&raw, false, Endianness::Big).as_deref(), Some(&text[..]));
         // Two concatenated streams.
         let mut two = raw.clone();
         two[4..8].copy_from_slice(&(2 * text.len() as u32).to_be_bytes());
         two.extend_from_slice(&deflate(&text));
-        assert_eq!(
-            decompress_elf(&two, false, Endianness::Big).map(|d| d.len()),
-            Some(1600)
-        );
+        assert_eq!(decompress_elf(&two, false, Endianness::Big).map(|d| d.len()), Some(1600));
         // A hostile declared size is refused before allocating.
         let mut huge = raw.clone();
         huge[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
         assert_eq!(decompress_elf(&huge, false, Endianness::Big), None);
         // Truncated data.
-        assert_eq!(
-            decompress_elf(&raw[..raw.len() - 3], false, Endianness::Big),
-            None
-        );
+        assert_eq!(decompress_elf(&raw[..raw.len() - 3], false, Endianness::Big), None);
         // Unknown algorithm.
         let mut unknown = raw.clone();
         unknown[3] = 9;

@@ -161,12 +161,7 @@ fn decode(t: &Target, chunk: &[u8], is_rela: bool) -> Option<Reloc> {
     let mut reloc = match (t.is_64, is_rela) {
         (false, false) => {
             let r = chunk.read_at::<elf::Rel32<Endianness>>(0).ok()?;
-            Reloc {
-                offset: r.r_offset.get(e).into(),
-                symbol: r.r_sym(e),
-                r_type: r.r_type(e).0,
-                addend: None,
-            }
+            Reloc { offset: r.r_offset.get(e).into(), symbol: r.r_sym(e), r_type: r.r_type(e).0, addend: None }
         }
         (false, true) => {
             let r = chunk.read_at::<elf::Rela32<Endianness>>(0).ok()?;
@@ -179,12 +174,7 @@ fn decode(t: &Target, chunk: &[u8], is_rela: bool) -> Option<Reloc> {
         }
         (true, false) => {
             let r = chunk.read_at::<elf::Rel64<Endianness>>(0).ok()?;
-            Reloc {
-                offset: r.r_offset.get(e),
-                symbol: r.r_sym(e),
-                r_type: r.r_type(e).0,
-                addend: None,
-            }
+            Reloc { offset: r.r_offset.get(e), symbol: r.r_sym(e), r_type: r.r_type(e).0, addend: None }
         }
         (true, true) => {
             let r = chunk.read_at::<elf::Rela64<Endianness>>(0).ok()?;
@@ -221,7 +211,12 @@ pub(super) fn apply(
         let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
         let entries = relocs.chunks_exact(24).map(|c| {
             let info = word(&c[8..16]);
-            Reloc { offset: word(&c[0..8]), symbol: (info >> 32) as u32, r_type: info as u32, addend: Some(word(&c[16..24]) as i64) }
+            Reloc {
+                offset: word(&c[0..8]),
+                symbol: (info >> 32) as u32,
+                r_type: info as u32,
+                addend: Some(word(&c[16..24]) as i64),
+            }
         });
         apply_entries(machine, big, data, entries, symbol);
         return;
@@ -315,11 +310,7 @@ fn apply_one(location: &mut [u8], op: Op, v: u64, big: bool) {
         }
         Op::Add(n) | Op::Sub(n) => {
             if let Some(old) = read_uint(location, n, big) {
-                let new = if op == Op::Add(n) {
-                    old.wrapping_add(v)
-                } else {
-                    old.wrapping_sub(v)
-                };
+                let new = if op == Op::Add(n) { old.wrapping_add(v) } else { old.wrapping_sub(v) };
                 write_uint(location, n, new, big);
             }
         }
@@ -349,11 +340,7 @@ fn apply_one(location: &mut [u8], op: Op, v: u64, big: bool) {
 fn read_uint(location: &[u8], n: usize, big: bool) -> Option<u64> {
     let bytes = location.get(..n)?;
     let fold = |acc: u64, &b: &u8| (acc << 8) | u64::from(b);
-    Some(if big {
-        bytes.iter().fold(0, fold)
-    } else {
-        bytes.iter().rev().fold(0, fold)
-    })
+    Some(if big { bytes.iter().fold(0, fold) } else { bytes.iter().rev().fold(0, fold) })
 }
 
 /// Stores the low `n` bytes of `v`.
@@ -380,13 +367,10 @@ fn write_uint(location: &mut [u8], n: usize, v: u64, big: bool) {
 /// The ULEB128 at the start of `location` and its length in bytes.
 fn read_uleb(location: &[u8]) -> Option<(u64, usize)> {
     let len = location.iter().position(|b| b & 0x80 == 0)? + 1;
-    let value = location[..len]
-        .iter()
-        .enumerate()
-        .fold(0u64, |acc, (i, b)| {
-            let bits = u64::from(b & 0x7f);
-            acc | bits.checked_shl(7 * i as u32).unwrap_or(0)
-        });
+    let value = location[..len].iter().enumerate().fold(0u64, |acc, (i, b)| {
+        let bits = u64::from(b & 0x7f);
+        acc | bits.checked_shl(7 * i as u32).unwrap_or(0)
+    });
     Some((value, len))
 }
 
@@ -449,11 +433,7 @@ mod tests {
 
     #[test]
     fn rel_and_rela() {
-        let t = Target {
-            machine: elf::EM_386.0,
-            is_64: false,
-            endian: Endianness::Little,
-        };
+        let t = Target { machine: elf::EM_386.0, is_64: false, endian: Endianness::Little };
         // R_386_32 against symbol 1 (value 0x10) at offset 2, implicit addend 5.
         let mut data = [0, 0, 5, 0, 0, 0, 0xee];
         let mut rel = Vec::new();
@@ -464,23 +444,12 @@ mod tests {
         rel.extend_from_slice(&((1u32 << 8) | elf::R_386_32.0).to_le_bytes());
         rel.extend_from_slice(&0u32.to_le_bytes());
         rel.extend_from_slice(&((1u32 << 8) | 0x7f).to_le_bytes());
-        let symbols = |i: u32| {
-            (i == 1).then_some(RawSymbol {
-                name: 0,
-                bind: 0,
-                shndx: 3,
-                value: 0x10,
-            })
-        };
+        let symbols = |i: u32| (i == 1).then_some(RawSymbol { name: 0, bind: 0, shndx: 3, value: 0x10 });
         apply(&t, &mut data, &rel, false, &symbols);
         assert_eq!(data, [0, 0, 0x15, 0, 0, 0, 0xee]);
 
         // RELA on a big-endian 64-bit target: the stored bytes are replaced.
-        let t = Target {
-            machine: elf::EM_S390.0,
-            is_64: true,
-            endian: Endianness::Big,
-        };
+        let t = Target { machine: elf::EM_S390.0, is_64: true, endian: Endianness::Big };
         let mut data = [0xffu8; 8];
         let mut rela = Vec::new();
         rela.extend_from_slice(&0u64.to_be_bytes());
@@ -490,14 +459,7 @@ mod tests {
         assert_eq!(data, 0x17u64.to_be_bytes());
 
         // An undefined symbol is not resolved: nothing changes.
-        let undefined = |_: u32| {
-            Some(RawSymbol {
-                name: 0,
-                bind: 1,
-                shndx: 0,
-                value: 0x10,
-            })
-        };
+        let undefined = |_: u32| Some(RawSymbol { name: 0, bind: 1, shndx: 0, value: 0x10 });
         let mut data = [0xffu8; 8];
         apply(&t, &mut data, &rela, true, &undefined);
         assert_eq!(data, [0xff; 8]);

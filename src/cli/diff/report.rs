@@ -264,7 +264,13 @@ fn hex(c: Option<u32>) -> Option<String> {
 }
 
 fn affected_json(a: &Affected) -> AffectedJson<'_> {
-    AffectedJson { symbol: &a.symbol, module: &a.module, old_module: &a.old_module, old: hex(a.old_crc), new: hex(a.new_crc) }
+    AffectedJson {
+        symbol: &a.symbol,
+        module: &a.module,
+        old_module: &a.old_module,
+        old: hex(a.old_crc),
+        new: hex(a.new_crc),
+    }
 }
 
 fn change_json(c: &Change) -> ChangeJson<'_> {
@@ -300,7 +306,10 @@ fn lone_json(l: &Lone) -> LoneJson<'_> {
 }
 
 pub(crate) fn json(o: &Outcome) -> String {
-    let events = o.roots.iter().map(|r| Event::RootCause(root_cause_json(r)))
+    let events = o
+        .roots
+        .iter()
+        .map(|r| Event::RootCause(root_cause_json(r)))
         .chain(o.unexplained.iter().map(|u| Event::Unexplained(unexplained_json(u))))
         .chain(o.added.iter().map(|l| Event::Added(lone_json(l))))
         .chain(o.removed.iter().map(|l| Event::Removed(lone_json(l))))

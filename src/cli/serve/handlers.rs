@@ -16,8 +16,8 @@ use queries::typegraph::{self, TypeGraph, UNREACHED};
 use serde_json::{json, Value};
 
 use super::server::Server;
-use crate::cli::diff::{self, lossy, report};
 use crate::cli::crc_text;
+use crate::cli::diff::{self, lossy, report};
 use crate::cli::discover::Found;
 use crate::cli::watch::{Tracked, Watch};
 
@@ -205,7 +205,8 @@ impl<'a> View<'a> {
         let (old, mut old_obj) = side("old")?;
         let (new, new_obj) = side("new")?;
         old_obj.found.module = new.path.display().to_string();
-        let new_obj = diff::Object { found: Found { module: new.path.display().to_string(), ..new_obj.found }, ..new_obj };
+        let new_obj =
+            diff::Object { found: Found { module: new.path.display().to_string(), ..new_obj.found }, ..new_obj };
         let outcome = diff::compare(std::slice::from_ref(&old_obj), std::slice::from_ref(&new_obj));
         // The events `dwarfksyms diff --format json` prints, without their name.
         let roots: Vec<_> = outcome.roots.iter().map(report::root_cause_json).collect();
@@ -243,7 +244,8 @@ impl<'a> View<'a> {
             .into_iter()
             .filter_map(|(_, name, path, obj, crc)| {
                 let uri = Url::from_file_path(self.abs(path)).ok()?;
-                let variable = self.graph(obj).and_then(|g| g.get(name).map(|t| t.starts_with(b"variable"))).unwrap_or(false);
+                let variable =
+                    self.graph(obj).and_then(|g| g.get(name).map(|t| t.starts_with(b"variable"))).unwrap_or(false);
                 #[allow(deprecated)]
                 Some(SymbolInformation {
                     name: lossy(name),

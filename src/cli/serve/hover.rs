@@ -65,8 +65,14 @@ impl View<'_> {
                 if let Ok((_, expanded)) = g.expansion(name.as_bytes()) {
                     let s = String::from_utf8_lossy(&expanded);
                     let cut = s.char_indices().nth(SHOWN).map_or(s.len(), |(i, _)| i);
-                    let more = if cut < s.len() { format!(" … ({} more bytes)", s.len() - cut) } else { String::new() };
-                    let _ = write!(md, "\nComputed over ({} types reached):\n\n```\n{}{more}\n```\n", used.len().saturating_sub(1), &s[..cut]);
+                    let more =
+                        if cut < s.len() { format!(" … ({} more bytes)", s.len() - cut) } else { String::new() };
+                    let _ = write!(
+                        md,
+                        "\nComputed over ({} types reached):\n\n```\n{}{more}\n```\n",
+                        used.len().saturating_sub(1),
+                        &s[..cut]
+                    );
                 }
             }
             _ => md.push_str("\nNo DWARF information for it: upstream prints CRC 0.\n"),

@@ -19,7 +19,8 @@ use crate::cli::watch::Input;
 /// Requests the client cancelled, as soon as the reader sees it: the
 /// request being answered polls this (the loop that would deliver the
 /// notification is the one answering).
-pub(crate) static CANCELS: Cancels = Cancels { ids: std::sync::Mutex::new(Vec::new()), cond: std::sync::Condvar::new() };
+pub(crate) static CANCELS: Cancels =
+    Cancels { ids: std::sync::Mutex::new(Vec::new()), cond: std::sync::Condvar::new() };
 
 pub(crate) struct Cancels {
     ids: std::sync::Mutex<Vec<RequestId>>,
@@ -54,7 +55,11 @@ pub(crate) enum Incoming {
     Message(Message),
     /// A frame that is not a message: answered with this error (`id`:
     /// the request's, when one could be read; JSON-RPC's `null` otherwise).
-    Malformed { id: Option<RequestId>, code: ErrorCode, message: String },
+    Malformed {
+        id: Option<RequestId>,
+        code: ErrorCode,
+        message: String,
+    },
     /// Stdin closed (or could not be read).
     Eof,
 }
@@ -113,7 +118,9 @@ fn read_frame(r: &mut impl BufRead) -> std::io::Result<Option<Result<Vec<u8>, St
         any = true;
         match l.split_once(':') {
             Some((name, value)) if name.trim().eq_ignore_ascii_case("content-length") => {
-                length = Some(value.trim().parse::<usize>().map_err(|e| format!("bad Content-Length {:?}: {e}", value.trim())));
+                length = Some(
+                    value.trim().parse::<usize>().map_err(|e| format!("bad Content-Length {:?}: {e}", value.trim())),
+                );
             }
             Some(_) => {}
             None => length = Some(Err(format!("malformed header line {l:?}"))),
@@ -138,7 +145,9 @@ fn read_frame(r: &mut impl BufRead) -> std::io::Result<Option<Result<Vec<u8>, St
 fn parse(body: &[u8]) -> Incoming {
     let value: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
-        Err(e) => return Incoming::Malformed { id: None, code: ErrorCode::ParseError, message: format!("invalid JSON: {e}") },
+        Err(e) => {
+            return Incoming::Malformed { id: None, code: ErrorCode::ParseError, message: format!("invalid JSON: {e}") }
+        }
     };
     let id = value.get("id").and_then(|id| serde_json::from_value::<RequestId>(id.clone()).ok());
     let has_method = value.get("method").is_some_and(Value::is_string);
@@ -148,7 +157,9 @@ fn parse(body: &[u8]) -> Incoming {
     }
     match serde_json::from_value::<Message>(value) {
         Ok(m) => Incoming::Message(m),
-        Err(e) => Incoming::Malformed { id, code: ErrorCode::InvalidRequest, message: format!("not a JSON-RPC message: {e}") },
+        Err(e) => {
+            Incoming::Malformed { id, code: ErrorCode::InvalidRequest, message: format!("not a JSON-RPC message: {e}") }
+        }
     }
 }
 
@@ -168,7 +179,8 @@ pub(crate) fn send_error(id: Option<RequestId>, code: ErrorCode, message: String
     match id {
         Some(id) => send(Response::new_err(id, code as i32, message)),
         None => {
-            let text = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": code as i32, "message": message}});
+            let text =
+                serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": code as i32, "message": message}});
             let text = text.to_string();
             let mut out = std::io::stdout().lock();
             let r = write!(out, "Content-Length: {}\r\n\r\n{text}", text.len()).and_then(|()| out.flush());
@@ -203,7 +215,9 @@ mod tests {
 
     #[test]
     fn frames_and_bad_headers() {
-        let got = frames(b"Content-Length: 2\r\n\r\n{}content-length:3\r\nX: y\r\n\r\nabcNo colon\r\n\r\nContent-Length: 1\r\n\r\n7");
+        let got = frames(
+            b"Content-Length: 2\r\n\r\n{}content-length:3\r\nX: y\r\n\r\nabcNo colon\r\n\r\nContent-Length: 1\r\n\r\n7",
+        );
         assert_eq!(got.len(), 4);
         assert_eq!(got[0], Ok(b"{}".to_vec()));
         assert_eq!(got[1], Ok(b"abc".to_vec()));
@@ -215,7 +229,10 @@ mod tests {
     fn parse_errors() {
         assert!(matches!(parse(b"{"), Incoming::Malformed { id: None, code: ErrorCode::ParseError, .. }));
         assert!(matches!(parse(b"[1]"), Incoming::Malformed { code: ErrorCode::InvalidRequest, .. }));
-        assert!(matches!(parse(br#"{"id":4,"params":{}}"#), Incoming::Malformed { id: Some(_), code: ErrorCode::InvalidRequest, .. }));
+        assert!(matches!(
+            parse(br#"{"id":4,"params":{}}"#),
+            Incoming::Malformed { id: Some(_), code: ErrorCode::InvalidRequest, .. }
+        ));
         assert!(matches!(parse(br#"{"id":4,"method":"x"}"#), Incoming::Message(Message::Request(_))));
         assert!(matches!(parse(br#"{"method":"x"}"#), Incoming::Message(Message::Notification(_))));
     }
