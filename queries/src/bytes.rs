@@ -2,26 +2,108 @@
 
 use std::fmt;
 use std::ops::Deref;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
-/// Shared, read-only bytes. The owner is the front end's choice: a `Vec`
-/// read from a file (kept as it is, not copied into a new allocation), or
-/// a file mapping, which costs no copy and no fresh memory at all — for a
-/// one-object process, faulting in a copy of the file is a real part of
-/// its run time.
+use crate::error::Error;
+
+/// Shared, read-only bytes, either held for the input's life or read from a
+/// file that can give them again.
+///
+/// Held: the owner is the front end's choice, a `Vec` read from a file (kept
+/// as it is, not copied into a new allocation) or a file mapping, which
+/// costs no copy and no fresh memory at all — for a one-object process,
+/// faulting in a copy of the file is a real part of its run time.
+///
+/// From a file: a long-lived process (a watcher, a server) keeps thousands
+/// of inputs whose queries are all memoized, so it lets their bytes go
+/// ([`Bytes::let_go`]) without a salsa write, which would invalidate what
+/// was computed from them. A query that runs again reads the file anew and
+/// checks it against the digest taken when the bytes were set: the input's
+/// value is the digest, whoever holds the bytes.
 #[derive(Clone)]
-pub struct Bytes(Arc<dyn AsRef<[u8]> + Send + Sync>);
+pub struct Bytes(Arc<Source>);
 
-impl Bytes {
-    pub fn from_owner(owner: impl AsRef<[u8]> + Send + Sync + 'static) -> Bytes {
-        Bytes(Arc::new(owner))
-    }
+type Owner = Arc<dyn AsRef<[u8]> + Send + Sync>;
+
+enum Source {
+    Held(Owner),
+    File { path: PathBuf, digest: Digest, held: Mutex<Option<Owner>> },
 }
 
-impl Deref for Bytes {
+/// A file's contents as watch mode tells them apart: XXH3-128 and length
+/// (33.9 GB/s over usbcore.ko here, against 5.3 GB/s for std's SipHash).
+pub type Digest = (u128, usize);
+
+pub fn digest(data: &[u8]) -> Digest {
+    (twox_hash::XxHash3_128::oneshot(data), data.len())
+}
+
+/// Bytes to read from: see [`Bytes::load`].
+pub struct Loaded(Owner);
+
+impl Deref for Loaded {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         (*self.0).as_ref()
+    }
+}
+
+impl Bytes {
+    pub fn from_owner(owner: impl AsRef<[u8]> + Send + Sync + 'static) -> Bytes {
+        Bytes(Arc::new(Source::Held(Arc::new(owner))))
+    }
+
+    /// `data`, read from `path`: the file is read again if the bytes are
+    /// let go and then asked for.
+    pub fn from_file(path: PathBuf, data: Vec<u8>) -> Bytes {
+        let digest = digest(&data);
+        Bytes(Arc::new(Source::File { path, digest, held: Mutex::new(Some(Arc::new(data))) }))
+    }
+
+    /// The bytes; those let go are read from their file again, and fail if
+    /// the file no longer has them.
+    pub fn load(&self) -> Result<Loaded, Error> {
+        let (path, want, held) = match &*self.0 {
+            Source::Held(owner) => return Ok(Loaded(owner.clone())),
+            Source::File { path, digest, held } => (path, digest, held),
+        };
+        if let Some(owner) = held.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            return Ok(Loaded(owner.clone()));
+        }
+        let data = std::fs::read(path).map_err(|e| Error::new("read", format!("{}: {e}", path.display())))?;
+        if digest(&data) != *want {
+            return Err(Error::new(
+                "read",
+                format!(
+                    "{}: changed since it was read (it is read again when the watcher sees the change)",
+                    path.display()
+                ),
+            ));
+        }
+        // Not kept: whatever asked is memoized, and a server that kept every
+        // object read again would grow back to holding them all.
+        Ok(Loaded(Arc::new(data)))
+    }
+
+    /// Drops the bytes of a file's input until it is asked for again;
+    /// `false` for bytes that cannot be read again.
+    pub fn let_go(&self) -> bool {
+        match &*self.0 {
+            Source::Held(_) => false,
+            Source::File { held, .. } => {
+                held.lock().unwrap_or_else(|e| e.into_inner()).take();
+                true
+            }
+        }
+    }
+
+    /// The digest of a file's bytes.
+    pub fn digest(&self) -> Option<Digest> {
+        match &*self.0 {
+            Source::Held(_) => None,
+            Source::File { digest, .. } => Some(*digest),
+        }
     }
 }
 
@@ -43,10 +125,16 @@ impl From<&[u8]> for Bytes {
     }
 }
 
-/// Equal when the bytes are, whatever owns them.
+/// Equal when the contents are, whoever holds them (a file's by digest).
 impl PartialEq for Bytes {
     fn eq(&self, other: &Bytes) -> bool {
-        self[..] == other[..]
+        match (&*self.0, &*other.0) {
+            (Source::File { digest: a, .. }, Source::File { digest: b, .. }) => a == b,
+            _ => match (self.load(), other.load()) {
+                (Ok(a), Ok(b)) => a[..] == b[..],
+                _ => false,
+            },
+        }
     }
 }
 
@@ -54,6 +142,9 @@ impl Eq for Bytes {}
 
 impl fmt::Debug for Bytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Bytes({} bytes)", self.len())
+        match &*self.0 {
+            Source::Held(owner) => write!(f, "Bytes({} bytes)", (**owner).as_ref().len()),
+            Source::File { path, digest, .. } => write!(f, "Bytes({}, {} bytes)", path.display(), digest.1),
+        }
     }
 }

@@ -48,7 +48,15 @@ pub struct Step<'db> {
 #[salsa::tracked(returns(ref))]
 pub fn global_symbols(db: &dyn salsa::Database, obj: ObjectFile) -> Result<Vec<ElfSym>, Error> {
     let _span = tracing::debug_span!("global_symbols", name = %String::from_utf8_lossy(obj.name(db))).entered();
-    object::global_symbols(obj.bytes(db))
+    object::global_symbols(&load(db, obj)?)
+}
+
+/// The input's bytes. A file's, let go and read again, fail if the file
+/// changed meanwhile (see [`Bytes::load`]); the query then runs again in
+/// the next revision, by which time the watcher has given the input the
+/// new bytes.
+fn load(db: &dyn salsa::Database, obj: ObjectFile) -> Result<crate::bytes::Loaded, Error> {
+    obj.bytes(db).load().inspect_err(|_| db.report_untracked_read())
 }
 
 /// Upstream's whole per-object pass, in its order. A pass holds its
@@ -60,7 +68,12 @@ pub fn object_pass<'db>(db: &'db dyn Db, obj: ObjectFile, step: Step<'db>) -> Ob
     let _span = tracing::debug_span!("object_pass", name = %String::from_utf8_lossy(obj.name(db))).entered();
     let globals = global_symbols(db, obj);
     let (position, state, options) = (step.position(db), step.state(db).clone(), step.options(db));
-    object::process(obj.name(db), obj.bytes(db), globals, position, state, &options, db.unit_cache())
+    match load(db, obj) {
+        Ok(bytes) => object::process(obj.name(db), &bytes, globals, position, state, &options, db.unit_cache()),
+        Err(e) => {
+            ObjectOutcome { log: Vec::new(), symtypes: Arc::from(&[][..]), state, error: Some(e), deferred: None }
+        }
+    }
 }
 
 /// What the queries ask of the database beyond salsa's storage.
@@ -172,7 +185,7 @@ pub struct ObjectVersions {
 #[salsa::tracked(returns(ref))]
 pub fn object_exports(db: &dyn salsa::Database, obj: ObjectFile) -> Result<Vec<crate::exports::Export>, Error> {
     let _span = tracing::debug_span!("object_exports", name = %String::from_utf8_lossy(obj.name(db))).entered();
-    crate::exports::exports(obj.bytes(db))
+    crate::exports::exports(&load(db, obj)?)
 }
 
 /// The versions of an object's exports: exactly what the drop-in prints
@@ -289,7 +302,7 @@ pub fn versioned_pass(
 /// re-run every query that reads them. Returns whether the input changed.
 /// (Used by `dwarfksyms watch` when a file is rewritten.)
 pub fn update_bytes(db: &mut Database, obj: ObjectFile, bytes: Bytes) -> bool {
-    if obj.bytes(db)[..] == bytes[..] {
+    if *obj.bytes(db) == bytes {
         return false;
     }
     use salsa::Setter;

@@ -202,7 +202,7 @@ fn same_bytes_execute_nothing() {
 
     // The file is rewritten with the same bytes (a fresh copy, not the same
     // allocation): update_bytes compares and leaves the input alone.
-    let copy: Bytes = a.to_vec().into();
+    let copy: Bytes = a.load().unwrap().to_vec().into();
     assert!(!db::update_bytes(&mut l.db, oa, copy.clone()));
     assert_eq!(l.versions(&[oa, ob]), before);
     assert_eq!(l.take(), Vec::<String>::new(), "no parse, expansion or version query may run");
@@ -376,4 +376,42 @@ fn relinked_object_renders_only_changed_units() {
     assert!(db::update_bytes(&mut l.db, oall, wide));
     l.versions(&[oall]);
     assert_eq!(since(&mut s), (2, 1));
+}
+
+#[test]
+fn let_go_bytes_are_read_again_from_their_file() {
+    let dir = TempDir::new("letgo");
+    let a = compile(&dir.0, "inc_a.c", "inc_a.o", &[]).load().unwrap().to_vec();
+    let b = compile(&dir.0, "inc_b.c", "inc_b.o", &[]).load().unwrap().to_vec();
+    let path = dir.0.join("inc_a.o");
+    let mut l = Logged::new();
+    let obj = ObjectFile::new(&l.db, b"inc_a.o".to_vec(), Bytes::from_file(path.clone(), a.clone()));
+    let before = l.versions(&[obj]);
+    assert!(obj.bytes(&l.db).let_go());
+    l.take();
+
+    // Memoized queries do not need the bytes: letting them go wrote nothing.
+    assert_eq!(l.versions(&[obj]), before);
+    assert_eq!(l.take(), Vec::<String>::new());
+
+    // A query that has not run (other options: a pass of its own) reads the
+    // file again, and gives what the bytes held in memory give.
+    let other = Options { symtypes: true, ..watch() };
+    let reread = db::export_versions(&l.db, obj, other).clone().unwrap();
+    assert_eq!(counts(&l.take()).get("object_pass"), Some(&1));
+    let held = Logged::new();
+    let fresh = ObjectFile::new(&held.db, b"inc_a.o".to_vec(), a.clone().into());
+    assert_eq!(&reread, db::export_versions(&held.db, fresh, other).as_ref().unwrap());
+
+    // The file changed before the watcher saw it: the query fails, naming it,
+    // rather than computing from other bytes than the input's.
+    std::fs::write(&path, &b).unwrap();
+    let stable = Options { stable: true, ..other };
+    let err = db::export_versions(&l.db, obj, stable).clone().unwrap_err();
+    assert!(err.message.contains("inc_a.o") && err.message.contains("changed since it was read"), "{err}");
+
+    // The watcher gives the input the new bytes: versions follow them.
+    assert!(db::update_bytes(&mut l.db, obj, Bytes::from_file(path, b.clone())));
+    let fresh_b = ObjectFile::new(&held.db, b"inc_b.o".to_vec(), b.into());
+    assert_eq!(db::export_versions(&l.db, obj, stable), db::export_versions(&held.db, fresh_b, stable));
 }

@@ -34,7 +34,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use clap::ValueEnum;
 use notify::{Event, EventKind, RecursiveMode, Watcher};
-use queries::bytes::Bytes;
+use queries::bytes::{digest, Bytes, Digest};
 use queries::db::{self, Database, ObjectFile, ObjectVersions};
 use queries::object::Options;
 use queries::unitcache::UnitCache;
@@ -144,11 +144,6 @@ pub(crate) trait Host {
     }
     fn idle(&mut self, _w: &mut Watch) -> ControlFlow<i32> {
         ControlFlow::Continue(())
-    }
-    /// Whether the host asks about unchanged objects again (a server): if
-    /// not, an input drops its bytes once its versions are reported.
-    fn keeps_bytes(&self) -> bool {
-        false
     }
 }
 
@@ -293,10 +288,6 @@ pub(crate) struct Watch {
     roots: Vec<Root>,
     pub objects: BTreeMap<PathBuf, Tracked>,
     retry: BTreeMap<PathBuf, Retry>,
-    /// Whether inputs keep their bytes once versioned: only if something
-    /// will ask about unchanged objects again (a server), since the
-    /// bytes of a kernel's exporting objects are gigabytes.
-    keep_bytes: bool,
 }
 
 pub fn run(args: WatchArgs) -> i32 {
@@ -369,7 +360,6 @@ pub(crate) fn watch<H: Host>(
         roots,
         objects: BTreeMap::new(),
         retry: BTreeMap::new(),
-        keep_bytes: host.keeps_bytes(),
     };
 
     let found = match discover::find(&tree.paths) {
@@ -555,14 +545,6 @@ fn is_object_name(name: &str) -> bool {
         || (name.ends_with(".o") && !name.ends_with(".mod.o") && !name.starts_with(".tmp"))
 }
 
-/// The bytes of a file, as a hash and their length: an object rewritten with
-/// the same bytes is recognised without keeping them.
-type Digest = (u128, usize);
-
-fn digest(bytes: &[u8]) -> Digest {
-    (twox_hash::XxHash3_128::oneshot(bytes), bytes.len())
-}
-
 /// What reading a file whole gave.
 enum Read {
     /// The bytes (`None` when the object exports nothing: they are not
@@ -593,13 +575,16 @@ fn read_whole(path: &Path, quiet: Duration) -> Read {
     };
     match std::fs::metadata(path) {
         Ok(after) if after.len() == bytes.len() as u64 && after.modified().ok() == meta.modified().ok() => {
-            let d = digest(&bytes);
             // Most of a kernel's modules export nothing: they are tracked by
             // digest alone, so their bytes are dropped here, on the reading
             // thread. (One that does not parse goes to the engine, whose
             // error drives the retries.)
-            let exports_nothing = matches!(queries::exports::exports(&bytes), Ok(e) if e.is_empty());
-            Read::Bytes((!exports_nothing).then(|| bytes.into()), d)
+            if matches!(queries::exports::exports(&bytes), Ok(e) if e.is_empty()) {
+                return Read::Bytes(None, digest(&bytes));
+            }
+            let bytes = Bytes::from_file(path.to_path_buf(), bytes);
+            let d = bytes.digest().expect("read from a file");
+            Read::Bytes(Some(bytes), d)
         }
         Ok(_) => Read::Busy("changed while being read".to_string()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Read::Gone,
@@ -820,12 +805,13 @@ impl Watch {
                 let Some(t) = self.objects.get_mut(path) else { return };
                 report_changes(path, t.reported.take().unwrap_or_default(), &new, reports);
                 t.reported = Some(new);
-                // Its versions are reported; the bytes would be read
-                // again only if they changed, and then they are read
-                // from the file. The digest tells a rewrite with the
-                // same bytes. (Versions stay memoized by content.)
-                if !self.keep_bytes {
-                    drop_bytes(&mut self.db, t.obj);
+                // Its versions are reported and memoized: the bytes (the
+                // exporting objects of a kernel are gigabytes) are read
+                // from the file again only if a query runs again, e.g. a
+                // server's after its pass was evicted. Letting them go is
+                // not a salsa write, so nothing computed from them is lost.
+                if let Some(obj) = t.obj {
+                    obj.bytes(&self.db).let_go();
                 }
             }
             Err(e) => self.fail(path, now, e),

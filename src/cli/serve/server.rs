@@ -177,11 +177,6 @@ fn notify(method: &str, params: Value) {
 impl Host for Server {
     type Msg = Incoming;
 
-    /// Requests ask about any object at any time.
-    fn keeps_bytes(&self) -> bool {
-        true
-    }
-
     fn ready(&mut self, w: &mut Watch, objects: usize, exports: usize, took: Duration) -> ControlFlow<i32> {
         // Type graphs are built now, on every core, rather than by the
         // first request that needs them all (`dependents`).
