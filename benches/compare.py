@@ -11,7 +11,7 @@
       process per exporting object, summed; ours: one `dwarfksyms versions`)
 
 Build upstream with ../shared/oracle/build-upstream.sh DIR (default path:
-/work/oracle/gendwarfksyms, or $UPSTREAM). Ours: target/release/, built by
+/work/oracle/gendwarfksyms, or $UPSTREAM). Ours: target/release/ (or $CARGO_TARGET_DIR/release/), built by
 `cargo build --release` first. Prints a Markdown table: wall time, CPU time
 (user+sys) and peak RSS of each, median of N runs, and the speed-up.
 """
@@ -62,7 +62,7 @@ def corpus(args):
         if o:
             objs.append((os.path.getsize(os.path.join(base, o)), o))
     objs = [o for _, o in sorted(objs, reverse=True)[:10]]
-    ours = os.path.join(ROOT, "target", "release", "gendwarfksyms")
+    ours = os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"), "release", "gendwarfksyms")
     tmp = tempfile.mkdtemp()
     print("| object | upstream wall | CPU | peak RSS | ours wall | CPU | peak RSS | speed-up (CPU) |")
     print("|---|---|---|---|---|---|---|---|")
@@ -83,7 +83,7 @@ def corpus(args):
 
 def debian(args):
     d = os.path.abspath(args.dir)
-    ours_batch = os.path.join(ROOT, "target", "release", "dwarfksyms")
+    ours_batch = os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"), "release", "dwarfksyms")
     objects = [l.strip() for l in open(os.path.join(d, "objects.txt")) if l.strip()]
     print("| input | tool | wall | CPU | peak RSS |")
     print("|---|---|---|---|---|")

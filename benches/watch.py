@@ -63,7 +63,7 @@ def main():
     ap.add_argument("--member", default="supports_gmii")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--work", default="/tmp/dwarfksyms-watch-bench")
-    ap.add_argument("--binary", default=os.path.join(ROOT, "target/release/dwarfksyms"))
+    ap.add_argument("--bin", "--binary", dest="binary", default=os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"), "release", "dwarfksyms"))
     args = ap.parse_args()
 
     tree = os.path.join(args.work, "tree")

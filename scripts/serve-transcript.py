@@ -17,7 +17,7 @@ DATA = os.path.join(HERE, "..", "tests", "data", "diff")
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", default=os.path.join(HERE, "..", "target", "release", "dwarfksyms"))
+    ap.add_argument("--bin", default=os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(os.path.join(HERE, ".."), "target"), "release", "dwarfksyms"))
     a = ap.parse_args()
     src = "/tmp/dwarfksyms-transcript.c"
     with open(src, "w") as f:

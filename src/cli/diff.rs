@@ -53,8 +53,8 @@ pub struct DiffArgs {
 pub enum DiffFormat {
     /// A report for people.
     Text,
-    /// One JSON object per line: one per root cause, then added, removed
-    /// and unexplained exports, then a summary.
+    /// One JSON object per line: one per root cause, then unexplained,
+    /// added and removed exports, then a summary.
     Json,
 }
 
