@@ -244,3 +244,31 @@ fn units_shared_between_objects_are_rendered_once() {
         assert_eq!(pair[0], pair[1]);
     }
 }
+
+/// An export held by two objects (a kbuild tree's `.o` and `vmlinux.o`)
+/// is warned about once, naming both; objects that export each symbol once
+/// (the shipped kernel objects and modules) get no warning.
+#[test]
+fn exports_in_two_objects_are_warned_about() {
+    let dir = common::TempDir::new("twice");
+    let tmp = dir.path();
+    let obj = repo().join("tests/data/kernel/trace_clock.o");
+    std::fs::create_dir_all(tmp.join("kernel")).unwrap();
+    std::fs::copy(&obj, tmp.join("kernel/trace_clock.o")).unwrap();
+    std::fs::copy(&obj, tmp.join("vmlinux.o")).unwrap();
+    let run = |cwd: &Path, args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_dwarfksyms")).args(args).current_dir(cwd).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let exports =
+        std::fs::read_to_string(repo().join("tests/data/kernel/trace_clock.symbols")).unwrap().lines().count();
+    let stderr = run(tmp, &["versions", "."]);
+    let want = format!(
+        "warning: dwarfksyms: {exports} exports are in more than one object (e.g. trace_clock in ./kernel/trace_clock.o \
+         and ./vmlinux.o): modpost takes each once; name vmlinux and the modules, or the .o files, not both\n"
+    );
+    assert_eq!(stderr, want);
+    assert_eq!(run(tmp, &["versions", "vmlinux.o"]), "");
+    assert_eq!(run(&repo(), &["versions", "tests/data/kernel", "tests/data/modules"]), "");
+}

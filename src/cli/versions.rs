@@ -1,7 +1,9 @@
 //! `dwarfksyms versions`: every export of a build in one process.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -138,6 +140,7 @@ pub fn run(args: VersionsArgs) -> i32 {
         }
     }
     lines.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    warn_exported_twice(&mut stderr, &done);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for (_, _, l) in &lines {
         let _ = out.write_all(l);
@@ -172,6 +175,35 @@ pub fn run(args: VersionsArgs) -> i32 {
         }
     }
     i32::from(failed > 0)
+}
+
+/// Names the exports more than one object holds: modpost rejects a symbol
+/// exported twice, and a kbuild tree holds each export in its `.o`, in
+/// `vmlinux.o` and in `vmlinux` (or the module's `.ko`), so a run over the
+/// whole tree is most likely a mistake of which objects to name.
+fn warn_exported_twice(stderr: &mut impl Write, done: &[Done]) {
+    let mut first: HashMap<&[u8], &Path> = HashMap::new();
+    let mut twice: Vec<(&[u8], &Path, &Path)> = Vec::new();
+    for d in done {
+        for x in d.result.iter().flat_map(|v| &v.exports) {
+            match first.entry(&x.export.name) {
+                Entry::Vacant(e) => {
+                    e.insert(&d.found.path);
+                }
+                Entry::Occupied(e) => twice.push((&x.export.name, e.get(), &d.found.path)),
+            }
+        }
+    }
+    let Some(&(name, a, b)) = twice.first() else { return };
+    let _ = writeln!(
+        stderr,
+        "warning: dwarfksyms: {} exports are in more than one object (e.g. {} in {} and {}): \
+         modpost takes each once; name vmlinux and the modules, or the .o files, not both",
+        twice.len(),
+        String::from_utf8_lossy(name),
+        a.display(),
+        b.display()
+    );
 }
 
 /// One object, in a database of its own: the object's bytes go when its
