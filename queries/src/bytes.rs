@@ -3,6 +3,7 @@
 use std::fmt;
 use std::ops::Deref;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::error::Error;
@@ -28,7 +29,7 @@ type Owner = Arc<dyn AsRef<[u8]> + Send + Sync>;
 
 enum Source {
     Held(Owner),
-    File { path: PathBuf, digest: Digest, held: Mutex<Option<Owner>> },
+    File { path: PathBuf, digest: Digest, held: Mutex<Option<Owner>>, failed: AtomicBool },
 }
 
 /// A file's contents as watch mode tells them apart: XXH3-128 and length
@@ -58,32 +59,53 @@ impl Bytes {
     /// let go and then asked for.
     pub fn from_file(path: PathBuf, data: Vec<u8>) -> Bytes {
         let digest = digest(&data);
-        Bytes(Arc::new(Source::File { path, digest, held: Mutex::new(Some(Arc::new(data))) }))
+        Bytes(Arc::new(Source::File {
+            path,
+            digest,
+            held: Mutex::new(Some(Arc::new(data))),
+            failed: AtomicBool::new(false),
+        }))
     }
 
     /// The bytes; those let go are read from their file again, and fail if
     /// the file no longer has them.
     pub fn load(&self) -> Result<Loaded, Error> {
-        let (path, want, held) = match &*self.0 {
+        let (path, want, held, failed) = match &*self.0 {
             Source::Held(owner) => return Ok(Loaded(owner.clone())),
-            Source::File { path, digest, held } => (path, digest, held),
+            Source::File { path, digest, held, failed } => (path, digest, held, failed),
         };
         if let Some(owner) = held.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
             return Ok(Loaded(owner.clone()));
         }
-        let data = std::fs::read(path).map_err(|e| Error::new("read", format!("{}: {e}", path.display())))?;
+        let fail = |message: String| {
+            failed.store(true, Ordering::Relaxed);
+            Error::new("read", message)
+        };
+        let data = std::fs::read(path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
         if digest(&data) != *want {
-            return Err(Error::new(
-                "read",
-                format!(
-                    "{}: changed since it was read (it is read again when the watcher sees the change)",
-                    path.display()
-                ),
-            ));
+            return Err(fail(format!(
+                "{}: changed since it was read (it is read again when the watcher sees the change)",
+                path.display()
+            )));
         }
         // Not kept: whatever asked is memoized, and a server that kept every
         // object read again would grow back to holding them all.
         Ok(Loaded(Arc::new(data)))
+    }
+
+    /// Whether reading the file again has failed: the error is memoized,
+    /// so the input needs setting again even if the file is back as it was
+    /// (a rebuild that writes the same bytes), see `db::update_bytes`.
+    pub fn failed_to_load(&self) -> bool {
+        matches!(&*self.0, Source::File { failed, .. } if failed.load(Ordering::Relaxed))
+    }
+
+    /// Their length, without reading a file let go.
+    fn len(&self) -> usize {
+        match &*self.0 {
+            Source::Held(owner) => (**owner).as_ref().len(),
+            Source::File { digest, .. } => digest.1,
+        }
     }
 
     /// Drops the bytes of a file's input until it is asked for again;
@@ -130,6 +152,8 @@ impl PartialEq for Bytes {
     fn eq(&self, other: &Bytes) -> bool {
         match (&*self.0, &*other.0) {
             (Source::File { digest: a, .. }, Source::File { digest: b, .. }) => a == b,
+            // Without reading a file let go, when it cannot be equal.
+            _ if self.len() != other.len() => false,
             _ => match (self.load(), other.load()) {
                 (Ok(a), Ok(b)) => a[..] == b[..],
                 _ => false,

@@ -281,7 +281,9 @@ impl Frozen {
 
 thread_local! {
     /// A walker per thread, reused across versions so a symbol does not
-    /// clear an array the size of the whole map.
+    /// clear an array the size of the whole map. It serves every `Frozen`
+    /// map on the thread only because it keeps no walks (`reuse` is false
+    /// above): kept walks hold type numbers of one map.
     static WALKER: std::cell::RefCell<Walker> = std::cell::RefCell::new(Walker::default());
 }
 

@@ -302,7 +302,9 @@ pub fn versioned_pass(
 /// re-run every query that reads them. Returns whether the input changed.
 /// (Used by `dwarfksyms watch` when a file is rewritten.)
 pub fn update_bytes(db: &mut Database, obj: ObjectFile, bytes: Bytes) -> bool {
-    if *obj.bytes(db) == bytes {
+    // An input whose file could not be read again holds memoized errors:
+    // set it even to the same bytes, which re-runs them.
+    if *obj.bytes(db) == bytes && !obj.bytes(db).failed_to_load() {
         return false;
     }
     use salsa::Setter;

@@ -182,15 +182,22 @@ pub fn run(args: VersionsArgs) -> i32 {
 /// `vmlinux.o` and in `vmlinux` (or the module's `.ko`), so a run over the
 /// whole tree is most likely a mistake of which objects to name.
 fn warn_exported_twice(stderr: &mut impl Write, done: &[Done]) {
-    let mut first: HashMap<&[u8], &Path> = HashMap::new();
+    // Where each export was first seen, and whether it was seen again.
+    let mut first: HashMap<&[u8], (&Path, bool)> = HashMap::new();
     let mut twice: Vec<(&[u8], &Path, &Path)> = Vec::new();
     for d in done {
         for x in d.result.iter().flat_map(|v| &v.exports) {
             match first.entry(&x.export.name) {
                 Entry::Vacant(e) => {
-                    e.insert(&d.found.path);
+                    e.insert((&d.found.path, false));
                 }
-                Entry::Occupied(e) => twice.push((&x.export.name, e.get(), &d.found.path)),
+                Entry::Occupied(mut e) => {
+                    let (path, again) = e.get_mut();
+                    if !*again {
+                        *again = true;
+                        twice.push((&x.export.name, *path, &d.found.path));
+                    }
+                }
             }
         }
     }

@@ -715,6 +715,16 @@ impl Watch {
                 Read::Bytes(bytes, digest) => {
                     let t =
                         self.objects.entry(path.clone()).or_insert(Tracked { obj: None, digest: None, reported: None });
+                    if let (Some(obj), Some(bytes)) = (t.obj, &bytes) {
+                        if t.digest == Some(digest) && obj.bytes(&self.db).failed_to_load() {
+                            // Same bytes, but a query that read them again
+                            // while they were being written failed: its
+                            // error is memoized until the input is set.
+                            db::update_bytes(&mut self.db, obj, bytes.clone());
+                            version.push((path, obj));
+                            continue;
+                        }
+                    }
                     if t.digest == Some(digest) {
                         // Same bytes. After a failed attempt the memoized
                         // error stands, but ask again (cheap) so the retry
