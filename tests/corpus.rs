@@ -29,11 +29,5 @@ fn corpus() {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|obj| KernelCase::new(obj, &dir, obj))
         .collect();
-    suite.run(
-        cases,
-        |c| c.id.as_str(),
-        TIMEOUT_SECS,
-        "other cases",
-        |case, tmp, timeout| case.run(suite.bin(), tmp, timeout),
-    );
+    suite.run_kernel_cases(cases, TIMEOUT_SECS);
 }

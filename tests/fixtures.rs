@@ -8,7 +8,7 @@ mod common;
 
 use std::path::Path;
 
-use common::manifest::{parse_manifest, run_case, TIMEOUT_SECS};
+use common::manifest::{parse_manifest, run_suite};
 use common::Suite;
 
 #[test]
@@ -17,11 +17,5 @@ fn fixtures() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fixtures");
     let cases = parse_manifest(&root.join("MANIFEST.tsv"));
     assert!(cases.len() > 100, "{}: only {} cases", root.display(), cases.len());
-    suite.run(
-        cases,
-        |c| c.id.as_str(),
-        TIMEOUT_SECS,
-        "unratcheted cases",
-        |case, tmp, timeout| run_case(suite.bin(), &root, tmp, timeout, case),
-    );
+    run_suite(&suite, cases, &root);
 }

@@ -21,7 +21,7 @@
 
 mod common;
 
-use common::manifest::{parse_manifest, run_case, substitute_libdw_cases, TIMEOUT_SECS};
+use common::manifest::{parse_manifest, run_suite, substitute_libdw_cases};
 use common::Suite;
 
 #[test]
@@ -32,11 +32,5 @@ fn golden() {
     assert!(manifest.is_file(), "missing {}", manifest.display());
     let mut all = parse_manifest(&manifest);
     substitute_libdw_cases(&mut all);
-    suite.run(
-        all,
-        |c| c.id.as_str(),
-        TIMEOUT_SECS,
-        "unratcheted cases",
-        |case, tmp, timeout| run_case(suite.bin(), &golden, tmp, timeout, case),
-    );
+    run_suite(&suite, all, &golden);
 }

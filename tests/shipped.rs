@@ -28,11 +28,5 @@ fn shipped() {
         .collect();
     objects.sort();
     let cases: Vec<KernelCase> = objects.iter().map(|o| KernelCase::new(o, &root, &format!("{rel}/{o}"))).collect();
-    suite.run(
-        cases,
-        |c| c.id.as_str(),
-        TIMEOUT_SECS,
-        "other cases",
-        |case, tmp, timeout| case.run(suite.bin(), tmp, timeout),
-    );
+    suite.run_kernel_cases(cases, TIMEOUT_SECS);
 }

@@ -147,6 +147,17 @@ pub fn parse_manifest(path: &Path) -> Vec<Case> {
     cases
 }
 
+/// Runs a manifest's cases, whose files lie under `root`, as a suite.
+pub fn run_suite(suite: &super::Suite, cases: Vec<Case>, root: &Path) {
+    suite.run(
+        cases,
+        |c| c.id.as_str(),
+        TIMEOUT_SECS,
+        "unratcheted cases",
+        |case, tmp, timeout| run_case(suite.bin(), root, tmp, timeout, case),
+    );
+}
+
 pub fn run_case(bin: &Path, golden: &Path, tmp: &Path, timeout: Duration, case: &Case) -> Outcome {
     let _ = std::fs::remove_file(tmp);
     let mut cmd = super::gendwarfksyms(bin, golden);

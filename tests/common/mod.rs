@@ -560,6 +560,17 @@ impl Suite {
         self.finish(&outcomes, other_label);
     }
 
+    /// [`Self::run`] over kernel objects, each run as kbuild runs it.
+    pub fn run_kernel_cases(&self, cases: Vec<KernelCase>, timeout_secs: u64) {
+        self.run(
+            cases,
+            |c| c.id.as_str(),
+            timeout_secs,
+            "other cases",
+            |case, tmp, timeout| case.run(self.bin(), tmp, timeout),
+        );
+    }
+
     /// Keeps the selected cases; panics when none is left.
     pub fn select<T>(&self, cases: Vec<T>, id: impl Fn(&T) -> &str) -> Vec<T> {
         let total = cases.len();
