@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{objects, shared, symbols_or_some};
+use common::{golden_and_corpus, objects, shared, symbols_or_some};
 use std::path::{Path, PathBuf};
 
 use object::{Object, ObjectSection};
@@ -60,11 +60,7 @@ fn run_all(cases: Vec<(PathBuf, Vec<u8>, Options)>) -> (usize, Vec<String>) {
 
 #[test]
 fn skipping_bodies_equals_reading_every_die() {
-    let shared = shared();
-    let mut objs = Vec::new();
-    objects(&shared.join("golden/obj"), &mut objs);
-    objects(&shared.join("golden/bad/obj"), &mut objs);
-    objects(&shared.join("corpus/kernel-7.2-x86_64"), &mut objs);
+    let objs = golden_and_corpus();
     let mut cases = Vec::new();
     for o in &objs {
         let bytes = std::fs::read(o).unwrap();

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{objects, shared, symbol_list};
+use common::{golden_and_corpus, objects, shared, symbol_list};
 
 use queries::db::{self, Database, ObjectFile};
 use queries::object::Options;
@@ -44,11 +44,7 @@ fn one_unit_at_a_time_equals_all_units() {
 
 #[test]
 fn units_on_several_threads_equal_one_thread() {
-    let shared = shared();
-    let mut objs = Vec::new();
-    objects(&shared.join("golden/obj"), &mut objs);
-    objects(&shared.join("golden/bad/obj"), &mut objs);
-    objects(&shared.join("corpus/kernel-7.2-x86_64"), &mut objs);
+    let objs = golden_and_corpus();
     let mut compared = 0;
     for obj in &objs {
         let Some(names) = symbol_list(obj) else { continue };
@@ -92,11 +88,7 @@ fn units_on_several_threads_equal_one_thread() {
 /// across objects are reused, as they are in a watched tree.
 #[test]
 fn deferred_versions_equal_the_pass() {
-    let shared = shared();
-    let mut objs = Vec::new();
-    objects(&shared.join("golden/obj"), &mut objs);
-    objects(&shared.join("golden/bad/obj"), &mut objs);
-    objects(&shared.join("corpus/kernel-7.2-x86_64"), &mut objs);
+    let objs = golden_and_corpus();
     let db = Database::default();
     let (mut compared, mut symbols) = (0, 0);
     for obj in &objs {
@@ -130,11 +122,7 @@ fn deferred_versions_equal_the_pass() {
 fn shared_renders_equal_the_pass() {
     use queries::unitcache::UnitCache;
     use std::sync::Arc;
-    let shared = shared();
-    let mut objs = Vec::new();
-    objects(&shared.join("golden/obj"), &mut objs);
-    objects(&shared.join("golden/bad/obj"), &mut objs);
-    objects(&shared.join("corpus/kernel-7.2-x86_64"), &mut objs);
+    let objs = golden_and_corpus();
     let cache = Arc::new(UnitCache::default());
     let mut compared = 0;
     for obj in &objs {

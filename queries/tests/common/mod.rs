@@ -17,6 +17,17 @@ pub fn shared() -> PathBuf {
     dir
 }
 
+/// Every golden object (good and damaged) and every corpus object: what
+/// the tests comparing two ways of running the engine run over.
+pub fn golden_and_corpus() -> Vec<PathBuf> {
+    let shared = shared();
+    let mut objs = Vec::new();
+    objects(&shared.join("golden/obj"), &mut objs);
+    objects(&shared.join("golden/bad/obj"), &mut objs);
+    objects(&shared.join("corpus/kernel-7.2-x86_64"), &mut objs);
+    objs
+}
+
 /// Every `.o` and `.so` under `dir`, recursively, in path order.
 pub fn objects(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else { return };
