@@ -715,17 +715,10 @@ impl Watch {
                 Read::Bytes(bytes, digest) => {
                     let t =
                         self.objects.entry(path.clone()).or_insert(Tracked { obj: None, digest: None, reported: None });
-                    if let (Some(obj), Some(bytes)) = (t.obj, &bytes) {
-                        if t.digest == Some(digest) && obj.bytes(&self.db).failed_to_load() {
-                            // Same bytes, but a query that read them again
-                            // while they were being written failed: its
-                            // error is memoized until the input is set.
-                            db::update_bytes(&mut self.db, obj, bytes.clone());
-                            version.push((path, obj));
-                            continue;
-                        }
-                    }
-                    if t.digest == Some(digest) {
+                    // An input whose file failed to read again holds that
+                    // error memoized: it is set again even to the same bytes.
+                    let stale = t.obj.is_some_and(|o| o.bytes(&self.db).failed_to_load());
+                    if t.digest == Some(digest) && !stale {
                         // Same bytes. After a failed attempt the memoized
                         // error stands, but ask again (cheap) so the retry
                         // goes on or ends.
