@@ -12,7 +12,8 @@
 
 Build upstream with ../shared/oracle/build-upstream.sh DIR (default path:
 /work/oracle/gendwarfksyms, or $UPSTREAM). Ours: target/release/ (or $CARGO_TARGET_DIR/release/), built by
-`cargo build --release` first. Prints a Markdown table: wall time, CPU time
+`cargo dropin` (the drop-in linked statically, as docs/kbuild.md builds it)
+or `cargo build --release` first. Prints a Markdown table: wall time, CPU time
 (user+sys) and peak RSS of each, median of N runs, and the speed-up.
 """
 import argparse
@@ -54,6 +55,20 @@ def fmt(w, c, m):
     return f"{w:.3f} s | {c:.3f} s | {m:.0f} MiB"
 
 
+def linkage(path):
+    """'static' or 'dynamic': whether the ELF file asks for a program
+    interpreter (PT_INTERP), i.e. is linked dynamically."""
+    import struct
+    with open(path, "rb") as f:
+        head = f.read(64)
+        phoff, = struct.unpack_from("<Q", head, 32)
+        phentsize, phnum = struct.unpack_from("<HH", head, 54)
+        f.seek(phoff)
+        table = f.read(phentsize * phnum)
+    types = [struct.unpack_from("<I", table, i * phentsize)[0] for i in range(phnum)]
+    return "dynamic" if 3 in types else "static"
+
+
 def corpus(args):
     base = os.path.join(SHARED, "corpus", "kernel-7.2-x86_64")
     objs = []
@@ -64,6 +79,7 @@ def corpus(args):
     objs = [o for _, o in sorted(objs, reverse=True)[:10]]
     ours = os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"), "release", "gendwarfksyms")
     tmp = tempfile.mkdtemp()
+    print(f"ours: {ours} (linked {linkage(ours)})\n")
     print("| object | upstream wall | CPU | peak RSS | ours wall | CPU | peak RSS | speed-up (CPU) |")
     print("|---|---|---|---|---|---|---|---|")
     tot_u = tot_o = 0.0
