@@ -886,3 +886,84 @@ fn emit(lines: &[String]) -> std::io::Result<()> {
     }
     out.flush()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Refreshes `paths`, checks that the reports came in `min_calls` calls or
+    /// more (chunks) and in (object, symbol) order over all of them, and
+    /// returns them.
+    fn refresh_in_order(w: &mut Watch, paths: &BTreeSet<PathBuf>, min_calls: usize) -> Vec<Report> {
+        let mut calls: Vec<Vec<Report>> = Vec::new();
+        let flow = w.refresh(paths, Instant::now(), Duration::ZERO, None, |_, reports| {
+            calls.push(reports);
+            ControlFlow::Continue(())
+        });
+        assert_eq!(flow, ControlFlow::Continue(true));
+        assert!(
+            calls.len() >= min_calls,
+            "{} calls for {} objects in chunks of {EVICT_EVERY}",
+            calls.len(),
+            paths.len()
+        );
+        let reports: Vec<Report> = calls.into_iter().flatten().collect();
+        let keys: Vec<(&Path, &[u8])> = reports.iter().map(Report::key).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(keys, sorted, "reports out of order or repeated");
+        reports
+    }
+
+    /// A batch of more objects than a chunk is reported over several
+    /// calls; each call's reports are sorted and follow on from the last
+    /// call's, so the batch comes out in (object, symbol) order, whole,
+    /// also when objects gone (reported as they are read) and objects
+    /// changed (reported once versioned) share a chunk.
+    #[test]
+    fn a_batch_of_several_chunks_is_reported_in_order() {
+        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/modules");
+        let dir = std::env::temp_dir().join(format!("dwarfksyms-watch-order-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // Two modules taking turns: 4 exports and 1.
+        let modules = [("crypto/cast_common.ko", 4), ("lib/crc/crc16.ko", 1)];
+        let n = 2 * EVICT_EVERY + 10;
+        let path = |i: usize| dir.join(format!("m{i:03}.ko"));
+        let mut exports = 0;
+        for i in 0..n {
+            std::fs::copy(data.join(modules[i % 2].0), path(i)).unwrap();
+            exports += modules[i % 2].1;
+        }
+        let paths: BTreeSet<PathBuf> = (0..n).map(path).collect();
+        let mut w = Watch {
+            db: Database::default(),
+            options: Options { defer_versions: true, ..Options::default() },
+            debounce: Duration::ZERO,
+            pool: rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap(),
+            roots: vec![Root { shown: dir.clone(), abs: dir.clone(), dir: true }],
+            objects: BTreeMap::new(),
+            retry: BTreeMap::new(),
+        };
+        let first = refresh_in_order(&mut w, &paths, 3);
+        assert_eq!(first.len(), exports);
+        assert!(first.iter().all(|r| matches!(r, Report::Added { new: Some(_), .. })));
+
+        // Every third object removed, the others' modules swapped.
+        let (mut removed, mut swapped) = (0, 0);
+        for i in 0..n {
+            if i % 3 == 0 {
+                std::fs::remove_file(path(i)).unwrap();
+                removed += modules[i % 2].1;
+            } else {
+                std::fs::copy(data.join(modules[(i + 1) % 2].0), path(i)).unwrap();
+                swapped += modules[0].1 + modules[1].1;
+            }
+        }
+        // Objects gone are not versioned: reading goes on past a chunk.
+        let second = refresh_in_order(&mut w, &paths, 2);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(second.len(), removed + swapped);
+    }
+}
