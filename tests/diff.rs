@@ -53,6 +53,8 @@ const GOLDEN: &[(&str, &[&str], i32)] = &[
     ("kabi.txt", &["diff", "obj/v1/kabi.o", "obj/v2/kabi.o"], 1),
     ("kabi-stable.txt", &["diff", "--stable", "obj/v1/kabi.o", "obj/v2/kabi.o"], 0),
     ("proto.txt", &["diff", "obj/v1/proto.o", "obj/v2/proto.o"], 1),
+    ("asm.txt", &["diff", "obj/v1/asm.o", "obj/v2/asm.o"], 1),
+    ("asm.json", &["diff", "--format", "json", "obj/v1/asm.o", "obj/v2/asm.o"], 1),
     ("tree.txt", &["diff", "obj/v1", "obj/v2"], 1),
     ("tree.json", &["diff", "--format", "json", "obj/v1", "obj/v2"], 1),
     ("tree-stable.txt", &["diff", "--stable", "obj/v1", "obj/v2"], 1),
@@ -185,10 +187,28 @@ fn prototype_changes_and_moved_exports() {
 }
 
 #[test]
+fn a_change_no_type_shows_is_unexplained() {
+    // dx_checksum moved from assembly (no DWARF, no CRC) to C.
+    let (out, code) = dwarfksyms(&common::diff_data(), &["diff", "--format", "json", "obj/v1/asm.o", "obj/v2/asm.o"]);
+    assert_eq!(code, 1);
+    let lines = json_lines(&out);
+    let events: Vec<&str> = lines.iter().map(|l| l["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["unexplained", "summary"]);
+    let u = &lines[0];
+    assert_eq!(u["symbol"], "dx_checksum");
+    assert_eq!(u["module"], "asm");
+    assert_eq!(u["old"], serde_json::Value::Null);
+    assert!(u["new"].as_str().unwrap().starts_with("0x"));
+    assert_eq!(u["reason"], "no type information for it in the old object");
+    assert_eq!(lines[1]["unexplained"], 1);
+    assert_eq!(lines[1]["changed"], 1);
+}
+
+#[test]
 fn identical_sides_report_nothing() {
     let (out, code) = dwarfksyms(&common::diff_data(), &["diff", "obj/v1", "obj/v1"]);
     assert_eq!(code, 0);
-    assert_eq!(out, "14 exports compared: no CRC changed, 0 added, 0 removed\n");
+    assert_eq!(out, "16 exports compared: no CRC changed, 0 added, 0 removed\n");
 }
 
 #[test]
