@@ -19,6 +19,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// from the worker. mimalloc commits a thread's first segment page by page
 /// (without huge pages) unless the thread is the main one; the worker is
 /// the one that does the work, so that delay is turned off (`main`).
+/// mimalloc is built with 16 KiB small pages (`.cargo/config.toml`): a
+/// page per size class in use, at 64 KiB, spread the heap over one or two
+/// more huge pages.
 #[global_allocator]
 static ALLOCATOR: Alloc = Alloc;
 
