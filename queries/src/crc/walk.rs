@@ -60,7 +60,8 @@ pub(super) const MAX_DEPTH: u32 = 4096;
 pub(super) struct Walker {
     /// The types expanded in the current symbol; their stamps order them.
     seen: Stamps,
-    /// The types expanded in the current symbol, in order.
+    /// With `reuse`, the types expanded in the current symbol, in order
+    /// (a kept walk lists those it expanded).
     marks: Vec<u32>,
     /// Names printed of types expanded before the innermost walk started
     /// (the dependencies of the walks in progress, and some more).
@@ -69,6 +70,8 @@ pub(super) struct Walker {
     memo_used: usize,
     /// Which types `keep` has listed already.
     listed: Stamps,
+    /// Walks are kept and replayed in the current symbol (`version`).
+    reuse: bool,
 }
 
 impl Walker {
@@ -85,6 +88,7 @@ impl Walker {
         self.seen.clear();
         self.marks.clear();
         self.deps.clear();
+        self.reuse = reuse;
         for item in exp.items() {
             if !is_type_prefix(item) {
                 out.add(item);
@@ -93,8 +97,8 @@ impl Walker {
             let Some(id) = types.top(item) else {
                 return Err(unknown(item, None));
             };
-            self.grow(types.len());
-            self.reference(types, id, None, 0, out, 0, reuse)?;
+            self.seen.grow(types.len());
+            self.reference(types, id, None, 0, out, 0)?;
         }
         Ok(())
     }
@@ -114,15 +118,8 @@ impl Walker {
         }
     }
 
-    /// Makes room for types numbered below `n` (kept walks make room for
-    /// themselves: a walker that keeps none holds no more than this).
-    fn grow(&mut self, n: usize) {
-        self.seen.grow(n);
-    }
-
     /// Walks `segs` over `text` (the entry of `within`) at `depth`; returns
     /// the deepest level reached.
-    #[allow(clippy::too_many_arguments)]
     fn walk<T: Types>(
         &mut self,
         types: &mut T,
@@ -131,7 +128,6 @@ impl Walker {
         within: u32,
         out: &mut Out,
         depth: u32,
-        reuse: bool,
     ) -> Result<u32, Error> {
         if depth > MAX_DEPTH {
             return Err(Error::new("__calculate_version", "type nesting too deep".into()));
@@ -142,9 +138,7 @@ impl Walker {
         for &seg in segs {
             match seg {
                 Seg::Text(s, e) => out.add(&text[s as usize..e as usize]),
-                Seg::Ref(id) => {
-                    deepest = deepest.max(self.reference(types, id, Some(within), floor, out, depth, reuse)?)
-                }
+                Seg::Ref(id) => deepest = deepest.max(self.reference(types, id, Some(within), floor, out, depth)?),
             }
         }
         Ok(deepest)
@@ -154,7 +148,6 @@ impl Walker {
     /// dependencies are the types stamped before `floor`): its name if the
     /// symbol has expanded it, else its expansion, replayed if it can be.
     /// Returns the deepest level reached.
-    #[allow(clippy::too_many_arguments)]
     #[inline]
     fn reference<T: Types>(
         &mut self,
@@ -164,8 +157,8 @@ impl Walker {
         floor: u32,
         out: &mut Out,
         depth: u32,
-        reuse: bool,
     ) -> Result<u32, Error> {
+        let reuse = self.reuse;
         if self.seen.contains(id) {
             out.add(types.name(id));
             if reuse && self.seen.stamp(id) < floor {
@@ -181,35 +174,32 @@ impl Walker {
         let Some(entry) = types.entry(id)? else {
             return Err(unknown(types.name(id), within.map(|w| types.name(w))));
         };
-        self.grow(types.len());
+        self.seen.grow(types.len());
+        if !reuse {
+            self.seen.insert(id);
+            return self.walk(types, entry.segs(), entry.text(), id, out, depth + 1);
+        }
+        // Kept walks list the types they expanded (`marks`) and the names
+        // they printed of types expanded before them (`deps`).
         let (first_mark, first_dep) = (self.marks.len(), self.deps.len());
-        let stamp = self.mark(id);
-        if reuse {
-            out.open();
-        }
-        let d = self.walk(types, entry.segs(), entry.text(), id, out, depth + 1, reuse)?;
-        if reuse {
-            let kept = self.memos.get(id as usize).map_or(0, Vec::len);
-            if let Some(walk) = out.close(|len| len >= MEMO_MIN_LEN && kept < MEMO_VARIANTS) {
-                self.keep(id, walk, stamp, (first_mark, first_dep), d - (depth + 1));
-            }
-            // What the parent depends on of this walk's dependencies.
-            let mut k = first_dep;
-            for i in first_dep..self.deps.len() {
-                if self.seen.stamp(self.deps[i]) < floor {
-                    self.deps[k] = self.deps[i];
-                    k += 1;
-                }
-            }
-            self.deps.truncate(k);
-        }
-        Ok(d)
-    }
-
-    /// Marks a type expanded in the current symbol; returns its stamp.
-    fn mark(&mut self, id: u32) -> u32 {
         self.marks.push(id);
-        self.seen.insert(id)
+        let stamp = self.seen.insert(id);
+        out.open();
+        let d = self.walk(types, entry.segs(), entry.text(), id, out, depth + 1)?;
+        let kept = self.memos.get(id as usize).map_or(0, Vec::len);
+        if let Some(walk) = out.close(|len| len >= MEMO_MIN_LEN && kept < MEMO_VARIANTS) {
+            self.keep(id, walk, stamp, (first_mark, first_dep), d - (depth + 1));
+        }
+        // What the parent depends on of this walk's dependencies.
+        let mut k = first_dep;
+        for i in first_dep..self.deps.len() {
+            if self.seen.stamp(self.deps[i]) < floor {
+                self.deps[k] = self.deps[i];
+                k += 1;
+            }
+        }
+        self.deps.truncate(k);
+        Ok(d)
     }
 
     /// Keeps the walk of `id` just done, if it is worth it.
