@@ -95,17 +95,10 @@ impl Bytes {
 
     /// Whether reading the file again has failed: the error is memoized,
     /// so the input needs setting again even if the file is back as it was
-    /// (a rebuild that writes the same bytes), see `db::update_bytes`.
+    /// (a rebuild that writes the same bytes), see `db::update_bytes`. It
+    /// stays set once a read has failed: any query may hold that error.
     pub fn failed_to_load(&self) -> bool {
         matches!(&*self.0, Source::File { failed, .. } if failed.load(Ordering::Relaxed))
-    }
-
-    /// Their length, without reading a file let go.
-    fn len(&self) -> usize {
-        match &*self.0 {
-            Source::Held(owner) => (**owner).as_ref().len(),
-            Source::File { digest, .. } => digest.1,
-        }
     }
 
     /// Drops the bytes of a file's input until it is asked for again;
@@ -147,17 +140,16 @@ impl From<&[u8]> for Bytes {
     }
 }
 
-/// Equal when the contents are, whoever holds them (a file's by digest).
+/// Equal when the contents are, whoever holds them: a file's by its digest,
+/// so comparing never reads a file let go.
 impl PartialEq for Bytes {
     fn eq(&self, other: &Bytes) -> bool {
         match (&*self.0, &*other.0) {
             (Source::File { digest: a, .. }, Source::File { digest: b, .. }) => a == b,
-            // Without reading a file let go, when it cannot be equal.
-            _ if self.len() != other.len() => false,
-            _ => match (self.load(), other.load()) {
-                (Ok(a), Ok(b)) => a[..] == b[..],
-                _ => false,
-            },
+            (Source::Held(a), Source::Held(b)) => (**a).as_ref() == (**b).as_ref(),
+            (Source::Held(h), Source::File { digest: d, .. }) | (Source::File { digest: d, .. }, Source::Held(h)) => {
+                digest((**h).as_ref()) == *d
+            }
         }
     }
 }

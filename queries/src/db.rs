@@ -54,7 +54,8 @@ pub fn global_symbols(db: &dyn salsa::Database, obj: ObjectFile) -> Result<Vec<E
 /// The input's bytes. A file's, let go and read again, fail if the file
 /// changed meanwhile (see [`Bytes::load`]); the query then runs again in
 /// the next revision, by which time the watcher has given the input the
-/// new bytes.
+/// new bytes (or, if the file came back as it was, set the same bytes
+/// again: [`update_bytes`] does for an input that failed to load).
 fn load(db: &dyn salsa::Database, obj: ObjectFile) -> Result<crate::bytes::Loaded, Error> {
     obj.bytes(db).load().inspect_err(|_| db.report_untracked_read())
 }
@@ -70,9 +71,7 @@ pub fn object_pass<'db>(db: &'db dyn Db, obj: ObjectFile, step: Step<'db>) -> Ob
     let (position, state, options) = (step.position(db), step.state(db).clone(), step.options(db));
     match load(db, obj) {
         Ok(bytes) => object::process(obj.name(db), &bytes, globals, position, state, &options, db.unit_cache()),
-        Err(e) => {
-            ObjectOutcome { log: Vec::new(), symtypes: Arc::from(&[][..]), state, error: Some(e), deferred: None }
-        }
+        Err(e) => ObjectOutcome::failed(state, e),
     }
 }
 

@@ -1,7 +1,9 @@
 //! The dwarfksyms engine: reads ELF objects and their DWARF, renders type
 //! strings exactly as upstream `gendwarfksyms` does, and computes symbol
 //! versions. It does no printing and no process I/O: callers hand it bytes
-//! and get values and errors back.
+//! and get values and errors back. The one exception: an input whose bytes
+//! were let go reads its file again when a query needs them
+//! ([`bytes::Bytes::load`]).
 
 pub mod bytes;
 pub mod crc;

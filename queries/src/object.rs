@@ -185,6 +185,14 @@ fn process_with(
     }
 }
 
+impl ObjectOutcome {
+    /// A pass that could not start (its object's bytes could not be had):
+    /// nothing logged or written, the run state as it was.
+    pub fn failed(state: RunState, error: Error) -> ObjectOutcome {
+        ObjectOutcome { log: Vec::new(), symtypes: Vec::new().into(), state, error: Some(error), deferred: None }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn run(
     name: &[u8],
