@@ -11,7 +11,7 @@ pub struct Found {
     pub path: PathBuf,
 }
 
-fn is_object_name(name: &str) -> bool {
+pub(crate) fn is_object_name(name: &str) -> bool {
     name == "vmlinux"
         || name.ends_with(".ko")
         || (name.ends_with(".o") && !name.ends_with(".mod.o") && !name.starts_with(".tmp"))

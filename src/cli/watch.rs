@@ -5,9 +5,10 @@
 //! events (notify: inotify on Linux) are collected until the tree has been
 //! quiet for a moment (the debounce), then every touched object is read
 //! whole (never mapped: a build rewriting a mapped file would kill us),
-//! compared with the bytes its input holds (equal: nothing to do; salsa does
-//! not compare input values itself) and, when it differs, given the new
-//! bytes and re-versioned. Only the objects whose bytes changed are asked
+//! compared by digest with the bytes it had (equal: nothing to do; salsa
+//! does not compare input values itself) and, when it differs, given the
+//! new bytes and re-versioned. Once reported, an input lets its bytes go
+//! (`Bytes::let_go`, no salsa write). Only the objects whose bytes changed are asked
 //! about; the others' memoized versions stand.
 //!
 //! What a running `make` does to files:
@@ -539,12 +540,6 @@ fn relevant(kind: &EventKind) -> bool {
 
 /// The names `dwarfksyms versions` picks up in a directory (as
 /// `discover::find` does).
-fn is_object_name(name: &str) -> bool {
-    name == "vmlinux"
-        || name.ends_with(".ko")
-        || (name.ends_with(".o") && !name.ends_with(".mod.o") && !name.starts_with(".tmp"))
-}
-
 /// What reading a file whole gave.
 enum Read {
     /// The bytes (`None` when the object exports nothing: they are not
@@ -624,7 +619,9 @@ impl Watch {
                 if let Ok(found) = discover::find(std::slice::from_ref(p)) {
                     out.extend(found.into_iter().map(|f| f.path));
                 }
-            } else if self.is_file_root(p) || p.file_name().is_some_and(|n| is_object_name(&n.to_string_lossy())) {
+            } else if self.is_file_root(p)
+                || p.file_name().is_some_and(|n| discover::is_object_name(&n.to_string_lossy()))
+            {
                 out.insert(p.clone());
             }
             out.extend(self.objects.range(p.clone()..).take_while(|(k, _)| k.starts_with(p)).map(|(k, _)| k.clone()));
@@ -792,7 +789,7 @@ impl Watch {
         }
     }
 
-    /// Reports what a versioned object exports now and drops its bytes.
+    /// Reports what a versioned object exports now and lets its bytes go.
     fn take_result(
         &mut self,
         path: &Path,
@@ -891,22 +888,17 @@ fn emit(lines: &[String]) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
-    /// Refreshes `paths`, checks that the reports came in `min_calls` calls or
-    /// more (chunks) and in (object, symbol) order over all of them, and
-    /// returns them.
-    fn refresh_in_order(w: &mut Watch, paths: &BTreeSet<PathBuf>, min_calls: usize) -> Vec<Report> {
+    /// Refreshes `paths`, checks that the reports came in `want_calls`
+    /// calls (one per chunk versioned) and in (object, symbol) order over
+    /// all of them, and returns them.
+    fn refresh_in_order(w: &mut Watch, paths: &BTreeSet<PathBuf>, want_calls: usize) -> Vec<Report> {
         let mut calls: Vec<Vec<Report>> = Vec::new();
         let flow = w.refresh(paths, Instant::now(), Duration::ZERO, None, |_, reports| {
             calls.push(reports);
             ControlFlow::Continue(())
         });
         assert_eq!(flow, ControlFlow::Continue(true));
-        assert!(
-            calls.len() >= min_calls,
-            "{} calls for {} objects in chunks of {EVICT_EVERY}",
-            calls.len(),
-            paths.len()
-        );
+        assert_eq!(calls.len(), want_calls, "calls for {} objects in chunks of {EVICT_EVERY}", paths.len());
         let reports: Vec<Report> = calls.into_iter().flatten().collect();
         let keys: Vec<(&Path, &[u8])> = reports.iter().map(Report::key).collect();
         let mut sorted = keys.clone();
@@ -961,7 +953,8 @@ mod tests {
                 swapped += modules[0].1 + modules[1].1;
             }
         }
-        // Objects gone are not versioned: reading goes on past a chunk.
+        // Objects gone are not versioned: reading goes on past a chunk
+        // until a chunk's worth is to be versioned (3 calls if it did not).
         let second = refresh_in_order(&mut w, &paths, 2);
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(second.len(), removed + swapped);
