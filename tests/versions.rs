@@ -7,23 +7,26 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 mod common;
 
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    common::workspace_root()
 }
 
 fn shared() -> PathBuf {
-    let p = repo().join("../shared");
-    assert!(p.join("corpus").is_dir(), "../shared must sit beside the checkout: {} not found", p.display());
-    p
+    common::shared_subdir("corpus").parent().unwrap().to_path_buf()
+}
+
+/// Runs `dwarfksyms` with `args` in `cwd`, whatever its exit status.
+fn run(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dwarfksyms")).args(args).current_dir(cwd).output().unwrap()
 }
 
 /// Runs `dwarfksyms` with `args` in `cwd`; returns stdout, requiring exit 0.
 fn dwarfksyms(cwd: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_dwarfksyms")).args(args).current_dir(cwd).output().unwrap();
+    let out = run(cwd, args);
     assert!(
         out.status.success(),
         "dwarfksyms {args:?} failed: {}\n{}",
@@ -196,8 +199,7 @@ fn failures_are_reported_and_the_run_goes_on() {
     std::fs::create_dir_all(&tmp).unwrap();
     std::fs::write(tmp.join("broken.ko"), b"\x7fELF\x02\x01\x01not really").unwrap();
     std::fs::copy(repo().join("tests/data/kernel/trace_clock.o"), tmp.join("trace_clock.o")).unwrap();
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_dwarfksyms")).args(["versions", "."]).current_dir(&tmp).output().unwrap();
+    let out = run(&tmp, &["versions", "."]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("broken.ko"), "{stderr}");
@@ -258,19 +260,46 @@ fn exports_in_two_objects_are_warned_about() {
     std::fs::copy(&obj, tmp.join("vmlinux.o")).unwrap();
     // A third copy: each export is still counted once.
     std::fs::copy(&obj, tmp.join("vmlinux")).unwrap();
-    let run = |cwd: &Path, args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_dwarfksyms")).args(args).current_dir(cwd).output().unwrap();
+    let stderr_of = |cwd: &Path, args: &[&str]| {
+        let out = run(cwd, args);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stderr).unwrap()
     };
     let exports =
         std::fs::read_to_string(repo().join("tests/data/kernel/trace_clock.symbols")).unwrap().lines().count();
-    let stderr = run(tmp, &["versions", "."]);
+    let stderr = stderr_of(tmp, &["versions", "."]);
     let want = format!(
         "warning: dwarfksyms: {exports} exports are in more than one object (e.g. trace_clock in ./kernel/trace_clock.o \
          and ./vmlinux): modpost takes each once; name vmlinux and the modules, or the .o files, not both\n"
     );
     assert_eq!(stderr, want);
-    assert_eq!(run(tmp, &["versions", "vmlinux.o"]), "");
-    assert_eq!(run(&repo(), &["versions", "tests/data/kernel", "tests/data/modules"]), "");
+    assert_eq!(stderr_of(tmp, &["versions", "vmlinux.o"]), "");
+    assert_eq!(stderr_of(&repo(), &["versions", "tests/data/kernel", "tests/data/modules"]), "");
+}
+
+/// Compressed modules are left out with a warning, and a run that finds
+/// no object fails instead of printing an empty Module.symvers.
+#[test]
+fn compressed_modules_and_no_objects_are_said() {
+    let dir = common::TempDir::new("compressed");
+    let tmp = dir.path();
+    std::fs::create_dir_all(tmp.join("kernel/crypto")).unwrap();
+    for m in ["kernel/crypto/a.ko.zst", "kernel/crypto/b.ko.xz", "kernel/c.ko.gz"] {
+        std::fs::write(tmp.join(m), b"compressed").unwrap();
+    }
+    let out = run(tmp, &["versions", "kernel"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.stdout, b"");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "warning: dwarfksyms: 3 compressed modules left out (e.g. kernel/c.ko.gz): decompress them (zstd -d, \
+         xz -d, gunzip) or install the modules uncompressed\n\
+         dwarfksyms: no objects (*.o, *.ko, vmlinux) found in the paths given\n"
+    );
+    // Beside an object, the warning alone: the object is versioned.
+    std::fs::copy(repo().join("tests/data/kernel/trace_clock.o"), tmp.join("kernel/trace_clock.o")).unwrap();
+    let out = run(tmp, &["versions", "kernel"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\ttrace_clock\t"));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("warning: dwarfksyms: 3 compressed modules left out"));
 }

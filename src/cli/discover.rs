@@ -27,24 +27,38 @@ fn module_name(rel: &Path) -> String {
     s.to_string()
 }
 
+/// Compressed modules (`make modules_install` with a
+/// `CONFIG_MODULE_COMPRESS_*` other than none): not read.
+const COMPRESSED_MODULE: &[&str] = &[".ko.zst", ".ko.xz", ".ko.gz"];
+
 /// Every object under `paths`: files given directly are taken whatever
 /// their name; directories are searched recursively (symlinked directories
-/// are not followed) for `*.o`, `*.ko` and `vmlinux`.
+/// are not followed) for `*.o`, `*.ko` and `vmlinux`. Compressed modules
+/// met on the way are left out, with one warning on stderr.
 pub fn find(paths: &[PathBuf]) -> Result<Vec<Found>, String> {
     let mut out = Vec::new();
+    let mut compressed = Vec::new();
     for root in paths {
         let meta = std::fs::metadata(root).map_err(|e| format!("{}: {e}", root.display()))?;
         if meta.is_dir() {
-            walk(root, root, &mut out)?;
+            walk(root, root, &mut out, &mut compressed)?;
         } else {
             let rel = root.file_name().map(PathBuf::from).unwrap_or_else(|| root.clone());
             out.push(Found { module: module_name(&rel), path: root.clone() });
         }
     }
+    if let Some(first) = compressed.first() {
+        eprintln!(
+            "warning: dwarfksyms: {} compressed modules left out (e.g. {}): decompress them \
+             (zstd -d, xz -d, gunzip) or install the modules uncompressed",
+            compressed.len(),
+            first.display()
+        );
+    }
     Ok(out)
 }
 
-fn walk(root: &Path, dir: &Path, out: &mut Vec<Found>) -> Result<(), String> {
+fn walk(root: &Path, dir: &Path, out: &mut Vec<Found>, compressed: &mut Vec<PathBuf>) -> Result<(), String> {
     let rd = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut entries: Vec<_> = rd.flatten().collect();
     entries.sort_by_key(|e| e.file_name());
@@ -52,12 +66,15 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<Found>) -> Result<(), String> {
         let path = e.path();
         let Ok(ft) = e.file_type() else { continue };
         if ft.is_dir() {
-            walk(root, &path, out)?;
+            walk(root, &path, out, compressed)?;
         } else if ft.is_file() || (ft.is_symlink() && path.is_file()) {
             let name = e.file_name();
-            if is_object_name(&name.to_string_lossy()) {
+            let name = name.to_string_lossy();
+            if is_object_name(&name) {
                 let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
                 out.push(Found { module: module_name(&rel), path });
+            } else if COMPRESSED_MODULE.iter().any(|s| name.ends_with(s)) {
+                compressed.push(path);
             }
         }
     }

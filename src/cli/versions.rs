@@ -37,6 +37,11 @@ pub fn run(args: VersionsArgs) -> i32 {
             return 2;
         }
     };
+    if objects.is_empty() {
+        // An empty Module.symvers with success would pass for a result.
+        eprintln!("dwarfksyms: no objects (*.o, *.ko, vmlinux) found in the paths given");
+        return 2;
+    }
     if args.symbols.is_some() && objects.len() != 1 {
         eprintln!("dwarfksyms: --symbols takes exactly one object, found {}", objects.len());
         return 2;
