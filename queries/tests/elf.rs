@@ -3,22 +3,12 @@
 
 mod common;
 
-use common::shared;
+use common::{files_in, read, shared};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use queries::elf::{DwarfSections, ElfFile, GlobalSymbol};
-
-fn files_in(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|p| keep(p))
-        .collect();
-    files.sort();
-    files
-}
 
 fn is_object(p: &Path) -> bool {
     p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("o" | "so"))
@@ -46,10 +36,6 @@ fn corpus_objects() -> Vec<PathBuf> {
 
 fn bad_inputs() -> Vec<PathBuf> {
     files_in(&shared().join("golden/bad/inputs"), |p| p.is_file())
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
 fn config_of(path: &Path) -> String {

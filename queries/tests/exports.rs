@@ -7,16 +7,12 @@
 
 mod common;
 
-use common::shared;
+use common::{files_in, read, shared};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use queries::exports::{exports, Export};
-
-fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
-}
 
 /// The non-empty lines of a symbol list.
 fn lines(path: &Path) -> Vec<Vec<u8>> {
@@ -49,16 +45,6 @@ fn readable(list: &[Export]) -> Vec<(String, bool, String)> {
 
 fn exports_of(path: &Path) -> Vec<Export> {
     exports(&read(path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn files_in(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|p| keep(p))
-        .collect();
-    files.sort();
-    files
 }
 
 fn export(name: &str, gpl: bool, namespace: &str) -> Export {

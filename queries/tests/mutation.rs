@@ -4,32 +4,13 @@
 
 mod common;
 
-use common::{objects, shared, symbols_or_some};
+use common::{objects, shared, symbols_or_some, Rng};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use queries::db::{self, Database, ObjectFile};
 use queries::object::Options;
 use queries::symbols::SymbolTable;
-
-/// splitmix64: small, seedable, good enough to pick offsets.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
 
 fn variants(bytes: &[u8], rng: &mut Rng) -> Vec<Vec<u8>> {
     let mut out = Vec::new();

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{golden_and_corpus, objects, shared, symbols_or_some};
+use common::{golden, golden_and_corpus, symbols_or_some, Rng};
 use std::path::{Path, PathBuf};
 
 use object::{Object, ObjectSection};
@@ -82,25 +82,6 @@ fn skipping_bodies_equals_reading_every_die() {
     assert!(failures.is_empty(), "{} of {total} differ:\n{}", failures.len(), failures.join("\n"));
 }
 
-/// splitmix64: small, seedable, good enough to pick offsets.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
-
 /// File ranges of an uncompressed section.
 fn section_range(bytes: &[u8], name: &str) -> Option<std::ops::Range<usize>> {
     let file = object::File::parse(bytes).ok()?;
@@ -113,10 +94,7 @@ fn section_range(bytes: &[u8], name: &str) -> Option<std::ops::Range<usize>> {
 
 #[test]
 fn damaged_debug_info_fails_the_same_when_skipped() {
-    let shared = shared();
-    let mut objs = Vec::new();
-    objects(&shared.join("golden/obj"), &mut objs);
-    objects(&shared.join("golden/bad/obj"), &mut objs);
+    let objs = golden();
     let mut rng = Rng(0x5eed_b0d1_e500_0001);
     let mut cases = Vec::new();
     for o in &objs {

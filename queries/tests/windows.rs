@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{golden_and_corpus, objects, shared, symbol_list};
+use common::{golden, golden_and_corpus, symbol_list};
 
 use queries::db::{self, Database, ObjectFile};
 use queries::object::Options;
@@ -14,10 +14,7 @@ use queries::symbols::SymbolTable;
 
 #[test]
 fn one_unit_at_a_time_equals_all_units() {
-    let golden = shared().join("golden");
-    let mut objs = Vec::new();
-    objects(&golden.join("obj"), &mut objs);
-    objects(&golden.join("bad/obj"), &mut objs);
+    let objs = golden();
     let modes = [
         Options { symtypes: true, ..Options::default() },
         Options { stable: true, symtypes: true, debug: true, dump_dies: true, ..Options::default() },

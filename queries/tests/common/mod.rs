@@ -17,15 +17,56 @@ pub fn shared() -> PathBuf {
     dir
 }
 
-/// Every golden object (good and damaged) and every corpus object: what
-/// the tests comparing two ways of running the engine run over.
-pub fn golden_and_corpus() -> Vec<PathBuf> {
+/// Every golden object, good and damaged.
+pub fn golden() -> Vec<PathBuf> {
     let shared = shared();
     let mut objs = Vec::new();
     objects(&shared.join("golden/obj"), &mut objs);
     objects(&shared.join("golden/bad/obj"), &mut objs);
-    objects(&shared.join("corpus/kernel-7.2-x86_64"), &mut objs);
     objs
+}
+
+/// Every golden object (good and damaged) and every corpus object: what
+/// the tests comparing two ways of running the engine run over.
+pub fn golden_and_corpus() -> Vec<PathBuf> {
+    let mut objs = golden();
+    objects(&shared().join("corpus/kernel-7.2-x86_64"), &mut objs);
+    objs
+}
+
+/// The files of `dir` (not recursively) that `keep` takes, in path order.
+pub fn files_in(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|p| keep(p))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A file's bytes; panics naming the file.
+pub fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// splitmix64: small, seedable, good enough to pick offsets.
+pub struct Rng(pub u64);
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
 }
 
 /// Every `.o` and `.so` under `dir`, recursively, in path order.
