@@ -27,17 +27,8 @@ fn dwarfksyms(cwd: &Path, args: &[&str]) -> (String, i32) {
     (String::from_utf8(out.stdout).unwrap(), code)
 }
 
-/// Compares with (or, with DWARFKSYMS_BLESS=1, writes) an expected file.
 fn expect_file(name: &str, got: &str) {
-    let path = common::diff_data().join("expected").join(name);
-    if std::env::var_os("DWARFKSYMS_BLESS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, got).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (bless with DWARFKSYMS_BLESS=1)", path.display()));
-    assert_eq!(got, want, "{} differs (bless with DWARFKSYMS_BLESS=1 after checking)", path.display());
+    common::expect_file(&common::diff_data().join("expected").join(name), got);
 }
 
 fn json_lines(text: &str) -> Vec<serde_json::Value> {
@@ -184,24 +175,6 @@ fn prototype_changes_and_moved_exports() {
     assert_eq!(r["exports"][0]["old_module"], "proto");
     let r = root(&lines, "dx_proto_limit");
     assert_eq!(changes(r), t(&[("retyped", "variable", "")]));
-}
-
-#[test]
-fn a_change_no_type_shows_is_unexplained() {
-    // dx_checksum moved from assembly (no DWARF, no CRC) to C.
-    let (out, code) = dwarfksyms(&common::diff_data(), &["diff", "--format", "json", "obj/v1/asm.o", "obj/v2/asm.o"]);
-    assert_eq!(code, 1);
-    let lines = json_lines(&out);
-    let events: Vec<&str> = lines.iter().map(|l| l["event"].as_str().unwrap()).collect();
-    assert_eq!(events, ["unexplained", "summary"]);
-    let u = &lines[0];
-    assert_eq!(u["symbol"], "dx_checksum");
-    assert_eq!(u["module"], "asm");
-    assert_eq!(u["old"], serde_json::Value::Null);
-    assert!(u["new"].as_str().unwrap().starts_with("0x"));
-    assert_eq!(u["reason"], "no type information for it in the old object");
-    assert_eq!(lines[1]["unexplained"], 1);
-    assert_eq!(lines[1]["changed"], 1);
 }
 
 #[test]

@@ -36,17 +36,8 @@ fn dwarfksyms(cwd: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Compares with (or, with DWARFKSYMS_BLESS=1, writes) an expected file.
 fn expect_file(name: &str, got: &str) {
-    let path = repo().join("tests/data/versions").join(name);
-    if std::env::var_os("DWARFKSYMS_BLESS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, got).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (bless with DWARFKSYMS_BLESS=1)", path.display()));
-    assert_eq!(got, want, "{} differs (bless with DWARFKSYMS_BLESS=1 after checking)", path.display());
+    common::expect_file(&repo().join("tests/data/versions").join(name), got);
 }
 
 /// `#SYMVER name 0xcrc` lines of a file, as a map.

@@ -88,6 +88,19 @@ fn env_flag(name: &str) -> bool {
     matches!(std::env::var(name), Ok(v) if !v.is_empty() && v != "0")
 }
 
+/// Compares `got` with the expected file at `path` or, with
+/// `DWARFKSYMS_BLESS=1`, writes it there.
+pub fn expect_file(path: &Path, got: &str) {
+    if env_flag("DWARFKSYMS_BLESS") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e} (bless with DWARFKSYMS_BLESS=1)", path.display()));
+    assert_eq!(got, want, "{} differs (bless with DWARFKSYMS_BLESS=1 after checking)", path.display());
+}
+
 /// Reads a file that the harness needs; panics with the path on error.
 pub fn read_data(path: &Path) -> Vec<u8> {
     fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
