@@ -24,7 +24,9 @@ CORPUS = os.path.join(os.path.dirname(ROOT), "shared", "corpus", "kernel-7.2-x86
 def run_once(binary, obj, symtypes, env):
     """CPU time (total, user, system) in ms of one run; posix_spawn, so the
     child does not first copy this Python process."""
-    with open(os.path.join(CORPUS, obj + ".symbols"), "rb") as fi, open(os.devnull, "wb") as fo:
+    # An assembly file's C stand-in (x.gendwarfksyms.o) has x's symbol list.
+    stem = obj.removesuffix(".gendwarfksyms")
+    with open(os.path.join(CORPUS, stem + ".symbols"), "rb") as fi, open(os.devnull, "wb") as fo:
         argv = [binary, "-T", symtypes, obj + ".o"]
         actions = [(os.POSIX_SPAWN_DUP2, fi.fileno(), 0), (os.POSIX_SPAWN_DUP2, fo.fileno(), 1)]
         cwd = os.getcwd()
@@ -55,14 +57,17 @@ def main():
     for e in args.env:
         name, _, assignment = e.partition(":")
         var, _, value = assignment.partition("=")
-        for n, _, env in builds:
-            if n == name:
-                env[var] = value
-    symtypes = os.path.join(tempfile.mkdtemp(), "out.symtypes")
+        envs = [env for n, _, env in builds if n == name]
+        if not envs or not var:
+            sys.exit(f"--env {e}: no build named {name!r}, or no VAR=VALUE")
+        for env in envs:
+            env[var] = value
     times = {name: [] for name, _, _ in builds}
-    for _ in range(args.rounds):
-        for name, binary, env in builds:
-            times[name].append(run_once(binary, args.object, symtypes, env))
+    with tempfile.TemporaryDirectory() as tmp:
+        symtypes = os.path.join(tmp, "out.symtypes")
+        for _ in range(args.rounds):
+            for name, binary, env in builds:
+                times[name].append(run_once(binary, args.object, symtypes, env))
     print(f"{args.object}.o, {args.rounds} rounds, CPU time in ms")
     print("| build | median | p25 | min | user (mean) | system (mean) |")
     print("|---|---|---|---|---|---|")
