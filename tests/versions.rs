@@ -239,8 +239,10 @@ fn units_shared_between_objects_are_rendered_once() {
 }
 
 /// An export held by two objects (a kbuild tree's `.o` and `vmlinux.o`)
-/// is warned about once, naming both; objects that export each symbol once
-/// (the shipped kernel objects and modules) get no warning.
+/// is warned about once, naming both, in Module.symvers output (modpost
+/// rejects it there); JSON lists it per object without a warning. Objects
+/// that export each symbol once (the shipped kernel objects and modules)
+/// get no warning.
 #[test]
 fn exports_in_two_objects_are_warned_about() {
     let dir = common::TempDir::new("twice");
@@ -251,21 +253,28 @@ fn exports_in_two_objects_are_warned_about() {
     std::fs::copy(&obj, tmp.join("vmlinux.o")).unwrap();
     // A third copy: each export is still counted once.
     std::fs::copy(&obj, tmp.join("vmlinux")).unwrap();
-    let stderr_of = |cwd: &Path, args: &[&str]| {
+    let output = |cwd: &Path, args: &[&str]| {
         let out = run(cwd, args);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stderr).unwrap()
+        (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
     };
     let exports =
         std::fs::read_to_string(repo().join("tests/data/kernel/trace_clock.symbols")).unwrap().lines().count();
-    let stderr = stderr_of(tmp, &["versions", "."]);
+    let (symvers, stderr) = output(tmp, &["versions", "."]);
+    assert_eq!(symvers.lines().count(), 3 * exports);
     let want = format!(
         "warning: dwarfksyms: {exports} exports are in more than one object (e.g. trace_clock in ./kernel/trace_clock.o \
-         and ./vmlinux): modpost takes each once; name vmlinux and the modules, or the .o files, not both\n"
+         and ./vmlinux): modpost rejects a symbol listed twice in Module.symvers; name vmlinux and the modules, \
+         or the .o files, not both\n"
     );
     assert_eq!(stderr, want);
-    assert_eq!(stderr_of(tmp, &["versions", "vmlinux.o"]), "");
-    assert_eq!(stderr_of(&repo(), &["versions", "tests/data/kernel", "tests/data/modules"]), "");
+    let (json, stderr) = output(tmp, &["versions", "--format", "json", "."]);
+    assert_eq!(json.lines().count(), 3 * exports);
+    assert_eq!(stderr, "");
+    for args in [&["versions", "vmlinux.o"][..], &["versions", "--format", "json", "vmlinux.o"]] {
+        assert_eq!(output(tmp, args).1, "");
+    }
+    assert_eq!(output(&repo(), &["versions", "tests/data/kernel", "tests/data/modules"]).1, "");
 }
 
 /// Compressed modules are left out with a warning, and a run that finds

@@ -111,6 +111,7 @@ pub fn run(args: VersionsArgs) -> i32 {
     let mut lines: Vec<(String, Vec<u8>, Vec<u8>)> = Vec::new();
     let mut exports = 0usize;
     let mut stderr = std::io::stderr().lock();
+    let mut twice = (args.format == Format::Symvers).then(ExportedTwice::default);
     for d in &done {
         let v = match &d.result {
             Ok(v) => v,
@@ -129,6 +130,9 @@ pub fn run(args: VersionsArgs) -> i32 {
         let types: Option<TypeGraph> = args.types.then(|| TypeGraph::from_symtypes(v.symtypes.clone()));
         for x in &v.exports {
             exports += 1;
+            if let Some(t) = &mut twice {
+                t.note(&x.export.name, &d.found.path);
+            }
             if x.crc.is_none() {
                 let _ = writeln!(
                     stderr,
@@ -145,7 +149,9 @@ pub fn run(args: VersionsArgs) -> i32 {
         }
     }
     lines.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-    warn_exported_twice(&mut stderr, &done);
+    if let Some(t) = &twice {
+        t.warn(&mut stderr);
+    }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for (_, _, l) in &lines {
         let _ = out.write_all(l);
@@ -182,40 +188,51 @@ pub fn run(args: VersionsArgs) -> i32 {
     i32::from(failed > 0)
 }
 
-/// Names the exports more than one object holds: modpost rejects a symbol
-/// exported twice, and a kbuild tree holds each export in its `.o`, in
-/// `vmlinux.o` and in `vmlinux` (or the module's `.ko`), so a run over the
-/// whole tree is most likely a mistake of which objects to name.
-fn warn_exported_twice(stderr: &mut impl Write, done: &[Done]) {
-    // Where each export was first seen, and whether it was seen again.
-    let mut first: HashMap<&[u8], (&Path, bool)> = HashMap::new();
-    let mut twice: Vec<(&[u8], &Path, &Path)> = Vec::new();
-    for d in done {
-        for x in d.result.iter().flat_map(|v| &v.exports) {
-            match first.entry(&x.export.name) {
-                Entry::Vacant(e) => {
-                    e.insert((&d.found.path, false));
-                }
-                Entry::Occupied(mut e) => {
-                    let (path, again) = e.get_mut();
-                    if !*again {
-                        *again = true;
-                        twice.push((&x.export.name, *path, &d.found.path));
-                    }
+/// The exports more than one object holds, for Module.symvers output:
+/// modpost rejects a symbol listed twice, and a kbuild tree holds each
+/// export in its `.o`, in `vmlinux.o` and in `vmlinux` (or the module's
+/// `.ko`), so such a run is most likely a mistake of which objects to
+/// name. JSON lists exports per object, where an export in a `.o` and in
+/// the `.ko` linked from it is expected (the run `--share-units auto`
+/// speeds up), so it is not checked there.
+#[derive(Default)]
+struct ExportedTwice<'a> {
+    /// Where each export was first seen, and whether it was seen again.
+    first: HashMap<&'a [u8], (&'a Path, bool)>,
+    count: usize,
+    example: Option<(&'a [u8], &'a Path, &'a Path)>,
+}
+
+impl<'a> ExportedTwice<'a> {
+    fn note(&mut self, name: &'a [u8], path: &'a Path) {
+        match self.first.entry(name) {
+            Entry::Vacant(e) => {
+                e.insert((path, false));
+            }
+            Entry::Occupied(mut e) => {
+                let (first, again) = e.get_mut();
+                if !*again {
+                    *again = true;
+                    self.count += 1;
+                    self.example.get_or_insert((name, *first, path));
                 }
             }
         }
     }
-    let Some(&(name, a, b)) = twice.first() else { return };
-    let _ = writeln!(
-        stderr,
-        "warning: dwarfksyms: {} exports are in more than one object (e.g. {} in {} and {}): \
-         modpost takes each once; name vmlinux and the modules, or the .o files, not both",
-        twice.len(),
-        String::from_utf8_lossy(name),
-        a.display(),
-        b.display()
-    );
+
+    fn warn(&self, stderr: &mut impl Write) {
+        let Some((name, a, b)) = self.example else { return };
+        let _ = writeln!(
+            stderr,
+            "warning: dwarfksyms: {} exports are in more than one object (e.g. {} in {} and {}): \
+             modpost rejects a symbol listed twice in Module.symvers; name vmlinux and the modules, \
+             or the .o files, not both",
+            self.count,
+            String::from_utf8_lossy(name),
+            a.display(),
+            b.display()
+        );
+    }
 }
 
 /// One object, in a database of its own: the object's bytes go when its
