@@ -619,6 +619,7 @@ fn sites(ty: &Ty, via: Option<&Via>, out: &mut HashMap<String, Option<Via>>, dep
 
 /// One difference between two versions of a type.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Change {
     /// `added`, `removed`, `retyped` (same name, another type), `moved`
     /// (same type, other member attributes: offsets, bit fields), `value`

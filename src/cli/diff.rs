@@ -27,6 +27,7 @@ use queries::typediff::{self, Change, Via};
 use queries::typegraph::TypeGraph;
 use queries::unitcache::UnitCache;
 use rayon::prelude::*;
+use serde::Serialize;
 
 use super::discover::{self, Found};
 
@@ -81,48 +82,66 @@ struct Pair<'a> {
     new: &'a Versioned,
 }
 
+// The report's JSON (`--format json`, the server's `explain`) is these
+// types serialized: fields in the order declared, named as the JSON names
+// them, CRCs as hex strings or null.
+
 /// One step of a chain: a type (or the export) and how the next one is
 /// reached from it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct Step {
+    #[serde(rename = "type")]
     pub name: String,
+    #[serde(serialize_with = "report::via")]
     pub via: Option<Via>,
 }
 
 /// An export whose CRC changed, as one root cause's group lists it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub(crate) struct Affected {
     pub symbol: String,
     pub module: String,
     /// The old module, when the export moved to another object.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub old_module: Option<String>,
+    #[serde(rename = "old", serialize_with = "report::hex")]
     pub old_crc: Option<u32>,
+    #[serde(rename = "new", serialize_with = "report::hex")]
     pub new_crc: Option<u32>,
+    /// From the export to its root cause, both included; empty for an
+    /// unexplained export, whose JSON has no path.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub path: Vec<Step>,
 }
 
 /// A change of one type, with every export it reaches.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub(crate) struct RootCause {
+    #[serde(rename = "type")]
     pub name: String,
-    pub old_text: Option<String>,
-    pub new_text: Option<String>,
+    /// What the type is, in words: `struct dx_stats`, `the exported
+    /// function itself`.
+    pub what: String,
     pub modules: BTreeSet<String>,
     pub changes: Vec<Change>,
+    pub old_text: Option<String>,
+    pub new_text: Option<String>,
     pub exports: Vec<Affected>,
 }
 
 /// An export on one side only.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub(crate) struct Lone {
     pub symbol: String,
     pub module: String,
+    #[serde(serialize_with = "report::hex")]
     pub crc: Option<u32>,
 }
 
 /// An export whose CRC changed without a type change to show for it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub(crate) struct Unexplained {
+    #[serde(flatten)]
     pub affected: Affected,
     pub reason: String,
 }
@@ -347,13 +366,17 @@ pub(crate) fn compare(olds: &[Object], news: &[Object]) -> Outcome {
     let mut groups: BTreeMap<Key, RootCause> = BTreeMap::new();
     for (hits, unexplained) in found {
         for (a, key) in hits {
-            let g = groups.entry(key).or_insert_with_key(|(name, old, new)| RootCause {
-                name: lossy(name),
-                old_text: old.as_deref().map(lossy),
-                new_text: new.as_deref().map(lossy),
-                modules: BTreeSet::new(),
-                changes: typediff::diff(old.as_deref().unwrap_or_default(), new.as_deref().unwrap_or_default()),
-                exports: Vec::new(),
+            let g = groups.entry(key).or_insert_with_key(|(name, old, new)| {
+                let (name, old_text, new_text) = (lossy(name), old.as_deref().map(lossy), new.as_deref().map(lossy));
+                RootCause {
+                    what: report::describe(&name, new_text.as_deref().or(old_text.as_deref())),
+                    name,
+                    old_text,
+                    new_text,
+                    modules: BTreeSet::new(),
+                    changes: typediff::diff(old.as_deref().unwrap_or_default(), new.as_deref().unwrap_or_default()),
+                    exports: Vec::new(),
+                }
             });
             g.modules.insert(a.module.clone());
             g.exports.push(a);

@@ -1,11 +1,10 @@
 //! `dwarfksyms diff` output: text for people, JSON lines for tools (and
 //! the server's `explain` answers).
 
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use queries::typediff::Change;
-use serde::Serialize;
+use queries::typediff::{Change, Via};
+use serde::{Serialize, Serializer};
 
 use super::{Affected, Lone, Outcome, RootCause, Step, Unexplained};
 
@@ -16,12 +15,12 @@ fn crc(c: Option<u32>) -> String {
     }
 }
 
-/// `struct dx_stats`, `typedef dx_id_t`, `exported function`.
-fn describe(r: &RootCause) -> String {
-    let text = r.new_text.as_deref().or(r.old_text.as_deref()).unwrap_or("");
-    let kind = text.split(' ').next().unwrap_or("");
+/// `struct dx_stats`, `typedef dx_id_t`, `the exported function itself`:
+/// the type `name` whose symtypes text is `text`, in words.
+pub(super) fn describe(name: &str, text: Option<&str>) -> String {
+    let kind = text.unwrap_or("").split(' ').next().unwrap_or("");
     let bare = || {
-        let n = r.name.get(2..).unwrap_or(&r.name);
+        let n = name.get(2..).unwrap_or(name);
         n.strip_prefix('\'').and_then(|n| n.strip_suffix('\'')).unwrap_or(n).to_string()
     };
     let c = match kind {
@@ -135,7 +134,7 @@ fn write_changes(s: &mut String, changes: &[Change]) {
 pub(crate) fn text(o: &Outcome) -> String {
     let mut s = String::new();
     for r in &o.roots {
-        let _ = writeln!(s, "{} ({}) changed in {}:", r.name, describe(r), modules(r));
+        let _ = writeln!(s, "{} ({}) changed in {}:", r.name, r.what, modules(r));
         write_changes(&mut s, &r.changes);
         let _ = writeln!(s, "  changes the CRC of {}:", plural(r.exports.len(), "export", "exports"));
         let many = r.modules.len() > 1;
@@ -182,74 +181,15 @@ pub(crate) fn text(o: &Outcome) -> String {
 #[derive(Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 enum Event<'o> {
-    RootCause(RootCauseJson<'o>),
-    Unexplained(UnexplainedJson<'o>),
-    Added(LoneJson<'o>),
-    Removed(LoneJson<'o>),
-    Summary(SummaryJson),
+    RootCause(&'o RootCause),
+    Unexplained(&'o Unexplained),
+    Added(&'o Lone),
+    Removed(&'o Lone),
+    Summary(Summary),
 }
 
 #[derive(Serialize)]
-pub(crate) struct RootCauseJson<'o> {
-    #[serde(rename = "type")]
-    name: &'o str,
-    what: String,
-    modules: &'o BTreeSet<String>,
-    changes: Vec<ChangeJson<'o>>,
-    old_text: &'o Option<String>,
-    new_text: &'o Option<String>,
-    exports: Vec<ExportJson<'o>>,
-}
-
-#[derive(Serialize)]
-struct ChangeJson<'o> {
-    change: &'static str,
-    item: &'static str,
-    name: &'o str,
-    old: &'o Option<String>,
-    new: &'o Option<String>,
-}
-
-#[derive(Serialize)]
-struct AffectedJson<'o> {
-    symbol: &'o str,
-    module: &'o str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    old_module: &'o Option<String>,
-    old: Option<String>,
-    new: Option<String>,
-}
-
-#[derive(Serialize)]
-struct ExportJson<'o> {
-    #[serde(flatten)]
-    affected: AffectedJson<'o>,
-    path: Vec<StepJson<'o>>,
-}
-
-#[derive(Serialize)]
-struct StepJson<'o> {
-    #[serde(rename = "type")]
-    name: &'o str,
-    via: Option<String>,
-}
-
-#[derive(Serialize)]
-pub(crate) struct UnexplainedJson<'o> {
-    #[serde(flatten)]
-    affected: AffectedJson<'o>,
-    reason: &'o str,
-}
-
-#[derive(Serialize)]
-struct LoneJson<'o> {
-    symbol: &'o str,
-    module: &'o str,
-    crc: Option<String>,
-}
-
-#[derive(Serialize)]
-struct SummaryJson {
+struct Summary {
     compared: usize,
     changed: usize,
     root_causes: usize,
@@ -259,61 +199,24 @@ struct SummaryJson {
 }
 
 /// A CRC as JSON shows it; `None` (no version) is `null`.
-fn hex(c: Option<u32>) -> Option<String> {
-    c.map(|c| format!("0x{c:08x}"))
+pub(super) fn hex<S: Serializer>(c: &Option<u32>, s: S) -> Result<S::Ok, S::Error> {
+    c.map(|c| format!("0x{c:08x}")).serialize(s)
 }
 
-fn affected_json(a: &Affected) -> AffectedJson<'_> {
-    AffectedJson {
-        symbol: &a.symbol,
-        module: &a.module,
-        old_module: &a.old_module,
-        old: hex(a.old_crc),
-        new: hex(a.new_crc),
-    }
-}
-
-fn change_json(c: &Change) -> ChangeJson<'_> {
-    ChangeJson { change: c.change, item: c.item, name: &c.name, old: &c.old, new: &c.new }
-}
-
-fn step_json(st: &Step) -> StepJson<'_> {
-    StepJson { name: &st.name, via: st.via.as_ref().map(ToString::to_string) }
-}
-
-fn export_json(a: &Affected) -> ExportJson<'_> {
-    ExportJson { affected: affected_json(a), path: a.path.iter().map(step_json).collect() }
-}
-
-pub(crate) fn root_cause_json(r: &RootCause) -> RootCauseJson<'_> {
-    RootCauseJson {
-        name: &r.name,
-        what: describe(r),
-        modules: &r.modules,
-        changes: r.changes.iter().map(change_json).collect(),
-        old_text: &r.old_text,
-        new_text: &r.new_text,
-        exports: r.exports.iter().map(export_json).collect(),
-    }
-}
-
-pub(crate) fn unexplained_json(u: &Unexplained) -> UnexplainedJson<'_> {
-    UnexplainedJson { affected: affected_json(&u.affected), reason: &u.reason }
-}
-
-fn lone_json(l: &Lone) -> LoneJson<'_> {
-    LoneJson { symbol: &l.symbol, module: &l.module, crc: hex(l.crc) }
+/// How a chain's next type is reached, as the text report says it.
+pub(super) fn via<S: Serializer>(v: &Option<Via>, s: S) -> Result<S::Ok, S::Error> {
+    v.as_ref().map(ToString::to_string).serialize(s)
 }
 
 pub(crate) fn json(o: &Outcome) -> String {
     let events = o
         .roots
         .iter()
-        .map(|r| Event::RootCause(root_cause_json(r)))
-        .chain(o.unexplained.iter().map(|u| Event::Unexplained(unexplained_json(u))))
-        .chain(o.added.iter().map(|l| Event::Added(lone_json(l))))
-        .chain(o.removed.iter().map(|l| Event::Removed(lone_json(l))))
-        .chain([Event::Summary(SummaryJson {
+        .map(Event::RootCause)
+        .chain(o.unexplained.iter().map(Event::Unexplained))
+        .chain(o.added.iter().map(Event::Added))
+        .chain(o.removed.iter().map(Event::Removed))
+        .chain([Event::Summary(Summary {
             compared: o.compared,
             changed: o.changed,
             root_causes: o.roots.len(),

@@ -208,16 +208,15 @@ impl<'a> View<'a> {
         let new_obj =
             diff::Object { found: Found { module: new.path.display().to_string(), ..new_obj.found }, ..new_obj };
         let outcome = diff::compare(std::slice::from_ref(&old_obj), std::slice::from_ref(&new_obj));
-        // The events `dwarfksyms diff --format json` prints, without their name.
-        let roots: Vec<_> = outcome.roots.iter().map(report::root_cause_json).collect();
-        let unexplained: Vec<_> = outcome.unexplained.iter().map(report::unexplained_json).collect();
+        // `rootCauses` and `unexplained`: the events `dwarfksyms diff
+        // --format json` prints, without their name.
         Ok(json!({
             "name": name,
             "old": {"object": old.path.display().to_string(), "crc": crc_text(old.crc)},
             "new": {"object": new.path.display().to_string(), "crc": crc_text(new.crc)},
             "changed": old.crc != new.crc,
-            "rootCauses": roots,
-            "unexplained": unexplained,
+            "rootCauses": outcome.roots,
+            "unexplained": outcome.unexplained,
             "report": report::text(&outcome),
         }))
     }
