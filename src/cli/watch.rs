@@ -133,7 +133,7 @@ pub(crate) enum Input<M> {
 pub(crate) trait Host {
     type Msg: Send + 'static;
     fn ready(&mut self, w: &mut Watch, objects: usize, exports: usize, took: Duration) -> ControlFlow<i32>;
-    fn reports(&mut self, w: &mut Watch, reports: Vec<Report>) -> ControlFlow<i32>;
+    fn reports(&mut self, reports: Vec<Report>) -> ControlFlow<i32>;
     fn settled(&mut self, w: &mut Watch, took: Duration) -> ControlFlow<i32>;
     fn message(&mut self, _w: &mut Watch, _msg: Self::Msg) -> ControlFlow<i32> {
         ControlFlow::Continue(())
@@ -156,7 +156,7 @@ impl Host for Print {
     fn ready(&mut self, _: &mut Watch, objects: usize, exports: usize, took: Duration) -> ControlFlow<i32> {
         flow(self.print_ready(objects, exports, took))
     }
-    fn reports(&mut self, _: &mut Watch, reports: Vec<Report>) -> ControlFlow<i32> {
+    fn reports(&mut self, reports: Vec<Report>) -> ControlFlow<i32> {
         flow(self.print(reports))
     }
     fn settled(&mut self, _: &mut Watch, took: Duration) -> ControlFlow<i32> {
@@ -375,7 +375,7 @@ pub(crate) fn watch<H: Host>(
     // baseline the changes are reported against.
     // Objects are read whatever their age here, as `versions` reads them.
     let progress = Progress::new(paths.len() as u64);
-    let _ = w.refresh(&paths, Instant::now(), Duration::ZERO, Some(&progress), |_, _| ControlFlow::Continue(()));
+    let _ = w.refresh(&paths, Instant::now(), Duration::ZERO, Some(&progress), |_| ControlFlow::Continue(()));
     progress.finish();
     let exports: usize = w.objects.values().filter_map(|t| t.reported.as_ref()).map(BTreeMap::len).sum();
     if let ControlFlow::Break(status) = host.ready(&mut w, paths.len(), exports, t0.elapsed()) {
@@ -494,7 +494,7 @@ pub(crate) fn watch<H: Host>(
         }
         if !paths.is_empty() {
             let quiet = if batch_ready && all_complete { Duration::ZERO } else { w.debounce };
-            match w.refresh(&paths, now, quiet, None, |w, reports| host.reports(w, reports)) {
+            match w.refresh(&paths, now, quiet, None, |reports| host.reports(reports)) {
                 ControlFlow::Continue(changed) => dirty |= changed,
                 ControlFlow::Break(status) => return status,
             }
@@ -642,7 +642,7 @@ impl Watch {
         now: Instant,
         quiet: Duration,
         progress: Option<&Progress>,
-        mut report: impl FnMut(&mut Watch, Vec<Report>) -> ControlFlow<i32>,
+        mut report: impl FnMut(Vec<Report>) -> ControlFlow<i32>,
     ) -> ControlFlow<i32, bool> {
         // A chunk at a time (read, version, report, drop the bytes, then read
         // on): the first results come out before a large batch is read
@@ -665,7 +665,7 @@ impl Watch {
                 // Paths are read in order: the batch's reports stay sorted
                 // across calls.
                 reports.sort_by(|a, b| a.key().cmp(&b.key()));
-                report(self, std::mem::take(&mut reports))?;
+                report(std::mem::take(&mut reports))?;
             }
         }
         ControlFlow::Continue(changed)
@@ -893,7 +893,7 @@ mod tests {
     /// all of them, and returns them.
     fn refresh_in_order(w: &mut Watch, paths: &BTreeSet<PathBuf>, want_calls: usize) -> Vec<Report> {
         let mut calls: Vec<Vec<Report>> = Vec::new();
-        let flow = w.refresh(paths, Instant::now(), Duration::ZERO, None, |_, reports| {
+        let flow = w.refresh(paths, Instant::now(), Duration::ZERO, None, |reports| {
             calls.push(reports);
             ControlFlow::Continue(())
         });

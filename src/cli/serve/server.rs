@@ -194,7 +194,7 @@ impl Host for Server {
         ControlFlow::Continue(())
     }
 
-    fn reports(&mut self, _w: &mut Watch, reports: Vec<Report>) -> ControlFlow<i32> {
+    fn reports(&mut self, reports: Vec<Report>) -> ControlFlow<i32> {
         let changes: Vec<Value> = reports
             .iter()
             .map(|r| {
