@@ -375,7 +375,7 @@ pub(crate) fn watch<H: Host>(
     // baseline the changes are reported against.
     // Objects are read whatever their age here, as `versions` reads them.
     let progress = Progress::new(paths.len() as u64);
-    let _ = w.refresh(&paths, Instant::now(), Duration::ZERO, Some(&progress), |_| ControlFlow::Continue(()));
+    let _ = w.refresh(&paths, Instant::now(), Duration::ZERO, Some(&progress), None);
     progress.finish();
     let exports: usize = w.objects.values().filter_map(|t| t.reported.as_ref()).map(BTreeMap::len).sum();
     if let ControlFlow::Break(status) = host.ready(&mut w, paths.len(), exports, t0.elapsed()) {
@@ -494,7 +494,7 @@ pub(crate) fn watch<H: Host>(
         }
         if !paths.is_empty() {
             let quiet = if batch_ready && all_complete { Duration::ZERO } else { w.debounce };
-            match w.refresh(&paths, now, quiet, None, |reports| host.reports(reports)) {
+            match w.refresh(&paths, now, quiet, None, Some(&mut |reports| host.reports(reports))) {
                 ControlFlow::Continue(changed) => dirty |= changed,
                 ControlFlow::Break(status) => return status,
             }
@@ -635,14 +635,15 @@ impl Watch {
     /// and hands `report` what changed (sorted, in several calls for a large
     /// batch); returns whether any input changed, unless `report` breaks.
     /// Files modified less than `quiet` ago are left for a retry.
-    /// `progress` counts objects as they are done (the first load).
+    /// `progress` counts objects as they are done (the first load, which
+    /// has no `report`: its exports are the baseline, so no report is made).
     fn refresh(
         &mut self,
         paths: &BTreeSet<PathBuf>,
         now: Instant,
         quiet: Duration,
         progress: Option<&Progress>,
-        mut report: impl FnMut(Vec<Report>) -> ControlFlow<i32>,
+        mut report: Option<&mut dyn FnMut(Vec<Report>) -> ControlFlow<i32>>,
     ) -> ControlFlow<i32, bool> {
         // A chunk at a time (read, version, report, drop the bytes, then read
         // on): the first results come out before a large batch is read
@@ -652,20 +653,22 @@ impl Watch {
         // are done once read.
         let paths: Vec<&PathBuf> = paths.iter().collect();
         let mut changed = false;
-        let mut reports = Vec::new();
+        let mut reports = report.is_some().then(Vec::new);
         let mut version = Vec::new();
         let mut reads = paths.chunks(EVICT_EVERY).peekable();
         while let Some(chunk) = reads.next() {
-            changed |= self.read(chunk, now, quiet, progress, &mut version, &mut reports);
+            changed |= self.read(chunk, now, quiet, progress, &mut version, reports.as_mut());
             if version.len() < EVICT_EVERY && reads.peek().is_some() {
                 continue;
             }
-            self.version(&std::mem::take(&mut version), now, progress, &mut reports);
-            if !reports.is_empty() {
-                // Paths are read in order: the batch's reports stay sorted
-                // across calls.
-                reports.sort_by(|a, b| a.key().cmp(&b.key()));
-                report(std::mem::take(&mut reports))?;
+            self.version(&std::mem::take(&mut version), now, progress, reports.as_mut());
+            if let (Some(report), Some(reports)) = (report.as_mut(), reports.as_mut()) {
+                if !reports.is_empty() {
+                    // Paths are read in order: the batch's reports stay
+                    // sorted across calls.
+                    reports.sort_by(|a, b| a.key().cmp(&b.key()));
+                    report(std::mem::take(reports))?;
+                }
             }
         }
         ControlFlow::Continue(changed)
@@ -681,7 +684,7 @@ impl Watch {
         quiet: Duration,
         progress: Option<&Progress>,
         version: &mut Vec<(PathBuf, ObjectFile)>,
-        reports: &mut Vec<Report>,
+        mut reports: Option<&mut Vec<Report>>,
     ) -> bool {
         let mut changed = false;
         let reads: Vec<(PathBuf, Read)> = self.pool.install(|| {
@@ -702,7 +705,12 @@ impl Watch {
                 Read::Gone => {
                     self.retry.remove(&path);
                     if let Some(t) = self.objects.get_mut(&path) {
-                        report_changes(&path, t.reported.take().unwrap_or_default(), &BTreeMap::new(), reports);
+                        report_changes(
+                            &path,
+                            t.reported.take().unwrap_or_default(),
+                            &BTreeMap::new(),
+                            reports.as_deref_mut(),
+                        );
                         // Keep the input (one per path), without the bytes.
                         changed |= t.digest.take().is_some();
                         drop_bytes(&mut self.db, t.obj);
@@ -736,7 +744,7 @@ impl Watch {
                         drop_bytes(&mut self.db, t.obj);
                         self.retry.remove(&path);
                         let old = t.reported.replace(BTreeMap::new()).unwrap_or_default();
-                        report_changes(&path, old, &BTreeMap::new(), reports);
+                        report_changes(&path, old, &BTreeMap::new(), reports.as_deref_mut());
                         continue;
                     };
                     let obj = match t.obj {
@@ -763,7 +771,7 @@ impl Watch {
         objects: &[(PathBuf, ObjectFile)],
         now: Instant,
         progress: Option<&Progress>,
-        reports: &mut Vec<Report>,
+        mut reports: Option<&mut Vec<Report>>,
     ) {
         let options = self.options;
         // In chunks, letting salsa drop the least recently used passes (a
@@ -784,7 +792,7 @@ impl Watch {
             });
             self.db.evict();
             for (path, result) in results {
-                self.take_result(path, result, now, reports);
+                self.take_result(path, result, now, reports.as_deref_mut());
             }
         }
     }
@@ -795,7 +803,7 @@ impl Watch {
         path: &Path,
         result: Result<ObjectVersions, String>,
         now: Instant,
-        reports: &mut Vec<Report>,
+        reports: Option<&mut Vec<Report>>,
     ) {
         match result {
             Ok(v) => {
@@ -844,13 +852,14 @@ impl Watch {
 }
 
 /// What a path exported (`old`) against what it exports now (`new`):
-/// changed, added and removed exports.
+/// changed, added and removed exports (none without `reports`).
 fn report_changes(
     path: &Path,
     old: BTreeMap<Vec<u8>, Option<u32>>,
     new: &BTreeMap<Vec<u8>, Option<u32>>,
-    reports: &mut Vec<Report>,
+    reports: Option<&mut Vec<Report>>,
 ) {
+    let Some(reports) = reports else { return };
     for (symbol, &crc) in new {
         match old.get(symbol) {
             None => reports.push(Report::Added { symbol: symbol.clone(), object: path.to_path_buf(), new: crc }),
@@ -893,10 +902,16 @@ mod tests {
     /// all of them, and returns them.
     fn refresh_in_order(w: &mut Watch, paths: &BTreeSet<PathBuf>, want_calls: usize) -> Vec<Report> {
         let mut calls: Vec<Vec<Report>> = Vec::new();
-        let flow = w.refresh(paths, Instant::now(), Duration::ZERO, None, |reports| {
-            calls.push(reports);
-            ControlFlow::Continue(())
-        });
+        let flow = w.refresh(
+            paths,
+            Instant::now(),
+            Duration::ZERO,
+            None,
+            Some(&mut |reports| {
+                calls.push(reports);
+                ControlFlow::Continue(())
+            }),
+        );
         assert_eq!(flow, ControlFlow::Continue(true));
         assert_eq!(calls.len(), want_calls, "calls for {} objects in chunks of {EVICT_EVERY}", paths.len());
         let reports: Vec<Report> = calls.into_iter().flatten().collect();
