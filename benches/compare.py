@@ -26,6 +26,10 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# scripts/cargo_target.py, shared with scripts/: Python searches only the
+# script's own directory.
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from cargo_target import release_bin
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
 
 
@@ -77,7 +81,7 @@ def corpus(args):
         if o:
             objs.append((os.path.getsize(os.path.join(base, o)), o))
     objs = [o for _, o in sorted(objs, reverse=True)[:10]]
-    ours = os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"), "release", "gendwarfksyms")
+    ours = release_bin("gendwarfksyms")
     tmp = tempfile.mkdtemp()
     print(f"ours: {ours} (linked {linkage(ours)})\n")
     print("| object | upstream wall | CPU | peak RSS | ours wall | CPU | peak RSS | speed-up (CPU) |")
@@ -99,7 +103,7 @@ def corpus(args):
 
 def debian(args):
     d = os.path.abspath(args.dir)
-    ours_batch = os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"), "release", "dwarfksyms")
+    ours_batch = release_bin("dwarfksyms")
     objects = [l.strip() for l in open(os.path.join(d, "objects.txt")) if l.strip()]
     print("| input | tool | wall | CPU | peak RSS |")
     print("|---|---|---|---|---|")

@@ -30,6 +30,10 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# scripts/cargo_target.py, shared with scripts/: Python searches only the
+# script's own directory.
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from cargo_target import release_bin
 
 
 def rss_mib(pid):
@@ -63,7 +67,7 @@ def main():
     ap.add_argument("--member", default="supports_gmii")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--work", default="/tmp/dwarfksyms-watch-bench")
-    ap.add_argument("--bin", "--binary", dest="binary", default=os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"), "release", "dwarfksyms"))
+    ap.add_argument("--bin", "--binary", dest="binary", default=release_bin("dwarfksyms"))
     args = ap.parse_args()
 
     tree = os.path.join(args.work, "tree")

@@ -86,8 +86,8 @@ import sys
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+from cargo_target import release_bin
+
 WIDTH = 300  # characters of a differing line shown
 
 
@@ -415,9 +415,9 @@ def main():
                                  usage="%(prog)s DIR [options]   (see the top of scripts/conformance.py)")
     ap.add_argument("dir")
     ap.add_argument("--upstream", default="/work/oracle/gendwarfksyms")
-    ap.add_argument("--ours", default=os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(REPO, "target"), "release", "dwarfksyms"))
+    ap.add_argument("--ours", default=release_bin("dwarfksyms"))
     ap.add_argument("--dropin", action="store_true")
-    ap.add_argument("--dropin-bin", default=os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(REPO, "target"), "release", "gendwarfksyms"))
+    ap.add_argument("--dropin-bin", default=release_bin("gendwarfksyms"))
     ap.add_argument("--cache")
     ap.add_argument("--out")
     ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)

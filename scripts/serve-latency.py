@@ -33,6 +33,8 @@ import subprocess
 import sys
 import time
 
+from cargo_target import release_bin
+
 
 class Client:
     def __init__(self, argv):
@@ -129,8 +131,7 @@ def patch_module(spec):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("roots", nargs="+")
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    ap.add_argument("--bin", default=os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(repo, "target"), "release", "dwarfksyms"))
+    ap.add_argument("--bin", default=release_bin("dwarfksyms"))
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--symbol", default="wake_up_process")
     ap.add_argument("--type", default="s#task_struct")

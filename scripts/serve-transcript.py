@@ -11,13 +11,15 @@ import json
 import os
 import subprocess
 
+from cargo_target import release_bin
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "tests", "data", "diff")
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", default=os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(os.path.join(HERE, ".."), "target"), "release", "dwarfksyms"))
+    ap.add_argument("--bin", default=release_bin("dwarfksyms"))
     a = ap.parse_args()
     src = "/tmp/dwarfksyms-transcript.c"
     with open(src, "w") as f:
