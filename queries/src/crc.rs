@@ -92,24 +92,31 @@ pub trait Source {
 /// Compiled entries of one object's type map, filled lazily.
 #[derive(Default)]
 pub struct Compiled {
-    table: Table,
+    /// Segments are shared: the walk holds an entry while it compiles more.
+    table: Table<Rc<[Seg]>>,
+    /// Where `compile` builds segments.
+    scratch: Vec<Seg>,
     walker: Walker,
 }
 
-/// A type's map entry and its segments over the entry's text, shared: the
-/// walk holds them while it compiles more.
-type Entry = (Arc<Expansion>, Rc<[Seg]>);
+/// A type's map entry and its segments over the entry's text.
+type Entry<S> = (Arc<Expansion>, S);
 
-/// The types met so far, and once looked up, their entries.
-#[derive(Default)]
-struct Table {
+/// Type names, numbered in the order they are met, and per number the
+/// type's entry once compiled: `None` before, and for a name only referred
+/// to (expanding it is upstream's "unknown type reference").
+struct Table<S> {
     names: Names,
-    entries: Vec<Option<Entry>>,
-    /// Where `compile` builds segments.
-    scratch: Vec<Seg>,
+    entries: Vec<Option<Entry<S>>>,
 }
 
-impl walk::Entry for Entry {
+impl<S> Default for Table<S> {
+    fn default() -> Self {
+        Table { names: Names::default(), entries: Vec::new() }
+    }
+}
+
+impl walk::Entry for Entry<Rc<[Seg]>> {
     fn segs(&self) -> &[Seg] {
         &self.1
     }
@@ -118,7 +125,7 @@ impl walk::Entry for Entry {
     }
 }
 
-impl Table {
+impl<S: for<'s> From<&'s [Seg]>> Table<S> {
     fn id(&mut self, name: &[u8]) -> u32 {
         let (id, new) = self.names.number(name);
         if new {
@@ -127,30 +134,29 @@ impl Table {
         id
     }
 
+    /// Compiles `exp` as the entry of `id`, building its segments in
+    /// `scratch` (reused: only the result is allocated).
     // Not inlined: the walk looks types up as it meets them and recurses
     // up to MAX_DEPTH deep, so its frame must stay small.
     #[inline(never)]
-    fn compile(&mut self, id: u32, exp: Arc<Expansion>) -> Entry {
-        // Built in a reused buffer: only the result is allocated.
-        let mut segs = std::mem::take(&mut self.scratch);
-        segs.clear();
-        segments(&exp, &mut segs, |name| self.id(name));
-        let entry = (exp, Rc::from(&segs[..]));
-        self.scratch = segs;
-        self.entries[id as usize] = Some(entry.clone());
-        entry
+    fn compile(&mut self, id: u32, exp: Arc<Expansion>, scratch: &mut Vec<Seg>) -> &Entry<S> {
+        scratch.clear();
+        segments(&exp, scratch, |name| self.id(name));
+        let segs = S::from(&scratch[..]);
+        self.entries[id as usize].insert((exp, segs))
     }
 }
 
 /// A [`Compiled`] map as one symbol's walk sees it: types not met before
 /// are looked up in `src`.
 struct Lookup<'c> {
-    table: &'c mut Table,
+    table: &'c mut Table<Rc<[Seg]>>,
+    scratch: &'c mut Vec<Seg>,
     src: &'c mut dyn Source,
 }
 
 impl Types for Lookup<'_> {
-    type Entry = Entry;
+    type Entry = Entry<Rc<[Seg]>>;
 
     fn name(&self, id: u32) -> &[u8] {
         &self.table.names[id]
@@ -169,7 +175,7 @@ impl Types for Lookup<'_> {
             return Ok(Some(e.clone()));
         }
         Ok(match self.src.lookup(&self.table.names[id])? {
-            Some(exp) => Some(self.table.compile(id, exp)),
+            Some(exp) => Some(self.table.compile(id, exp, self.scratch).clone()),
             None => None,
         })
     }
@@ -197,7 +203,7 @@ impl Compiled {
         reuse: bool,
     ) -> Result<(u32, Option<Vec<u8>>), Error> {
         let mut out = Out::new(dump);
-        let mut types = Lookup { table: &mut self.table, src };
+        let mut types = Lookup { table: &mut self.table, scratch: &mut self.scratch, src };
         self.walker.version(&mut types, exp, &mut out, reuse && !dump)?;
         Ok(out.finish())
     }
@@ -231,38 +237,24 @@ fn segments(exp: &Expansion, segs: &mut Vec<Seg>, mut id: impl FnMut(&[u8]) -> u
 /// and the content keys ([`Frozen::fingerprints`]) that let salsa reuse a
 /// symbol's version wherever its text and every type it reaches are the same.
 pub struct Frozen {
-    names: Names,
-    /// Per id: its map entry and segments, or `None` for a name that is
-    /// only referred to (expanding it is upstream's "unknown type reference").
-    entries: Vec<Option<FrozenEntry>>,
+    /// Segments are boxed, not `Rc`: the map is read from several threads.
+    table: Table<Box<[Seg]>>,
 }
-
-/// A type's map entry and its segments over the entry's text.
-type FrozenEntry = (Arc<Expansion>, Box<[Seg]>);
 
 impl Frozen {
     pub fn new<'m>(map: impl Iterator<Item = (&'m [u8], &'m Arc<Expansion>)>) -> Frozen {
-        let mut f = Frozen { names: Names::default(), entries: Vec::new() };
+        let mut table = Table::default();
+        let mut scratch = Vec::new();
         for (name, exp) in map {
-            let id = f.id(name);
-            let mut segs = Vec::new();
-            segments(exp, &mut segs, |n| f.id(n));
-            f.entries[id as usize] = Some((exp.clone(), segs.into()));
+            let id = table.id(name);
+            table.compile(id, exp.clone(), &mut scratch);
         }
-        f
-    }
-
-    fn id(&mut self, name: &[u8]) -> u32 {
-        let (id, new) = self.names.number(name);
-        if new {
-            self.entries.push(None);
-        }
-        id
+        Frozen { table }
     }
 
     /// A type's segments and the text they range over.
     fn entry(&self, id: u32) -> Option<(&[Seg], &[u8])> {
-        self.entries[id as usize].as_ref().map(|(e, s)| (&s[..], &e.text[..]))
+        self.table.entries[id as usize].as_ref().map(|(e, s)| (&s[..], &e.text[..]))
     }
 
     /// The CRC of `exp` (a symbol's text), as [`Compiled::version`] gives
@@ -291,15 +283,15 @@ impl<'f> Types for &'f Frozen {
     type Entry = (&'f [Seg], &'f [u8]);
 
     fn name(&self, id: u32) -> &[u8] {
-        &self.names[id]
+        &self.table.names[id]
     }
 
     fn len(&self) -> usize {
-        self.names.len()
+        self.table.names.len()
     }
 
     fn top(&mut self, name: &[u8]) -> Option<u32> {
-        self.names.get(name)
+        self.table.names.get(name)
     }
 
     fn entry(&mut self, id: u32) -> Result<Option<Self::Entry>, Error> {

@@ -48,7 +48,7 @@ impl Frozen {
             for item in exp.items() {
                 h.bytes(item);
                 if is_type_prefix(item) {
-                    match self.names.get(item) {
+                    match self.table.names.get(item) {
                         Some(id) => h.key(scc.key(id)),
                         None => h.key(0),
                     }
@@ -77,7 +77,7 @@ struct Sccs<'f> {
 
 impl<'f> Sccs<'f> {
     fn new(f: &'f Frozen) -> Sccs<'f> {
-        let n = f.names.len();
+        let n = f.table.names.len();
         Sccs {
             f,
             index: vec![0; n],
@@ -149,11 +149,11 @@ impl<'f> Sccs<'f> {
                 break;
             }
         }
-        members.sort_by(|a, b| self.f.names[*a].cmp(&self.f.names[*b]));
+        members.sort_by(|a, b| self.f.table.names[*a].cmp(&self.f.table.names[*b]));
         let mut h = Hash128::new(1);
         let mut outside = Vec::new();
         for &m in &members {
-            h.bytes(&self.f.names[m]);
+            h.bytes(&self.f.table.names[m]);
             match self.f.entry(m) {
                 None => h.bytes(b"\0unknown"),
                 Some((segs, text)) => {
@@ -161,7 +161,7 @@ impl<'f> Sccs<'f> {
                         match s {
                             Seg::Text(a, b) => h.bytes(&text[a as usize..b as usize]),
                             Seg::Ref(r) => {
-                                h.bytes(&self.f.names[r]);
+                                h.bytes(&self.f.table.names[r]);
                                 if let Some(k) = self.key[r as usize] {
                                     outside.push(k);
                                 }
