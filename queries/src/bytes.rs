@@ -113,11 +113,12 @@ impl Bytes {
         }
     }
 
-    /// The digest of a file's bytes.
-    pub fn digest(&self) -> Option<Digest> {
+    /// The digest of the bytes. A file's is kept from when they were set;
+    /// held bytes are hashed here, not up front: the drop-in never asks.
+    pub fn digest(&self) -> Digest {
         match &*self.0 {
-            Source::Held(_) => None,
-            Source::File { digest, .. } => Some(*digest),
+            Source::Held(owner) => digest((**owner).as_ref()),
+            Source::File { digest, .. } => *digest,
         }
     }
 }
@@ -145,11 +146,8 @@ impl From<&[u8]> for Bytes {
 impl PartialEq for Bytes {
     fn eq(&self, other: &Bytes) -> bool {
         match (&*self.0, &*other.0) {
-            (Source::File { digest: a, .. }, Source::File { digest: b, .. }) => a == b,
             (Source::Held(a), Source::Held(b)) => (**a).as_ref() == (**b).as_ref(),
-            (Source::Held(h), Source::File { digest: d, .. }) | (Source::File { digest: d, .. }, Source::Held(h)) => {
-                digest((**h).as_ref()) == *d
-            }
+            _ => self.digest() == other.digest(),
         }
     }
 }

@@ -578,7 +578,7 @@ fn read_whole(path: &Path, quiet: Duration) -> Read {
                 return Read::Bytes(None, digest(&bytes));
             }
             let bytes = Bytes::from_file(path.to_path_buf(), bytes);
-            let d = bytes.digest().expect("read from a file");
+            let d = bytes.digest();
             Read::Bytes(Some(bytes), d)
         }
         Ok(_) => Read::Busy("changed while being read".to_string()),
