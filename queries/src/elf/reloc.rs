@@ -9,9 +9,8 @@
 //! section, unknown or undefined symbol), is skipped, leaving the bytes as
 //! they are.
 
-use object::elf;
-use object::read::ReadRef;
-use object::Endianness;
+use object::pod::{self, Pod};
+use object::{elf, Endianness, LittleEndian};
 
 use super::RawSymbol;
 
@@ -154,45 +153,6 @@ struct Reloc {
     addend: Option<i64>,
 }
 
-/// Entry `chunk` of a relocation section.
-fn decode(t: &Target, chunk: &[u8], is_rela: bool) -> Option<Reloc> {
-    let e = t.endian;
-    let mips64el = t.is_64 && e == Endianness::Little && elf::Machine(t.machine) == elf::EM_MIPS;
-    let mut reloc = match (t.is_64, is_rela) {
-        (false, false) => {
-            let r = chunk.read_at::<elf::Rel32<Endianness>>(0).ok()?;
-            Reloc { offset: r.r_offset.get(e).into(), symbol: r.r_sym(e), r_type: r.r_type(e).0, addend: None }
-        }
-        (false, true) => {
-            let r = chunk.read_at::<elf::Rela32<Endianness>>(0).ok()?;
-            Reloc {
-                offset: r.r_offset.get(e).into(),
-                symbol: r.r_sym(e),
-                r_type: r.r_type(e).0,
-                addend: Some(r.r_addend.get(e).into()),
-            }
-        }
-        (true, false) => {
-            let r = chunk.read_at::<elf::Rel64<Endianness>>(0).ok()?;
-            Reloc { offset: r.r_offset.get(e), symbol: r.r_sym(e), r_type: r.r_type(e).0, addend: None }
-        }
-        (true, true) => {
-            let r = chunk.read_at::<elf::Rela64<Endianness>>(0).ok()?;
-            Reloc {
-                offset: r.r_offset.get(e),
-                symbol: r.r_sym(e, mips64el),
-                r_type: r.r_type(e, mips64el).0,
-                addend: Some(r.r_addend.get(e)),
-            }
-        }
-    };
-    if t.is_64 && elf::Machine(t.machine) == elf::EM_MIPS {
-        // MIPS64 packs three types in r_type; debug data only uses the first.
-        reloc.r_type &= 0xff;
-    }
-    Some(reloc)
-}
-
 /// Applies the relocation section `relocs` (`SHT_RELA` if `is_rela`, else
 /// `SHT_REL`) to `data`; `symbol` reads an entry of the linked symbol table.
 pub(super) fn apply(
@@ -203,32 +163,76 @@ pub(super) fn apply(
     symbol: &dyn Fn(u32) -> Option<RawSymbol>,
 ) {
     let machine = elf::Machine(t.machine);
-    let big = t.endian == Endianness::Big;
-    if t.is_64 && is_rela && !big && machine != elf::EM_MIPS {
+    let (e, big) = (t.endian, t.endian == Endianness::Big);
+    // MIPS64 lays out r_info its own way when little-endian, and packs
+    // three types in r_type, of which debug data only uses the first.
+    let mips64 = t.is_64 && machine == elf::EM_MIPS;
+    let mips64el = mips64 && !big;
+    let r_type = |ty: elf::RelocationType| if mips64 { ty.0 & 0xff } else { ty.0 };
+    let mut copy = Vec::new();
+    match (t.is_64, is_rela) {
         // Kernel objects of 64-bit little-endian targets: tens of thousands
-        // of entries, decoded here without the generic reader (MIPS lays
-        // out `r_info` differently).
-        let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
-        let entries = relocs.chunks_exact(24).map(|c| {
-            let info = word(&c[8..16]);
-            Reloc {
-                offset: word(&c[0..8]),
-                symbol: (info >> 32) as u32,
-                r_type: info as u32,
-                addend: Some(word(&c[16..24]) as i64),
-            }
-        });
-        apply_entries(machine, big, data, entries, symbol);
-        return;
+        // of entries, read without a byte-order test per field.
+        (true, true) if !big && !mips64 => {
+            let le = LittleEndian;
+            let entries = table::<elf::Rela64<LittleEndian>>(relocs, &mut copy).iter().map(|r| Reloc {
+                offset: r.r_offset.get(le),
+                symbol: r.r_sym(le, false),
+                r_type: r.r_type(le, false).0,
+                addend: Some(r.r_addend.get(le)),
+            });
+            apply_entries(machine, big, data, entries, symbol);
+        }
+        (true, true) => {
+            let entries = table::<elf::Rela64<Endianness>>(relocs, &mut copy).iter().map(|r| Reloc {
+                offset: r.r_offset.get(e),
+                symbol: r.r_sym(e, mips64el),
+                r_type: r_type(r.r_type(e, mips64el)),
+                addend: Some(r.r_addend.get(e)),
+            });
+            apply_entries(machine, big, data, entries, symbol);
+        }
+        (true, false) => {
+            let entries = table::<elf::Rel64<Endianness>>(relocs, &mut copy).iter().map(|r| Reloc {
+                offset: r.r_offset.get(e),
+                symbol: r.r_sym(e),
+                r_type: r_type(r.r_type(e)),
+                addend: None,
+            });
+            apply_entries(machine, big, data, entries, symbol);
+        }
+        (false, true) => {
+            let entries = table::<elf::Rela32<Endianness>>(relocs, &mut copy).iter().map(|r| Reloc {
+                offset: r.r_offset.get(e).into(),
+                symbol: r.r_sym(e),
+                r_type: r.r_type(e).0,
+                addend: Some(r.r_addend.get(e).into()),
+            });
+            apply_entries(machine, big, data, entries, symbol);
+        }
+        (false, false) => {
+            let entries = table::<elf::Rel32<Endianness>>(relocs, &mut copy).iter().map(|r| Reloc {
+                offset: r.r_offset.get(e).into(),
+                symbol: r.r_sym(e),
+                r_type: r.r_type(e).0,
+                addend: None,
+            });
+            apply_entries(machine, big, data, entries, symbol);
+        }
     }
-    let entry_size = match (t.is_64, is_rela) {
-        (false, false) => 8,
-        (false, true) => 12,
-        (true, false) => 16,
-        (true, true) => 24,
-    };
-    let entries = relocs.chunks_exact(entry_size).filter_map(|c| decode(t, c, is_rela));
-    apply_entries(machine, big, data, entries, symbol);
+}
+
+/// The entries of a relocation section. libelf reads a misaligned section
+/// as well (in place where the host allows it, else from a copy), so one is
+/// copied to `copy`, aligned for every entry type.
+fn table<'a, R: Pod>(relocs: &'a [u8], copy: &'a mut Vec<u64>) -> &'a [R] {
+    let n = relocs.len() / std::mem::size_of::<R>();
+    if let Ok((entries, _)) = pod::slice_from_bytes(relocs, n) {
+        return entries;
+    }
+    copy.resize(relocs.len().div_ceil(8), 0);
+    pod::bytes_of_slice_mut(copy)[..relocs.len()].copy_from_slice(relocs);
+    pod::slice_from_bytes(pod::bytes_of_slice(copy), n).map_or(&[], |(entries, _)| entries)
 }
 
 fn apply_entries(
@@ -463,5 +467,36 @@ mod tests {
         let mut data = [0xffu8; 8];
         apply(&t, &mut data, &rela, true, &undefined);
         assert_eq!(data, [0xff; 8]);
+    }
+
+    /// A misaligned section is applied as an aligned one would be: libelf
+    /// reads it either way.
+    #[test]
+    fn misaligned_sections() {
+        let symbols = |i: u32| (i == 1).then_some(RawSymbol { name: 0, bind: 0, shndx: 3, value: 0x10 });
+        let misaligned = |entry: &[u8]| {
+            let mut words = vec![0u64; entry.len() / 8 + 1];
+            pod::bytes_of_slice_mut(&mut words)[1..=entry.len()].copy_from_slice(entry);
+            words
+        };
+        // R_X86_64_64 at 0, addend 7 (the 64-bit little-endian reader).
+        let t = Target { machine: elf::EM_X86_64.0, is_64: true, endian: Endianness::Little };
+        let mut rela = Vec::new();
+        rela.extend_from_slice(&0u64.to_le_bytes());
+        rela.extend_from_slice(&((1u64 << 32) | u64::from(elf::R_X86_64_64.0)).to_le_bytes());
+        rela.extend_from_slice(&7i64.to_le_bytes());
+        let words = misaligned(&rela);
+        let mut data = [0xffu8; 8];
+        apply(&t, &mut data, &pod::bytes_of_slice(&words)[1..=rela.len()], true, &symbols);
+        assert_eq!(data, 0x17u64.to_le_bytes());
+        // R_386_32 at 0, implicit addend 5 (the generic reader).
+        let t = Target { machine: elf::EM_386.0, is_64: false, endian: Endianness::Little };
+        let mut rel = Vec::new();
+        rel.extend_from_slice(&0u32.to_le_bytes());
+        rel.extend_from_slice(&((1u32 << 8) | elf::R_386_32.0).to_le_bytes());
+        let words = misaligned(&rel);
+        let mut data = [5, 0, 0, 0];
+        apply(&t, &mut data, &pod::bytes_of_slice(&words)[1..=rel.len()], false, &symbols);
+        assert_eq!(data, [0x15, 0, 0, 0]);
     }
 }
