@@ -12,7 +12,8 @@
 
 Build upstream with ../shared/oracle/build-upstream.sh DIR (default path:
 /work/oracle/gendwarfksyms, or $UPSTREAM). Ours: target/release/ (or $CARGO_TARGET_DIR/release/), built by
-`cargo dropin` (the drop-in linked statically, as docs/kbuild.md builds it)
+`scripts/build-dropin.sh` (the drop-in linked statically, with PGO, as
+docs/kbuild.md builds it), `cargo dropin` (the same without PGO)
 or `cargo build --release` first. Prints a Markdown table: wall time, CPU time
 (user+sys) and peak RSS of each, median of N runs, and the speed-up.
 """
