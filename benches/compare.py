@@ -15,7 +15,8 @@ Build upstream with ../shared/oracle/build-upstream.sh DIR (default path:
 `scripts/build-dropin.sh` (the drop-in linked statically, with PGO, as
 docs/kbuild.md builds it), `cargo dropin` (the same without PGO)
 or `cargo build --release` first. Prints a Markdown table: wall time, CPU time
-(user+sys) and peak RSS of each, median of N runs, and the speed-up.
+(user+sys) and peak RSS of each, median of N runs (for one corpus object,
+upstream and ours taking turns), and the speed-up.
 """
 import argparse
 import os
@@ -51,9 +52,19 @@ def measure_isolated(argv, stdin_path=None, cwd=None):
     return tuple(json.loads(out.stdout))
 
 
-def median_runs(fn, runs):
-    rows = [fn() for _ in range(runs)]
+def medians(rows):
     return tuple(statistics.median(r[i] for r in rows) for i in range(3)) + (rows[-1][3],)
+
+
+def median_runs_alternating(fns, runs):
+    """Medians of each command's runs, the commands taking turns: the
+    machine's speed drifts from minute to minute, and running one
+    command's runs and then the other's would put the drift between them."""
+    rows = [[] for _ in fns]
+    for _ in range(runs):
+        for fn, r in zip(fns, rows):
+            r.append(fn())
+    return [medians(r) for r in rows]
 
 
 def fmt(w, c, m):
@@ -94,8 +105,13 @@ def corpus(args):
             stem = stem[: -len(".gendwarfksyms")]
         syms = os.path.join(base, stem + ".symbols")
         st = os.path.join(tmp, "out.symtypes")
-        u = median_runs(lambda: measure_isolated([args.upstream, "-T", st, o], syms, base), args.runs)
-        r = median_runs(lambda: measure_isolated([ours, "-T", st, o], syms, base), args.runs)
+        u, r = median_runs_alternating(
+            [
+                lambda: measure_isolated([args.upstream, "-T", st, o], syms, base),
+                lambda: measure_isolated([ours, "-T", st, o], syms, base),
+            ],
+            args.runs,
+        )
         tot_u += u[1]
         tot_o += r[1]
         print(f"| {o} | {fmt(*u[:3])} | {fmt(*r[:3])} | {u[1] / max(r[1], 1e-9):.1f}x |")
