@@ -67,8 +67,6 @@ pub type EntryId = u32;
 #[derive(Debug, Clone)]
 pub struct Entry<'a> {
     pub die: DieIdx,
-    /// The DIE's `.debug_info` offset (its DIE may no longer be loaded).
-    pub offset: u64,
     pub state: State,
     pub tag: u16,
     /// `None` until rendering asked for it (upstream's NULL fqn).
@@ -246,8 +244,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         }
         self.misses += 1;
         let id = self.entries.len() as EntryId;
-        let offset = self.dies.offset(die);
-        self.entries.push(Entry { die, offset, state: State::Incomplete, tag: 0, fqn: None, pieces: Vec::new() });
+        self.entries.push(Entry { die, state: State::Incomplete, tag: 0, fqn: None, pieces: Vec::new() });
         self.open.push((id, self.scratch.len() as u32));
         Err(id)
     }
