@@ -13,12 +13,60 @@ use crate::render::{Entry, EntryId, Piece, Renderer, State};
 
 /// A type string as upstream keeps it: a list of items. Item boundaries
 /// matter, because an item that starts with `s#`, `u#`, `e#` or `t#` is a
-/// type reference when the CRC is computed.
+/// type reference when the CRC is computed. Items that are not references
+/// may be joined (see [`Builder`]): every reader wants the references and
+/// the text between them, not upstream's boundaries within that text.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Expansion {
     pub text: Vec<u8>,
     /// End offsets of the items in `text`.
     ends: Vec<u32>,
+}
+
+/// Builds an [`Expansion`] item by item, joining each item that is not a
+/// reference to the plain item before it: upstream's type strings are
+/// mostly short plain pieces (`member `, ` `, a name, ` byte_size(8)`),
+/// and the CRC and the compiled map would otherwise walk them one by one.
+/// A plain item joins only one already two bytes long: joined to `s`, an
+/// item `#x` would start a reference that upstream never saw.
+#[derive(Default)]
+struct Builder {
+    exp: Expansion,
+    /// Where the last item starts, if it is plain.
+    plain: Option<u32>,
+}
+
+impl Builder {
+    fn clear(&mut self) {
+        self.exp.text.clear();
+        self.exp.ends.clear();
+        self.plain = None;
+    }
+
+    #[inline]
+    fn push(&mut self, s: &[u8]) {
+        if is_type_prefix(s) {
+            return self.push_ref(s);
+        }
+        let start = self.exp.text.len() as u32;
+        self.exp.text.extend_from_slice(s);
+        let end = self.exp.text.len() as u32;
+        match (self.plain, self.exp.ends.last_mut()) {
+            (Some(p), Some(last)) if start - p >= 2 => *last = end,
+            _ => {
+                self.exp.ends.push(end);
+                self.plain = Some(start);
+            }
+        }
+    }
+
+    /// Pushes an item known to be a reference (a type name).
+    #[inline]
+    fn push_ref(&mut self, s: &[u8]) {
+        self.exp.text.extend_from_slice(s);
+        self.exp.ends.push(self.exp.text.len() as u32);
+        self.plain = None;
+    }
 }
 
 impl AsRef<Expansion> for Expansion {
@@ -298,7 +346,7 @@ fn expand_entry(
     r: &Renderer<'_, '_>,
     names: &mut Names,
     id: EntryId,
-    out: &mut Expansion,
+    out: &mut Builder,
     depth: u32,
 ) -> Result<(), Error> {
     if depth > 4096 {
@@ -313,7 +361,7 @@ fn expand_entry(
                     return Err(Error::new("__type_expand", format!("unknown child: {child:x}")));
                 };
                 match names.get(r, c) {
-                    Some(n) => out.push(n),
+                    Some(n) => out.push_ref(n),
                     None => expand_entry(r, names, c, out, depth + 1)?,
                 }
             }
@@ -399,18 +447,17 @@ fn expand_exact(
     r: &Renderer<'_, '_>,
     names: &mut Names,
     id: EntryId,
-    scratch: &mut Expansion,
+    scratch: &mut Builder,
 ) -> Result<Expansion, Error> {
-    scratch.text.clear();
-    scratch.ends.clear();
+    scratch.clear();
     expand_entry(r, names, id, scratch, 0)?;
-    Ok(scratch.clone())
+    Ok(scratch.exp.clone())
 }
 
 fn type_expand(
     r: &Renderer<'_, '_>,
     names: &mut Names,
-    scratch: &mut Expansion,
+    scratch: &mut Builder,
     name: &[u8],
     id: EntryId,
     (rules, flags): (&Rules, &Flags),
@@ -435,7 +482,7 @@ pub fn offer_entries(
     let mut symbols = Vec::new();
     let mut mapped = vec![false; r.entries.len()];
     let mut names = Names::new(r);
-    let mut scratch = Expansion::default();
+    let mut scratch = Builder::default();
     for id in 0..r.entries.len() as EntryId {
         if r.entries[id as usize].state == State::Symbol {
             let exp = expand_exact(r, &mut names, id, &mut scratch)?;
@@ -478,5 +525,41 @@ pub fn symbol_text(name: &[u8], raw: &Expansion, rules: &Rules, flags: &Flags) -
 impl TypeMap {
     pub fn add_symbol(&mut self, name: &[u8], exp: Expansion, flags: &Flags, log: &mut Log) {
         self.add(name, exp, flags, log);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Joining plain items keeps upstream's references: the same items
+    /// start with a type prefix, and the text between them is the same.
+    #[test]
+    fn joined_items_keep_the_references() {
+        let pieces: &[&[u8]] =
+            &[b"s", b"#x", b"", b"t#y", b"ab", b"s#z", b" ", b"u", b"#", b"e#", b"", b"s", b"#q", b"member ", b"t#a"];
+        let mut seed = 7u64;
+        for _ in 0..2000 {
+            let mut b = Builder::default();
+            let mut plain = Expansion::default();
+            for _ in 0..12 {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let p = pieces[(seed >> 33) as usize % pieces.len()];
+                b.push(p);
+                plain.push(p);
+            }
+            let split = |e: &Expansion| {
+                let mut out: Vec<(bool, Vec<u8>)> = Vec::new();
+                for item in e.items() {
+                    match out.last_mut() {
+                        Some((false, t)) if !is_type_prefix(item) => t.extend_from_slice(item),
+                        _ => out.push((is_type_prefix(item), item.to_vec())),
+                    }
+                }
+                out
+            };
+            assert_eq!(b.exp.text, plain.text);
+            assert_eq!(split(&b.exp), split(&plain));
+        }
     }
 }
