@@ -177,7 +177,7 @@ pub struct Versioned {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjectVersions {
     pub exports: Vec<Versioned>,
-    pub symtypes: Arc<[u8]>,
+    pub symtypes: Arc<Vec<u8>>,
 }
 
 /// What the object exports, found in the object itself.
@@ -194,7 +194,7 @@ pub fn export_versions(db: &dyn Db, obj: ObjectFile, options: Options) -> Result
     let _span = tracing::debug_span!("export_versions", name = %String::from_utf8_lossy(obj.name(db))).entered();
     let exports = object_exports(db, obj).clone()?;
     if exports.is_empty() {
-        return Ok(ObjectVersions { exports: Vec::new(), symtypes: Arc::from(&[][..]) });
+        return Ok(ObjectVersions { exports: Vec::new(), symtypes: Default::default() });
     }
     let names: Vec<Vec<u8>> = exports.iter().map(|e| e.name.clone()).collect();
     let (table, _) = SymbolTable::new(&names);

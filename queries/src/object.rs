@@ -105,8 +105,10 @@ pub struct ObjectOutcome {
     /// stderr bytes, in order (debug lines, warnings, dumps).
     pub log: Vec<u8>,
     /// This object's symtypes block (empty when `-T` was not given or on
-    /// error); shared with the versions and type graphs made from it.
-    pub symtypes: std::sync::Arc<[u8]>,
+    /// error); shared with the versions and type graphs made from it. An
+    /// `Arc` of the `Vec` the block was written in: an `Arc<[u8]>` would
+    /// copy it (498 KB for mm/vmscan.o) into fresh memory.
+    pub symtypes: std::sync::Arc<Vec<u8>>,
     /// The run state this object leaves; unspecified after an error.
     pub state: RunState,
     pub error: Option<Error>,
@@ -178,7 +180,7 @@ fn process_with(
             .err();
     ObjectOutcome {
         log: log.bytes,
-        symtypes: symtypes.into(),
+        symtypes: std::sync::Arc::new(symtypes),
         state,
         error,
         deferred: deferred.map(std::sync::Arc::new),
@@ -189,7 +191,7 @@ impl ObjectOutcome {
     /// A pass that could not start (its object's bytes could not be had):
     /// nothing logged or written, the run state as it was.
     pub fn failed(state: RunState, error: Error) -> ObjectOutcome {
-        ObjectOutcome { log: Vec::new(), symtypes: Vec::new().into(), state, error: Some(error), deferred: None }
+        ObjectOutcome { log: Vec::new(), symtypes: Default::default(), state, error: Some(error), deferred: None }
     }
 }
 

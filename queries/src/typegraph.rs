@@ -27,7 +27,7 @@ use crate::typemap::{symtypes_entries, Expansion};
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TypeGraph {
     /// The symtypes block the ranges point into.
-    block: Arc<[u8]>,
+    block: Arc<Vec<u8>>,
     /// (name, text) ranges, sorted by name.
     lines: Vec<(Range<u32>, Range<u32>)>,
     /// `refs[refs_at[i]..refs_at[i + 1]]`: what line `i` references, in
@@ -45,7 +45,7 @@ pub const UNREACHED: u32 = u32::MAX;
 impl TypeGraph {
     /// Reads a symtypes block (`versions --symtypes-dir`'s lines). A name
     /// given twice keeps its first line, as a map built from the lines would.
-    pub fn from_symtypes(block: Arc<[u8]>) -> TypeGraph {
+    pub fn from_symtypes(block: Arc<Vec<u8>>) -> TypeGraph {
         let base = block.as_ptr() as usize;
         let at = |s: &[u8]| {
             let start = (s.as_ptr() as usize - base) as u32;
@@ -227,7 +227,7 @@ g subprogram ( formal_parameter base_type int byte_size(4) encoding(5) n ) -> ba
 
     #[test]
     fn reaches_and_walks_back() {
-        let g = TypeGraph::from_symtypes(BLOCK.into());
+        let g = TypeGraph::from_symtypes(Arc::new(BLOCK.to_vec()));
         assert_eq!(g.len(), 5);
         assert_eq!(g.get(b"t#'c d'"), Some(&b"typedef_type 'c d' { s#b }"[..]));
         let names =
@@ -247,7 +247,7 @@ g subprogram ( formal_parameter base_type int byte_size(4) encoding(5) n ) -> ba
 
     #[test]
     fn expansion_expands_each_type_once() {
-        let g = TypeGraph::from_symtypes(BLOCK.into());
+        let g = TypeGraph::from_symtypes(Arc::new(BLOCK.to_vec()));
         let (crc, text) = g.expansion(b"f").unwrap();
         let text = String::from_utf8(text).unwrap();
         assert!(

@@ -299,7 +299,7 @@ fn version_in(
                 })
                 .collect();
             // One object, one outcome.
-            let symtypes = outcomes.first().map_or_else(|| Arc::from(&[][..]), |o| o.symtypes.clone());
+            let symtypes = outcomes.first().map_or_else(Default::default, |o| o.symtypes.clone());
             Ok(ObjectVersions { exports, symtypes })
         }
     }
