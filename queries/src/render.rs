@@ -7,8 +7,6 @@
 //! So this module runs upstream's algorithm step for step, with the cache
 //! as plain data ([`Entry`]) that the type map later reads.
 
-use std::rc::Rc;
-
 use gimli::constants as dw;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -42,24 +40,41 @@ impl State {
     }
 }
 
-#[derive(Debug, Clone)]
+/// Text the renderer made (numbers, qualified names): a range of its
+/// `texts`. Pieces and names hold no reference counts, so an entry is
+/// dropped without visiting its pieces, and copied without counting.
+#[derive(Debug, Clone, Copy)]
+pub struct Made(u32, u32);
+
+#[derive(Debug, Clone, Copy)]
 pub enum Piece<'a> {
     Str(&'a [u8]),
-    Own(Rc<[u8]>),
+    Own(Made),
     /// A line break that changes the indentation by this much.
     Break(i8),
     /// The rendering of another DIE, resolved when text is produced.
     Die(DieIdx),
 }
 
-impl Piece<'_> {
-    pub fn bytes(&self) -> &[u8] {
-        match self {
-            Piece::Str(s) => s,
-            Piece::Own(s) => s,
-            _ => b"",
-        }
+/// A fully qualified name: the DIE's own name (most C names), or one the
+/// renderer composed from its parents'.
+#[derive(Debug, Clone, Copy)]
+pub enum Fqn<'a> {
+    Name(&'a [u8]),
+    Made(Made),
+}
+
+/// The bytes of a name, the empty name for none.
+fn fqn_bytes<'s>(texts: &'s [u8], f: Option<Fqn<'s>>) -> &'s [u8] {
+    match f {
+        Some(Fqn::Name(n)) => n,
+        Some(Fqn::Made(m)) => made(texts, m),
+        None => EMPTY,
     }
+}
+
+fn made(texts: &[u8], m: Made) -> &[u8] {
+    &texts[m.0 as usize..m.1 as usize]
 }
 
 pub type EntryId = u32;
@@ -70,7 +85,7 @@ pub struct Entry<'a> {
     pub state: State,
     pub tag: u16,
     /// `None` until rendering asked for it (upstream's NULL fqn).
-    pub fqn: Option<Rc<[u8]>>,
+    pub fqn: Option<Fqn<'a>>,
     pub pieces: Vec<Piece<'a>>,
 }
 
@@ -86,7 +101,7 @@ pub struct Flags {
 /// Per-symbol state (upstream's `struct state`).
 struct Sym<'a> {
     expand: bool,
-    current_fqn: Option<Rc<[u8]>>,
+    current_fqn: Option<Fqn<'a>>,
     expanded: HashSet<DieIdx>,
     first_list_item: bool,
     /// The renamed-union substitute name (6.7); `None` is upstream's NULL.
@@ -146,8 +161,9 @@ pub struct Renderer<'d, 'a> {
     /// pieces are contiguous and move into it, sized, when it is done.
     scratch: Vec<Piece<'a>>,
     open: Vec<(EntryId, u32)>,
-    /// The empty name, shared.
-    empty: Rc<[u8]>,
+    /// What [`Made`] ranges point into. Kept across units (numbers are
+    /// made once per object); composed names are few.
+    texts: Vec<u8>,
     pub hits: u32,
     pub misses: u32,
     pub log: &'d mut Log,
@@ -157,7 +173,7 @@ pub struct Renderer<'d, 'a> {
     /// The current unit's symbol pass saved a symbol pointer.
     ptrs_set: bool,
     /// Formatted ` label(N)` strings by (label, N).
-    numbers: HashMap<(&'static str, u64), Rc<[u8]>>,
+    numbers: HashMap<(&'static str, u64), Made>,
 }
 
 /// A symbol DIE to render: what the symbol pass of a unit decided.
@@ -198,7 +214,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
             srcfiles: HashMap::default(),
             scratch: Vec::new(),
             open: Vec::new(),
-            empty: EMPTY.into(),
+            texts: Vec::new(),
             hits: counters.0,
             misses: counters.1,
             log,
@@ -284,6 +300,21 @@ impl<'d, 'a> Renderer<'d, 'a> {
         self.scratch = Vec::new();
         self.fqn_up = Vec::new();
         self.numbers = HashMap::default();
+        self.texts = Vec::new();
+    }
+
+    /// The bytes of a text piece (none for a break or a DIE).
+    pub fn piece_bytes<'s>(&'s self, p: &Piece<'s>) -> &'s [u8] {
+        match *p {
+            Piece::Str(s) => s,
+            Piece::Own(m) => made(&self.texts, m),
+            _ => b"",
+        }
+    }
+
+    /// The bytes of an entry's fqn (empty for none).
+    pub fn fqn_text<'s>(&'s self, e: &Entry<'s>) -> &'s [u8] {
+        fqn_bytes(&self.texts, e.fqn)
     }
 
     /// Cache statistics for `die_map_free`: entries per state.
@@ -409,7 +440,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
     }
 
     /// A DIE's fully qualified name as the fqn pass left it (`None`: upstream's NULL).
-    fn fqn_of(&self, die: DieIdx) -> Option<Rc<[u8]>> {
+    fn fqn_of(&mut self, die: DieIdx) -> Option<Fqn<'a>> {
         let up = self.fqn_up[(die - self.fqn_base) as usize];
         let name = self.dies.die(die).name;
         if up == UNSEEN || !has_fqn(up, name) {
@@ -417,7 +448,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         }
         let name = name?;
         if up == NONE {
-            return Some(name.into());
+            return Some(Fqn::Name(name));
         }
         // The chain of prefixes, innermost first; the outermost is a name.
         let mut chain = vec![up];
@@ -428,16 +459,16 @@ impl<'d, 'a> Renderer<'d, 'a> {
             }
             chain.push(next);
         }
-        let mut s = Vec::new();
+        let start = self.texts.len() as u32;
         for (k, &p) in chain.iter().rev().enumerate() {
             if k > 0 {
-                s.extend_from_slice(b"::");
+                self.texts.extend_from_slice(b"::");
             }
-            s.extend_from_slice(self.dies.die(p).name.unwrap_or(b"<anonymous>"));
+            self.texts.extend_from_slice(self.dies.die(p).name.unwrap_or(b"<anonymous>"));
         }
-        s.extend_from_slice(b"::");
-        s.extend_from_slice(name);
-        Some(s.into())
+        self.texts.extend_from_slice(b"::");
+        self.texts.extend_from_slice(name);
+        Some(Fqn::Made(Made(start, self.texts.len() as u32)))
     }
 
     fn exported_symbols(&mut self, die: DieIdx, table: &mut SymbolTable) -> Result<(), Error> {
@@ -558,8 +589,8 @@ impl<'d, 'a> Renderer<'d, 'a> {
         }
     }
 
-    fn emit_own(&mut self, cache: Option<EntryId>, s: Rc<[u8]>) {
-        self.log.dump_str(self.flags.dump_dies, &s);
+    fn emit_own(&mut self, cache: Option<EntryId>, s: Made) {
+        self.log.dump_str(self.flags.dump_dies, made(&self.texts, s));
         if let Some(c) = cache {
             self.piece(c, Piece::Own(s));
         }
@@ -572,14 +603,21 @@ impl<'d, 'a> Renderer<'d, 'a> {
         }
     }
 
+    /// ` label(N)`, or for the labels [`SUBRANGE`] and [`VALUE`] `[N]`
+    /// and `N`.
     fn emit_num(&mut self, cache: Option<EntryId>, label: &'static str, value: u64) {
         // The same few numbers recur everywhere (sizes, offsets): format
         // each once per object.
-        let s = self
-            .numbers
-            .entry((label, value))
-            .or_insert_with(|| number_text(&[b" ", label.as_bytes(), b"("], value, b")"))
-            .clone();
+        let texts = &mut self.texts;
+        let s = *self.numbers.entry((label, value)).or_insert_with(|| {
+            let start = texts.len() as u32;
+            match label {
+                SUBRANGE => number_text(texts, &[b"["], value, b"]"),
+                VALUE => number_text(texts, &[], value, b""),
+                _ => number_text(texts, &[b" ", label.as_bytes(), b"("], value, b")"),
+            }
+            Made(start, texts.len() as u32)
+        });
         self.emit_own(cache, s);
     }
 
@@ -592,8 +630,8 @@ impl<'d, 'a> Renderer<'d, 'a> {
     fn byte_size_attr(&mut self, cache: EntryId, die: DieIdx) -> Result<(), Error> {
         if let Some(mut v) = self.dies.num(die, Num::ByteSize) {
             if self.flags.stable {
-                let fqn = self.entries[cache as usize].fqn.clone().unwrap_or_else(|| self.empty.clone());
-                if let Some(o) = self.rules.byte_size(&fqn)? {
+                let fqn = fqn_bytes(&self.texts, self.entries[cache as usize].fqn);
+                if let Some(o) = self.rules.byte_size(fqn)? {
                     v = o;
                 }
             }
@@ -604,18 +642,21 @@ impl<'d, 'a> Renderer<'d, 'a> {
 
     fn update_fqn(&mut self, cache: EntryId, die: DieIdx) {
         if self.entries[cache as usize].fqn.is_none() {
-            let f = self.fqn_of(die).unwrap_or_else(|| self.empty.clone());
+            let f = self.fqn_of(die).unwrap_or(Fqn::Name(EMPTY));
             self.entries[cache as usize].fqn = Some(f);
         }
     }
 
     fn fqn(&mut self, cache: EntryId, die: DieIdx) {
         self.update_fqn(cache, die);
-        let f = self.entries[cache as usize].fqn.clone().unwrap_or_else(|| self.empty.clone());
-        if !f.is_empty() {
+        let f = self.entries[cache as usize].fqn.unwrap_or(Fqn::Name(EMPTY));
+        if !fqn_bytes(&self.texts, Some(f)).is_empty() {
             self.emit(Some(cache), b" ");
         }
-        self.emit_own(Some(cache), f);
+        match f {
+            Fqn::Name(n) => self.emit(Some(cache), n),
+            Fqn::Made(m) => self.emit_own(Some(cache), m),
+        }
     }
 
     fn type_attr(&mut self, st: &mut Sym<'a>, cache: Option<EntryId>, die: DieIdx) -> Result<(), Error> {
@@ -665,7 +706,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
             return Err(too_deep());
         }
         self.depth += 1;
-        let saved = (st.expand, st.current_fqn.clone());
+        let saved = (st.expand, st.current_fqn);
         let r = self.process_type_inner(st, parent, die);
         st.expand = saved.0;
         st.current_fqn = saved.1;
@@ -782,9 +823,9 @@ impl<'d, 'a> Renderer<'d, 'a> {
     fn replay(&mut self, st: &mut Sym<'a>, id: EntryId) -> Result<(), Error> {
         let n = self.entries[id as usize].pieces.len();
         for i in 0..n {
-            match self.entries[id as usize].pieces[i].clone() {
+            match self.entries[id as usize].pieces[i] {
                 Piece::Str(s) => self.log.dump_str(self.flags.dump_dies, s),
-                Piece::Own(s) => self.log.dump_str(self.flags.dump_dies, &s),
+                Piece::Own(s) => self.log.dump_str(self.flags.dump_dies, made(&self.texts, s)),
                 Piece::Break(b) => self.log.dump_break(b),
                 Piece::Die(child) => self.process_type(st, None, child)?,
             }
@@ -829,11 +870,10 @@ impl<'d, 'a> Renderer<'d, 'a> {
             Some(n) => Some(n),
             None => self.dies.num(die, Num::UpperBound).map(|n| n.wrapping_add(1)),
         };
-        let s = match n {
-            Some(n) => number_text(&[b"["], n, b"]"),
-            None => b"[]"[..].into(),
-        };
-        self.emit_own(Some(id), s);
+        match n {
+            Some(n) => self.emit_num(Some(id), SUBRANGE, n),
+            None => self.emit(Some(id), b"[]"),
+        }
     }
 
     fn list_item(&mut self, st: &mut Sym<'a>, id: EntryId, die: DieIdx, kw: &'static [u8]) -> Result<(), Error> {
@@ -867,19 +907,19 @@ impl<'d, 'a> Renderer<'d, 'a> {
         let mut value = None;
         if self.flags.stable {
             self.update_fqn(id, die);
-            let own = self.entries[id as usize].fqn.clone().unwrap_or_else(|| self.empty.clone());
-            let enum_fqn = st.current_fqn.clone().unwrap_or_else(|| self.empty.clone());
-            if self.rules.is_enumerator_ignored(&enum_fqn, &own) {
+            let own = fqn_bytes(&self.texts, self.entries[id as usize].fqn);
+            let enum_fqn = fqn_bytes(&self.texts, st.current_fqn);
+            if self.rules.is_enumerator_ignored(enum_fqn, own) {
                 return Ok(());
             }
-            value = self.rules.enumerator_value(&enum_fqn, &own)?;
+            value = self.rules.enumerator_value(enum_fqn, own)?;
         }
         self.list_comma(st, c);
         self.emit(c, b"enumerator");
         self.fqn(id, die);
         if let Some(v) = value.or_else(|| self.dies.num(die, Num::ConstValue)) {
             self.emit(c, b" = ");
-            self.emit_own(c, number_text(&[], v, b""));
+            self.emit_num(c, VALUE, v);
         }
         Ok(())
     }
@@ -892,7 +932,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         self.linebreak(c, 1);
         let expand = st.expand && self.is_kabi_definition(id, die)?;
         if expand {
-            st.current_fqn = self.entries[id as usize].fqn.clone();
+            st.current_fqn = self.entries[id as usize].fqn;
             if kw == b"enumeration_type" {
                 self.container(st, c, die, Some(dw::DW_TAG_enumerator))?;
             } else {
@@ -955,8 +995,8 @@ impl<'d, 'a> Renderer<'d, 'a> {
         if self.dies.die(die).declaration() {
             return Ok(false);
         }
-        let fqn = self.entries[id as usize].fqn.clone().unwrap_or_else(|| self.empty.clone());
-        if self.flags.stable && self.rules.is_declonly(&fqn) {
+        let fqn = fqn_bytes(&self.texts, self.entries[id as usize].fqn);
+        if self.flags.stable && self.rules.is_declonly(fqn) {
             return Ok(false);
         }
         Ok(!self.is_definition_private(die)?)
@@ -1053,9 +1093,15 @@ impl<'d, 'a> Renderer<'d, 'a> {
     }
 }
 
-/// `prefix`, `v` in decimal and `suffix`, as `format!` would print them,
-/// without the formatting machinery (numbers are printed for most entries).
-fn number_text(prefix: &[&[u8]], mut v: u64, suffix: &[u8]) -> Rc<[u8]> {
+/// Labels of [`Renderer::emit_num`] that print `[N]` (an array bound)
+/// and `N` (an enumerator's value) rather than ` label(N)`.
+const SUBRANGE: &str = "[]";
+const VALUE: &str = "=";
+
+/// Appends `prefix`, `v` in decimal and `suffix`, as `format!` would print
+/// them, without the formatting machinery (numbers are printed for most
+/// entries).
+fn number_text(out: &mut Vec<u8>, prefix: &[&[u8]], mut v: u64, suffix: &[u8]) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
@@ -1066,21 +1112,9 @@ fn number_text(prefix: &[&[u8]], mut v: u64, suffix: &[u8]) -> Rc<[u8]> {
             break;
         }
     }
-    let mut buf = [0u8; 64];
-    let mut len = 0;
-    for part in prefix.iter().copied().chain([&digits[at..], suffix]) {
-        let Some(dst) = buf.get_mut(len..len + part.len()) else {
-            // Longer than any label: the slow way.
-            let mut s = Vec::new();
-            prefix.iter().for_each(|p| s.extend_from_slice(p));
-            s.extend_from_slice(&digits[at..]);
-            s.extend_from_slice(suffix);
-            return s.into();
-        };
-        dst.copy_from_slice(part);
-        len += part.len();
-    }
-    buf[..len].into()
+    prefix.iter().for_each(|p| out.extend_from_slice(p));
+    out.extend_from_slice(&digits[at..]);
+    out.extend_from_slice(suffix);
 }
 
 fn kabi_status(name: Option<&[u8]>) -> (Kabi, Option<&[u8]>) {

@@ -165,11 +165,14 @@ pub fn is_type_prefix(s: &[u8]) -> bool {
 
 /// Appends the type name of a finished entry (`s#foo`, `t#'a b'`) to
 /// `out`, if it has one; whether it has.
-fn push_type_name(e: &Entry<'_>, out: &mut Vec<u8>) -> bool {
+fn push_type_name(r: &Renderer<'_, '_>, e: &Entry<'_>, out: &mut Vec<u8>) -> bool {
     if matches!(e.state, State::Symbol | State::Fqn | State::Incomplete) {
         return false;
     }
-    let Some(fqn) = e.fqn.as_ref().filter(|f| !f.is_empty()) else { return false };
+    let fqn = r.fqn_text(e);
+    if fqn.is_empty() {
+        return false;
+    }
     let prefix = match gimli::DwTag(e.tag) {
         gimli::DW_TAG_class_type | gimli::DW_TAG_structure_type => b's',
         gimli::DW_TAG_union_type => b'u',
@@ -355,7 +358,7 @@ fn expand_entry(
     let pieces = &r.entries[id as usize].pieces;
     for (i, p) in pieces.iter().enumerate() {
         match p {
-            Piece::Str(_) | Piece::Own(_) => out.push(p.bytes()),
+            Piece::Str(_) | Piece::Own(_) => out.push(r.piece_bytes(p)),
             Piece::Die(child) => {
                 let Some(c) = names.child(r, *child) else {
                     return Err(Error::new("__type_expand", format!("unknown child: {child:x}")));
@@ -425,7 +428,7 @@ impl Names {
         let slot = match self.of[id as usize] {
             NameSlot::Unknown => {
                 let start = self.text.len() as u32;
-                let slot = match push_type_name(&r.entries[id as usize], &mut self.text) {
+                let slot = match push_type_name(r, &r.entries[id as usize], &mut self.text) {
                     true => NameSlot::At(start, self.text.len() as u32),
                     false => NameSlot::None,
                 };
