@@ -172,8 +172,8 @@ pub struct Renderer<'d, 'a> {
     plan: Option<Plan>,
     /// The current unit's symbol pass saved a symbol pointer.
     ptrs_set: bool,
-    /// Formatted ` label(N)` strings by (label, N).
-    numbers: HashMap<(&'static str, u64), Made>,
+    /// Formatted numbers (see `emit_num`) by (attribute, N).
+    numbers: HashMap<(u8, u64), Made>,
 }
 
 /// A symbol DIE to render: what the symbol pass of a unit decided.
@@ -603,17 +603,18 @@ impl<'d, 'a> Renderer<'d, 'a> {
         }
     }
 
-    /// ` label(N)`, or for the labels [`SUBRANGE`] and [`VALUE`] `[N]`
-    /// and `N`.
-    fn emit_num(&mut self, cache: Option<EntryId>, label: &'static str, value: u64) {
+    /// ` label(N)` for the attribute `num`; `[N]` for an array bound
+    /// ([`Num::Count`]), `N` for an enumerator's value ([`Num::ConstValue`]).
+    fn emit_num(&mut self, cache: Option<EntryId>, num: Num, label: &'static str, value: u64) {
         // The same few numbers recur everywhere (sizes, offsets): format
-        // each once per object.
+        // each once per object. Keyed by the attribute, not the label: a
+        // string key was hashed and compared byte by byte for every number.
         let texts = &mut self.texts;
-        let s = *self.numbers.entry((label, value)).or_insert_with(|| {
+        let s = *self.numbers.entry((num as u8, value)).or_insert_with(|| {
             let start = texts.len() as u32;
-            match label {
-                SUBRANGE => number_text(texts, &[b"["], value, b"]"),
-                VALUE => number_text(texts, &[], value, b""),
+            match num {
+                Num::Count => number_text(texts, &[b"["], value, b"]"),
+                Num::ConstValue => number_text(texts, &[], value, b""),
                 _ => number_text(texts, &[b" ", label.as_bytes(), b"("], value, b")"),
             }
             Made(start, texts.len() as u32)
@@ -623,7 +624,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
 
     fn num_attr(&mut self, cache: Option<EntryId>, die: DieIdx, num: Num, label: &'static str) {
         if let Some(v) = self.dies.num(die, num) {
-            self.emit_num(cache, label, v);
+            self.emit_num(cache, num, label, v);
         }
     }
 
@@ -635,7 +636,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
                     v = o;
                 }
             }
-            self.emit_num(Some(cache), "byte_size", v);
+            self.emit_num(Some(cache), Num::ByteSize, "byte_size", v);
         }
         Ok(())
     }
@@ -871,7 +872,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
             None => self.dies.num(die, Num::UpperBound).map(|n| n.wrapping_add(1)),
         };
         match n {
-            Some(n) => self.emit_num(Some(id), SUBRANGE, n),
+            Some(n) => self.emit_num(Some(id), Num::Count, "", n),
             None => self.emit(Some(id), b"[]"),
         }
     }
@@ -919,7 +920,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         self.fqn(id, die);
         if let Some(v) = value.or_else(|| self.dies.num(die, Num::ConstValue)) {
             self.emit(c, b" = ");
-            self.emit_num(c, VALUE, v);
+            self.emit_num(c, Num::ConstValue, "", v);
         }
         Ok(())
     }
@@ -1092,11 +1093,6 @@ impl<'d, 'a> Renderer<'d, 'a> {
         Ok((res, NONE, None))
     }
 }
-
-/// Labels of [`Renderer::emit_num`] that print `[N]` (an array bound)
-/// and `N` (an enumerator's value) rather than ` label(N)`.
-const SUBRANGE: &str = "[]";
-const VALUE: &str = "=";
 
 /// Appends `prefix`, `v` in decimal and `suffix`, as `format!` would print
 /// them, without the formatting machinery (numbers are printed for most
