@@ -123,6 +123,21 @@ enum Kabi {
     Ignored = 3,
 }
 
+/// An opening and closing string of [`Renderer::braced`], and each with
+/// the space a line break prints.
+struct Braced {
+    open: &'static [u8],
+    close: &'static [u8],
+    open_spaced: &'static [u8],
+    spaced_close: &'static [u8],
+}
+
+const BRACES: Braced = Braced { open: b" {", close: b"}", open_spaced: b" { ", spaced_close: b" }" };
+const PARAMS: Braced = Braced { open: b" (", close: b")", open_spaced: b" ( ", spaced_close: b" )" };
+const VARIANT: Braced = Braced { open: b"variant {", close: b"}", open_spaced: b"variant { ", spaced_close: b" }" };
+const VARIANT_PART: Braced =
+    Braced { open: b"variant_part {", close: b"}", open_spaced: b"variant_part { ", spaced_close: b" }" };
+
 /// Deeper nesting than this is hostile input, not a kernel type.
 const MAX_DEPTH: u32 = 4096;
 
@@ -603,6 +618,71 @@ impl<'d, 'a> Renderer<'d, 'a> {
         }
     }
 
+    // A type string prints a run of line breaks as one space, so a break
+    // between two pieces known not to be breaks is a space. Unless a dump
+    // shows the breaks (`--dump-dies`, whose replays read the pieces), such
+    // a string, break and string are rendered as one piece: fewer pieces
+    // to store and to walk for every text that inlines the entry.
+
+    /// `s` and a line break that the caller knows is followed by a piece
+    /// that is not one; `joined` is `s` and a space.
+    fn emit_break(&mut self, cache: Option<EntryId>, s: &'static [u8], n: i8, joined: &'static [u8]) {
+        if self.flags.dump_dies {
+            self.emit(cache, s);
+            self.linebreak(cache, n);
+        } else {
+            self.emit(cache, joined);
+        }
+    }
+
+    /// `open` (ending in `{` or `(`), a line break, what `inner` renders
+    /// (only references: one piece per child), a line break and `close`.
+    /// Without breaks: `open` and a space, then a space before `close`
+    /// only if `inner` rendered something (two breaks in a row print one
+    /// space).
+    fn braced(
+        &mut self,
+        st: &mut Sym<'a>,
+        cache: Option<EntryId>,
+        b: &Braced,
+        inner: impl FnOnce(&mut Self, &mut Sym<'a>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        if self.flags.dump_dies || cache.is_none() {
+            self.emit(cache, b.open);
+            self.linebreak(cache, 1);
+            inner(self, st)?;
+            self.linebreak(cache, -1);
+            self.emit(cache, b.close);
+            return Ok(());
+        }
+        self.emit(cache, b.open_spaced);
+        let before = self.pieces_len(cache);
+        inner(self, st)?;
+        let close = if self.pieces_len(cache) > before { b.spaced_close } else { b.close };
+        self.emit(cache, close);
+        Ok(())
+    }
+
+    /// How many pieces the entry being rendered has so far.
+    fn pieces_len(&self, cache: Option<EntryId>) -> usize {
+        match (cache, self.open.last()) {
+            (Some(c), Some(&(top, _))) if top == c => self.scratch.len(),
+            (Some(c), _) => self.entries[c as usize].pieces.len(),
+            (None, _) => 0,
+        }
+    }
+
+    /// A line break that the caller knows follows a piece that is not
+    /// one, and `s`; `joined` is a space and `s`.
+    fn break_emit(&mut self, cache: Option<EntryId>, n: i8, s: &'static [u8], joined: &'static [u8]) {
+        if self.flags.dump_dies {
+            self.linebreak(cache, n);
+            self.emit(cache, s);
+        } else {
+            self.emit(cache, joined);
+        }
+    }
+
     /// ` label(N)` for the attribute `num`; `[N]` for an array bound
     /// ([`Num::Count`]), `N` for an enumerator's value ([`Num::ConstValue`]).
     fn emit_num(&mut self, cache: Option<EntryId>, num: Num, label: &'static str, value: u64) {
@@ -655,6 +735,9 @@ impl<'d, 'a> Renderer<'d, 'a> {
             self.emit(Some(cache), b" ");
         }
         match f {
+            // An empty name is never between two line breaks (a keyword
+            // comes before it): without a dump it is no piece at all.
+            Fqn::Name(n) if n.is_empty() && !self.flags.dump_dies => {}
             Fqn::Name(n) => self.emit(Some(cache), n),
             Fqn::Made(m) => self.emit_own(Some(cache), m),
         }
@@ -674,8 +757,8 @@ impl<'d, 'a> Renderer<'d, 'a> {
         if st.first_list_item {
             st.first_list_item = false;
         } else {
-            self.emit(cache, b" ,");
-            self.linebreak(cache, 0);
+            // Every list item starts with a string.
+            self.emit_break(cache, b" ,", 0, b" , ");
         }
     }
 
@@ -763,29 +846,20 @@ impl<'d, 'a> Renderer<'d, 'a> {
             dw::DW_TAG_template_type_parameter => self.modifier(st, id, die, b"template_type_parameter_type")?,
             dw::DW_TAG_variant => {
                 self.list_comma(st, c);
-                self.emit(c, b"variant {");
-                self.linebreak(c, 1);
-                self.container(st, c, die, Some(dw::DW_TAG_member))?;
-                self.linebreak(c, -1);
-                self.emit(c, b"}");
+                self.braced(st, c, &VARIANT, |r, st| r.container(st, c, die, Some(dw::DW_TAG_member)))?;
                 self.num_attr(c, die, Num::DiscrValue, "discr_value");
             }
             dw::DW_TAG_variant_part => {
                 self.list_comma(st, c);
-                self.emit(c, b"variant_part {");
-                self.linebreak(c, 1);
-                self.container(st, c, die, None)?;
-                self.linebreak(c, -1);
-                self.emit(c, b"}");
+                self.braced(st, c, &VARIANT_PART, |r, st| r.container(st, c, die, None))?;
             }
             dw::DW_TAG_array_type => {
                 self.emit(c, b"array_type");
                 self.container(st, c, die, Some(dw::DW_TAG_subrange_type))?;
-                self.emit(c, b" {");
-                self.linebreak(c, 1);
+                // The type is one piece.
+                self.emit_break(c, b" {", 1, b" { ");
                 self.type_attr(st, c, die)?;
-                self.linebreak(c, -1);
-                self.emit(c, b"}");
+                self.break_emit(c, -1, b"}", b" }");
             }
             dw::DW_TAG_base_type => {
                 self.emit(c, b"base_type");
@@ -838,11 +912,10 @@ impl<'d, 'a> Renderer<'d, 'a> {
         let c = Some(id);
         self.emit(c, kw);
         self.fqn(id, die);
-        self.emit(c, b" {");
-        self.linebreak(c, 1);
+        // The type is one piece.
+        self.emit_break(c, b" {", 1, b" { ");
         self.type_attr(st, c, die)?;
-        self.linebreak(c, -1);
-        self.emit(c, b"}");
+        self.break_emit(c, -1, b"}", b" }");
         self.byte_size_attr(id, die)?;
         self.num_attr(c, die, Num::Alignment, "alignment");
         Ok(())
@@ -856,13 +929,8 @@ impl<'d, 'a> Renderer<'d, 'a> {
         kw: &'static [u8],
     ) -> Result<(), Error> {
         self.emit(c, kw);
-        self.emit(c, b" (");
-        self.linebreak(c, 1);
-        self.container(st, c, die, Some(dw::DW_TAG_formal_parameter))?;
-        self.linebreak(c, -1);
-        self.emit(c, b")");
-        self.linebreak(c, 0);
-        self.emit(c, b"-> ");
+        self.braced(st, c, &PARAMS, |r, st| r.container(st, c, die, Some(dw::DW_TAG_formal_parameter)))?;
+        self.break_emit(c, 0, b"-> ", b" -> ");
         self.type_attr(st, c, die)
     }
 
@@ -929,19 +997,18 @@ impl<'d, 'a> Renderer<'d, 'a> {
         let c = Some(id);
         self.emit(c, kw);
         self.fqn(id, die);
-        self.emit(c, b" {");
-        self.linebreak(c, 1);
         let expand = st.expand && self.is_kabi_definition(id, die)?;
-        if expand {
-            st.current_fqn = self.entries[id as usize].fqn;
-            if kw == b"enumeration_type" {
-                self.container(st, c, die, Some(dw::DW_TAG_enumerator))?;
-            } else {
-                self.struct_members(st, c, die)?;
+        self.braced(st, c, &BRACES, |r, st| {
+            if expand {
+                st.current_fqn = r.entries[id as usize].fqn;
+                if kw == b"enumeration_type" {
+                    r.container(st, c, die, Some(dw::DW_TAG_enumerator))?;
+                } else {
+                    r.struct_members(st, c, die)?;
+                }
             }
-        }
-        self.linebreak(c, -1);
-        self.emit(c, b"}");
+            Ok(())
+        })?;
         if expand {
             self.byte_size_attr(id, die)?;
             self.num_attr(c, die, Num::Alignment, "alignment");
