@@ -686,12 +686,21 @@ impl<'d, 'a> Renderer<'d, 'a> {
     /// ` label(N)` for the attribute `num`; `[N]` for an array bound
     /// ([`Num::Count`]), `N` for an enumerator's value ([`Num::ConstValue`]).
     fn emit_num(&mut self, cache: Option<EntryId>, num: Num, label: &'static str, value: u64) {
+        self.emit_number(cache, num, label, value, false);
+    }
+
+    /// [`Self::emit_num`], after ` }` when `closing`.
+    fn emit_number(&mut self, cache: Option<EntryId>, num: Num, label: &'static str, value: u64, closing: bool) {
         // The same few numbers recur everywhere (sizes, offsets): format
         // each once per object. Keyed by the attribute, not the label: a
         // string key was hashed and compared byte by byte for every number.
         let texts = &mut self.texts;
-        let s = *self.numbers.entry((num as u8, value)).or_insert_with(|| {
+        let key = (num as u8 | if closing { 0x80 } else { 0 }, value);
+        let s = *self.numbers.entry(key).or_insert_with(|| {
             let start = texts.len() as u32;
+            if closing {
+                texts.extend_from_slice(b" }");
+            }
             match num {
                 Num::Count => number_text(texts, &[b"["], value, b"]"),
                 Num::ConstValue => number_text(texts, &[], value, b""),
@@ -709,16 +718,22 @@ impl<'d, 'a> Renderer<'d, 'a> {
     }
 
     fn byte_size_attr(&mut self, cache: EntryId, die: DieIdx) -> Result<(), Error> {
-        if let Some(mut v) = self.dies.num(die, Num::ByteSize) {
-            if self.flags.stable {
-                let fqn = fqn_bytes(&self.texts, self.entries[cache as usize].fqn);
-                if let Some(o) = self.rules.byte_size(fqn)? {
-                    v = o;
-                }
-            }
+        if let Some(v) = self.byte_size(cache, die)? {
             self.emit_num(Some(cache), Num::ByteSize, "byte_size", v);
         }
         Ok(())
+    }
+
+    /// The byte size to print, if any: the DIE's, or a `--stable` rule's.
+    fn byte_size(&mut self, cache: EntryId, die: DieIdx) -> Result<Option<u64>, Error> {
+        let Some(mut v) = self.dies.num(die, Num::ByteSize) else { return Ok(None) };
+        if self.flags.stable {
+            let fqn = fqn_bytes(&self.texts, self.entries[cache as usize].fqn);
+            if let Some(o) = self.rules.byte_size(fqn)? {
+                v = o;
+            }
+        }
+        Ok(Some(v))
     }
 
     fn update_fqn(&mut self, cache: EntryId, die: DieIdx) {
@@ -759,6 +774,17 @@ impl<'d, 'a> Renderer<'d, 'a> {
         } else {
             // Every list item starts with a string.
             self.emit_break(cache, b" ,", 0, b" , ");
+        }
+    }
+
+    /// [`Self::list_comma`] and `kw`; `comma_kw` is ` , ` and `kw`, one
+    /// piece where no dump shows the line break.
+    fn list_start(&mut self, st: &mut Sym<'a>, cache: Option<EntryId>, kw: &'static [u8], comma_kw: &'static [u8]) {
+        if st.first_list_item || self.flags.dump_dies {
+            self.list_comma(st, cache);
+            self.emit(cache, kw);
+        } else {
+            self.emit(cache, comma_kw);
         }
     }
 
@@ -825,25 +851,31 @@ impl<'d, 'a> Renderer<'d, 'a> {
         self.log.die_map_miss(self.flags.dump_die_map, self.dies.offset(die), tag, want);
         let c = Some(id);
         match dw::DwTag(tag) {
-            dw::DW_TAG_atomic_type => self.modifier(st, id, die, b"atomic_type")?,
-            dw::DW_TAG_const_type => self.modifier(st, id, die, b"const_type")?,
-            dw::DW_TAG_immutable_type => self.modifier(st, id, die, b"immutable_type")?,
-            dw::DW_TAG_packed_type => self.modifier(st, id, die, b"packed_type")?,
-            dw::DW_TAG_pointer_type => self.modifier(st, id, die, b"pointer_type")?,
-            dw::DW_TAG_reference_type => self.modifier(st, id, die, b"reference_type")?,
-            dw::DW_TAG_restrict_type => self.modifier(st, id, die, b"restrict_type")?,
-            dw::DW_TAG_rvalue_reference_type => self.modifier(st, id, die, b"rvalue_reference_type")?,
-            dw::DW_TAG_shared_type => self.modifier(st, id, die, b"shared_type")?,
-            dw::DW_TAG_volatile_type => self.modifier(st, id, die, b"volatile_type")?,
+            dw::DW_TAG_atomic_type => self.modifier(st, id, die, (b"atomic_type", b"atomic_type { "))?,
+            dw::DW_TAG_const_type => self.modifier(st, id, die, (b"const_type", b"const_type { "))?,
+            dw::DW_TAG_immutable_type => self.modifier(st, id, die, (b"immutable_type", b"immutable_type { "))?,
+            dw::DW_TAG_packed_type => self.modifier(st, id, die, (b"packed_type", b"packed_type { "))?,
+            dw::DW_TAG_pointer_type => self.modifier(st, id, die, (b"pointer_type", b"pointer_type { "))?,
+            dw::DW_TAG_reference_type => self.modifier(st, id, die, (b"reference_type", b"reference_type { "))?,
+            dw::DW_TAG_restrict_type => self.modifier(st, id, die, (b"restrict_type", b"restrict_type { "))?,
+            dw::DW_TAG_rvalue_reference_type => {
+                self.modifier(st, id, die, (b"rvalue_reference_type", b"rvalue_reference_type { "))?
+            }
+            dw::DW_TAG_shared_type => self.modifier(st, id, die, (b"shared_type", b"shared_type { "))?,
+            dw::DW_TAG_volatile_type => self.modifier(st, id, die, (b"volatile_type", b"volatile_type { "))?,
             dw::DW_TAG_class_type => self.structure(st, id, die, b"class_type")?,
             dw::DW_TAG_structure_type => self.structure(st, id, die, b"structure_type")?,
             dw::DW_TAG_union_type => self.union(st, id, die)?,
             dw::DW_TAG_enumeration_type => self.structure(st, id, die, b"enumeration_type")?,
             dw::DW_TAG_enumerator => self.enumerator(st, id, die)?,
-            dw::DW_TAG_formal_parameter => self.list_item(st, id, die, b"formal_parameter ")?,
-            dw::DW_TAG_member => self.list_item(st, id, die, b"member ")?,
+            dw::DW_TAG_formal_parameter => {
+                self.list_item(st, id, die, (b"formal_parameter ", b" , formal_parameter "))?
+            }
+            dw::DW_TAG_member => self.list_item(st, id, die, (b"member ", b" , member "))?,
             dw::DW_TAG_subrange_type => self.subrange(id, die),
-            dw::DW_TAG_template_type_parameter => self.modifier(st, id, die, b"template_type_parameter_type")?,
+            dw::DW_TAG_template_type_parameter => {
+                self.modifier(st, id, die, (b"template_type_parameter_type", b"template_type_parameter_type { "))?
+            }
             dw::DW_TAG_variant => {
                 self.list_comma(st, c);
                 self.braced(st, c, &VARIANT, |r, st| r.container(st, c, die, Some(dw::DW_TAG_member)))?;
@@ -869,7 +901,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
                 self.num_attr(c, die, Num::Alignment, "alignment");
             }
             dw::DW_TAG_subroutine_type => self.subroutine(st, c, die, b"subroutine_type")?,
-            dw::DW_TAG_typedef => self.modifier(st, id, die, b"typedef_type")?,
+            dw::DW_TAG_typedef => self.modifier(st, id, die, (b"typedef_type", b"typedef_type { "))?,
             dw::DW_TAG_unspecified_type => self.emit(c, b"unspecified_type"),
             _ => return Err(Error::new("process_type", format!("unexpected type: {tag:x}"))),
         }
@@ -908,15 +940,38 @@ impl<'d, 'a> Renderer<'d, 'a> {
         Ok(())
     }
 
-    fn modifier(&mut self, st: &mut Sym<'a>, id: EntryId, die: DieIdx, kw: &'static [u8]) -> Result<(), Error> {
+    /// `kw` is the keyword, and the keyword with ` { `: most modifiers
+    /// (pointers, `const`) have no name, are inlined wherever they are
+    /// used, and without a dump render as three pieces
+    /// (`pointer_type { `, the type, ` } byte_size(8)`) instead of seven.
+    fn modifier(
+        &mut self,
+        st: &mut Sym<'a>,
+        id: EntryId,
+        die: DieIdx,
+        (kw, kw_open): (&'static [u8], &'static [u8]),
+    ) -> Result<(), Error> {
         let c = Some(id);
-        self.emit(c, kw);
-        self.fqn(id, die);
-        // The type is one piece.
-        self.emit_break(c, b" {", 1, b" { ");
+        self.update_fqn(id, die);
+        let joined = !self.flags.dump_dies;
+        if joined && fqn_bytes(&self.texts, self.entries[id as usize].fqn).is_empty() {
+            self.emit(c, kw_open);
+        } else {
+            self.emit(c, kw);
+            self.fqn(id, die);
+            // The type is one piece.
+            self.emit_break(c, b" {", 1, b" { ");
+        }
         self.type_attr(st, c, die)?;
-        self.break_emit(c, -1, b"}", b" }");
-        self.byte_size_attr(id, die)?;
+        if joined {
+            match self.byte_size(id, die)? {
+                Some(v) => self.emit_number(c, Num::ByteSize, "byte_size", v, true),
+                None => self.emit(c, b" }"),
+            }
+        } else {
+            self.break_emit(c, -1, b"}", b" }");
+            self.byte_size_attr(id, die)?;
+        }
         self.num_attr(c, die, Num::Alignment, "alignment");
         Ok(())
     }
@@ -945,7 +1000,13 @@ impl<'d, 'a> Renderer<'d, 'a> {
         }
     }
 
-    fn list_item(&mut self, st: &mut Sym<'a>, id: EntryId, die: DieIdx, kw: &'static [u8]) -> Result<(), Error> {
+    fn list_item(
+        &mut self,
+        st: &mut Sym<'a>,
+        id: EntryId,
+        die: DieIdx,
+        (kw, comma_kw): (&'static [u8], &'static [u8]),
+    ) -> Result<(), Error> {
         let c = Some(id);
         let mut name = self.dies.die(die).name;
         if self.flags.stable {
@@ -954,8 +1015,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
             }
             st.orig_name = None;
         }
-        self.list_comma(st, c);
-        self.emit(c, kw);
+        self.list_start(st, c, kw, comma_kw);
         self.type_attr(st, c, die)?;
         if self.flags.stable && st.orig_name.is_some() {
             name = st.orig_name;
@@ -983,8 +1043,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
             }
             value = self.rules.enumerator_value(enum_fqn, own)?;
         }
-        self.list_comma(st, c);
-        self.emit(c, b"enumerator");
+        self.list_start(st, c, b"enumerator", b" , enumerator");
         self.fqn(id, die);
         if let Some(v) = value.or_else(|| self.dies.num(die, Num::ConstValue)) {
             self.emit(c, b" = ");
