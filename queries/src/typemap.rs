@@ -359,15 +359,11 @@ fn expand_entry(
     for (i, p) in pieces.iter().enumerate() {
         match p {
             Piece::Str(_) | Piece::Own(_) => out.push(r.piece_bytes(p)),
-            Piece::Die(child) => {
-                let Some(c) = names.child(r, *child) else {
-                    return Err(Error::new("__type_expand", format!("unknown child: {child:x}")));
-                };
-                match names.get(r, c) {
-                    Some(n) => out.push_ref(n),
-                    None => expand_entry(r, names, c, out, depth + 1)?,
-                }
-            }
+            Piece::Die(child) => match names.resolve(r, *child) {
+                Child::Name(n) => out.push_ref(n),
+                Child::Inline(c) => expand_entry(r, names, c, out, depth + 1)?,
+                Child::Missing => return Err(Error::new("__type_expand", format!("unknown child: {child:x}"))),
+            },
             Piece::Break(_) => {
                 if !matches!(pieces.get(i + 1), Some(Piece::Break(_))) {
                     out.push(b" ");
@@ -384,13 +380,28 @@ struct Names {
     /// Per entry: not computed yet, no name, or the name's range in `text`.
     of: Vec<NameSlot>,
     text: Vec<u8>,
-    /// Per loaded DIE (from `base`): its entry, [`UNKNOWN`] or [`MISSING`].
-    child: Vec<EntryId>,
+    /// Per loaded DIE (from `base`): what a reference to it prints,
+    /// found once (an entry and then its name were two lookups a piece).
+    child: Vec<ChildSlot>,
     base: crate::dies::DieIdx,
 }
 
-const UNKNOWN: EntryId = EntryId::MAX;
-const MISSING: EntryId = EntryId::MAX - 1;
+#[derive(Clone, Copy)]
+enum ChildSlot {
+    Unknown,
+    Missing,
+    /// The entry's type name: a range of `Names::text`.
+    Name(u32, u32),
+    /// The entry has no type name: its text goes in place.
+    Inline(EntryId),
+}
+
+/// What a reference to a child DIE prints.
+enum Child<'n> {
+    Name(&'n [u8]),
+    Inline(EntryId),
+    Missing,
+}
 
 #[derive(Clone, Copy)]
 enum NameSlot {
@@ -407,24 +418,45 @@ impl Names {
         Names {
             of: vec![NameSlot::Unknown; r.entries.len()],
             text: Vec::new(),
-            child: vec![UNKNOWN; if lo <= hi { (hi - lo) as usize + 1 } else { 0 }],
+            child: vec![ChildSlot::Unknown; if lo <= hi { (hi - lo) as usize + 1 } else { 0 }],
             base: lo,
         }
     }
 
-    /// The entry a child DIE's text comes from: complete, else unexpanded.
-    fn child(&mut self, r: &Renderer<'_, '_>, die: crate::dies::DieIdx) -> Option<EntryId> {
-        let find = || r.find(die, State::Complete).or_else(|| r.find(die, State::Unexpanded));
-        let Some(slot) = die.checked_sub(self.base).and_then(|i| self.child.get_mut(i as usize)) else {
-            return find();
+    /// What a child DIE prints: the type name of its entry (complete,
+    /// else unexpanded), or the entry's text in place if it has none.
+    fn resolve(&mut self, r: &Renderer<'_, '_>, die: crate::dies::DieIdx) -> Child<'_> {
+        let at = die.checked_sub(self.base).map(|i| i as usize).filter(|&i| i < self.child.len());
+        let slot = match at.map(|i| self.child[i]) {
+            Some(ChildSlot::Unknown) | None => {
+                let slot = match r.find(die, State::Complete).or_else(|| r.find(die, State::Unexpanded)) {
+                    None => ChildSlot::Missing,
+                    Some(c) => match self.range(r, c) {
+                        Some((a, b)) => ChildSlot::Name(a, b),
+                        None => ChildSlot::Inline(c),
+                    },
+                };
+                if let Some(i) = at {
+                    self.child[i] = slot;
+                }
+                slot
+            }
+            Some(slot) => slot,
         };
-        if *slot == UNKNOWN {
-            *slot = find().unwrap_or(MISSING);
+        match slot {
+            ChildSlot::Name(a, b) => Child::Name(&self.text[a as usize..b as usize]),
+            ChildSlot::Inline(c) => Child::Inline(c),
+            _ => Child::Missing,
         }
-        (*slot != MISSING).then_some(*slot)
     }
 
     fn get(&mut self, r: &Renderer<'_, '_>, id: EntryId) -> Option<&[u8]> {
+        let (a, b) = self.range(r, id)?;
+        Some(&self.text[a as usize..b as usize])
+    }
+
+    /// The range of an entry's type name in `text`, if it has one.
+    fn range(&mut self, r: &Renderer<'_, '_>, id: EntryId) -> Option<(u32, u32)> {
         let slot = match self.of[id as usize] {
             NameSlot::Unknown => {
                 let start = self.text.len() as u32;
@@ -438,7 +470,7 @@ impl Names {
             slot => slot,
         };
         match slot {
-            NameSlot::At(a, b) => Some(&self.text[a as usize..b as usize]),
+            NameSlot::At(a, b) => Some((a, b)),
             _ => None,
         }
     }
