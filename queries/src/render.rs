@@ -123,6 +123,26 @@ enum Kabi {
     Ignored = 3,
 }
 
+/// A string that [`Renderer::emit_number`] joins to a number.
+#[derive(Clone, Copy)]
+enum Before {
+    Nothing,
+    SpacedBrace,
+    Brace,
+    Equals,
+}
+
+impl Before {
+    fn text(self) -> &'static [u8] {
+        match self {
+            Before::Nothing => b"",
+            Before::SpacedBrace => b" }",
+            Before::Brace => b"}",
+            Before::Equals => b" = ",
+        }
+    }
+}
+
 /// An opening and closing string of [`Renderer::braced`], and each with
 /// the space a line break prints.
 struct Braced {
@@ -188,7 +208,7 @@ pub struct Renderer<'d, 'a> {
     /// The current unit's symbol pass saved a symbol pointer.
     ptrs_set: bool,
     /// Formatted numbers (see `emit_num`) by (attribute, N).
-    numbers: HashMap<(u8, u64), Made>,
+    numbers: HashMap<(u8, u8, u64), Made>,
 }
 
 /// A symbol DIE to render: what the symbol pass of a unit decided.
@@ -647,20 +667,31 @@ impl<'d, 'a> Renderer<'d, 'a> {
         b: &Braced,
         inner: impl FnOnce(&mut Self, &mut Sym<'a>) -> Result<(), Error>,
     ) -> Result<(), Error> {
+        let close = self.braced_open(st, cache, b, inner)?;
+        self.emit(cache, close);
+        Ok(())
+    }
+
+    /// [`Self::braced`] but for the closing string, which it returns for
+    /// the caller to emit (joined to what follows it).
+    fn braced_open(
+        &mut self,
+        st: &mut Sym<'a>,
+        cache: Option<EntryId>,
+        b: &Braced,
+        inner: impl FnOnce(&mut Self, &mut Sym<'a>) -> Result<(), Error>,
+    ) -> Result<&'static [u8], Error> {
         if self.flags.dump_dies || cache.is_none() {
             self.emit(cache, b.open);
             self.linebreak(cache, 1);
             inner(self, st)?;
             self.linebreak(cache, -1);
-            self.emit(cache, b.close);
-            return Ok(());
+            return Ok(b.close);
         }
         self.emit(cache, b.open_spaced);
         let before = self.pieces_len(cache);
         inner(self, st)?;
-        let close = if self.pieces_len(cache) > before { b.spaced_close } else { b.close };
-        self.emit(cache, close);
-        Ok(())
+        Ok(if self.pieces_len(cache) > before { b.spaced_close } else { b.close })
     }
 
     /// How many pieces the entry being rendered has so far.
@@ -686,21 +717,19 @@ impl<'d, 'a> Renderer<'d, 'a> {
     /// ` label(N)` for the attribute `num`; `[N]` for an array bound
     /// ([`Num::Count`]), `N` for an enumerator's value ([`Num::ConstValue`]).
     fn emit_num(&mut self, cache: Option<EntryId>, num: Num, label: &'static str, value: u64) {
-        self.emit_number(cache, num, label, value, false);
+        self.emit_number(cache, num, label, value, Before::Nothing);
     }
 
-    /// [`Self::emit_num`], after ` }` when `closing`.
-    fn emit_number(&mut self, cache: Option<EntryId>, num: Num, label: &'static str, value: u64, closing: bool) {
+    /// [`Self::emit_num`] after the string `before`, as one piece.
+    fn emit_number(&mut self, cache: Option<EntryId>, num: Num, label: &'static str, value: u64, before: Before) {
         // The same few numbers recur everywhere (sizes, offsets): format
         // each once per object. Keyed by the attribute, not the label: a
         // string key was hashed and compared byte by byte for every number.
         let texts = &mut self.texts;
-        let key = (num as u8 | if closing { 0x80 } else { 0 }, value);
+        let key = (num as u8, before as u8, value);
         let s = *self.numbers.entry(key).or_insert_with(|| {
             let start = texts.len() as u32;
-            if closing {
-                texts.extend_from_slice(b" }");
-            }
+            texts.extend_from_slice(before.text());
             match num {
                 Num::Count => number_text(texts, &[b"["], value, b"]"),
                 Num::ConstValue => number_text(texts, &[], value, b""),
@@ -863,10 +892,10 @@ impl<'d, 'a> Renderer<'d, 'a> {
             }
             dw::DW_TAG_shared_type => self.modifier(st, id, die, (b"shared_type", b"shared_type { "))?,
             dw::DW_TAG_volatile_type => self.modifier(st, id, die, (b"volatile_type", b"volatile_type { "))?,
-            dw::DW_TAG_class_type => self.structure(st, id, die, b"class_type")?,
-            dw::DW_TAG_structure_type => self.structure(st, id, die, b"structure_type")?,
+            dw::DW_TAG_class_type => self.structure(st, id, die, (b"class_type", b"class_type "))?,
+            dw::DW_TAG_structure_type => self.structure(st, id, die, (b"structure_type", b"structure_type "))?,
             dw::DW_TAG_union_type => self.union(st, id, die)?,
-            dw::DW_TAG_enumeration_type => self.structure(st, id, die, b"enumeration_type")?,
+            dw::DW_TAG_enumeration_type => self.structure(st, id, die, (b"enumeration_type", b"enumeration_type "))?,
             dw::DW_TAG_enumerator => self.enumerator(st, id, die)?,
             dw::DW_TAG_formal_parameter => {
                 self.list_item(st, id, die, (b"formal_parameter ", b" , formal_parameter "))?
@@ -965,7 +994,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         self.type_attr(st, c, die)?;
         if joined {
             match self.byte_size(id, die)? {
-                Some(v) => self.emit_number(c, Num::ByteSize, "byte_size", v, true),
+                Some(v) => self.emit_number(c, Num::ByteSize, "byte_size", v, Before::SpacedBrace),
                 None => self.emit(c, b" }"),
             }
         } else {
@@ -1043,21 +1072,47 @@ impl<'d, 'a> Renderer<'d, 'a> {
             }
             value = self.rules.enumerator_value(enum_fqn, own)?;
         }
-        self.list_start(st, c, b"enumerator", b" , enumerator");
-        self.fqn(id, die);
+        // Strings with no line break between them are one piece.
+        self.update_fqn(id, die);
+        match self.entries[id as usize].fqn {
+            Some(Fqn::Name(n)) if !n.is_empty() => {
+                self.list_start(st, c, b"enumerator ", b" , enumerator ");
+                self.emit(c, n);
+            }
+            _ => {
+                self.list_start(st, c, b"enumerator", b" , enumerator");
+                self.fqn(id, die);
+            }
+        }
         if let Some(v) = value.or_else(|| self.dies.num(die, Num::ConstValue)) {
-            self.emit(c, b" = ");
-            self.emit_num(c, Num::ConstValue, "", v);
+            self.emit_number(c, Num::ConstValue, "", v, Before::Equals);
         }
         Ok(())
     }
 
-    fn structure(&mut self, st: &mut Sym<'a>, id: EntryId, die: DieIdx, kw: &'static [u8]) -> Result<(), Error> {
+    /// `kw` is the keyword, and the keyword with a space (strings with no
+    /// line break between them are one piece).
+    fn structure(
+        &mut self,
+        st: &mut Sym<'a>,
+        id: EntryId,
+        die: DieIdx,
+        (kw, kw_space): (&'static [u8], &'static [u8]),
+    ) -> Result<(), Error> {
         let c = Some(id);
-        self.emit(c, kw);
-        self.fqn(id, die);
+        self.update_fqn(id, die);
+        match self.entries[id as usize].fqn {
+            Some(Fqn::Name(n)) if !n.is_empty() => {
+                self.emit(c, kw_space);
+                self.emit(c, n);
+            }
+            _ => {
+                self.emit(c, kw);
+                self.fqn(id, die);
+            }
+        }
         let expand = st.expand && self.is_kabi_definition(id, die)?;
-        self.braced(st, c, &BRACES, |r, st| {
+        let close = self.braced_open(st, c, &BRACES, |r, st| {
             if expand {
                 st.current_fqn = r.entries[id as usize].fqn;
                 if kw == b"enumeration_type" {
@@ -1068,10 +1123,18 @@ impl<'d, 'a> Renderer<'d, 'a> {
             }
             Ok(())
         })?;
-        if expand {
-            self.byte_size_attr(id, die)?;
-            self.num_attr(c, die, Num::Alignment, "alignment");
+        if !expand {
+            self.emit(c, close);
+            return Ok(());
         }
+        match self.byte_size(id, die)? {
+            Some(v) => {
+                let before = if close == b" }" { Before::SpacedBrace } else { Before::Brace };
+                self.emit_number(c, Num::ByteSize, "byte_size", v, before);
+            }
+            None => self.emit(c, close),
+        }
+        self.num_attr(c, die, Num::Alignment, "alignment");
         Ok(())
     }
 
@@ -1115,7 +1178,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         if status > Kabi::Normal {
             return Ok(());
         }
-        self.structure(st, id, die, b"union_type")
+        self.structure(st, id, die, (b"union_type", b"union_type "))
     }
 
     fn is_kabi_definition(&mut self, id: EntryId, die: DieIdx) -> Result<bool, Error> {
