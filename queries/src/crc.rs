@@ -38,6 +38,7 @@ use crate::typemap::{is_type_prefix, Expansion};
 
 pub use keys::Fingerprint;
 use out::Out;
+pub use walk::Reuse;
 use walk::{Types, Walker};
 
 #[derive(Debug, Clone, Copy)]
@@ -194,17 +195,18 @@ impl Compiled {
     /// The CRC of `exp` (a symbol's text) and, when `dump` is set, the
     /// expanded string itself (`--dump-versions`). With `reuse`, walks are
     /// kept and reused across symbols (see the module documentation); the
-    /// caller must not let the map change under them (`--stable` rules can).
+    /// caller must not let the map change under kept walks (`--stable`
+    /// rules can).
     pub fn version(
         &mut self,
         exp: &Expansion,
         src: &mut dyn Source,
         dump: bool,
-        reuse: bool,
+        reuse: Reuse,
     ) -> Result<(u32, Option<Vec<u8>>), Error> {
         let mut out = Out::new(dump);
         let mut types = Lookup { table: &mut self.table, scratch: &mut self.scratch, src };
-        self.walker.version(&mut types, exp, &mut out, reuse && !dump)?;
+        self.walker.version(&mut types, exp, &mut out, if dump { Reuse::Not } else { reuse })?;
         Ok(out.finish())
     }
 }
@@ -265,7 +267,7 @@ impl Frozen {
     pub fn version(&self, exp: &Expansion) -> Result<u32, Error> {
         WALKER.with(|w| {
             let mut out = Out::new(false);
-            w.borrow_mut().version(&mut &*self, exp, &mut out, false)?;
+            w.borrow_mut().version(&mut &*self, exp, &mut out, Reuse::Not)?;
             Ok(out.finish().0)
         })
     }
@@ -394,13 +396,17 @@ mod tests {
             }
             let frozen = Frozen::new(map.iter().map(|(k, v)| (&k[..], v)));
             let mut src = MapSource(map);
-            let (mut plain, mut reuse) = (Compiled::default(), Compiled::default());
-            for _ in 0..40 {
+            let (mut plain, mut reuse, mut replay) = (Compiled::default(), Compiled::default(), Compiled::default());
+            for i in 0..40 {
                 let refs = 1 + rand(4);
                 let exp = Expansion::parse(b"sym", text(&mut rand, refs).as_bytes()).unwrap();
-                let a = plain.version(&exp, &mut src, false, false).map(|v| v.0);
-                let b = reuse.version(&exp, &mut src, false, true).map(|v| v.0);
+                let a = plain.version(&exp, &mut src, false, Reuse::Not).map(|v| v.0);
+                let b = reuse.version(&exp, &mut src, false, Reuse::Keep).map(|v| v.0);
+                // Now and then a symbol that replays walks and keeps none.
+                let mode = if i % 3 == 2 { Reuse::Replay } else { Reuse::Keep };
+                let c = replay.version(&exp, &mut src, false, mode).map(|v| v.0);
                 assert_eq!(a, b, "round {round}");
+                assert_eq!(a, c, "round {round}, replaying");
                 assert_eq!(a, frozen.version(&exp), "round {round}, frozen");
                 errors += usize::from(a.is_err());
             }
@@ -429,7 +435,7 @@ mod tests {
             }
             let frozen = Frozen::new(map.iter().map(|(k, v)| (&k[..], v)));
             let exp = Expansion::parse(b"sym", b"x s#d0 ").unwrap();
-            let a = Compiled::default().version(&exp, &mut MapSource(map), false, false).map(|v| v.0);
+            let a = Compiled::default().version(&exp, &mut MapSource(map), false, Reuse::Not).map(|v| v.0);
             assert_eq!(a, frozen.version(&exp), "{levels} levels");
             assert_eq!(a.is_err(), levels > MAX_DEPTH, "{levels} levels");
         }
@@ -461,8 +467,8 @@ mod tests {
         let (mut plain, mut reuse) = (Compiled::default(), Compiled::default());
         for sym in ["s#u0", "s#c0", "s#c20"] {
             let exp = Expansion::parse(b"sym", format!("x {sym} ").as_bytes()).unwrap();
-            let a = plain.version(&exp, &mut src, false, false).map(|v| v.0);
-            let b = reuse.version(&exp, &mut src, false, true).map(|v| v.0);
+            let a = plain.version(&exp, &mut src, false, Reuse::Not).map(|v| v.0);
+            let b = reuse.version(&exp, &mut src, false, Reuse::Keep).map(|v| v.0);
             assert_eq!(a, b, "{sym}");
             assert_eq!(a.is_err(), sym == "s#c0", "{sym}");
         }

@@ -188,7 +188,7 @@ impl TypeGraph {
             ));
         };
         let exp = Expansion::parse(symbol, text)?;
-        let (crc, expanded) = Compiled::default().version(&exp, &mut Lines(self), true, false)?;
+        let (crc, expanded) = Compiled::default().version(&exp, &mut Lines(self), true, crate::crc::Reuse::Not)?;
         Ok((crc, expanded.unwrap_or_default()))
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::crc::{Compiled, Frozen, Source};
+use crate::crc::{Compiled, Frozen, Reuse, Source};
 use crate::error::Error;
 use crate::kabi::{lossy, Rules};
 use crate::log::Log;
@@ -310,9 +310,16 @@ impl TypeMap {
         let TypeMap { map, compiled } = self;
         let mut src = Lookup { map, rules, flags, log };
         let mut out = Vec::new();
-        for e in exps {
-            // `type_string` rules may add to the map as symbols go.
-            let v = compiled.version(e, &mut src, flags.dump_versions, !flags.stable);
+        let mut exps = exps.peekable();
+        while let Some(e) = exps.next() {
+            // `type_string` rules may add to the map as symbols go: no
+            // walks are kept under them.
+            let reuse = match (flags.stable, exps.peek().is_some()) {
+                (true, _) => Reuse::Not,
+                (false, true) => Reuse::Keep,
+                (false, false) => Reuse::Replay,
+            };
+            let v = compiled.version(e, &mut src, flags.dump_versions, reuse);
             let failed = v.is_err();
             out.push(v);
             if failed {

@@ -70,25 +70,41 @@ pub(super) struct Walker {
     memo_used: usize,
     /// Which types `keep` has listed already.
     listed: Stamps,
-    /// Walks are kept and replayed in the current symbol (`version`).
+    /// Kept walks are replayed in the current symbol (`version`).
     reuse: bool,
+    /// The current symbol's walks are kept.
+    keep: bool,
+}
+
+/// What a symbol's walk does with kept walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reuse {
+    /// Nothing: every type is walked.
+    Not,
+    /// Replays them, keeps none of its own: the last symbol of a run,
+    /// whose walks no later symbol could replay (keeping one costs
+    /// about twice the walk; mm/vmscan.o versions one symbol).
+    Replay,
+    /// Replays them and keeps its own.
+    Keep,
 }
 
 impl Walker {
-    /// Walks a symbol's text `exp` into `out`. With `reuse`, walks are kept
-    /// and replayed; the caller must not let the map change under them
-    /// (`--stable` rules can).
+    /// Walks a symbol's text `exp` into `out`, replaying and keeping walks
+    /// as `reuse` says; the caller must not let the map change under kept
+    /// walks (`--stable` rules can).
     pub(super) fn version<T: Types>(
         &mut self,
         types: &mut T,
         exp: &Expansion,
         out: &mut Out,
-        reuse: bool,
+        reuse: Reuse,
     ) -> Result<(), Error> {
         self.seen.clear();
         self.marks.clear();
         self.deps.clear();
-        self.reuse = reuse;
+        self.reuse = reuse != Reuse::Not;
+        self.keep = reuse == Reuse::Keep;
         for item in exp.items() {
             if !is_type_prefix(item) {
                 out.add(item);
@@ -158,10 +174,10 @@ impl Walker {
         out: &mut Out,
         depth: u32,
     ) -> Result<u32, Error> {
-        let reuse = self.reuse;
+        let (reuse, keep) = (self.reuse, self.keep);
         if self.seen.contains(id) {
             out.add(types.name(id));
-            if reuse && self.seen.stamp(id) < floor {
+            if keep && self.seen.stamp(id) < floor {
                 self.deps.push(id);
             }
             return Ok(depth);
@@ -175,7 +191,7 @@ impl Walker {
             return Err(unknown(types.name(id), within.map(|w| types.name(w))));
         };
         self.seen.grow(types.len());
-        if !reuse {
+        if !keep {
             self.seen.insert(id);
             return self.walk(types, entry.segs(), entry.text(), id, out, depth + 1);
         }
