@@ -3,7 +3,7 @@
 /// long-lived small blocks between the freed ones, spent a sixth of a
 /// vmlinux run searching its free lists for each unit's large vectors.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: dwarfksyms::alloc::MiAlloc = dwarfksyms::alloc::MiAlloc;
 
 /// The purge delay (`alloc::PURGE_DELAY`), in milliseconds. On the Debian
 /// kernel (`versions vmlinux modules`, 2 cores): 0 ms 20.9 s wall, 0.8 GB; mimalloc's 10 ms 13.0 s, 0.96 GB (and 1.6 s of

@@ -70,7 +70,7 @@ unsafe impl GlobalAlloc for Alloc {
         if !p.is_null() {
             return p;
         }
-        unsafe { mimalloc::MiMalloc.alloc(layout) }
+        unsafe { dwarfksyms::alloc::MiAlloc.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
@@ -79,19 +79,19 @@ unsafe impl GlobalAlloc for Alloc {
         if !p.is_null() {
             return p;
         }
-        unsafe { mimalloc::MiMalloc.alloc_zeroed(layout) }
+        unsafe { dwarfksyms::alloc::MiAlloc.alloc_zeroed(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // Blocks of the static buffer are not reused: the process is short.
         if !early_range().contains(&(ptr as usize)) {
-            unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) }
+            unsafe { dwarfksyms::alloc::MiAlloc.dealloc(ptr, layout) }
         }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         if !early_range().contains(&(ptr as usize)) {
-            return unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) };
+            return unsafe { dwarfksyms::alloc::MiAlloc.realloc(ptr, layout, new_size) };
         }
         let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) else {
             return std::ptr::null_mut();
