@@ -27,10 +27,12 @@ mod keys;
 mod out;
 mod walk;
 
+use std::hash::BuildHasher;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use hashbrown::hash_table::{self, HashTable};
+use rustc_hash::FxBuildHasher;
 
 use crate::error::Error;
 use crate::kabi::lossy;
@@ -50,37 +52,63 @@ enum Seg {
 }
 
 /// Type names, numbered in the order they are met.
+// One buffer holds every name and the table holds only numbers: a name
+// is copied once, not allocated twice (as key and as the number's name).
 #[derive(Default)]
 struct Names {
-    ids: FxHashMap<Vec<u8>, u32>,
-    names: Vec<Vec<u8>>,
+    ids: HashTable<u32>,
+    /// The names one after another; name `i` ends at `ends[i]`.
+    text: Vec<u8>,
+    ends: Vec<u32>,
+}
+
+fn hash(name: &[u8]) -> u64 {
+    FxBuildHasher.hash_one(name)
 }
 
 impl Names {
+    fn name<'t>(text: &'t [u8], ends: &[u32], id: u32) -> &'t [u8] {
+        let start = match id {
+            0 => 0,
+            i => ends[i as usize - 1] as usize,
+        };
+        &text[start..ends[id as usize] as usize]
+    }
+
     /// The number of `name`, and whether it is new.
     fn number(&mut self, name: &[u8]) -> (u32, bool) {
-        if let Some(&id) = self.ids.get(name) {
-            return (id, false);
+        let (text, ends) = (&self.text, &self.ends);
+        let h = hash(name);
+        match self.ids.entry(h, |&id| Self::name(text, ends, id) == name, |&id| hash(Self::name(text, ends, id))) {
+            hash_table::Entry::Occupied(e) => (*e.get(), false),
+            hash_table::Entry::Vacant(v) => {
+                let id = self.ends.len() as u32;
+                v.insert(id);
+                self.text.extend_from_slice(name);
+                self.ends.push(self.text.len() as u32);
+                (id, true)
+            }
         }
-        let id = self.names.len() as u32;
-        self.ids.insert(name.to_vec(), id);
-        self.names.push(name.to_vec());
-        (id, true)
     }
 
     fn get(&self, name: &[u8]) -> Option<u32> {
-        self.ids.get(name).copied()
+        // Every entry offered to the map asks, mostly before any walk has
+        // numbered a name: no hashing then.
+        if self.ids.is_empty() {
+            return None;
+        }
+        self.ids.find(hash(name), |&id| &self[id] == name).copied()
     }
 
     fn len(&self) -> usize {
-        self.names.len()
+        self.ends.len()
     }
 }
 
 impl std::ops::Index<u32> for Names {
     type Output = [u8];
     fn index(&self, id: u32) -> &[u8] {
-        &self.names[id as usize]
+        Self::name(&self.text, &self.ends, id)
     }
 }
 
@@ -322,6 +350,7 @@ fn unknown(name: &[u8], within: Option<&[u8]>) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rustc_hash::FxHashMap;
     use walk::MAX_DEPTH;
 
     /// Runs `f` with the stack the engine's threads have: walks recurse up
