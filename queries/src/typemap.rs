@@ -525,6 +525,7 @@ pub fn offer_entries(
     let mut mapped = vec![false; r.entries.len()];
     let mut names = Names::new(r);
     let mut scratch = Builder::default();
+    let mut name = Vec::new();
     for id in 0..r.entries.len() as EntryId {
         if r.entries[id as usize].state == State::Symbol {
             let exp = expand_exact(r, &mut names, id, &mut scratch)?;
@@ -546,7 +547,11 @@ pub fn offer_entries(
                 e = c;
             }
         }
-        let Some(name) = names.get(r, e).map(<[u8]>::to_vec) else { continue };
+        // The name is borrowed from `names`, which expanding extends: a
+        // copy, into one reused buffer rather than an allocation per entry.
+        let Some(n) = names.get(r, e) else { continue };
+        name.clear();
+        name.extend_from_slice(n);
         r.log.debug("expand_type", &name);
         let exp = type_expand(r, &mut names, &mut scratch, &name, e, (rules, flags))?;
         sink(&name, exp, r.log);
