@@ -246,6 +246,9 @@ pub struct Dies<'a> {
 pub enum DwarfError {
     /// `dwarf_get_units failed: no debugging information?`
     NoDebugInfo,
+    /// `.debug_info` (of this many bytes) is too large for the 32-bit DIE
+    /// offsets the arena keeps; upstream has no such limit.
+    TooLarge(usize),
 }
 
 const NO_OFF: u64 = u64::MAX;
@@ -267,8 +270,11 @@ impl<'a> Dies<'a> {
         // for the kernel to zero): 4 GiB of `.debug_info` is far beyond any
         // object (a whole distribution vmlinux has 251 MiB).
         let info_len = sections.get(".debug_info").len();
-        if info_len == 0 || u32::try_from(info_len).is_err() {
+        if info_len == 0 {
             return Err(DwarfError::NoDebugInfo);
+        }
+        if u32::try_from(info_len).is_err() {
+            return Err(DwarfError::TooLarge(info_len));
         }
         let load =
             |id: gimli::SectionId| -> Result<R<'a>, ()> { Ok(EndianSlice::new(sections.get(id.name()), endian)) };

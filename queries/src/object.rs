@@ -228,6 +228,10 @@ fn run(
         DwarfError::NoDebugInfo => {
             Error::new("process_module", "dwarf_get_units failed: no debugging information?".into())
         }
+        DwarfError::TooLarge(len) => Error::new(
+            "process_module",
+            format!("'{}': .debug_info is {len} bytes; dwarfksyms reads at most 4 GiB", String::from_utf8_lossy(name)),
+        ),
     })?;
     let flags = render::Flags {
         stable: opts.stable,
