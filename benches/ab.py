@@ -8,7 +8,7 @@ OBJECT is a path under ../shared/corpus/kernel-7.2-x86_64 without `.o`
 (e.g. mm/slub); each round runs every BIN once as kbuild does
 (`BIN -T FILE OBJECT.o < OBJECT.symbols`). Prints, per build, the median,
 first quartile and minimum of the CPU time (user + system, from wait4) and
-the mean split between user and system. `--env base:MIMALLOC_X=1` sets a
+the mean split between user and system. `--env base:RUST_LOG=debug` sets a
 variable for one build only.
 """
 import argparse
