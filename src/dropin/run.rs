@@ -64,8 +64,8 @@ fn run(argv: &[OsString]) -> i32 {
     }
 
     let mut symfile = match &opts.symtypes {
-        Some(path) => match std::fs::File::create(path) {
-            Ok(f) => Some(f),
+        Some(path) => match open_symtypes(path) {
+            Ok(f) => Some(SymtypesFile { file: f, written: 0 }),
             Err(e) => {
                 let msg = format!("fopen failed for '{}': {}", path.to_string_lossy(), strerror(&e));
                 return fail(&mut stderr, "main", &msg);
@@ -122,7 +122,7 @@ fn run(argv: &[OsString]) -> i32 {
         return fail(&mut stderr, function, &msg);
     }
     if let Some(mut f) = symfile.take() {
-        if symtypes.iter().try_for_each(|b| f.write_all(b)).and_then(|()| f.flush()).is_err() {
+        if symtypes.iter().try_for_each(|b| f.write_all(b)).and_then(|()| f.finish()).is_err() {
             return fail(&mut stderr, "main", "`fclose(symfile)` failed: -1");
         }
     }
@@ -180,11 +180,51 @@ fn read_object(path: &OsString) -> Result<Bytes, (&'static str, String)> {
     }
 }
 
-fn flush_symtypes(symfile: &mut Option<std::fs::File>, blocks: &[&[u8]]) {
-    if let Some(f) = symfile {
+/// Opens the `-T` file for writing as upstream's `fopen(path, "w")` does,
+/// but without truncating it there (see [`SymtypesFile`]).
+fn open_symtypes(path: &OsString) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path)
+}
+
+/// The `-T` file: what upstream's would hold, once [`Self::finish`]ed.
+///
+/// Upstream truncates the file when it opens it. On ext4, a file truncated
+/// to nothing and written again is flushed to disk when closed (the
+/// `auto_da_alloc` safeguard for programs that rewrite files in place): on
+/// every rebuild of an object whose symtypes file exists, a write-out of
+/// up to half a megabyte the run waits for. So the new text is written
+/// over the old and the file then cut to its length, which ext4 does not
+/// flush; the file ends as upstream's does, on success and on failure.
+struct SymtypesFile {
+    file: std::fs::File,
+    written: u64,
+}
+
+impl SymtypesFile {
+    fn write_all(&mut self, b: &[u8]) -> std::io::Result<()> {
+        self.file.write_all(b)?;
+        self.written += b.len() as u64;
+        Ok(())
+    }
+
+    /// Drops what is left of the old text. Not a regular file (a FIFO,
+    /// `/dev/null`): nothing to cut, as upstream's truncation does nothing.
+    fn finish(self) -> std::io::Result<()> {
+        if self.file.metadata().is_ok_and(|m| m.is_file()) {
+            self.file.set_len(self.written)?;
+        }
+        Ok(())
+    }
+}
+
+/// On failure: the blocks of the objects before the failing one, as
+/// upstream has written them by then.
+fn flush_symtypes(symfile: &mut Option<SymtypesFile>, blocks: &[&[u8]]) {
+    if let Some(mut f) = symfile.take() {
         for b in blocks {
             let _ = f.write_all(b);
         }
+        let _ = f.finish();
     }
 }
 

@@ -159,7 +159,12 @@ pub fn run_suite(suite: &super::Suite, cases: Vec<Case>, root: &Path) {
 }
 
 pub fn run_case(bin: &Path, golden: &Path, tmp: &Path, timeout: Duration, case: &Case) -> Outcome {
-    let _ = std::fs::remove_file(tmp);
+    match &case.symtypes {
+        Symtypes::File(f) => super::leave_stale_file(tmp, &golden.join(f)),
+        _ => {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
     let mut cmd = super::gendwarfksyms(bin, golden);
     cmd.args(&case.flags);
     if case.symtypes != Symtypes::NotRequested {

@@ -349,6 +349,15 @@ pub fn stderr_hint(stderr: &[u8]) -> Option<String> {
     }
 }
 
+/// Puts a `-T` file in place as an earlier build would have left it:
+/// longer than the expected one and different, so that only a run that
+/// writes exactly upstream's file over it (truncating what is left) passes.
+pub fn leave_stale_file(path: &Path, expected: &Path) {
+    let len = fs::metadata(expected).map_or(0, |m| m.len() as usize);
+    let stale: Vec<u8> = b"stale line from an earlier build\n".iter().copied().cycle().take(len + 4096).collect();
+    fs::write(path, stale).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
+
 /// Reads the `-T` output and removes it; `None` when it was not created.
 pub fn take_file(path: &Path) -> Option<Vec<u8>> {
     let data = fs::read(path).ok();
@@ -397,7 +406,7 @@ impl KernelCase {
     }
 
     pub fn run(&self, bin: &Path, tmp: &Path, timeout: Duration) -> Outcome {
-        let _ = fs::remove_file(tmp);
+        leave_stale_file(tmp, &self.cwd.join(format!("{}.symtypes", self.stem)));
         let mut cmd = gendwarfksyms(bin, &self.cwd);
         cmd.arg("-T").arg(tmp).arg(&self.object);
         let out = run(&mut cmd, &self.cwd.join(format!("{}.symbols", self.stem)), timeout);
@@ -410,7 +419,7 @@ impl KernelCase {
         problems.extend(diff_exact("stdout", &symver, &out.stdout));
         let want = read_data(&self.cwd.join(format!("{}.symtypes", self.stem)));
         match symtypes {
-            None => problems.push("symtypes: -T file not created".to_string()),
+            None => problems.push("symtypes: -T file missing".to_string()),
             Some(got) => problems.extend(diff_exact("symtypes", &want, &got)),
         }
         if !problems.is_empty() {
