@@ -1014,9 +1014,9 @@ impl<'a> Window<'a> {
         let mut body: isize = -1;
         let first_body = self.bodies.len();
         let mut plans = Plans::default();
-        // References into this unit, resolved when it is read.
-        // About one for every two DIEs.
-        let mut inner: Vec<(u32, u32, bool)> = Vec::with_capacity(estimate / 2);
+        // References into this unit, resolved when it is read: about one
+        // per DIE read.
+        let mut inner: Vec<(u32, u32, bool)> = Vec::with_capacity(estimate);
         match Entries::new(unit) {
             Ok(mut raw) => loop {
                 if raw.is_empty() {

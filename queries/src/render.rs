@@ -392,10 +392,11 @@ impl<'d, 'a> Renderer<'d, 'a> {
             }
         }
         if self.entries.is_empty() {
-            // About one entry for every two or three DIEs in kernel units
-            // (function bodies count as DIEs): growing past a short guess
-            // copies the entries into fresh memory.
-            let estimate = loaded.len() / 2;
+            // Up to one entry per DIE read (function bodies are not read):
+            // 0.63-0.82 in the corpus's large units, 0.82 at the median,
+            // 1.004 at most. Growing past a short guess would copy the
+            // entries into fresh memory.
+            let estimate = loaded.len();
             self.entries.reserve(estimate);
             self.map.reserve(estimate);
         }
