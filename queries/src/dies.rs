@@ -979,9 +979,10 @@ impl<'a> Window<'a> {
     }
 
     /// Reads one unit into the arena. With `skip_bodies`, function bodies
-    /// are validated but left as placeholders, except those a reference
-    /// from inside the unit reaches, which are then read in full; returns
-    /// `false` if that could not be done (the caller reads everything).
+    /// are validated but not stored, except those `wanted` names (by the
+    /// offset of their first child); returns `false` if a reference from
+    /// inside the unit reaches into a skipped body (listed in `reached`:
+    /// the caller reads the unit again with it).
     fn read_unit(
         &mut self,
         dwarf: &gimli::Dwarf<R<'a>>,
