@@ -146,3 +146,29 @@ fn damaged_debug_info_fails_the_same_when_skipped() {
     assert!(total > 4000, "only {total} runs compared");
     assert!(failures.is_empty(), "{} of {total} differ:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// Bytes changed in the corpus's kernel objects: their references often
+/// land, once changed, inside a function body, which makes a skipping read
+/// read the unit again with that body (or, past three reads, in full);
+/// outcomes must still be a full read's.
+#[test]
+fn damaged_kernel_objects_fail_the_same_when_skipped() {
+    let corpus: Vec<PathBuf> = golden_and_corpus().into_iter().filter(|p| !golden().contains(p)).collect();
+    let mut rng = Rng(0x5eed_b0d1_e500_0002);
+    let mut cases = Vec::new();
+    for o in &corpus {
+        let bytes = std::fs::read(o).unwrap();
+        let Some(info) = section_range(&bytes, ".debug_info") else { continue };
+        for (i, n) in [1, 2, 4, 16].into_iter().enumerate() {
+            let mut b = bytes.clone();
+            for _ in 0..n {
+                b[info.start + rng.below(info.len())] = rng.next() as u8;
+            }
+            cases.push((o.clone(), b, Options { stable: i % 2 == 1, symtypes: true, ..Options::default() }));
+        }
+    }
+    let (total, failures) = run_all(cases);
+    println!("skip bodies, damaged kernel objects: {total} runs compared");
+    assert!(total > 400, "only {total} runs compared");
+    assert!(failures.is_empty(), "{} of {total} differ:\n{}", failures.len(), failures.join("\n"));
+}
