@@ -2,5 +2,6 @@
 
 pub mod getopt;
 mod run;
+mod symfile;
 
 pub use run::main;

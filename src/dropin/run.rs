@@ -11,6 +11,7 @@ use queries::object::Options;
 use queries::symbols::{SymState, SymbolTable};
 
 use super::getopt::{self, Exit};
+use super::symfile::SymFile;
 
 /// Runs the drop-in with the process's arguments and streams, and exits
 /// with its status.
@@ -64,8 +65,8 @@ fn run(argv: &[OsString]) -> i32 {
     }
 
     let mut symfile = match &opts.symtypes {
-        Some(path) => match open_symtypes(path) {
-            Ok(f) => Some(SymtypesFile { file: f, written: 0 }),
+        Some(path) => match SymFile::open(path) {
+            Ok(f) => Some(f),
             Err(e) => {
                 let msg = format!("fopen failed for '{}': {}", path.to_string_lossy(), strerror(&e));
                 return fail(&mut stderr, "main", &msg);
@@ -73,9 +74,6 @@ fn run(argv: &[OsString]) -> i32 {
         },
         None => None,
     };
-    // The symtypes blocks so far, one per object, in order.
-    let mut symtypes: Vec<&[u8]> = Vec::new();
-
     let engine_opts = Options {
         stable: opts.stable,
         debug: opts.debug,
@@ -109,22 +107,26 @@ fn run(argv: &[OsString]) -> i32 {
         }
     }
     let (outcomes, state) = db::run_borrowed(&db, &files, table, engine_opts);
+    // Each object's block goes to the file once its messages are out, as
+    // upstream writes it at the end of the object's pass; a failure leaves
+    // the file with the blocks before (stdio flushes them at exit).
     for out in outcomes {
         let _ = stderr.write_all(&out.log);
         if let Some(e) = &out.error {
-            flush_symtypes(&mut symfile, &symtypes);
+            let _ = symfile.map(SymFile::close);
             return fail(&mut stderr, e.function, &e.message);
         }
-        symtypes.push(&out.symtypes);
+        if let Some(failed) = symfile.as_mut().and_then(|f| f.write_block(&out.symtypes)) {
+            let _ = symfile.map(SymFile::close);
+            return fail(&mut stderr, failed.function, &format!("`{}` failed: -1", failed.expression));
+        }
     }
     if let Some((function, msg)) = unreadable {
-        flush_symtypes(&mut symfile, &symtypes);
+        let _ = symfile.map(SymFile::close);
         return fail(&mut stderr, function, &msg);
     }
-    if let Some(mut f) = symfile.take() {
-        if symtypes.iter().try_for_each(|b| f.write_all(b)).and_then(|()| f.finish()).is_err() {
-            return fail(&mut stderr, "main", "`fclose(symfile)` failed: -1");
-        }
+    if symfile.is_some_and(|f| f.close().is_err()) {
+        return fail(&mut stderr, "main", "`fclose(symfile)` failed: -1");
     }
 
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
@@ -177,54 +179,6 @@ fn read_object(path: &OsString) -> Result<Bytes, (&'static str, String)> {
             Err(("elf_for_each_global", "elf_begin failed: invalid file descriptor".to_string()))
         }
         Err(e) => Err(("elf_for_each_global", format!("elf_begin failed: {}", strerror(&e)))),
-    }
-}
-
-/// Opens the `-T` file for writing as upstream's `fopen(path, "w")` does,
-/// but without truncating it there (see [`SymtypesFile`]).
-fn open_symtypes(path: &OsString) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path)
-}
-
-/// The `-T` file: what upstream's would hold, once [`Self::finish`]ed.
-///
-/// Upstream truncates the file when it opens it. On ext4, a file truncated
-/// to nothing and written again is flushed to disk when closed (the
-/// `auto_da_alloc` safeguard for programs that rewrite files in place): on
-/// every rebuild of an object whose symtypes file exists, a write-out of
-/// up to half a megabyte the run waits for. So the new text is written
-/// over the old and the file then cut to its length, which ext4 does not
-/// flush; the file ends as upstream's does, on success and on failure.
-struct SymtypesFile {
-    file: std::fs::File,
-    written: u64,
-}
-
-impl SymtypesFile {
-    fn write_all(&mut self, b: &[u8]) -> std::io::Result<()> {
-        self.file.write_all(b)?;
-        self.written += b.len() as u64;
-        Ok(())
-    }
-
-    /// Drops what is left of the old text. Not a regular file (a FIFO,
-    /// `/dev/null`): nothing to cut, as upstream's truncation does nothing.
-    fn finish(self) -> std::io::Result<()> {
-        if self.file.metadata().is_ok_and(|m| m.is_file()) {
-            self.file.set_len(self.written)?;
-        }
-        Ok(())
-    }
-}
-
-/// On failure: the blocks of the objects before the failing one, as
-/// upstream has written them by then.
-fn flush_symtypes(symfile: &mut Option<SymtypesFile>, blocks: &[&[u8]]) {
-    if let Some(mut f) = symfile.take() {
-        for b in blocks {
-            let _ = f.write_all(b);
-        }
-        let _ = f.finish();
     }
 }
 
