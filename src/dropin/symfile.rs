@@ -16,9 +16,9 @@
 //!   up to the last whole block; `fclose` writes the rest. So a device
 //!   that refuses bytes (`-T /dev/full`, a full disk) fails a `fputs` —
 //!   upstream names which — unless all it refused was still in the buffer
-//!   at `fclose`. [`SymFile`] writes each block as it comes and, once the
-//!   device has refused, replays the calls upstream would make to find
-//!   the one that fails. A type's text is one call here where upstream
+//!   at `fclose`. [`SymFile`] writes each block as it comes and replays
+//!   the calls upstream would make, to find the one that fails once the
+//!   device has refused bytes. A type's text is one call here where upstream
 //!   makes one per piece; that changes the answer only when the text ends
 //!   exactly on a 4096-byte boundary of the stream with the refused byte
 //!   in the block before, where upstream fails at the `"\n"` that follows.
@@ -36,12 +36,40 @@ pub struct SymFile {
     file: std::fs::File,
     /// Bytes the file took.
     written: u64,
-    /// Bytes upstream would have handed to `fputs` so far.
-    pos: u64,
-    /// Bytes upstream's stream would have written so far.
-    flushed: u64,
+    /// Upstream's stream, replayed.
+    stream: Stream,
     /// Bytes the file took before it refused more, once it has.
     refused_at: Option<u64>,
+}
+
+/// Where a glibc stream writing to a file stands: what it was handed, what
+/// it has written (the rest is in its buffer).
+#[derive(Default)]
+struct Stream {
+    pos: u64,
+    flushed: u64,
+    /// No call yet: the buffer is allocated by the first.
+    started: bool,
+}
+
+impl Stream {
+    /// One `fputs` of `len` bytes (`_IO_new_file_xsputn`): whether it
+    /// writes, and then everything up to its last whole block. A call
+    /// that fits in the buffer only fills it. The first call finds no
+    /// buffer and writes its whole blocks directly.
+    fn fputs(&mut self, len: u64) -> bool {
+        if len == 0 {
+            return false;
+        }
+        let at = self.pos + len;
+        let writes = if self.started { at - self.flushed > BUFFER } else { len >= BUFFER };
+        self.started = true;
+        self.pos = at;
+        if writes {
+            self.flushed = at / BUFFER * BUFFER;
+        }
+        writes
+    }
 }
 
 /// The call upstream fails in, as its message names it.
@@ -55,7 +83,7 @@ impl SymFile {
     /// truncating it.
     pub fn open(path: &OsString) -> std::io::Result<SymFile> {
         let file = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path)?;
-        Ok(SymFile { file, written: 0, pos: 0, flushed: 0, refused_at: None })
+        Ok(SymFile { file, written: 0, stream: Stream::default(), refused_at: None })
     }
 
     /// Writes one object's block; the call upstream fails in, if the file
@@ -64,11 +92,10 @@ impl SymFile {
         if self.refused_at.is_none() && self.write_all(block).is_err() {
             self.refused_at = Some(self.written);
         }
-        let start = self.pos;
-        self.pos += block.len() as u64;
-        let refused = self.refused_at?;
-        // Replay the block's calls (upstream's `type_map_write`).
-        let mut at = start;
+        // Replay the block's calls (upstream's `type_map_write`), refused
+        // or not: where the stream has written to carries over to the
+        // next block.
+        let refused = self.refused_at.unwrap_or(u64::MAX);
         for (name, text) in queries::typemap::symtypes_entries(block) {
             let calls: [(usize, &'static str, &'static str); 4] = [
                 (name.len(), "type_map_write", "fputs(es[i]->name, file)"),
@@ -77,14 +104,8 @@ impl SymFile {
                 (1, "type_map_write", "fputs(\"\\n\", file)"),
             ];
             for (len, function, expression) in calls {
-                at += len as u64;
-                // The call does not fit in the buffer: the stream writes
-                // the buffer and the call's whole blocks.
-                if at - self.flushed > BUFFER {
-                    self.flushed = at / BUFFER * BUFFER;
-                    if self.flushed > refused {
-                        return Some(Failed { function, expression });
-                    }
+                if self.stream.fputs(len as u64) && self.stream.flushed > refused {
+                    return Some(Failed { function, expression });
                 }
             }
         }
@@ -116,8 +137,72 @@ impl SymFile {
             self.file.set_len(self.written)?;
         }
         match self.refused_at {
-            Some(r) if r < self.pos => Err(std::io::ErrorKind::WriteZero.into()),
+            Some(r) if r < self.stream.pos => Err(std::io::ErrorKind::WriteZero.into()),
             _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// glibc's `_IO_new_file_xsputn` step by step: fill the buffer; if the
+    /// call does not fit, write the buffer, then the call's whole blocks,
+    /// and buffer the rest. Returns the bytes written by each call.
+    struct Glibc {
+        buffer: Option<u64>,
+        written: u64,
+    }
+
+    impl Glibc {
+        fn fputs(&mut self, len: u64) -> u64 {
+            if len == 0 {
+                return 0;
+            }
+            let before = self.written;
+            let used = self.buffer.unwrap_or(BUFFER);
+            let space = if self.buffer.is_some() { BUFFER - used } else { 0 };
+            let fill = space.min(len);
+            let mut to_do = len - fill;
+            let mut used = self.buffer.map_or(0, |u| u + fill);
+            if to_do > 0 {
+                self.written += used;
+                used = 0;
+                let direct = to_do - to_do % BUFFER;
+                self.written += direct;
+                to_do -= direct;
+                used += to_do;
+            }
+            self.buffer = Some(used);
+            self.written - before
+        }
+    }
+
+    #[test]
+    fn the_replayed_stream_writes_as_glibc_does() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rand = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _ in 0..2000 {
+            let mut glibc = Glibc { buffer: None, written: 0 };
+            let mut ours = Stream::default();
+            for _ in 0..rand(60) {
+                // Names, separators, texts (some longer than the buffer).
+                let len = match rand(4) {
+                    0 => rand(40),
+                    1 => 1,
+                    2 => rand(3 * BUFFER),
+                    _ => rand(BUFFER + 2),
+                };
+                let wrote = glibc.fputs(len);
+                assert_eq!(ours.fputs(len), wrote > 0, "call of {len}");
+                assert_eq!(ours.flushed, glibc.written, "after a call of {len}");
+            }
         }
     }
 }
