@@ -104,6 +104,9 @@ pub struct RunState {
 pub struct ObjectOutcome {
     /// stderr bytes, in order (debug lines, warnings, dumps).
     pub log: Vec<u8>,
+    /// Where in `log` upstream writes the symtypes block: before
+    /// `--debug`'s cache statistics, after everything else.
+    pub symtypes_at: usize,
     /// This object's symtypes block (empty when `-T` was not given or on
     /// error); shared with the versions and type graphs made from it. An
     /// `Arc` of the `Vec` the block was written in: an `Arc<[u8]>` would
@@ -175,10 +178,23 @@ fn process_with(
     let mut log = Log::new(opts.debug);
     let mut symtypes = Vec::new();
     let mut deferred = None;
-    let error =
-        run(name, bytes, globals, obj, &mut state, opts, every_die, &mut log, &mut symtypes, &mut deferred, cache)
-            .err();
+    let mut symtypes_at = None;
+    let error = run(
+        name,
+        bytes,
+        globals,
+        obj,
+        &mut state,
+        opts,
+        every_die,
+        &mut log,
+        (&mut symtypes, &mut symtypes_at),
+        &mut deferred,
+        cache,
+    )
+    .err();
     ObjectOutcome {
+        symtypes_at: symtypes_at.unwrap_or(log.bytes.len()),
         log: log.bytes,
         symtypes: std::sync::Arc::new(symtypes),
         state,
@@ -191,7 +207,14 @@ impl ObjectOutcome {
     /// A pass that could not start (its object's bytes could not be had):
     /// nothing logged or written, the run state as it was.
     pub fn failed(state: RunState, error: Error) -> ObjectOutcome {
-        ObjectOutcome { log: Vec::new(), symtypes: Default::default(), state, error: Some(error), deferred: None }
+        ObjectOutcome {
+            log: Vec::new(),
+            symtypes_at: 0,
+            symtypes: Default::default(),
+            state,
+            error: Some(error),
+            deferred: None,
+        }
     }
 }
 
@@ -205,7 +228,7 @@ fn run(
     opts: &Options,
     full_dies: bool,
     log: &mut Log,
-    symtypes: &mut Vec<u8>,
+    (symtypes, symtypes_at): (&mut Vec<u8>, &mut Option<usize>),
     deferred: &mut Option<Deferred>,
     cache: Option<&UnitCache>,
 ) -> Result<(), Error> {
@@ -246,6 +269,8 @@ fn run(
         // the run state (a query key) independent of cache behaviour.
         state.counters = (r.hits, r.misses);
     }
+    // Upstream writes the block here, before the statistics (die_map_free).
+    *symtypes_at = Some(r.log.bytes.len());
     if result.is_ok() && opts.debug {
         let (h, m) = (r.hits, r.misses);
         if h + m > 0 {

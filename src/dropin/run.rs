@@ -111,8 +111,10 @@ fn run(argv: &[OsString]) -> i32 {
     // upstream writes it at the end of the object's pass; a failure leaves
     // the file with the blocks before (stdio flushes them at exit).
     for out in outcomes {
-        let _ = stderr.write_all(&out.log);
+        let (before, after) = out.log.split_at(out.symtypes_at.min(out.log.len()));
+        let _ = stderr.write_all(before);
         if let Some(e) = &out.error {
+            let _ = stderr.write_all(after);
             let _ = symfile.map(SymFile::close);
             return fail(&mut stderr, e.function, &e.message);
         }
@@ -120,6 +122,7 @@ fn run(argv: &[OsString]) -> i32 {
             let _ = symfile.map(SymFile::close);
             return fail(&mut stderr, failed.function, &format!("`{}` failed: -1", failed.expression));
         }
+        let _ = stderr.write_all(after);
     }
     if let Some((function, msg)) = unreadable {
         let _ = symfile.map(SymFile::close);

@@ -22,8 +22,6 @@
 //!   makes one per piece; that changes the answer only when the text ends
 //!   exactly on a 4096-byte boundary of the stream with the refused byte
 //!   in the block before, where upstream fails at the `"\n"` that follows.
-//!   (With `--debug`, an object's cache statistics, which upstream prints
-//!   after its block, come before such a failure here.)
 
 use std::ffi::OsString;
 use std::io::Write;
