@@ -147,10 +147,9 @@ fn damaged_debug_info_fails_the_same_when_skipped() {
     assert!(failures.is_empty(), "{} of {total} differ:\n{}", failures.len(), failures.join("\n"));
 }
 
-/// Bytes changed in the corpus's kernel objects: their references often
+/// Bytes changed in the corpus's kernel objects: their references may
 /// land, once changed, inside a function body, which makes a skipping read
-/// read the unit again with that body (or, past three reads, in full);
-/// outcomes must still be a full read's.
+/// read the unit again in full; outcomes must still be a full read's.
 #[test]
 fn damaged_kernel_objects_fail_the_same_when_skipped() {
     let corpus: Vec<PathBuf> = golden_and_corpus().into_iter().filter(|p| !golden().contains(p)).collect();
