@@ -16,15 +16,16 @@
 //!   up to the last whole block; `fclose` writes the rest. So a device
 //!   that refuses bytes (`-T /dev/full`, a full disk) fails a `fputs` —
 //!   upstream names which — unless all it refused was still in the buffer
-//!   at `fclose`. [`SymFile`] writes each block as it comes and replays
-//!   the calls upstream would make, to find the one that fails once the
-//!   device has refused bytes. A type's text is one call here where upstream
+//!   at `fclose`. [`SymFile`] writes each block as it comes; once the
+//!   device has refused bytes, it replays the calls upstream would have
+//!   made, from the first block on, to find the one that fails. A type's text is one call here where upstream
 //!   makes one per piece; that changes the answer only when the text ends
 //!   exactly on a 4096-byte boundary of the stream with the refused byte
 //!   in the block before, where upstream fails at the `"\n"` that follows.
 
 use std::ffi::OsString;
 use std::io::Write;
+use std::sync::Arc;
 
 /// glibc's buffer for a file: `st_blksize`, 4096 on the file systems and
 /// devices a kbuild writes to.
@@ -34,6 +35,10 @@ pub struct SymFile {
     file: std::fs::File,
     /// Bytes the file took.
     written: u64,
+    /// The blocks handed over, for a replay; `replayed` of them are in
+    /// `stream`. Nothing is replayed unless the file refuses bytes.
+    blocks: Vec<Arc<Vec<u8>>>,
+    replayed: usize,
     /// Upstream's stream, replayed.
     stream: Stream,
     /// Bytes the file took before it refused more, once it has.
@@ -46,8 +51,6 @@ pub struct SymFile {
 struct Stream {
     pos: u64,
     flushed: u64,
-    /// No call yet: the buffer is allocated by the first.
-    started: bool,
 }
 
 impl Stream {
@@ -60,8 +63,8 @@ impl Stream {
             return false;
         }
         let at = self.pos + len;
-        let writes = if self.started { at - self.flushed > BUFFER } else { len >= BUFFER };
-        self.started = true;
+        // No call before (`pos` 0): no buffer yet.
+        let writes = if self.pos > 0 { at - self.flushed > BUFFER } else { len >= BUFFER };
         self.pos = at;
         if writes {
             self.flushed = at / BUFFER * BUFFER;
@@ -81,19 +84,29 @@ impl SymFile {
     /// truncating it.
     pub fn open(path: &OsString) -> std::io::Result<SymFile> {
         let file = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path)?;
-        Ok(SymFile { file, written: 0, stream: Stream::default(), refused_at: None })
+        Ok(SymFile { file, written: 0, blocks: Vec::new(), replayed: 0, stream: Stream::default(), refused_at: None })
     }
 
     /// Writes one object's block; the call upstream fails in, if the file
     /// refused bytes that upstream would have written by then.
-    pub fn write_block(&mut self, block: &[u8]) -> Option<Failed> {
+    pub fn write_block(&mut self, block: &Arc<Vec<u8>>) -> Option<Failed> {
         if self.refused_at.is_none() && self.write_all(block).is_err() {
             self.refused_at = Some(self.written);
         }
-        // Replay the block's calls (upstream's `type_map_write`), refused
-        // or not: where the stream has written to carries over to the
-        // next block.
-        let refused = self.refused_at.unwrap_or(u64::MAX);
+        self.blocks.push(block.clone());
+        let refused = self.refused_at?;
+        while let Some(block) = self.blocks.get(self.replayed).cloned() {
+            self.replayed += 1;
+            if let Some(failed) = self.replay(&block, refused) {
+                return Some(failed);
+            }
+        }
+        None
+    }
+
+    /// Replays a block's calls (upstream's `type_map_write`); the one that
+    /// would write past `refused`, if any.
+    fn replay(&mut self, block: &[u8], refused: u64) -> Option<Failed> {
         for (name, text) in queries::typemap::symtypes_entries(block) {
             let calls: [(usize, &'static str, &'static str); 4] = [
                 (name.len(), "type_map_write", "fputs(es[i]->name, file)"),
@@ -131,7 +144,7 @@ impl SymFile {
     /// `/dev/null`, as upstream's truncation does nothing there); an error
     /// if the file refused bytes upstream's `fclose` would have written.
     pub fn close(self) -> std::io::Result<()> {
-        if self.file.metadata().is_ok_and(|m| m.is_file()) {
+        if self.file.metadata().is_ok_and(|m| m.is_file() && m.len() != self.written) {
             self.file.set_len(self.written)?;
         }
         match self.refused_at {
