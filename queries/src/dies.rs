@@ -254,9 +254,9 @@ impl<'a> Dies<'a> {
     /// variables, inlined calls, call sites...) are only validated, not
     /// read, and get no index: upstream's output cannot depend on them
     /// unless a reference reaches one, and then the unit (or, for a
-    /// reference across units, every unit) is read again in full. Half of a kernel object's DIEs are in bodies; leaving them
-    /// out of the arena keeps the heap (and the huge pages the kernel zeroes
-    /// for it) smaller. Validation fails exactly where full reading fails,
+    /// reference across units, every unit) is read again in full. Half of
+    /// a kernel object's DIEs are in bodies; leaving them out of the arena
+    /// keeps the heap (and the huge pages the kernel zeroes for it) smaller. Validation fails exactly where full reading fails,
     /// so a corrupt unit is broken either way. Only `--debug` (which counts
     /// every named DIE) sees the difference, and the indices, which count
     /// the DIEs read.
