@@ -188,7 +188,8 @@ fn process_with(
         opts,
         every_die,
         &mut log,
-        (&mut symtypes, &mut symtypes_at),
+        &mut symtypes,
+        &mut symtypes_at,
         &mut deferred,
         cache,
     )
@@ -228,7 +229,8 @@ fn run(
     opts: &Options,
     full_dies: bool,
     log: &mut Log,
-    (symtypes, symtypes_at): (&mut Vec<u8>, &mut Option<usize>),
+    symtypes: &mut Vec<u8>,
+    symtypes_at: &mut Option<usize>,
     deferred: &mut Option<Deferred>,
     cache: Option<&UnitCache>,
 ) -> Result<(), Error> {
