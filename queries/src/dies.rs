@@ -16,10 +16,19 @@
 //! (see [`Dies::new`]), so indices count only the DIEs read. Every byte is
 //! still decoded as gimli would decode it, so corrupt DWARF fails where it
 //! fails when read in full, and a body something refers into is read after
-//! all. `DW_AT_sibling` is not used to jump over bodies, although that would
-//! save a tenth of a kernel object's run: upstream's first pass over a unit
-//! (`resolve_fqns`) visits every DIE, bodies included, so a unit damaged
-//! anywhere fails upstream before any symbol is versioned.
+//! all.
+//!
+//! Upstream's first pass over a unit (`resolve_fqns`) visits every DIE,
+//! bodies included, with libdw's `dwarf_child` and `dwarf_siblingof`; so a
+//! unit damaged anywhere fails upstream before any symbol is versioned, in
+//! whichever of the two calls meets the damage first ([`Broken`]). That is
+//! also why `DW_AT_sibling` cannot be used to jump over bodies (it would
+//! save a tenth of a kernel object's run). It is followed the way libdw
+//! follows it, though: once an entry and its children are read, reading
+//! goes on at its sibling, and a sibling libdw refuses breaks the unit. On
+//! intact DWARF the sibling is where reading got to anyway; on damaged
+//! DWARF this is what decides which bytes upstream reads.
+//!
 //! Entries are decoded by per-abbreviation plans ([`Plans`]): the
 //! attributes kept are read, the others skipped.
 
@@ -133,7 +142,7 @@ impl UnitWindow<'_> {
     /// errors name offsets.
     pub fn content(&self, out: &mut crate::unitcache::KeyWriter) -> bool {
         let info = &self.info;
-        if info.broken {
+        if info.broken.is_some() {
             return false;
         }
         let base = self.arena.base;
@@ -214,10 +223,25 @@ pub struct UnitInfo<'a> {
     /// Index of the unit's first DIE (the next unit's first when it has none).
     first: DieIdx,
     /// Set when reading this unit's DIE tree failed part-way: upstream
-    /// reports it (as a failed `dwarf_child`) when it reaches the unit.
-    pub broken: bool,
+    /// reports it when it reaches the unit, in the libdw call that failed.
+    pub broken: Option<Broken>,
     /// File names of the line program, indexed as `DW_AT_decl_file` is.
     files: Option<Vec<Option<&'a [u8]>>>,
+}
+
+/// Which libdw call fails first on a unit that cannot be read whole.
+/// Upstream's first pass over a unit (`resolve_fqns`) visits every DIE in
+/// `.debug_info` order, calling `dwarf_child` on each and `dwarf_siblingof`
+/// to step to the next; the first entry that cannot be decoded decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Broken {
+    /// `dwarf_child`: an entry's abbreviation code is bad, or the
+    /// attributes of an entry with children are (libdw decodes them to
+    /// find where its children start), or the tree itself.
+    Child,
+    /// `dwarf_siblingof`: the attributes of an entry without children,
+    /// which libdw decodes only to step past it.
+    Sibling,
 }
 
 /// The DIEs of one object, loaded unit by unit.
@@ -342,7 +366,7 @@ impl<'a> Dies<'a> {
             info: self.units.get((k - self.unit_base) as usize).cloned().unwrap_or(UnitInfo {
                 root: NONE,
                 first: base,
-                broken: true,
+                broken: Some(Broken::Child),
                 files: None,
             }),
             arena,
@@ -498,6 +522,9 @@ enum Want {
     Origin,
     Declaration,
     Num(Num),
+    /// `DW_AT_sibling`, read in every entry (skipped ones too): libdw
+    /// steps to the next entry by it.
+    Sibling,
 }
 
 impl Want {
@@ -556,9 +583,47 @@ enum Op {
 struct Plan {
     tag: u16,
     children: bool,
+    sibling: SiblingAt,
     /// Ranges of [`Plans::ops`] for a read entry and for a skipped one.
     keep: (u32, u32),
     skip: (u32, u32),
+}
+
+/// Where an abbreviation's first `DW_AT_sibling` is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SiblingAt {
+    None,
+    /// `DW_FORM_ref1`...`ref8` this many bytes into the attributes, all of
+    /// fixed size before it (as in the abbreviations compilers write): read
+    /// there once the attributes are read, so their steps stay merged.
+    Fixed(u16, u8),
+    /// Read as the attributes are (a step of its own, [`Want::Sibling`]).
+    Op,
+}
+
+/// Where the first `DW_AT_sibling` of attributes `specs` is.
+fn sibling_at(specs: &[gimli::AttributeSpecification], enc: gimli::Encoding) -> SiblingAt {
+    let Some(k) = specs.iter().position(|a| a.name() == dw::DW_AT_sibling) else {
+        return SiblingAt::None;
+    };
+    let mut at: u32 = 0;
+    for spec in &specs[..k] {
+        match skip_op(*spec, enc) {
+            Op::Skip(n) => at += n,
+            _ => return SiblingAt::Op,
+        }
+    }
+    let size = match specs[k].form() {
+        dw::DW_FORM_ref1 => 1,
+        dw::DW_FORM_ref2 => 2,
+        dw::DW_FORM_ref4 => 4,
+        dw::DW_FORM_ref8 => 8,
+        _ => return SiblingAt::Op,
+    };
+    match u16::try_from(at) {
+        Ok(at) => SiblingAt::Fixed(at, size),
+        Err(_) => SiblingAt::Op,
+    }
 }
 
 /// Per abbreviation code of one unit, its [`Plan`], built when the code is
@@ -594,13 +659,20 @@ impl Plans {
     fn build(&mut self, abbrev: &gimli::Abbreviation, enc: gimli::Encoding) -> Plan {
         let first_spec = self.specs.len() as u32;
         self.specs.extend_from_slice(abbrev.attributes());
+        let sibling = sibling_at(abbrev.attributes(), enc);
         let mut ranges = [(0, 0); 2];
         for (k, keep) in [true, false].into_iter().enumerate() {
             let start = self.ops.len() as u32;
             let mut fixed: u32 = 0;
             for (i, spec) in abbrev.attributes().iter().enumerate() {
                 let i = first_spec + i as u32;
-                let want = if keep { Want::of(spec.name()) } else { None };
+                let want = if spec.name() == dw::DW_AT_sibling && sibling == SiblingAt::Op {
+                    Some(Want::Sibling)
+                } else if keep {
+                    Want::of(spec.name())
+                } else {
+                    None
+                };
                 let op = match want {
                     Some(w) => keep_op(*spec, enc, i, w),
                     None => match skip_op(*spec, enc) {
@@ -623,7 +695,8 @@ impl Plans {
             }
             ranges[k] = (start, self.ops.len() as u32);
         }
-        let plan = Plan { tag: abbrev.tag().0, children: abbrev.has_children(), keep: ranges[0], skip: ranges[1] };
+        let plan =
+            Plan { tag: abbrev.tag().0, children: abbrev.has_children(), sibling, keep: ranges[0], skip: ranges[1] };
         self.plans.push(plan);
         let p = self.plans.len() as u32;
         let code = abbrev.code();
@@ -726,6 +799,46 @@ impl<'a, 'u> Entries<'a, 'u> {
 
     fn is_empty(&self) -> bool {
         self.input.is_empty()
+    }
+
+    /// The `DW_AT_sibling` of an entry whose attributes start at `attrs`
+    /// and were read whole, where its plan reads it after them.
+    #[inline]
+    fn fixed_sibling(attrs: R<'a>, plan: &Plan, read: Sibling) -> Sibling {
+        let SiblingAt::Fixed(at, size) = plan.sibling else { return read };
+        let mut r = attrs;
+        let value = r.skip(at as usize).and_then(|()| match size {
+            1 => r.read_u8().map(u64::from),
+            2 => r.read_u16().map(u64::from),
+            4 => r.read_u32().map(u64::from),
+            _ => r.read_u64(),
+        });
+        match value.ok().and_then(|v| usize::try_from(v).ok()) {
+            Some(v) => Sibling::At(v),
+            None => Sibling::Bad,
+        }
+    }
+
+    /// Goes on at the `DW_AT_sibling` of the entry at unit offset `at`, as
+    /// libdw's `dwarf_siblingof` does once it has stepped past the entry and
+    /// its children; an error where it fails (a target at or before the
+    /// entry, or at or past the unit's end, or a form it does not follow).
+    /// On intact DWARF the target is where reading got to anyway; a target
+    /// short of that would have libdw read entries twice, and reading goes
+    /// on in order instead.
+    fn go_to_sibling(&mut self, at: usize, sibling: Sibling) -> Result<(), ()> {
+        match sibling {
+            Sibling::None => Ok(()),
+            Sibling::Bad => Err(()),
+            Sibling::At(to) if to <= at || to >= self.end => Err(()),
+            Sibling::At(to) => {
+                let here = self.next_offset().0;
+                if to > here {
+                    self.input.skip(to - here).map_err(|_| ())?;
+                }
+                Ok(())
+            }
+        }
     }
 
     fn next_offset(&self) -> gimli::UnitOffset {
@@ -934,6 +1047,26 @@ struct ReadDie<'a> {
     type_off: u64,
     origin_off: u64,
     linkage: Option<&'a [u8]>,
+    sibling: Sibling,
+}
+
+/// An entry's `DW_AT_sibling`, as libdw's `dwarf_siblingof` reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sibling {
+    None,
+    /// A unit offset (`DW_FORM_ref1` ... `DW_FORM_ref_udata`).
+    At(usize),
+    /// A form libdw does not follow there (`DW_FORM_ref_addr`, ...): an error.
+    Bad,
+}
+
+impl Sibling {
+    fn of(value: &AttributeValue<R<'_>>) -> Sibling {
+        match *value {
+            AttributeValue::UnitRef(o) => Sibling::At(o.0),
+            _ => Sibling::Bad,
+        }
+    }
 }
 
 /// DIEs being read into an arena whose first DIE has index `arena.base`.
@@ -947,6 +1080,31 @@ struct Window<'a> {
     /// subprogram's first child to the next DIE not under it), in order:
     /// a reference that finds no DIE there reaches into a skipped body.
     bodies: Vec<(u32, u32)>,
+}
+
+/// After the attributes of the entry at unit offset `at` and `depth` (not
+/// the unit DIE, which libdw never steps past): an entry without children
+/// goes on at its `DW_AT_sibling` at once; one with children does when they
+/// end (kept in `siblings`). `false` where `dwarf_siblingof` would fail.
+#[cold]
+fn next_sibling(
+    raw: &mut Entries<'_, '_>,
+    siblings: &mut Vec<(usize, Sibling)>,
+    depth: usize,
+    at: usize,
+    children: bool,
+    sibling: Sibling,
+) -> bool {
+    if !children {
+        return raw.go_to_sibling(at, sibling).is_ok();
+    }
+    // Entries are set here and taken when the children end, so one left
+    // from an earlier entry at this depth is never read.
+    if siblings.len() <= depth {
+        siblings.resize(depth + 1, (0, Sibling::None));
+    }
+    siblings[depth] = (at, sibling);
+    true
 }
 
 /// `off` falls in one of `bodies` (sorted ranges).
@@ -983,7 +1141,10 @@ impl<'a> Window<'a> {
         let end = base + header.length_including_self() as u64;
         let unit = match gimli::Unit::new(dwarf, *header) {
             Ok(u) => u,
-            Err(_) => return (UnitInfo { root: NONE, first: gbase + first, broken: true, files: None }, true),
+            Err(_) => {
+                let broken = Some(Broken::Child);
+                return (UnitInfo { root: NONE, first: gbase + first, broken, files: None }, true);
+            }
         };
         let unit = &unit;
         // Outside function bodies, the corpus's units take 11-38 bytes of
@@ -994,7 +1155,7 @@ impl<'a> Window<'a> {
         self.arena.dies.reserve(estimate);
         self.arena.offsets.reserve(estimate);
         self.arena.nums.reserve(estimate);
-        let mut broken = false;
+        let mut broken = None;
         // Last (read) DIE seen at each depth, as a global index: its next
         // sibling is the next read DIE at that depth.
         let mut last_at_depth: Vec<DieIdx> = Vec::new();
@@ -1005,22 +1166,38 @@ impl<'a> Window<'a> {
         // References into this unit, resolved when it is read: about one
         // per DIE read.
         let mut inner: Vec<(u32, u32, bool)> = Vec::with_capacity(estimate);
+        // Per depth, the entry whose children are being read and its
+        // `DW_AT_sibling`: libdw goes on from there once they end.
+        let mut siblings: Vec<(usize, Sibling)> = Vec::new();
         match Entries::new(unit) {
             Ok(mut raw) => loop {
                 if raw.is_empty() {
                     break;
                 }
                 let depth = raw.depth;
-                let offset = base + raw.next_offset().0 as u64;
+                let at = raw.next_offset().0;
+                let offset = base + at as u64;
                 let plan = match raw.entry(&mut plans) {
                     Ok(Some(p)) => p,
-                    Ok(None) => continue,
+                    Ok(None) => {
+                        // The children at `raw.depth + 1` ended.
+                        let parent = usize::try_from(raw.depth).ok().and_then(|d| siblings.get_mut(d));
+                        if let Some(p) = parent.filter(|p| p.1 != Sibling::None) {
+                            let (at, sibling) = std::mem::replace(p, (0, Sibling::None));
+                            if raw.depth > 0 && raw.go_to_sibling(at, sibling).is_err() {
+                                broken = Some(Broken::Sibling);
+                                break;
+                            }
+                        }
+                        continue;
+                    }
                     Err(_) => {
-                        broken = true;
+                        broken = Some(Broken::Child);
                         break;
                     }
                 };
                 let local = self.arena.dies.len() as DieIdx;
+                let attributes_broken = Some(if plan.children { Broken::Child } else { Broken::Sibling });
                 if body >= 0 && depth <= body {
                     body = -1;
                     if let Some(b) = self.bodies.last_mut() {
@@ -1029,9 +1206,27 @@ impl<'a> Window<'a> {
                 }
                 let keep = body < 0 || (depth == body + 1 && plan.tag == dw::DW_TAG_formal_parameter.0);
                 let idx = gbase + local;
+                let attrs = raw.input;
                 if !keep {
-                    if raw.attributes(&plans, plan.skip, |_, _| {}).is_err() || depth < 0 {
-                        broken = true;
+                    let mut sibling = Sibling::None;
+                    let read = raw.attributes(&plans, plan.skip, |want, v| {
+                        if matches!(want, Want::Sibling) && sibling == Sibling::None {
+                            sibling = Sibling::of(&v);
+                        }
+                    });
+                    if read.is_err() {
+                        broken = attributes_broken;
+                        break;
+                    }
+                    if depth < 0 {
+                        broken = Some(Broken::Child);
+                        break;
+                    }
+                    let sibling = Entries::fixed_sibling(attrs, &plan, sibling);
+                    if sibling != Sibling::None
+                        && !next_sibling(&mut raw, &mut siblings, depth as usize, at, plan.children, sibling)
+                    {
+                        broken = Some(Broken::Sibling);
                         break;
                     }
                     continue;
@@ -1039,26 +1234,34 @@ impl<'a> Window<'a> {
                 let nums = self.arena.nums.len();
                 let Ok(read) = self.read_die(dwarf, unit, &mut raw, &plans, plan) else {
                     self.arena.nums.truncate(nums);
-                    broken = true;
+                    broken = attributes_broken;
                     break;
                 };
                 if depth < 0 {
                     self.arena.nums.truncate(nums);
-                    broken = true;
+                    broken = Some(Broken::Child);
                     break;
                 }
                 let depth = depth as usize;
                 if depth > last_at_depth.len() {
                     // Skipped a level: malformed tree.
                     self.arena.nums.truncate(nums);
-                    broken = true;
+                    broken = Some(Broken::Child);
                     break;
                 }
+                let sibling = Entries::fixed_sibling(attrs, &plan, read.sibling);
                 self.add_die(read, idx, offset, (base, end), &mut inner);
                 link(&mut self.arena, &mut last_at_depth, depth, idx);
+                if depth > 0
+                    && sibling != Sibling::None
+                    && !next_sibling(&mut raw, &mut siblings, depth, at, plan.children, sibling)
+                {
+                    broken = Some(Broken::Sibling);
+                    break;
+                }
                 if depth == 0 && local != first {
                     // A second top-level DIE in one unit is not a tree we can walk.
-                    broken = true;
+                    broken = Some(Broken::Child);
                     break;
                 }
                 // The root's children are walked even if it claims to be a
@@ -1068,7 +1271,7 @@ impl<'a> Window<'a> {
                     self.bodies.push(((base + raw.next_offset().0 as u64) as u32, u32::MAX));
                 }
             },
-            Err(_) => broken = true,
+            Err(_) => broken = Some(Broken::Child),
         }
         if let Some(b) = self.bodies[first_body..].last_mut().filter(|b| b.1 == u32::MAX) {
             b.1 = end as u32;
@@ -1076,7 +1279,7 @@ impl<'a> Window<'a> {
         let complete = self.resolve_inner(first_body, first, (base, end), inner);
         let root = if (self.arena.dies.len() as DieIdx) > first { gbase + first } else { NONE };
         if root == NONE {
-            broken = true;
+            broken = Some(Broken::Child);
         }
         let files = match &unit.line_program {
             Some(lp) => {
@@ -1193,6 +1396,7 @@ impl<'a> Window<'a> {
             type_off: NO_OFF,
             origin_off: NO_OFF,
             linkage: None,
+            sibling: Sibling::None,
         };
         let nums = &mut self.arena.nums;
         raw.attributes(plans, plan.keep, |want, value| match want {
@@ -1200,6 +1404,12 @@ impl<'a> Window<'a> {
             Want::Linkage => r.linkage = string(dwarf, unit, value),
             Want::Type => r.type_off = reference(base, value),
             Want::Origin => r.origin_off = reference(base, value),
+            // libdw's `__libdw_find_attr` stops at the first.
+            Want::Sibling => {
+                if r.sibling == Sibling::None {
+                    r.sibling = Sibling::of(&value);
+                }
+            }
             Want::Declaration => {
                 if matches!(value, AttributeValue::Flag(true)) {
                     r.die.flags |= DECLARATION;

@@ -10,7 +10,7 @@
 use gimli::constants as dw;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::dies::{DieIdx, Dies, Num, NONE};
+use crate::dies::{Broken, DieIdx, Dies, Num, NONE};
 use crate::error::Error;
 use crate::kabi::Rules;
 use crate::log::Log;
@@ -401,8 +401,14 @@ impl<'d, 'a> Renderer<'d, 'a> {
             self.map.reserve(estimate);
         }
         let info = self.dies.unit(unit);
-        if info.broken || info.root == NONE {
-            return Err(Error::new("process_die_container", "`dwarf_child(die, &current)` failed: -1".into()));
+        let call = match info.broken {
+            Some(Broken::Sibling) if info.root != NONE => Some("dwarf_siblingof(&current, &current)"),
+            Some(_) => Some("dwarf_child(die, &current)"),
+            None if info.root == NONE => Some("dwarf_child(die, &current)"),
+            None => None,
+        };
+        if let Some(call) = call {
+            return Err(Error::new("process_die_container", format!("`{call}` failed: -1")));
         }
         let root = info.root;
         let children: Vec<DieIdx> = self.dies.children(root).collect();

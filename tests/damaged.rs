@@ -1,0 +1,187 @@
+//! Damaged DWARF as upstream reads it: every golden object with a symbol
+//! list, with bytes of `.debug_info` (one, then four) or of `.debug_abbrev`
+//! (one) changed at seeded offsets, must give upstream's exit status,
+//! stderr, stdout and `-T` file. (queries/tests/skip_bodies.rs proves that
+//! skipping function bodies changes nothing on the same kind of damage;
+//! this suite holds the engine to what libdw makes of it: which call fails
+//! first, and where a `DW_AT_sibling` takes the walk.)
+//!
+//! `tests/data/damaged.tsv` holds upstream's answers, one line per case:
+//! the id, the exit status, a digest of stdout and the `-T` file, and
+//! stderr (`\n` for newlines). Record them again with
+//! `DWARFKSYMS_UPSTREAM=/path/to/gendwarfksyms` (about a minute). Cases
+//! upstream crashed on are reported apart, outside the ratchet; the others
+//! not passing yet are listed in `tests/damaged-known-failures.txt`.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::{Outcome, Status, Suite};
+use object::{Object, ObjectSection};
+
+/// Per-case timeout, seconds.
+const TIMEOUT_SECS: u64 = 20;
+
+struct Case {
+    id: String,
+    bytes: Vec<u8>,
+    symbols: PathBuf,
+    stable: bool,
+}
+
+/// FNV-1a, 64 bits: a stable digest (std's hashers may change between releases).
+fn fnv(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for p in parts {
+        for &b in p.iter().chain(&[0xff]) {
+            h = (h ^ b as u64).wrapping_mul(0x100000001b3);
+        }
+    }
+    h
+}
+
+/// splitmix64.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// The file range of an uncompressed section.
+fn section(bytes: &[u8], name: &str) -> Option<std::ops::Range<usize>> {
+    let file = object::File::parse(bytes).ok()?;
+    let s = file.section_by_name(name)?;
+    let (off, size) = s.file_range()?;
+    let (off, size) = (usize::try_from(off).ok()?, usize::try_from(size).ok()?);
+    let plain = matches!(s.compressed_file_range().ok()?.format, object::CompressionFormat::None);
+    (size > 0 && plain).then_some(off..off + size)
+}
+
+/// Every `.o` with a `.symbols` beside it under `dir`, in path order.
+fn objects(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            objects(&p, out);
+        } else if p.extension().is_some_and(|e| e == "o") && p.with_extension("symbols").is_file() {
+            out.push(p);
+        }
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let golden = common::shared_subdir("golden");
+    let mut objs = Vec::new();
+    objects(&golden.join("obj"), &mut objs);
+    objects(&golden.join("bad/obj"), &mut objs);
+    let mut cases = Vec::new();
+    for obj in objs {
+        let rel = obj.strip_prefix(&golden).unwrap().with_extension("").to_string_lossy().into_owned();
+        let bytes = common::read_data(&obj);
+        let variants = [("info1", ".debug_info", 1), ("info4", ".debug_info", 4), ("abbrev1", ".debug_abbrev", 1)];
+        for (k, (name, sect, n)) in variants.into_iter().enumerate() {
+            let Some(range) = section(&bytes, sect) else { continue };
+            let mut rng = Rng(fnv(&[rel.as_bytes(), name.as_bytes()]));
+            let mut b = bytes.clone();
+            for _ in 0..n {
+                let at = range.start + rng.below(range.len());
+                b[at] ^= 1 + rng.below(255) as u8;
+            }
+            cases.push(Case {
+                id: format!("{rel}/{name}"),
+                bytes: b,
+                symbols: obj.with_extension("symbols"),
+                stable: k % 2 == 1,
+            });
+        }
+    }
+    cases
+}
+
+/// One run: (exit status, digest of stdout and the `-T` file, stderr).
+fn run(bin: &Path, case: &Case, dir: &Path, timeout: Duration) -> (String, String, String) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("damaged.o"), &case.bytes).unwrap();
+    let symtypes = dir.join("damaged.symtypes");
+    let _ = std::fs::remove_file(&symtypes);
+    let mut cmd = common::gendwarfksyms(bin, dir);
+    if case.stable {
+        cmd.arg("--stable");
+    }
+    cmd.args(["-T", "damaged.symtypes", "damaged.o"]);
+    let out = common::run(&mut cmd, &case.symbols, timeout);
+    let status = match out.status {
+        Status::Exited(c) => c.to_string(),
+        other => other.describe(),
+    };
+    let written = std::fs::read(&symtypes).ok();
+    let digest = fnv(&[&out.stdout, written.as_deref().unwrap_or(b"(none)")]);
+    let stderr = String::from_utf8_lossy(&out.stderr).replace('\\', "\\\\").replace('\n', "\\n").replace('\t', "\\t");
+    (status, format!("{digest:016x}"), stderr)
+}
+
+#[test]
+fn damaged() {
+    let suite = Suite::new("damaged");
+    let expected_path = common::workspace_root().join("tests/data/damaged.tsv");
+    let cases = cases();
+    assert!(cases.len() > 1000, "only {} damaged cases", cases.len());
+    if let Some(upstream) = std::env::var_os("DWARFKSYMS_UPSTREAM") {
+        let tmp = common::TempDir::new("damaged-upstream");
+        let timeout = Duration::from_secs(TIMEOUT_SECS);
+        let lines = common::run_parallel(&cases, |i, c| {
+            let (status, digest, stderr) = run(Path::new(&upstream), c, &tmp.path().join(i.to_string()), timeout);
+            format!("{}\t{status}\t{digest}\t{stderr}", c.id)
+        });
+        std::fs::write(&expected_path, lines.join("\n") + "\n").unwrap();
+        return;
+    }
+    let text = String::from_utf8(common::read_data(&expected_path)).expect("damaged.tsv is UTF-8");
+    let expected: HashMap<&str, (&str, &str, &str)> = text
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.splitn(4, '\t');
+            Some((f.next()?, (f.next()?, f.next()?, f.next().unwrap_or(""))))
+        })
+        .collect();
+    suite.run(
+        cases,
+        |c| c.id.as_str(),
+        TIMEOUT_SECS,
+        "cases upstream crashed on",
+        |case, tmp, timeout| {
+            let Some(&(status, digest, stderr)) = expected.get(case.id.as_str()) else {
+                return Outcome::new(&case.id, true, vec!["not in tests/data/damaged.tsv: record it again".into()]);
+            };
+            let dir = tmp.with_extension("d");
+            let got = run(suite.bin(), case, &dir, timeout);
+            let _ = std::fs::remove_dir_all(&dir);
+            let mut problems = Vec::new();
+            if got.0 != status {
+                problems.push(format!("exit status {} (upstream {status})", got.0));
+            }
+            if got.1 != digest {
+                problems.push("stdout or the -T file differs from upstream's".into());
+            }
+            if got.2 != stderr {
+                problems.push(format!("stderr {:?} (upstream {stderr:?})", got.2));
+            }
+            // A signal is upstream crashing: nothing to compare with.
+            let crashed = status.parse::<i32>().is_err();
+            Outcome::new(&case.id, !crashed, problems)
+        },
+    );
+}
