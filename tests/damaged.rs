@@ -12,6 +12,8 @@
 //! `DWARFKSYMS_UPSTREAM=/path/to/gendwarfksyms` (about a minute). Cases
 //! upstream crashed on are reported apart, outside the ratchet; the others
 //! not passing yet are listed in `tests/damaged-known-failures.txt`.
+//! `DWARFKSYMS_DAMAGED_KEEP=DIR` writes the damaged object of each failing
+//! case to DIR (its id with `/` as `_`, `.o`), to look at.
 
 mod common;
 
@@ -178,6 +180,10 @@ fn damaged() {
             }
             if got.2 != stderr {
                 problems.push(format!("stderr {:?} (upstream {stderr:?})", got.2));
+            }
+            if let Some(keep) = std::env::var_os("DWARFKSYMS_DAMAGED_KEEP").filter(|_| !problems.is_empty()) {
+                let name = case.id.replace('/', "_");
+                std::fs::write(Path::new(&keep).join(format!("{name}.o")), &case.bytes).unwrap();
             }
             // A signal is upstream crashing: nothing to compare with.
             let crashed = status.parse::<i32>().is_err();
