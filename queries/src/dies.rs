@@ -1086,7 +1086,7 @@ struct Window<'a> {
 /// the unit DIE, which libdw never steps past): an entry without children
 /// goes on at its `DW_AT_sibling` at once; one with children does when they
 /// end (kept in `siblings`). `false` where `dwarf_siblingof` would fail.
-#[cold]
+#[inline]
 fn next_sibling(
     raw: &mut Entries<'_, '_>,
     siblings: &mut Vec<(usize, Sibling)>,
