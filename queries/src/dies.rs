@@ -242,6 +242,9 @@ pub enum Broken {
     /// `dwarf_siblingof`: the attributes of an entry without children,
     /// which libdw decodes only to step past it.
     Sibling,
+    /// `dwarf_get_units`: not a unit but the bad header after the last
+    /// good one, which upstream meets once the units before it are done.
+    Header,
 }
 
 /// The DIEs of one object, loaded unit by unit.
@@ -249,6 +252,8 @@ pub struct Dies<'a> {
     /// `None` for a single unit handed over by [`Dies::take_window`].
     dwarf: Option<gimli::Dwarf<R<'a>>>,
     headers: Vec<gimli::UnitHeader<R<'a>>>,
+    /// A unit header after the last of `headers` could not be read.
+    bad_header: bool,
     /// Per unit, once loaded; `units[k - unit_base]` is unit `k`.
     units: Vec<UnitInfo<'a>>,
     unit_base: u32,
@@ -304,14 +309,15 @@ impl<'a> Dies<'a> {
         let dwarf: gimli::Dwarf<R<'a>> = gimli::Dwarf::load(load).map_err(|()| DwarfError::NoDebugInfo)?;
         let mut headers = Vec::new();
         let mut iter = dwarf.units();
-        loop {
+        let bad_header = loop {
             match iter.next() {
                 Ok(Some(h)) => headers.push(h),
-                Ok(None) => break,
-                // libdw refuses the whole file when a unit header is bad.
-                Err(_) => return Err(DwarfError::NoDebugInfo),
+                Ok(None) => break false,
+                // Upstream asks libdw for one unit at a time: a bad header
+                // fails the run once the units before it are processed.
+                Err(_) => break true,
             }
-        }
+        };
         if headers.is_empty() {
             return Err(DwarfError::NoDebugInfo);
         }
@@ -319,6 +325,7 @@ impl<'a> Dies<'a> {
         let mut dies = Dies {
             dwarf: Some(dwarf),
             headers,
+            bad_header,
             units,
             unit_base: 0,
             arena: Arena::default(),
@@ -337,8 +344,14 @@ impl<'a> Dies<'a> {
         self.whole
     }
 
+    /// The units, and the bad header that ends them if there is one.
     pub fn unit_count(&self) -> u32 {
-        self.headers.len() as u32
+        self.headers.len() as u32 + u32::from(self.bad_header)
+    }
+
+    /// What stands for the bad header after the last unit.
+    fn bad_header_info(first: DieIdx) -> UnitInfo<'a> {
+        UnitInfo { root: NONE, first, broken: Some(Broken::Header), files: None }
     }
 
     /// Unit `k` (loaded).
@@ -378,6 +391,7 @@ impl<'a> Dies<'a> {
         Dies {
             dwarf: None,
             headers: Vec::new(),
+            bad_header: false,
             units: vec![w.info],
             unit_base: w.unit,
             arena: w.arena,
@@ -397,10 +411,16 @@ impl<'a> Dies<'a> {
         let mut arena = std::mem::take(&mut self.arena);
         arena.clear();
         arena.base = next_index;
+        let Some(header) = self.headers.get(k as usize) else {
+            self.units.push(Self::bad_header_info(next_index));
+            self.arena = arena;
+            self.current = Some(k);
+            return;
+        };
         let mut window = Window::new(arena);
         let mut skip = self.skip_bodies;
         let info = loop {
-            let (info, complete) = window.read_unit(dwarf, &self.headers[k as usize], skip);
+            let (info, complete) = window.read_unit(dwarf, header, skip);
             if window.crossed {
                 self.load_all();
                 return;
@@ -438,6 +458,9 @@ impl<'a> Dies<'a> {
             // References across units are resolved once all are read;
             // one into a skipped body makes us read everything.
             if window.resolve_refs() && complete || !skip {
+                if self.bad_header {
+                    units.push(Self::bad_header_info(window.arena.base + window.arena.dies.len() as DieIdx));
+                }
                 break units;
             }
             trace_full_read();

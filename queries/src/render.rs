@@ -401,6 +401,9 @@ impl<'d, 'a> Renderer<'d, 'a> {
             self.map.reserve(estimate);
         }
         let info = self.dies.unit(unit);
+        if info.broken == Some(Broken::Header) {
+            return Err(Error::new("process_module", "dwarf_get_units failed: no debugging information?".into()));
+        }
         let call = match info.broken {
             Some(Broken::Sibling) if info.root != NONE => Some("dwarf_siblingof(&current, &current)"),
             Some(_) => Some("dwarf_child(die, &current)"),
