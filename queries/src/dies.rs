@@ -309,13 +309,24 @@ impl<'a> Dies<'a> {
         let dwarf: gimli::Dwarf<R<'a>> = gimli::Dwarf::load(load).map_err(|()| DwarfError::NoDebugInfo)?;
         let mut headers = Vec::new();
         let mut iter = dwarf.units();
+        let mut next = 0;
         let bad_header = loop {
             match iter.next() {
-                Ok(Some(h)) => headers.push(h),
+                Ok(Some(h)) => {
+                    next = h.debug_info_offset().map_or(0, |o| o.0) + h.length_including_self();
+                    headers.push(h);
+                }
                 Ok(None) => break false,
-                // Upstream asks libdw for one unit at a time: a bad header
-                // fails the run once the units before it are processed.
-                Err(_) => break true,
+                // libdw ends a unit that runs past the section at its end.
+                Err(_) => match running_past_the_end(sections.get(".debug_info"), next, endian) {
+                    Some(h) => {
+                        headers.push(h);
+                        break false;
+                    }
+                    // Upstream asks libdw for one unit at a time: a bad
+                    // header fails the run once the units before it are done.
+                    None => break true,
+                },
             }
         };
         if headers.is_empty() {
@@ -1128,6 +1139,40 @@ fn next_sibling(
     }
     siblings[depth] = (at, sibling);
     true
+}
+
+/// The header of the unit at `off` if its length runs past the end of
+/// `.debug_info` (`info`), made to end there as libdw ends it; `None` for
+/// any other damage.
+fn running_past_the_end(info: &[u8], off: usize, endian: RunTimeEndian) -> Option<gimli::UnitHeader<R<'_>>> {
+    let rest = info.get(off..)?;
+    let (len, format) = EndianSlice::new(rest, endian).read_initial_length().ok()?;
+    let prefix = format.initial_length_size() as usize;
+    if len.checked_add(prefix).is_some_and(|end| end <= rest.len()) {
+        return None;
+    }
+    // The header's other fields, read from a copy whose length fits.
+    let mut copy = rest[..rest.len().min(64)].to_vec();
+    let fits = (copy.len() - prefix) as u64;
+    let (at, bytes) = match format {
+        gimli::Format::Dwarf32 => (0, u32::try_from(fits).ok()?.to_le_bytes().to_vec()),
+        gimli::Format::Dwarf64 => (4, fits.to_le_bytes().to_vec()),
+    };
+    let bytes = if endian == RunTimeEndian::Big { bytes.into_iter().rev().collect() } else { bytes };
+    copy[at..at + bytes.len()].copy_from_slice(&bytes);
+    let h = gimli::DebugInfo::new(&copy, endian).units().next().ok()??;
+    let entries = EndianSlice::new(rest.get(h.size_of_header()..)?, endian);
+    let unit = gimli::UnitSectionOffset(off);
+    let length = rest.len() - prefix;
+    Some(gimli::UnitHeader::new(
+        h.encoding(),
+        length,
+        h.type_(),
+        h.debug_abbrev_offset(),
+        gimli::SectionId::DebugInfo,
+        unit,
+        entries,
+    ))
 }
 
 /// `off` falls in one of `bodies` (sorted ranges).
