@@ -32,7 +32,9 @@
 //! Entries are decoded by per-abbreviation plans ([`Plans`]): the
 //! attributes kept are read, the others skipped.
 
-use gimli::{constants as dw, AttributeValue, EndianSlice, Reader as _, RunTimeEndian};
+mod abbrev;
+
+use gimli::{constants as dw, AttributeValue, EndianSlice, Reader as _, RunTimeEndian, Section as _};
 
 use crate::elf::DwarfSections;
 
@@ -729,8 +731,12 @@ impl Plans {
             }
             ranges[k] = (start, self.ops.len() as u32);
         }
-        let plan =
-            Plan { tag: abbrev.tag().0, children: abbrev.has_children(), sibling, keep: ranges[0], skip: ranges[1] };
+        // A lenient table stands in for libdw's tag 0, which gimli refuses.
+        let tag = match abbrev.tag().0 {
+            abbrev::TAGLESS => 0,
+            tag => tag,
+        };
+        let plan = Plan { tag, children: abbrev.has_children(), sibling, keep: ranges[0], skip: ranges[1] };
         self.plans.push(plan);
         let p = self.plans.len() as u32;
         let code = abbrev.code();
@@ -1207,7 +1213,13 @@ impl<'a> Window<'a> {
         let first = self.arena.dies.len() as DieIdx;
         let base = header.debug_info_offset().map_or(0, |o| o.0 as u64);
         let end = base + header.length_including_self() as u64;
-        let unit = match gimli::Unit::new(dwarf, *header) {
+        // A table gimli refuses may still be one libdw reads (`abbrev.rs`).
+        let unit = gimli::Unit::new(dwarf, *header).or_else(|e| {
+            let section = dwarf.debug_abbrev.reader();
+            let table = abbrev::lenient(section.slice(), header.debug_abbrev_offset().0, section.endian()).ok_or(e)?;
+            gimli::Unit::new_with_abbreviations(dwarf, *header, std::sync::Arc::new(table))
+        });
+        let unit = match unit {
             Ok(u) => u,
             Err(_) => {
                 let broken = Some(Broken::Child);

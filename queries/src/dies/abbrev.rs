@@ -1,0 +1,179 @@
+//! An abbreviation table as libdw reads it, for units whose table gimli
+//! refuses.
+//!
+//! gimli parses a unit's whole table up front and refuses it for a children
+//! byte other than 0 or 1, a code met twice, a zero tag, or an attribute
+//! with a zero name or form. libdw reads entries one at a time as codes are
+//! asked for: any children byte but 1 means none, the first of two entries
+//! with one code wins, a zero tag or attribute name is taken as it is, and
+//! an attribute with a zero form takes no bytes (and has no value). So the
+//! entries libdw would find are written again in a form gimli takes, and
+//! that table is read instead.
+
+use gimli::{constants as dw, RunTimeEndian};
+
+/// A name for attributes whose name is 0: an attribute nothing reads.
+const NAMELESS: u64 = dw::DW_AT_hi_user.0 as u64;
+/// The tag written for tag 0, which [`super::Plans`] reads back as 0.
+pub(super) const TAGLESS: u16 = dw::DW_TAG_hi_user.0;
+
+/// The table at `offset` of `.debug_abbrev` (`section`) as libdw would
+/// find its entries; `None` if not even that can be read.
+pub(super) fn lenient(section: &[u8], offset: usize, endian: RunTimeEndian) -> Option<gimli::Abbreviations> {
+    let mut r = Bytes(section.get(offset..)?);
+    let mut out = Vec::new();
+    let mut seen = rustc_hash::FxHashSet::default();
+    // Each entry is copied once read whole; a malformed one ends the table.
+    while let Some(code) = r.uleb() {
+        // libdw keeps codes as `unsigned int`.
+        let code = code as u32;
+        if code == 0 {
+            break;
+        }
+        let Some(entry) = entry(&mut r) else { break };
+        if !seen.insert(code) {
+            continue;
+        }
+        uleb(&mut out, u64::from(code));
+        uleb(&mut out, if entry.tag == 0 { u64::from(TAGLESS) } else { entry.tag });
+        out.push(u8::from(entry.children));
+        for (name, form, value) in entry.attrs {
+            // A zero form: no bytes, as `DW_FORM_flag_present`, under a name
+            // nothing reads, so that it gives no value.
+            let (name, form) = match (name, form) {
+                (_, 0) => (NAMELESS, dw::DW_FORM_flag_present.0 as u64),
+                (0, form) => (NAMELESS, form),
+                pair => pair,
+            };
+            uleb(&mut out, name);
+            uleb(&mut out, form);
+            if let Some(v) = value {
+                sleb(&mut out, v);
+            }
+        }
+        out.extend_from_slice(&[0, 0]);
+    }
+    out.push(0);
+    gimli::DebugAbbrev::new(&out, endian).abbreviations(gimli::DebugAbbrevOffset(0)).ok()
+}
+
+struct Entry {
+    tag: u64,
+    children: bool,
+    attrs: Vec<(u64, u64, Option<i64>)>,
+}
+
+/// The rest of an entry after its code, as libdw reads it.
+fn entry(r: &mut Bytes<'_>) -> Option<Entry> {
+    let tag = r.uleb()?;
+    let children = r.byte()? == dw::DW_CHILDREN_yes.0;
+    let mut attrs = Vec::new();
+    loop {
+        let name = r.uleb()?;
+        let form = r.uleb()?;
+        if name == 0 && form == 0 {
+            return Some(Entry { tag, children, attrs });
+        }
+        let value = if form == dw::DW_FORM_implicit_const.0 as u64 { Some(r.sleb()?) } else { None };
+        attrs.push((name, form, value));
+    }
+}
+
+struct Bytes<'a>(&'a [u8]);
+
+impl Bytes<'_> {
+    fn byte(&mut self) -> Option<u8> {
+        let (&b, rest) = self.0.split_first()?;
+        self.0 = rest;
+        Some(b)
+    }
+
+    /// LEB128 as libdw reads it: at most ten bytes, the excess dropped.
+    fn uleb(&mut self) -> Option<u64> {
+        let mut v = 0u64;
+        for i in 0..10 {
+            let b = self.byte()?;
+            if i < 10 {
+                v |= u64::from(b & 0x7f).checked_shl(7 * i).unwrap_or(0);
+            }
+            if b & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        Some(v)
+    }
+
+    fn sleb(&mut self) -> Option<i64> {
+        let mut v = 0i64;
+        let mut shift = 0u32;
+        for _ in 0..10 {
+            let b = self.byte()?;
+            v |= i64::from(b & 0x7f).checked_shl(shift).unwrap_or(0);
+            shift += 7;
+            if b & 0x80 == 0 {
+                if shift < 64 && b & 0x40 != 0 {
+                    v |= -1i64 << shift;
+                }
+                return Some(v);
+            }
+        }
+        Some(v)
+    }
+}
+
+fn uleb(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+fn sleb(out: &mut Vec<u8>, mut v: i64) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        let done = (v == 0 && b & 0x40 == 0) || (v == -1 && b & 0x40 != 0);
+        out.push(if done { b } else { b | 0x80 });
+        if done {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each liberty libdw takes, in one table: what gimli gets to read.
+    #[test]
+    fn entries_as_libdw_finds_them() {
+        let table: &[u8] = &[
+            // 1: base_type, children byte 2 (none), a zero-named data1
+            1, 0x24, 2, 0, 0x0b, 0x03, 0x0e, 0, 0, //
+            // 1 again: libdw keeps the first
+            1, 0x13, 1, 0, 0, //
+            // 2: tag 0, a zero-form attribute, then an implicit_const
+            2, 0, 1, 0x49, 0, 0x0b, 0x21, 0x7f, 0, 0, //
+            // 3: cut short (no terminating pair): not found, nor anything after
+            3, 0x0d, 0, 0x03,
+        ];
+        let a = lenient(table, 0, RunTimeEndian::Little).expect("a table");
+        let one = a.get(1).expect("code 1");
+        assert_eq!(one.tag(), dw::DW_TAG_base_type);
+        assert!(!one.has_children());
+        let names: Vec<_> = one.attributes().iter().map(|s| (s.name(), s.form())).collect();
+        assert_eq!(names, [(dw::DW_AT_hi_user, dw::DW_FORM_data1), (dw::DW_AT_name, dw::DW_FORM_strp)]);
+        let two = a.get(2).expect("code 2");
+        assert_eq!(two.tag().0, TAGLESS);
+        assert!(two.has_children());
+        let specs = two.attributes();
+        assert_eq!((specs[0].name(), specs[0].form()), (dw::DW_AT_hi_user, dw::DW_FORM_flag_present));
+        assert_eq!((specs[1].form(), specs[1].implicit_const_value()), (dw::DW_FORM_implicit_const, Some(-1)));
+        assert!(a.get(3).is_none());
+    }
+}
