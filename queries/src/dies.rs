@@ -1269,6 +1269,11 @@ impl<'a> Window<'a> {
                                 break;
                             }
                         }
+                        // The unit DIE's children ended: libdw's walk of the
+                        // unit is over, whatever bytes follow.
+                        if raw.depth <= 0 {
+                            break;
+                        }
                         continue;
                     }
                     Err(_) => {
@@ -1342,6 +1347,10 @@ impl<'a> Window<'a> {
                 if depth == 0 && local != first {
                     // A second top-level DIE in one unit is not a tree we can walk.
                     broken = Some(Broken::Child);
+                    break;
+                }
+                if depth == 0 && !plan.children {
+                    // A unit DIE without children has nothing libdw walks.
                     break;
                 }
                 // The root's children are walked even if it claims to be a
