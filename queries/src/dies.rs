@@ -144,7 +144,8 @@ impl UnitWindow<'_> {
     /// errors name offsets.
     pub fn content(&self, out: &mut crate::unitcache::KeyWriter) -> bool {
         let info = &self.info;
-        if info.broken.is_some() {
+        // Strays are not in the key: such a unit is not shared.
+        if info.broken.is_some() || !self.arena.strays.is_empty() {
             return false;
         }
         let base = self.arena.base;
@@ -205,6 +206,10 @@ struct Arena<'a> {
     nums: Vec<u64>,
     /// Linkage names by (global) index, in index order.
     linkage: Vec<(DieIdx, &'a [u8])>,
+    /// DIEs whose `DW_AT_type` lands inside the unit but on no DIE, by
+    /// (global) index, in index order, with the tag libdw reads there
+    /// (0 where it finds no abbreviation): only damaged units have any.
+    strays: Vec<(DieIdx, u16)>,
     base: DieIdx,
 }
 
@@ -213,6 +218,7 @@ impl Arena<'_> {
         self.dies.clear();
         self.offsets.clear();
         self.nums.clear();
+        self.strays.clear();
         self.linkage.clear();
     }
 }
@@ -499,6 +505,13 @@ impl<'a> Dies<'a> {
     #[inline]
     pub fn die(&self, idx: DieIdx) -> &Die<'a> {
         &self.arena.dies[(idx - self.arena.base) as usize]
+    }
+
+    /// The tag libdw reads where this DIE's `DW_AT_type` lands, if that is
+    /// inside the unit but on no DIE (damaged DWARF).
+    pub fn stray_type(&self, idx: DieIdx) -> Option<u16> {
+        let strays = &self.arena.strays;
+        strays.binary_search_by_key(&idx, |s| s.0).ok().map(|k| strays[k].1)
     }
 
     /// A DIE's offset in `.debug_info`, for identification and `--dump-die-map`.
@@ -1365,7 +1378,16 @@ impl<'a> Window<'a> {
         if let Some(b) = self.bodies[first_body..].last_mut().filter(|b| b.1 == u32::MAX) {
             b.1 = end as u32;
         }
-        let complete = self.resolve_inner(first_body, first, (base, end), inner);
+        // libdw reads a DIE wherever a reference lands: the tag it finds.
+        let tag_at = |off: u32| -> u16 {
+            let Some(rel) = (off as u64).checked_sub(base) else { return 0 };
+            let Ok(mut r) = unit.header.range_from(gimli::UnitOffset(rel as usize)..) else { return 0 };
+            match r.read_uleb128() {
+                Ok(0) | Err(_) => 0,
+                Ok(code) => plans.get(&unit.abbreviations, code, unit.encoding()).map_or(0, |p| p.tag),
+            }
+        };
+        let complete = self.resolve_inner(first_body, first, (base, end), inner, tag_at);
         let root = if (self.arena.dies.len() as DieIdx) > first { gbase + first } else { NONE };
         if root == NONE {
             broken = Some(Broken::Child);
@@ -1432,12 +1454,14 @@ impl<'a> Window<'a> {
     /// index `first` and whose skipped bodies start at `self.bodies[first_body]`;
     /// `false` if one reaches into a skipped body (the unit must be read in
     /// full).
+    /// `tag_at` gives the tag libdw reads at an offset that is no DIE's.
     fn resolve_inner(
         &mut self,
         first_body: usize,
         first: DieIdx,
         range: (u64, u64),
         inner: Vec<(u32, u32, bool)>,
+        mut tag_at: impl FnMut(u32) -> u16,
     ) -> bool {
         let offsets = &self.arena.offsets[first as usize..];
         let index = OffsetIndex::new(offsets, range);
@@ -1446,7 +1470,12 @@ impl<'a> Window<'a> {
             let target = match index.find(offsets, off) {
                 Ok(t) => base + t as DieIdx,
                 Err(_) if in_body(&self.bodies[first_body..], off) => return false,
-                Err(_) => NONE,
+                Err(_) => {
+                    if !origin {
+                        self.arena.strays.push((self.arena.base + i, tag_at(off)));
+                    }
+                    NONE
+                }
             };
             let d = &mut self.arena.dies[i as usize];
             if origin {

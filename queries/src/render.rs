@@ -161,6 +161,37 @@ const VARIANT_PART: Braced =
 /// Deeper nesting than this is hostile input, not a kernel type.
 const MAX_DEPTH: u32 = 4096;
 
+/// The tags `process_type_inner` renders (keep in step with its match);
+/// any other is upstream's "unexpected type".
+const RENDERED: &[gimli::DwTag] = &[
+    dw::DW_TAG_atomic_type,
+    dw::DW_TAG_const_type,
+    dw::DW_TAG_immutable_type,
+    dw::DW_TAG_packed_type,
+    dw::DW_TAG_pointer_type,
+    dw::DW_TAG_reference_type,
+    dw::DW_TAG_restrict_type,
+    dw::DW_TAG_rvalue_reference_type,
+    dw::DW_TAG_shared_type,
+    dw::DW_TAG_volatile_type,
+    dw::DW_TAG_class_type,
+    dw::DW_TAG_structure_type,
+    dw::DW_TAG_union_type,
+    dw::DW_TAG_enumeration_type,
+    dw::DW_TAG_enumerator,
+    dw::DW_TAG_formal_parameter,
+    dw::DW_TAG_member,
+    dw::DW_TAG_subrange_type,
+    dw::DW_TAG_template_type_parameter,
+    dw::DW_TAG_variant,
+    dw::DW_TAG_variant_part,
+    dw::DW_TAG_array_type,
+    dw::DW_TAG_base_type,
+    dw::DW_TAG_subroutine_type,
+    dw::DW_TAG_typedef,
+    dw::DW_TAG_unspecified_type,
+];
+
 const EMPTY: &[u8] = b"";
 
 /// A DIE the fqn pass did not reach (see `Renderer::fqn_up`).
@@ -800,11 +831,16 @@ impl<'d, 'a> Renderer<'d, 'a> {
     fn type_attr(&mut self, st: &mut Sym<'a>, cache: Option<EntryId>, die: DieIdx) -> Result<(), Error> {
         let t = self.dies.die(die).type_;
         if t != NONE {
-            self.process_type(st, cache, t)
-        } else {
-            self.emit(cache, b"base_type void");
-            Ok(())
+            return self.process_type(st, cache, t);
         }
+        // A type landing on no DIE: upstream renders whatever libdw reads
+        // there. A tag it cannot render fails as it fails; one it could is
+        // rendered as no type, the nearest we can come.
+        if let Some(tag) = self.dies.stray_type(die).filter(|&t| !RENDERED.contains(&gimli::DwTag(t))) {
+            return Err(Error::new("process_type", format!("unexpected type: {tag:x}")));
+        }
+        self.emit(cache, b"base_type void");
+        Ok(())
     }
 
     fn list_comma(&mut self, st: &mut Sym<'a>, cache: Option<EntryId>) {
@@ -1227,6 +1263,10 @@ impl<'d, 'a> Renderer<'d, 'a> {
         }
         let t = self.dies.die(member).type_;
         if t == NONE {
+            // Upstream finds a type where a damaged one lands; not a union.
+            if self.dies.stray_type(member).is_some() {
+                return Ok(false);
+            }
             return Err(Error::new("is_kabi_ignored", "member missing a type?".into()));
         }
         Ok(self.dies.die(t).tag == dw::DW_TAG_union_type.0 && self.union_kabi_status(t)?.0 == Kabi::Ignored)
