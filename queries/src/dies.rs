@@ -1267,6 +1267,8 @@ impl<'a> Window<'a> {
                 if raw.is_empty() {
                     break;
                 }
+                // Never below 0: reading stops when the unit DIE's children
+                // end (or when it has none).
                 let depth = raw.depth;
                 let at = raw.next_offset().0;
                 let offset = base + at as u64;
@@ -1316,10 +1318,6 @@ impl<'a> Window<'a> {
                         broken = attributes_broken;
                         break;
                     }
-                    if depth < 0 {
-                        broken = Some(Broken::Child);
-                        break;
-                    }
                     let sibling = Entries::fixed_sibling(attrs, &plan, sibling);
                     if sibling != Sibling::None
                         && !next_sibling(&mut raw, &mut siblings, depth as usize, at, plan.children, sibling)
@@ -1335,11 +1333,6 @@ impl<'a> Window<'a> {
                     broken = attributes_broken;
                     break;
                 };
-                if depth < 0 {
-                    self.arena.nums.truncate(nums);
-                    broken = Some(Broken::Child);
-                    break;
-                }
                 let depth = depth as usize;
                 if depth > last_at_depth.len() {
                     // Skipped a level: malformed tree.
@@ -1355,11 +1348,6 @@ impl<'a> Window<'a> {
                     && !next_sibling(&mut raw, &mut siblings, depth, at, plan.children, sibling)
                 {
                     broken = Some(Broken::Sibling);
-                    break;
-                }
-                if depth == 0 && local != first {
-                    // A second top-level DIE in one unit is not a tree we can walk.
-                    broken = Some(Broken::Child);
                     break;
                 }
                 if depth == 0 && !plan.children {
