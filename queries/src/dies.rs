@@ -1657,6 +1657,7 @@ fn udata(value: &AttributeValue<R<'_>>) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+    use super::abbrev::uleb;
     use super::*;
     use gimli::{DebugAbbrev, DebugAbbrevOffset, Encoding, Format, LittleEndian, UnitOffset};
 
@@ -1666,18 +1667,6 @@ mod tests {
         0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25,
         0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x1f01, 0x1f02, 0x1f20, 0x1f21, 0x02, 0x2d, 0x7f,
     ];
-
-    fn uleb(mut v: u64, out: &mut Vec<u8>) {
-        loop {
-            let b = (v & 0x7f) as u8;
-            v >>= 7;
-            if v == 0 {
-                out.push(b);
-                return;
-            }
-            out.push(b | 0x80);
-        }
-    }
 
     /// Skipping an entry's attributes (as bodies are skipped) fails exactly
     /// where reading them fails, and ends at the same place otherwise: a
@@ -1712,9 +1701,9 @@ mod tests {
             ];
             let mut abbrev = vec![1, 0x34, 0];
             for _ in 0..1 + rand() % 4 {
-                uleb(names[(rand() % names.len() as u64) as usize] as u64, &mut abbrev);
+                uleb(&mut abbrev, names[(rand() % names.len() as u64) as usize] as u64);
                 let form = FORMS[(rand() % FORMS.len() as u64) as usize];
-                uleb(form as u64, &mut abbrev);
+                uleb(&mut abbrev, form as u64);
                 if form == dw::DW_FORM_implicit_const.0 {
                     abbrev.push(0x7f);
                 }

@@ -93,9 +93,7 @@ impl Bytes<'_> {
         let mut v = 0u64;
         for i in 0..10 {
             let b = self.byte()?;
-            if i < 10 {
-                v |= u64::from(b & 0x7f).checked_shl(7 * i).unwrap_or(0);
-            }
+            v |= u64::from(b & 0x7f).checked_shl(7 * i).unwrap_or(0);
             if b & 0x80 == 0 {
                 return Some(v);
             }
@@ -121,7 +119,8 @@ impl Bytes<'_> {
     }
 }
 
-fn uleb(out: &mut Vec<u8>, mut v: u64) {
+/// Writes `v` as ULEB128 (also what the reader's tests build tables with).
+pub(super) fn uleb(out: &mut Vec<u8>, mut v: u64) {
     loop {
         let b = (v & 0x7f) as u8;
         v >>= 7;
