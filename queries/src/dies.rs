@@ -1173,12 +1173,16 @@ fn running_past_the_end(info: &[u8], off: usize, endian: RunTimeEndian) -> Optio
     // The header's other fields, read from a copy whose length fits.
     let mut copy = rest[..rest.len().min(64)].to_vec();
     let fits = (copy.len() - prefix) as u64;
-    let (at, bytes) = match format {
-        gimli::Format::Dwarf32 => (0, u32::try_from(fits).ok()?.to_le_bytes().to_vec()),
-        gimli::Format::Dwarf64 => (4, fits.to_le_bytes().to_vec()),
-    };
-    let bytes = if endian == RunTimeEndian::Big { bytes.into_iter().rev().collect() } else { bytes };
-    copy[at..at + bytes.len()].copy_from_slice(&bytes);
+    let big = endian == RunTimeEndian::Big;
+    match format {
+        gimli::Format::Dwarf32 => {
+            let v = fits as u32; // at most 64
+            copy[..4].copy_from_slice(&if big { v.to_be_bytes() } else { v.to_le_bytes() });
+        }
+        gimli::Format::Dwarf64 => {
+            copy[4..12].copy_from_slice(&if big { fits.to_be_bytes() } else { fits.to_le_bytes() })
+        }
+    }
     let h = gimli::DebugInfo::new(&copy, endian).units().next().ok()??;
     let entries = EndianSlice::new(rest.get(h.size_of_header()..)?, endian);
     let unit = gimli::UnitSectionOffset(off);
