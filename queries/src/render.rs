@@ -161,8 +161,8 @@ const VARIANT_PART: Braced =
 /// Deeper nesting than this is hostile input, not a kernel type.
 const MAX_DEPTH: u32 = 4096;
 
-/// The tags `process_type_inner` renders (keep in step with its match);
-/// any other is upstream's "unexpected type".
+/// The tags `process_type_inner` renders; any other is upstream's
+/// "unexpected type" (`rendered_is_the_match` holds the list to the match).
 const RENDERED: &[gimli::DwTag] = &[
     dw::DW_TAG_atomic_type,
     dw::DW_TAG_const_type,
@@ -1376,4 +1376,33 @@ fn is_expanded_type(tag: u16) -> bool {
 
 fn too_deep() -> Error {
     Error::new("process_type", "type nesting too deep (cyclic or hostile DWARF)".into())
+}
+
+#[cfg(test)]
+mod tests {
+    /// `RENDERED` names exactly the tags `process_type_inner`'s match has
+    /// arms for: read from this file's text, the match being the authority.
+    #[test]
+    fn rendered_is_the_match() {
+        let text = include_str!("render.rs");
+        let tags = |s: &str| -> std::collections::BTreeSet<String> {
+            s.split("dw::DW_TAG_")
+                .skip(1)
+                .map(|t| t.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect())
+                .collect()
+        };
+        let at = |from: usize, pat: &str| from + text[from..].find(pat).expect(pat);
+        let body = at(0, "fn process_type_inner(");
+        let arms = at(body, "match dw::DwTag(tag) {");
+        let default = at(arms, "unexpected type: {tag:x}");
+        let arm_tags: std::collections::BTreeSet<String> = text[arms..default]
+            .lines()
+            .filter(|l| l.trim_start().starts_with("dw::DW_TAG_"))
+            .flat_map(|l| tags(l.split("=>").next().unwrap_or("")))
+            .collect();
+        let list = at(0, "const RENDERED");
+        let listed = tags(&text[list..at(list, "];")]);
+        assert!(arm_tags.len() > 20, "found only {arm_tags:?}");
+        assert_eq!(listed, arm_tags);
+    }
 }
