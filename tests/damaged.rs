@@ -16,13 +16,16 @@
 //! case to DIR (its id with `/` as `_`, `.o`), to look at.
 
 mod common;
+// The engine's test helpers: seeded offsets, sections, the golden objects.
+#[path = "../queries/tests/common/mod.rs"]
+mod engine;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{Outcome, Status, Suite};
-use object::{Object, ObjectSection};
+use engine::{section_range as section, Rng};
 
 /// Per-case timeout, seconds.
 const TIMEOUT_SECS: u64 = 20;
@@ -45,52 +48,16 @@ fn fnv(parts: &[&[u8]]) -> u64 {
     h
 }
 
-/// splitmix64.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-/// The file range of an uncompressed section.
-fn section(bytes: &[u8], name: &str) -> Option<std::ops::Range<usize>> {
-    let file = object::File::parse(bytes).ok()?;
-    let s = file.section_by_name(name)?;
-    let (off, size) = s.file_range()?;
-    let (off, size) = (usize::try_from(off).ok()?, usize::try_from(size).ok()?);
-    let plain = matches!(s.compressed_file_range().ok()?.format, object::CompressionFormat::None);
-    (size > 0 && plain).then_some(off..off + size)
-}
-
-/// Every `.o` with a `.symbols` beside it under `dir`, in path order.
-fn objects(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
-    let mut entries: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            objects(&p, out);
-        } else if p.extension().is_some_and(|e| e == "o") && p.with_extension("symbols").is_file() {
-            out.push(p);
-        }
-    }
-}
-
 fn cases() -> Vec<Case> {
     let golden = common::shared_subdir("golden");
     let mut objs = Vec::new();
-    objects(&golden.join("obj"), &mut objs);
-    objects(&golden.join("bad/obj"), &mut objs);
+    engine::objects(&golden.join("obj"), &mut objs);
+    engine::objects(&golden.join("bad/obj"), &mut objs);
     let mut cases = Vec::new();
-    for obj in objs {
+    // The objects with a symbol list (upstream needs one on stdin).
+    for obj in
+        objs.into_iter().filter(|o| o.extension().is_some_and(|e| e == "o") && o.with_extension("symbols").is_file())
+    {
         let rel = obj.strip_prefix(&golden).unwrap().with_extension("").to_string_lossy().into_owned();
         let bytes = common::read_data(&obj);
         let variants = [("info1", ".debug_info", 1), ("info4", ".debug_info", 4), ("abbrev1", ".debug_abbrev", 1)];

@@ -7,10 +7,9 @@
 
 mod common;
 
-use common::{golden, golden_and_corpus, symbols_or_some, Rng};
+use common::{golden, golden_and_corpus, section_range, symbols_or_some, Rng};
 use std::path::{Path, PathBuf};
 
-use object::{Object, ObjectSection};
 use queries::object::{self as obj, Options, RunState};
 use queries::symbols::SymbolTable;
 
@@ -91,16 +90,6 @@ fn skipping_bodies_equals_reading_every_die() {
     println!("skip bodies: {total} runs compared");
     assert!(total > 3000, "only {total} runs compared");
     assert!(failures.is_empty(), "{} of {total} differ:\n{}", failures.len(), failures.join("\n"));
-}
-
-/// File ranges of an uncompressed section.
-fn section_range(bytes: &[u8], name: &str) -> Option<std::ops::Range<usize>> {
-    let file = object::File::parse(bytes).ok()?;
-    let s = file.section_by_name(name)?;
-    let (off, size) = s.file_range()?;
-    let (off, size) = (usize::try_from(off).ok()?, usize::try_from(size).ok()?);
-    (size > 0 && matches!(s.compressed_file_range().ok()?.format, object::CompressionFormat::None))
-        .then_some(off..off + size)
 }
 
 #[test]

@@ -50,6 +50,17 @@ pub fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
+/// The file range of a section stored uncompressed, if it has bytes.
+pub fn section_range(bytes: &[u8], name: &str) -> Option<std::ops::Range<usize>> {
+    use object::{Object, ObjectSection};
+    let file = object::File::parse(bytes).ok()?;
+    let s = file.section_by_name(name)?;
+    let (off, size) = s.file_range()?;
+    let (off, size) = (usize::try_from(off).ok()?, usize::try_from(size).ok()?);
+    (size > 0 && matches!(s.compressed_file_range().ok()?.format, object::CompressionFormat::None))
+        .then_some(off..off + size)
+}
+
 /// splitmix64: small, seedable, good enough to pick offsets.
 pub struct Rng(pub u64);
 impl Rng {
