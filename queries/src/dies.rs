@@ -240,6 +240,17 @@ pub struct UnitInfo<'a> {
     files: Option<Vec<Option<&'a [u8]>>>,
 }
 
+/// What a `DW_AT_decl_file` index names in its unit's line table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeclFile<'a> {
+    /// The unit has no line table (libdw's `dwarf_getsrcfiles` fails).
+    NoLineTable,
+    /// An index past the table's files (libdw's `dwarf_filesrc` fails).
+    OutOfRange,
+    /// The file's name, `None` where it cannot be read.
+    Name(Option<&'a [u8]>),
+}
+
 /// Which libdw call fails first on a unit that cannot be read whole.
 /// Upstream's first pass over a unit (`resolve_fqns`) visits every DIE in
 /// `.debug_info` order, calling `dwarf_child` on each and `dwarf_siblingof`
@@ -535,10 +546,13 @@ impl<'a> Dies<'a> {
     }
 
     /// The source file a `DW_AT_decl_file` index names, as upstream's
-    /// `dwarf_filesrc` would; `None` when the unit has no line table.
-    pub fn decl_file_name(&self, unit: u32, file: u64) -> Option<Option<&'a [u8]>> {
-        let files = self.unit(unit).files.as_ref()?;
-        Some(usize::try_from(file).ok().and_then(|i| files.get(i)).copied().flatten())
+    /// `dwarf_getsrcfiles` and `dwarf_filesrc` find it.
+    pub fn decl_file_name(&self, unit: u32, file: u64) -> DeclFile<'a> {
+        let Some(files) = self.unit(unit).files.as_ref() else { return DeclFile::NoLineTable };
+        match usize::try_from(file).ok().and_then(|i| files.get(i)) {
+            Some(&name) => DeclFile::Name(name),
+            None => DeclFile::OutOfRange,
+        }
     }
 
     /// The name upstream matches an exported symbol by: linkage name first.

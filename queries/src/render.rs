@@ -10,7 +10,7 @@
 use gimli::constants as dw;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::dies::{Broken, DieIdx, Dies, Num, NONE};
+use crate::dies::{Broken, DeclFile, DieIdx, Dies, Num, NONE};
 use crate::error::Error;
 use crate::kabi::Rules;
 use crate::log::Log;
@@ -1255,9 +1255,20 @@ impl<'d, 'a> Renderer<'d, 'a> {
             return Ok(p);
         }
         let unit = self.dies.unit_of(die);
-        let name = self.dies.decl_file_name(unit, file).ok_or_else(|| {
-            Error::new("is_definition_private", "dwarf_getsrcfiles failed: 'no .debug_line section'".into())
-        })?;
+        let name = match self.dies.decl_file_name(unit, file) {
+            DeclFile::Name(name) => name,
+            DeclFile::NoLineTable => {
+                return Err(Error::new(
+                    "is_definition_private",
+                    "dwarf_getsrcfiles failed: 'no .debug_line section'".into(),
+                ))
+            }
+            // libdw returns no file for an index past its list, and sets
+            // no error: upstream prints libdw's message for none.
+            DeclFile::OutOfRange => {
+                return Err(Error::new("is_definition_private", "dwarf_filesrc failed: 'no error'".into()))
+            }
+        };
         let private = name.is_some_and(|n| match n.iter().rposition(|&b| b == b'.') {
             Some(dot) => &n[dot..] == b".c",
             None => false,
