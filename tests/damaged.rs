@@ -54,9 +54,14 @@ fn cases() -> Vec<Case> {
     engine::objects(&golden.join("obj"), &mut objs);
     engine::objects(&golden.join("bad/obj"), &mut objs);
     let mut cases = Vec::new();
-    // The objects with a symbol list (upstream needs one on stdin).
-    for obj in
-        objs.into_iter().filter(|o| o.extension().is_some_and(|e| e == "o") && o.with_extension("symbols").is_file())
+    // The objects with a symbol list (upstream needs one on stdin). Not the
+    // MIPS ones: the reference's libdw (0.188) reads no `SHT_MIPS_DWARF`
+    // section, so upstream fails on each of them, damaged or not
+    // (../shared/golden/README.md), where we read them (tests/golden.rs).
+    let mips = |o: &Path| o.components().any(|c| c.as_os_str().to_string_lossy().starts_with("mips"));
+    for obj in objs
+        .into_iter()
+        .filter(|o| o.extension().is_some_and(|e| e == "o") && o.with_extension("symbols").is_file() && !mips(o))
     {
         let rel = obj.strip_prefix(&golden).unwrap().with_extension("").to_string_lossy().into_owned();
         let bytes = common::read_data(&obj);
