@@ -586,10 +586,21 @@ impl<'d, 'a> Renderer<'d, 'a> {
             return Err(Error::new("save_symbol_ptr", format!("{name} must be a pointer type!")));
         }
         let target = self.dies.die(ptr).type_;
-        if target == NONE {
-            return Err(Error::new("save_symbol_ptr", format!("{name} pointer missing a type attribute?")));
-        }
-        let chosen = if self.dies.die(target).tag == dw::DW_TAG_subroutine_type.0 { target } else { ptr };
+        let chosen = if target != NONE {
+            if self.dies.die(target).tag == dw::DW_TAG_subroutine_type.0 {
+                target
+            } else {
+                ptr
+            }
+        } else {
+            // A type landing on no DIE: upstream keeps the pointer unless
+            // what libdw reads there is a subroutine type (which we cannot
+            // keep), and fails only when it renders it.
+            match self.dies.stray_type(ptr) {
+                Some(tag) if tag != dw::DW_TAG_subroutine_type.0 => ptr,
+                _ => return Err(Error::new("save_symbol_ptr", format!("{name} pointer missing a type attribute?"))),
+            }
+        };
         table.set_ptr(sym, (self.obj, chosen));
         self.ptrs_set = true;
         Ok(())
@@ -1307,16 +1318,27 @@ impl<'d, 'a> Renderer<'d, 'a> {
             if md.tag != dw::DW_TAG_member.0 {
                 continue;
             }
-            if md.type_ == NONE {
-                return Err(Error::new("check_union_member_kabi_status", "union member missing a type?".into()));
-            }
             let (mut r, suffix) = kabi_status(md.name);
+            if md.type_ == NONE {
+                // A type landing on no DIE: upstream goes on with the DIE
+                // libdw reads there. Where that cannot matter (a plain
+                // member), we go on too; a placeholder of a tag upstream
+                // cannot render fails as rendering it fails.
+                let missing = || Error::new("check_union_member_kabi_status", "union member missing a type?".into());
+                match self.dies.stray_type(m) {
+                    Some(tag) if r == Kabi::Reserved && !RENDERED.contains(&gimli::DwTag(tag)) => {
+                        return Err(Error::new("process_type", format!("unexpected type: {tag:x}")))
+                    }
+                    Some(tag) if r != Kabi::Reserved && tag != dw::DW_TAG_structure_type.0 => {}
+                    _ => return Err(missing()),
+                }
+            }
             orig = suffix;
             if r == Kabi::Reserved {
                 placeholder = md.type_;
             }
             if r == Kabi::Normal {
-                if self.dies.die(md.type_).tag == dw::DW_TAG_structure_type.0 {
+                if md.type_ != NONE && self.dies.die(md.type_).tag == dw::DW_TAG_structure_type.0 {
                     r = Kabi::Done;
                     if let Some(first) =
                         self.dies.children(md.type_).find(|&f| self.dies.die(f).tag == dw::DW_TAG_member.0)
