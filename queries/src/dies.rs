@@ -34,6 +34,7 @@
 
 mod abbrev;
 mod decode;
+mod open;
 
 use decode::{Entries, Plan, Plans, Sibling, Want};
 
@@ -48,18 +49,11 @@ pub const NONE: DieIdx = u32::MAX;
 type R<'a> = EndianSlice<'a, RunTimeEndian>;
 
 /// The sections this module (through gimli) reads: the DIEs and their
-/// abbreviations, strings, the line tables' file names, and `.debug_addr`
-/// (gimli resolves a unit's `DW_AT_low_pc` when it opens the unit, and a
-/// failure there fails the unit).
-pub const SECTIONS_READ: &[&str] = &[
-    ".debug_info",
-    ".debug_abbrev",
-    ".debug_str",
-    ".debug_str_offsets",
-    ".debug_line",
-    ".debug_line_str",
-    ".debug_addr",
-];
+/// abbreviations, strings and the line tables' file names. (Not
+/// `.debug_addr`: units are opened without resolving their `DW_AT_low_pc`,
+/// see `open.rs`.)
+pub const SECTIONS_READ: &[&str] =
+    &[".debug_info", ".debug_abbrev", ".debug_str", ".debug_str_offsets", ".debug_line", ".debug_line_str"];
 
 /// The numeric attributes upstream prints or consults, decoded like
 /// libdw's `dwarf_formudata`.
@@ -163,8 +157,11 @@ impl UnitWindow<'_> {
         out.u32(rel(info.root));
         out.u32(rel(info.first));
         match &info.files {
-            None => out.u32(u32::MAX),
-            Some(files) => {
+            Err(message) => {
+                out.u32(u32::MAX);
+                string(out, Some(message.as_bytes()));
+            }
+            Ok(files) => {
                 out.u32(files.len() as u32);
                 for f in files {
                     string(out, *f);
@@ -237,14 +234,20 @@ pub struct UnitInfo<'a> {
     /// reports it when it reaches the unit, in the libdw call that failed.
     pub broken: Option<Broken>,
     /// File names of the line program, indexed as `DW_AT_decl_file` is.
-    files: Option<Vec<Option<&'a [u8]>>>,
+    /// Or libdw's `dwarf_getsrcfiles` message where the table cannot be read.
+    files: Result<Vec<Option<&'a [u8]>>, &'static str>,
 }
+
+/// libdw's message for a unit without a line table (`dwarf_getsrclines`
+/// returns without setting an error), and for units never read.
+const NOT_READ: &str = "no error";
 
 /// What a `DW_AT_decl_file` index names in its unit's line table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeclFile<'a> {
-    /// The unit has no line table (libdw's `dwarf_getsrcfiles` fails).
-    NoLineTable,
+    /// The line table cannot be read: libdw's `dwarf_getsrcfiles` fails
+    /// with this message.
+    NoLineTable(&'static str),
     /// An index past the table's files (libdw's `dwarf_filesrc` fails).
     OutOfRange,
     /// The file's name, `None` where it cannot be read.
@@ -384,7 +387,7 @@ impl<'a> Dies<'a> {
 
     /// What stands for the bad header after the last unit.
     fn bad_header_info(first: DieIdx) -> UnitInfo<'a> {
-        UnitInfo { root: NONE, first, broken: Some(Broken::Header), files: None }
+        UnitInfo { root: NONE, first, broken: Some(Broken::Header), files: Err(NOT_READ) }
     }
 
     /// Unit `k` (loaded).
@@ -413,7 +416,7 @@ impl<'a> Dies<'a> {
                 root: NONE,
                 first: base,
                 broken: Some(Broken::Child),
-                files: None,
+                files: Err(NOT_READ),
             }),
             arena,
         }
@@ -548,7 +551,10 @@ impl<'a> Dies<'a> {
     /// The source file a `DW_AT_decl_file` index names, as upstream's
     /// `dwarf_getsrcfiles` and `dwarf_filesrc` find it.
     pub fn decl_file_name(&self, unit: u32, file: u64) -> DeclFile<'a> {
-        let Some(files) = self.unit(unit).files.as_ref() else { return DeclFile::NoLineTable };
+        let files = match &self.unit(unit).files {
+            Ok(files) => files,
+            Err(message) => return DeclFile::NoLineTable(message),
+        };
         match usize::try_from(file).ok().and_then(|i| files.get(i)) {
             Some(&name) => DeclFile::Name(name),
             None => DeclFile::OutOfRange,
@@ -762,19 +768,19 @@ impl<'a> Window<'a> {
         let base = header.debug_info_offset().map_or(0, |o| o.0 as u64);
         let end = base + header.length_including_self() as u64;
         // A table gimli refuses may still be one libdw reads (`abbrev.rs`).
-        let unit = gimli::Unit::new(dwarf, *header).or_else(|e| {
+        let abbrevs = dwarf.abbreviations(header).or_else(|e| {
             let section = dwarf.debug_abbrev.reader();
             let table = abbrev::lenient(section.slice(), header.debug_abbrev_offset().0, section.endian()).ok_or(e)?;
-            gimli::Unit::new_with_abbreviations(dwarf, *header, std::sync::Arc::new(table))
+            Ok(std::sync::Arc::new(table))
         });
-        let unit = match unit {
+        let unit = match abbrevs.and_then(|a| open::open(dwarf, *header, a)) {
             Ok(u) => u,
             Err(_) => {
                 let broken = Some(Broken::Child);
-                return (UnitInfo { root: NONE, first: gbase + first, broken, files: None }, true);
+                return (UnitInfo { root: NONE, first: gbase + first, broken, files: Err(NOT_READ) }, true);
             }
         };
-        let unit = &unit;
+        let (unit, lines_failed) = (&unit.0, unit.1);
         // Outside function bodies, the corpus's units take 11-38 bytes of
         // `.debug_info` per DIE (13 at the median, 28 in large objects):
         // 20 lets dense units grow once or twice, but reserves little more
@@ -916,6 +922,7 @@ impl<'a> Window<'a> {
             broken = Some(Broken::Child);
         }
         let files = match &unit.line_program {
+            _ if lines_failed.is_some() => Err(lines_failed.unwrap_or(NOT_READ)),
             Some(lp) => {
                 let header = lp.header();
                 let mut files = Vec::new();
@@ -928,9 +935,9 @@ impl<'a> Window<'a> {
                         header.file(i).and_then(|f| dwarf.attr_string(unit, f.path_name()).ok()).map(|s| s.slice());
                     files.push(name);
                 }
-                Some(files)
+                Ok(files)
             }
-            None => None,
+            None => Err(NOT_READ),
         };
         (UnitInfo { root, first: gbase + first, broken, files }, complete)
     }

@@ -1268,11 +1268,8 @@ impl<'d, 'a> Renderer<'d, 'a> {
         let unit = self.dies.unit_of(die);
         let name = match self.dies.decl_file_name(unit, file) {
             DeclFile::Name(name) => name,
-            DeclFile::NoLineTable => {
-                return Err(Error::new(
-                    "is_definition_private",
-                    "dwarf_getsrcfiles failed: 'no .debug_line section'".into(),
-                ))
+            DeclFile::NoLineTable(message) => {
+                return Err(Error::new("is_definition_private", format!("dwarf_getsrcfiles failed: '{message}'")))
             }
             // libdw returns no file for an index past its list, and sets
             // no error: upstream prints libdw's message for none.

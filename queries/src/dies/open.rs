@@ -1,0 +1,102 @@
+//! Opening a unit as libdw opens it for upstream.
+//!
+//! gimli's `Unit::new` also parses the unit's line program and resolves its
+//! `DW_AT_low_pc`, and fails the unit when either fails. libdw reads
+//! neither when it opens a unit; upstream never asks for the address, and
+//! asks for the line table's file names only to tell whether a struct-like
+//! type is defined in a `.c` file (`is_definition_private`). So a bad line
+//! table fails upstream there, with libdw's message, or never. [`open`]
+//! keeps what gimli would have found, and the message instead of failing.
+
+use std::sync::Arc;
+
+use gimli::{constants as dw, AttributeValue, Reader as _, Section as _};
+
+use super::R;
+
+/// The unit opened, and libdw's `dwarf_getsrcfiles` message if its line
+/// table cannot be read. Fails only where the unit DIE cannot be read.
+pub(super) fn open<'a>(
+    dwarf: &gimli::Dwarf<R<'a>>,
+    header: gimli::UnitHeader<R<'a>>,
+    abbreviations: Arc<gimli::Abbreviations>,
+) -> gimli::Result<(gimli::Unit<R<'a>>, Option<&'static str>)> {
+    let enc = header.encoding();
+    let mut unit = gimli::Unit {
+        abbreviations,
+        name: None,
+        comp_dir: None,
+        low_pc: 0,
+        str_offsets_base: gimli::DebugStrOffsetsBase::default_for_encoding_and_file(enc, dwarf.file_type),
+        addr_base: gimli::DebugAddrBase(0),
+        loclists_base: gimli::DebugLocListsBase::default_for_encoding_and_file(enc, dwarf.file_type),
+        rnglists_base: gimli::DebugRngListsBase::default_for_encoding_and_file(enc, dwarf.file_type),
+        line_program: None,
+        dwo_id: match header.type_() {
+            gimli::UnitType::Skeleton(id) | gimli::UnitType::SplitCompilation(id) => Some(id),
+            _ => None,
+        },
+        header,
+    };
+    let (mut name, mut comp_dir, mut stmt_list) = (None, None, None);
+    {
+        let mut cursor = unit.header.entries(&unit.abbreviations);
+        cursor.next_dfs()?;
+        let root = cursor.current().ok_or(gimli::Error::MissingUnitDie)?;
+        // The bases string and list forms are read against, as gimli's
+        // `Unit::new` sets them.
+        for attr in root.attrs() {
+            match (attr.name(), attr.value()) {
+                (dw::DW_AT_name, v) => name = Some(v),
+                (dw::DW_AT_comp_dir, v) => comp_dir = Some(v),
+                (dw::DW_AT_stmt_list, v) => stmt_list = Some(v),
+                (dw::DW_AT_str_offsets_base, AttributeValue::DebugStrOffsetsBase(b)) => unit.str_offsets_base = b,
+                (dw::DW_AT_addr_base | dw::DW_AT_GNU_addr_base, AttributeValue::DebugAddrBase(b)) => unit.addr_base = b,
+                (dw::DW_AT_loclists_base, AttributeValue::DebugLocListsBase(b)) => unit.loclists_base = b,
+                (dw::DW_AT_rnglists_base | dw::DW_AT_GNU_ranges_base, AttributeValue::DebugRngListsBase(b)) => {
+                    unit.rnglists_base = b
+                }
+                (dw::DW_AT_GNU_dwo_id, AttributeValue::DwoId(id)) if unit.dwo_id.is_none() => unit.dwo_id = Some(id),
+                _ => {}
+            }
+        }
+    }
+    unit.name = name.and_then(|v| dwarf.attr_string(&unit, v).ok());
+    unit.comp_dir = comp_dir.and_then(|v| dwarf.attr_string(&unit, v).ok());
+    let lines = dwarf.debug_line.reader();
+    let failed = match stmt_list {
+        // libdw's `dwarf_getsrclines` returns without setting an error.
+        None => Some("no error"),
+        Some(AttributeValue::DebugLineRef(offset)) => {
+            match dwarf.debug_line.program(offset, unit.header.address_size(), unit.comp_dir, unit.name) {
+                Ok(program) => {
+                    unit.line_program = Some(program);
+                    None
+                }
+                Err(_) => Some(line_table_error(lines.slice(), offset.0, lines.endian())),
+            }
+        }
+        // A form that is not a section offset.
+        Some(_) => Some("invalid DWARF"),
+    };
+    Ok((unit, failed))
+}
+
+/// libdw's message for the line table at `offset` that gimli could not
+/// read, as far as its checks are known (each found against upstream).
+fn line_table_error(section: &[u8], offset: usize, endian: gimli::RunTimeEndian) -> &'static str {
+    if section.is_empty() {
+        return ".debug_line section missing";
+    }
+    let Some(mut r) = section.get(offset..).filter(|r| !r.is_empty()).map(|r| R::new(r, endian)) else {
+        return "invalid offset";
+    };
+    let fits = r.read_initial_length().ok().is_some_and(|(len, _)| len <= r.len());
+    if !fits {
+        return "invalid .debug_line section";
+    }
+    match r.read_u16() {
+        Ok(2..=5) => "invalid DWARF",
+        _ => "invalid DWARF version",
+    }
+}
