@@ -34,6 +34,7 @@
 
 mod abbrev;
 mod decode;
+mod header;
 mod open;
 
 use decode::{Entries, Plan, Plans, Sibling, Want};
@@ -277,8 +278,9 @@ pub struct Dies<'a> {
     /// `None` for a single unit handed over by [`Dies::take_window`].
     dwarf: Option<gimli::Dwarf<R<'a>>>,
     headers: Vec<gimli::UnitHeader<R<'a>>>,
-    /// A unit header after the last of `headers` could not be read.
-    bad_header: bool,
+    /// What stands after the last of `headers` when it is not the end of
+    /// the section: a unit libdw fails on (see `header.rs`).
+    end: Option<Broken>,
     /// Per unit, once loaded; `units[k - unit_base]` is unit `k`.
     units: Vec<UnitInfo<'a>>,
     unit_base: u32,
@@ -332,36 +334,18 @@ impl<'a> Dies<'a> {
         let load =
             |id: gimli::SectionId| -> Result<R<'a>, ()> { Ok(EndianSlice::new(sections.get(id.name()), endian)) };
         let dwarf: gimli::Dwarf<R<'a>> = gimli::Dwarf::load(load).map_err(|()| DwarfError::NoDebugInfo)?;
-        let mut headers = Vec::new();
-        let mut iter = dwarf.units();
-        let mut next = 0;
-        let bad_header = loop {
-            match iter.next() {
-                Ok(Some(h)) => {
-                    next = h.debug_info_offset().map_or(0, |o| o.0) + h.length_including_self();
-                    headers.push(h);
-                }
-                Ok(None) => break false,
-                // libdw ends a unit that runs past the section at its end.
-                Err(_) => match running_past_the_end(sections.get(".debug_info"), next, endian) {
-                    Some(h) => {
-                        headers.push(h);
-                        break false;
-                    }
-                    // Upstream asks libdw for one unit at a time: a bad
-                    // header fails the run once the units before it are done.
-                    None => break true,
-                },
-            }
-        };
-        if headers.is_empty() {
+        let abbrev_len = sections.get(".debug_abbrev").len();
+        let (headers, end) = header::units(sections.get(".debug_info"), abbrev_len, endian);
+        // A first unit libdw hands out (with a zeroed unit DIE) is not "no
+        // debugging information".
+        if headers.is_empty() && end != Some(Broken::Child) {
             return Err(DwarfError::NoDebugInfo);
         }
         let units = Vec::with_capacity(headers.len());
         let mut dies = Dies {
             dwarf: Some(dwarf),
             headers,
-            bad_header,
+            end,
             units,
             unit_base: 0,
             arena: Arena::default(),
@@ -382,12 +366,12 @@ impl<'a> Dies<'a> {
 
     /// The units, and the bad header that ends them if there is one.
     pub fn unit_count(&self) -> u32 {
-        self.headers.len() as u32 + u32::from(self.bad_header)
+        self.headers.len() as u32 + u32::from(self.end.is_some())
     }
 
-    /// What stands for the bad header after the last unit.
-    fn bad_header_info(first: DieIdx) -> UnitInfo<'a> {
-        UnitInfo { root: NONE, first, broken: Some(Broken::Header), files: Err(NOT_READ) }
+    /// What stands for the unit libdw fails on after the last one.
+    fn end_info(&self, first: DieIdx) -> UnitInfo<'a> {
+        UnitInfo { root: NONE, first, broken: self.end, files: Err(NOT_READ) }
     }
 
     /// Unit `k` (loaded).
@@ -427,7 +411,7 @@ impl<'a> Dies<'a> {
         Dies {
             dwarf: None,
             headers: Vec::new(),
-            bad_header: false,
+            end: None,
             units: vec![w.info],
             unit_base: w.unit,
             arena: w.arena,
@@ -448,7 +432,8 @@ impl<'a> Dies<'a> {
         arena.clear();
         arena.base = next_index;
         let Some(header) = self.headers.get(k as usize) else {
-            self.units.push(Self::bad_header_info(next_index));
+            let info = self.end_info(next_index);
+            self.units.push(info);
             self.arena = arena;
             self.current = Some(k);
             return;
@@ -494,8 +479,8 @@ impl<'a> Dies<'a> {
             // References across units are resolved once all are read;
             // one into a skipped body makes us read everything.
             if window.resolve_refs() && complete || !skip {
-                if self.bad_header {
-                    units.push(Self::bad_header_info(window.arena.base + window.arena.dies.len() as DieIdx));
+                if self.end.is_some() {
+                    units.push(self.end_info(window.arena.base + window.arena.dies.len() as DieIdx));
                 }
                 break units;
             }
@@ -695,44 +680,6 @@ fn next_sibling(
     }
     siblings[depth] = (at, sibling);
     true
-}
-
-/// The header of the unit at `off` if its length runs past the end of
-/// `.debug_info` (`info`), made to end there as libdw ends it; `None` for
-/// any other damage.
-fn running_past_the_end(info: &[u8], off: usize, endian: RunTimeEndian) -> Option<gimli::UnitHeader<R<'_>>> {
-    let rest = info.get(off..)?;
-    let (len, format) = EndianSlice::new(rest, endian).read_initial_length().ok()?;
-    let prefix = format.initial_length_size() as usize;
-    if len.checked_add(prefix).is_some_and(|end| end <= rest.len()) {
-        return None;
-    }
-    // The header's other fields, read from a copy whose length fits.
-    let mut copy = rest[..rest.len().min(64)].to_vec();
-    let fits = (copy.len() - prefix) as u64;
-    let big = endian == RunTimeEndian::Big;
-    match format {
-        gimli::Format::Dwarf32 => {
-            let v = fits as u32; // at most 64
-            copy[..4].copy_from_slice(&if big { v.to_be_bytes() } else { v.to_le_bytes() });
-        }
-        gimli::Format::Dwarf64 => {
-            copy[4..12].copy_from_slice(&if big { fits.to_be_bytes() } else { fits.to_le_bytes() })
-        }
-    }
-    let h = gimli::DebugInfo::new(&copy, endian).units().next().ok()??;
-    let entries = EndianSlice::new(rest.get(h.size_of_header()..)?, endian);
-    let unit = gimli::UnitSectionOffset(off);
-    let length = rest.len() - prefix;
-    Some(gimli::UnitHeader::new(
-        h.encoding(),
-        length,
-        h.type_(),
-        h.debug_abbrev_offset(),
-        gimli::SectionId::DebugInfo,
-        unit,
-        entries,
-    ))
 }
 
 /// `off` falls in one of `bodies` (sorted ranges).

@@ -1,0 +1,197 @@
+//! The units of `.debug_info`, found as libdw finds them for upstream's
+//! `dwarf_get_units` loop (elfutils 0.188's `__libdw_next_unit` and
+//! `__libdw_intern_next_unit`).
+//!
+//! libdw is more lenient than gimli's unit iterator in three ways, and each
+//! decides what upstream prints on damaged DWARF: an address size other
+//! than 4 or 8 is taken as 8; a unit whose length runs past the section
+//! ends at the section's end; and a DWARF 5 unit of an unknown type is
+//! handed out with a zeroed unit DIE, on which upstream's first
+//! `dwarf_child` fails. Anything else wrong with a header, or bytes after
+//! the last unit, fails `dwarf_get_units` once the units before it are done.
+
+use gimli::{Reader as _, RunTimeEndian};
+
+use super::{Broken, R};
+
+/// The units, in order, and how the walk over them ends: `None` at the end
+/// of the section, else the [`Broken`] the next unit stands for.
+pub(super) fn units(
+    info: &[u8],
+    abbrev_len: usize,
+    endian: RunTimeEndian,
+) -> (Vec<gimli::UnitHeader<R<'_>>>, Option<Broken>) {
+    let mut units = Vec::new();
+    let mut off = 0;
+    while off < info.len() {
+        match unit_at(info, off, abbrev_len, endian) {
+            Ok(h) => {
+                off = h.debug_info_offset().map_or(info.len(), |o| o.0) + h.length_including_self();
+                units.push(h);
+            }
+            Err(broken) => return (units, Some(broken)),
+        }
+    }
+    (units, None)
+}
+
+/// The header of the unit at `off`, or what stands for it.
+fn unit_at(
+    info: &[u8],
+    off: usize,
+    abbrev_len: usize,
+    endian: RunTimeEndian,
+) -> Result<gimli::UnitHeader<R<'_>>, Broken> {
+    let bad = |_| Broken::Header;
+    // libdw wants more than the first four bytes before it reads them.
+    if off + 4 >= info.len() {
+        return Err(Broken::Header);
+    }
+    let mut r = R::new(&info[off..], endian);
+    let (format, length) = match r.read_u32().map_err(bad)? {
+        0xffff_ffff => (gimli::Format::Dwarf64, r.read_u64().map_err(bad)?),
+        0xffff_fff0..=0xffff_fffe => return Err(Broken::Header),
+        n => (gimli::Format::Dwarf32, u64::from(n)),
+    };
+    let version = r.read_u16().map_err(bad)?;
+    let unit_type = if version >= 5 { r.read_u8().map_err(bad)? } else { gimli::DW_UT_compile.0 };
+    if !(2..=5).contains(&version) {
+        return Err(Broken::Header);
+    }
+    let offset_size = format.word_size() as usize;
+    let prefix = format.initial_length_size() as usize;
+    // The extra fields of the unit types that have them.
+    let extra = match gimli::DwUt(unit_type) {
+        gimli::DW_UT_compile | gimli::DW_UT_partial => 0,
+        gimli::DW_UT_skeleton | gimli::DW_UT_split_compile => 8,
+        gimli::DW_UT_type | gimli::DW_UT_split_type => 8 + offset_size,
+        _ => return Err(Broken::Child),
+    };
+    let header_size = prefix + 2 + if version >= 5 { 2 } else { 1 } + offset_size + extra;
+    if off + header_size >= info.len() {
+        return Err(Broken::Header);
+    }
+    let mut address_size = if version >= 5 { r.read_u8().map_err(bad)? } else { 0 };
+    let abbrev_offset = r.read_offset(format).map_err(bad)?;
+    // libdw checks the offset against `.debug_abbrev`, which must exist.
+    if abbrev_len == 0 || abbrev_offset > abbrev_len {
+        return Err(Broken::Header);
+    }
+    if version < 5 {
+        address_size = r.read_u8().map_err(bad)?;
+    }
+    let unit_type = match gimli::DwUt(unit_type) {
+        gimli::DW_UT_partial => gimli::UnitType::Partial,
+        gimli::DW_UT_skeleton => gimli::UnitType::Skeleton(gimli::DwoId(r.read_u64().map_err(bad)?)),
+        gimli::DW_UT_split_compile => gimli::UnitType::SplitCompilation(gimli::DwoId(r.read_u64().map_err(bad)?)),
+        t @ (gimli::DW_UT_type | gimli::DW_UT_split_type) => {
+            let type_signature = gimli::DebugTypeSignature(r.read_u64().map_err(bad)?);
+            let type_offset = r.read_offset(format).map_err(bad)?;
+            // Checked as an offset into the section (as every offset libdw
+            // reads is), and as one past the header.
+            if type_offset > info.len() || type_offset < header_size {
+                return Err(Broken::Header);
+            }
+            let type_offset = gimli::UnitOffset(type_offset);
+            match t {
+                gimli::DW_UT_type => gimli::UnitType::Type { type_signature, type_offset },
+                _ => gimli::UnitType::SplitType { type_signature, type_offset },
+            }
+        }
+        _ => gimli::UnitType::Compilation,
+    };
+    // A length running past the section (or wrapping) ends the unit at
+    // the section's end.
+    let end = usize::try_from(length)
+        .ok()
+        .and_then(|l| (off + prefix).checked_add(l))
+        .filter(|&e| e > off && e <= info.len())
+        .unwrap_or(info.len());
+    // libdw reads the unit DIE where the header says it starts; a unit too
+    // short to hold it fails there.
+    let entries = info.get(off + header_size..end).ok_or(Broken::Child)?;
+    if !matches!(address_size, 4 | 8) {
+        address_size = 8;
+    }
+    let encoding = gimli::Encoding { format, version, address_size };
+    Ok(gimli::UnitHeader::new(
+        encoding,
+        end - off - prefix,
+        unit_type,
+        gimli::DebugAbbrevOffset(abbrev_offset),
+        gimli::SectionId::DebugInfo,
+        gimli::UnitSectionOffset(off),
+        R::new(entries, endian),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LE: RunTimeEndian = RunTimeEndian::Little;
+
+    /// A 32-bit DWARF 5 unit header of `unit_type` with `rest` after the
+    /// abbreviation offset (extra fields and entries).
+    fn unit(unit_type: u8, address_size: u8, abbrev: u32, rest: &[u8]) -> Vec<u8> {
+        let mut u = Vec::new();
+        u.extend_from_slice(&(4 + rest.len() as u32).to_le_bytes()[..]);
+        u.extend_from_slice(&5u16.to_le_bytes());
+        u.extend_from_slice(&[unit_type, address_size]);
+        u.extend_from_slice(&abbrev.to_le_bytes());
+        u.extend_from_slice(rest);
+        // The length counts from after itself.
+        let len = (u.len() - 4) as u32;
+        u[..4].copy_from_slice(&len.to_le_bytes());
+        u
+    }
+
+    fn ends(info: &[u8]) -> (Vec<(usize, usize, u8)>, Option<Broken>) {
+        let (units, end) = units(info, 16, LE);
+        let spans = units
+            .iter()
+            .map(|h| {
+                let off = h.debug_info_offset().unwrap().0;
+                (off, off + h.length_including_self(), h.address_size())
+            })
+            .collect();
+        (spans, end)
+    }
+
+    /// Each of libdw's rules, on a unit made to break it.
+    #[test]
+    fn units_as_libdw_finds_them() {
+        let cu = unit(1, 8, 0, &[1, 0]);
+        let n = cu.len();
+        assert_eq!(ends(&cu), (vec![(0, n, 8)], None));
+        let two = [cu.clone(), cu.clone()].concat();
+        assert_eq!(ends(&two), (vec![(0, n, 8), (n, 2 * n, 8)], None));
+        // Address sizes other than 4 and 8 are taken as 8.
+        assert_eq!(ends(&unit(1, 3, 0, &[1, 0])), (vec![(0, n, 8)], None));
+        assert_eq!(ends(&unit(1, 4, 0, &[1, 0])), (vec![(0, n, 4)], None));
+        // An unknown DWARF 5 unit type: a unit whose DIE libdw zeroes.
+        assert_eq!(ends(&[cu.clone(), unit(9, 8, 0, &[1, 0])].concat()), (vec![(0, n, 8)], Some(Broken::Child)));
+        // A length past the section ends the unit there.
+        let mut long = cu.clone();
+        long[0] = 0x7f;
+        assert_eq!(ends(&long), (vec![(0, n, 8)], None));
+        // Bytes after the last unit, however few, are a bad header.
+        assert_eq!(ends(&[&cu[..], &[0, 0, 0]].concat()), (vec![(0, n, 8)], Some(Broken::Header)));
+        // Reserved lengths, unknown versions, an abbreviation offset past
+        // `.debug_abbrev`.
+        let mut escape = cu.clone();
+        escape[..4].copy_from_slice(&0xffff_fff5u32.to_le_bytes());
+        assert_eq!(ends(&escape), (vec![], Some(Broken::Header)));
+        let mut v6 = cu.clone();
+        v6[4] = 6;
+        assert_eq!(ends(&v6), (vec![], Some(Broken::Header)));
+        assert_eq!(ends(&unit(1, 8, 17, &[1, 0])), (vec![], Some(Broken::Header)));
+        assert_eq!(ends(&unit(1, 8, 16, &[1, 0])).1, None);
+        // A type unit's type offset: past the header, inside the section.
+        let sig = [0u8; 8];
+        let tu = |type_offset: u32| unit(2, 8, 0, &[&sig[..], &type_offset.to_le_bytes(), &[1, 0]].concat());
+        assert_eq!(ends(&tu(24)).1, None);
+        assert_eq!(ends(&tu(23)).1, Some(Broken::Header));
+        assert_eq!(ends(&tu(1000)).1, Some(Broken::Header));
+    }
+}
