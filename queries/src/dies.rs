@@ -750,6 +750,7 @@ impl<'a> Window<'a> {
         // Per depth, the entry whose children are being read and its
         // `DW_AT_sibling`: libdw goes on from there once they end.
         let mut siblings: Vec<(usize, Sibling)> = Vec::new();
+        let mut replayed = 0;
         match Entries::new(unit) {
             Ok(mut raw) => loop {
                 if raw.is_empty() {
@@ -786,13 +787,26 @@ impl<'a> Window<'a> {
                 };
                 let local = self.arena.dies.len() as DieIdx;
                 let attributes_broken = Some(if plan.children { Broken::Child } else { Broken::Sibling });
-                if body >= 0 && depth <= body {
+                if raw.rewound {
+                    // Entries read again, or read from inside others, after
+                    // a `DW_AT_sibling` took reading back: decoded as libdw
+                    // walks them, to fail where it fails, but not kept (the
+                    // arena is in offset order). As libdw could walk such a
+                    // loop for ever, the walk has a budget.
+                    replayed += 1;
+                    if replayed > end - base {
+                        broken = Some(Broken::Child);
+                        break;
+                    }
+                }
+                if body >= 0 && depth <= body && !raw.rewound {
                     body = -1;
                     if let Some(b) = self.bodies.last_mut() {
                         b.1 = offset as u32;
                     }
                 }
-                let keep = body < 0 || (depth == body + 1 && plan.tag == dw::DW_TAG_formal_parameter.0);
+                let keep =
+                    !raw.rewound && (body < 0 || (depth == body + 1 && plan.tag == dw::DW_TAG_formal_parameter.0));
                 let idx = gbase + local;
                 let attrs = raw.input;
                 if !keep {

@@ -299,6 +299,11 @@ pub(super) struct Entries<'a, 'u> {
     pub(super) input: R<'a>,
     /// The unit offset where `input` ends.
     pub(super) end: usize,
+    /// The unit from its first entry, and that entry's unit offset.
+    whole: R<'a>,
+    start: usize,
+    /// A `DW_AT_sibling` took reading back over bytes read already.
+    pub(super) rewound: bool,
     pub(super) depth: isize,
     pub(super) enc: gimli::Encoding,
     pub(super) abbrevs: &'u gimli::Abbreviations,
@@ -308,7 +313,16 @@ impl<'a, 'u> Entries<'a, 'u> {
     pub(super) fn new(unit: &'u gimli::Unit<R<'a>>) -> gimli::Result<Self> {
         let at = unit.header.root_offset();
         let input = unit.header.range_from(at..)?;
-        Ok(Entries { end: at.0 + input.len(), input, depth: 0, enc: unit.encoding(), abbrevs: &unit.abbreviations })
+        Ok(Entries {
+            end: at.0 + input.len(),
+            input,
+            whole: input,
+            start: at.0,
+            rewound: false,
+            depth: 0,
+            enc: unit.encoding(),
+            abbrevs: &unit.abbreviations,
+        })
     }
 
     pub(super) fn is_empty(&self) -> bool {
@@ -337,9 +351,9 @@ impl<'a, 'u> Entries<'a, 'u> {
     /// libdw's `dwarf_siblingof` does once it has stepped past the entry and
     /// its children; an error where it fails (a target at or before the
     /// entry, or at or past the unit's end, or a form it does not follow).
-    /// On intact DWARF the target is where reading got to anyway; a target
-    /// short of that would have libdw read entries twice, and reading goes
-    /// on in order instead.
+    /// On intact DWARF the target is where reading got to anyway. libdw
+    /// takes a target short of that too (inside the entry's attributes, or
+    /// among its children): reading goes back there and sets `rewound`.
     pub(super) fn go_to_sibling(&mut self, at: usize, sibling: Sibling) -> Result<(), ()> {
         match sibling {
             Sibling::None => Ok(()),
@@ -347,8 +361,13 @@ impl<'a, 'u> Entries<'a, 'u> {
             Sibling::At(to) if to <= at || to >= self.end => Err(()),
             Sibling::At(to) => {
                 let here = self.next_offset().0;
-                if to > here {
+                if to >= here {
                     self.input.skip(to - here).map_err(|_| ())?;
+                } else {
+                    let mut r = self.whole;
+                    r.skip(to - self.start).map_err(|_| ())?;
+                    self.input = r;
+                    self.rewound = true;
                 }
                 Ok(())
             }
@@ -596,7 +615,16 @@ mod tests {
             // Ours: read (keeping the wanted values) or skipped.
             for keep in [true, false] {
                 let mut plans = Plans::default();
-                let mut ours = Entries { input, end: entry.len(), depth: 0, enc: encoding, abbrevs: &abbrevs };
+                let mut ours = Entries {
+                    input,
+                    end: entry.len(),
+                    whole: input,
+                    start: 0,
+                    rewound: false,
+                    depth: 0,
+                    enc: encoding,
+                    abbrevs: &abbrevs,
+                };
                 let plan = ours.entry(&mut plans).unwrap().unwrap();
                 assert_eq!((plan.tag, plan.children), (a.tag().0, a.has_children()));
                 let mut kept = Vec::new();
