@@ -4,8 +4,8 @@
 //! gimli parses a unit's whole table up front and refuses it for a children
 //! byte other than 0 or 1, a code met twice, a zero tag, or an attribute
 //! with a zero name or form. libdw reads entries one at a time as codes are
-//! asked for: any children byte but 1 means none, the first of two entries
-//! with one code wins, a zero tag or attribute name is taken as it is, and
+//! asked for: any children byte but 1 means none, a code met a second time
+//! ends the table, a zero tag or attribute name is taken as it is, and
 //! an attribute with a zero form takes no bytes (and has no value). So the
 //! entries libdw would find are written again in a form gimli takes, and
 //! that table is read instead.
@@ -23,15 +23,19 @@ pub(super) fn lenient(section: &[u8], offset: usize, endian: RunTimeEndian) -> O
     let mut r = Bytes(section.get(offset..)?);
     let mut out = Vec::new();
     let mut seen = rustc_hash::FxHashSet::default();
-    // Each entry is copied once read whole; a malformed one ends the table.
-    while let Some(code) = r.uleb() {
+    // Each entry is copied once read whole. libdw scans on from the last
+    // entry it read only until it finds the code asked for; a malformed
+    // entry, or a code met before, ends the scan for good, so nothing after
+    // either is ever found. A zero byte where an entry starts ends the
+    // table (a zero code written longer does not).
+    while r.0.first().is_some_and(|&b| b != 0) {
         // libdw keeps codes as `unsigned int`.
-        let code = code as u32;
-        if code == 0 {
-            break;
-        }
+        let Some(code) = r.uleb().map(|c| c as u32) else { break };
         let Some(entry) = entry(&mut r) else { break };
         if !seen.insert(code) {
+            break;
+        }
+        if code == 0 {
             continue;
         }
         uleb(&mut out, u64::from(code));
@@ -154,12 +158,12 @@ mod tests {
         let table: &[u8] = &[
             // 1: base_type, children byte 2 (none), a zero-named data1
             1, 0x24, 2, 0, 0x0b, 0x03, 0x0e, 0, 0, //
-            // 1 again: libdw keeps the first
-            1, 0x13, 1, 0, 0, //
             // 2: tag 0, a zero-form attribute, then an implicit_const
             2, 0, 1, 0x49, 0, 0x0b, 0x21, 0x7f, 0, 0, //
-            // 3: cut short (no terminating pair): not found, nor anything after
-            3, 0x0d, 0, 0x03,
+            // 1 again: libdw keeps the first, and stops there
+            1, 0x13, 1, 0, 0, //
+            // 4: never reached
+            4, 0x24, 0, 0, 0,
         ];
         let a = lenient(table, 0, RunTimeEndian::Little).expect("a table");
         let one = a.get(1).expect("code 1");
@@ -173,6 +177,11 @@ mod tests {
         let specs = two.attributes();
         assert_eq!((specs[0].name(), specs[0].form()), (dw::DW_AT_hi_user, dw::DW_FORM_flag_present));
         assert_eq!((specs[1].form(), specs[1].implicit_const_value()), (dw::DW_FORM_implicit_const, Some(-1)));
-        assert!(a.get(3).is_none());
+        assert!(a.get(4).is_none());
+        // An entry cut short (no terminating pair): not found, nor anything
+        // after it.
+        let cut: &[u8] = &[1, 0x24, 0, 0, 0, 3, 0x0d, 0, 0x03];
+        let a = lenient(cut, 0, RunTimeEndian::Little).expect("a table");
+        assert!(a.get(1).is_some() && a.get(3).is_none());
     }
 }
