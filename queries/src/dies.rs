@@ -27,10 +27,16 @@
 //! follows it, though: once an entry and its children are read, reading
 //! goes on at its sibling, and a sibling libdw refuses breaks the unit. On
 //! intact DWARF the sibling is where reading got to anyway; on damaged
-//! DWARF this is what decides which bytes upstream reads.
+//! DWARF this is what decides which bytes upstream reads. A sibling short
+//! of where reading got to (libdw only wants it past the entry's start)
+//! takes reading back; what follows is decoded to fail where libdw fails,
+//! but not kept, since the arena stays in offset order.
 //!
-//! Entries are decoded by per-abbreviation plans ([`Plans`]): the
-//! attributes kept are read, the others skipped.
+//! Units are found as libdw finds them (`header.rs`), opened as it opens
+//! them (`open.rs`: a bad line table fails only the lookup that needs it),
+//! and an abbreviation table gimli refuses is read as libdw reads it
+//! (`abbrev.rs`). Entries are decoded by per-abbreviation plans
+//! (`decode.rs`): the attributes kept are read, the others skipped.
 
 mod abbrev;
 mod decode;
