@@ -661,6 +661,9 @@ struct Window<'a> {
     /// subprogram's first child to the next DIE not under it), in order:
     /// a reference that finds no DIE there reaches into a skipped body.
     bodies: Vec<(u32, u32)>,
+    /// Some unit has DIEs read again after a rewind: `arena.offsets` is
+    /// not sorted.
+    replayed: bool,
 }
 
 /// After the attributes of the entry at unit offset `at` and `depth` (not
@@ -675,9 +678,9 @@ fn next_sibling(
     at: usize,
     children: bool,
     sibling: Sibling,
-) -> bool {
+) -> Result<bool, ()> {
     if !children {
-        return raw.go_to_sibling(at, sibling).is_ok();
+        return raw.go_to_sibling(at, sibling);
     }
     // Entries are set here and taken when the children end, so one left
     // from an earlier entry at this depth is never read.
@@ -685,7 +688,7 @@ fn next_sibling(
         siblings.resize(depth + 1, (0, Sibling::None));
     }
     siblings[depth] = (at, sibling);
-    true
+    Ok(false)
 }
 
 /// `off` falls in one of `bodies` (sorted ranges).
@@ -696,7 +699,7 @@ fn in_body(bodies: &[(u32, u32)], off: u32) -> bool {
 
 impl<'a> Window<'a> {
     fn new(arena: Arena<'a>) -> Self {
-        Window { arena, refs: Vec::new(), crossed: false, bodies: Vec::new() }
+        Window { arena, refs: Vec::new(), crossed: false, bodies: Vec::new(), replayed: false }
     }
 
     /// Forgets what was read, to read the same units again.
@@ -705,6 +708,7 @@ impl<'a> Window<'a> {
         self.refs.clear();
         self.crossed = false;
         self.bodies.clear();
+        self.replayed = false;
     }
 
     /// Reads one unit into the arena. With `skip_bodies`, function bodies
@@ -756,7 +760,27 @@ impl<'a> Window<'a> {
         // Per depth, the entry whose children are being read and its
         // `DW_AT_sibling`: libdw goes on from there once they end.
         let mut siblings: Vec<(usize, Sibling)> = Vec::new();
-        let mut replayed = 0;
+        // Where DIEs read again after a rewind start (see `rewound!`).
+        let mut replay_from = None;
+        let mut needs_full = false;
+        // A `DW_AT_sibling` took reading back (`Entries::go_to_sibling`):
+        // what follows is read as libdw walks it, as the siblings it takes
+        // it for, and kept after the DIEs in offset order (see
+        // `resolve_inner`). Bodies skipped before may be read again as
+        // siblings, so a unit read skipping them is read again in full (as
+        // one referring into a body is). Checked where a sibling is
+        // followed, not for every entry.
+        macro_rules! rewound {
+            () => {{
+                if skip_bodies {
+                    needs_full = true;
+                    break;
+                }
+                replay_from.get_or_insert(self.arena.dies.len());
+                self.replayed = true;
+                body = -1;
+            }};
+        }
         match Entries::new(unit) {
             Ok(mut raw) => loop {
                 if raw.is_empty() {
@@ -774,9 +798,15 @@ impl<'a> Window<'a> {
                         let parent = usize::try_from(raw.depth).ok().and_then(|d| siblings.get_mut(d));
                         if let Some(p) = parent.filter(|p| p.1 != Sibling::None) {
                             let (at, sibling) = std::mem::replace(p, (0, Sibling::None));
-                            if raw.depth > 0 && raw.go_to_sibling(at, sibling).is_err() {
-                                broken = Some(Broken::Sibling);
-                                break;
+                            if raw.depth > 0 {
+                                match raw.go_to_sibling(at, sibling) {
+                                    Ok(false) => {}
+                                    Ok(true) => rewound!(),
+                                    Err(()) => {
+                                        broken = Some(Broken::Sibling);
+                                        break;
+                                    }
+                                }
                             }
                         }
                         // The unit DIE's children ended: libdw's walk of the
@@ -793,26 +823,13 @@ impl<'a> Window<'a> {
                 };
                 let local = self.arena.dies.len() as DieIdx;
                 let attributes_broken = Some(if plan.children { Broken::Child } else { Broken::Sibling });
-                if raw.rewound {
-                    // Entries read again, or read from inside others, after
-                    // a `DW_AT_sibling` took reading back: decoded as libdw
-                    // walks them, to fail where it fails, but not kept (the
-                    // arena is in offset order). As libdw could walk such a
-                    // loop for ever, the walk has a budget.
-                    replayed += 1;
-                    if replayed > end - base {
-                        broken = Some(Broken::Child);
-                        break;
-                    }
-                }
-                if body >= 0 && depth <= body && !raw.rewound {
+                if body >= 0 && depth <= body {
                     body = -1;
                     if let Some(b) = self.bodies.last_mut() {
                         b.1 = offset as u32;
                     }
                 }
-                let keep =
-                    !raw.rewound && (body < 0 || (depth == body + 1 && plan.tag == dw::DW_TAG_formal_parameter.0));
+                let keep = body < 0 || (depth == body + 1 && plan.tag == dw::DW_TAG_formal_parameter.0);
                 let idx = gbase + local;
                 let attrs = raw.input;
                 if !keep {
@@ -827,11 +844,15 @@ impl<'a> Window<'a> {
                         break;
                     }
                     let sibling = Entries::fixed_sibling(attrs, &plan, sibling);
-                    if sibling != Sibling::None
-                        && !next_sibling(&mut raw, &mut siblings, depth as usize, at, plan.children, sibling)
-                    {
-                        broken = Some(Broken::Sibling);
-                        break;
+                    if sibling != Sibling::None {
+                        match next_sibling(&mut raw, &mut siblings, depth as usize, at, plan.children, sibling) {
+                            Ok(false) => {}
+                            Ok(true) => rewound!(),
+                            Err(()) => {
+                                broken = Some(Broken::Sibling);
+                                break;
+                            }
+                        }
                     }
                     continue;
                 }
@@ -849,14 +870,17 @@ impl<'a> Window<'a> {
                     break;
                 }
                 let sibling = Entries::fixed_sibling(attrs, &plan, read.sibling);
-                self.add_die(read, idx, offset, (base, end), &mut inner);
+                self.add_die(read, idx, offset, (base, end), &mut inner, replay_from.is_some());
                 link(&mut self.arena, &mut last_at_depth, depth, idx);
-                if depth > 0
-                    && sibling != Sibling::None
-                    && !next_sibling(&mut raw, &mut siblings, depth, at, plan.children, sibling)
-                {
-                    broken = Some(Broken::Sibling);
-                    break;
+                if depth > 0 && sibling != Sibling::None {
+                    match next_sibling(&mut raw, &mut siblings, depth, at, plan.children, sibling) {
+                        Ok(false) => {}
+                        Ok(true) => rewound!(),
+                        Err(()) => {
+                            broken = Some(Broken::Sibling);
+                            break;
+                        }
+                    }
                 }
                 if depth == 0 && !plan.children {
                     // A unit DIE without children has nothing libdw walks.
@@ -883,7 +907,8 @@ impl<'a> Window<'a> {
                 Ok(code) => plans.get(&unit.abbreviations, code, unit.encoding()).map_or(0, |p| p.tag),
             }
         };
-        let complete = self.resolve_inner(first_body, first, (base, end), inner, tag_at);
+        let sorted = replay_from.map_or(self.arena.dies.len(), |r| r) as DieIdx;
+        let complete = self.resolve_inner(first_body, (first, sorted), (base, end), inner, tag_at) && !needs_full;
         let root = if (self.arena.dies.len() as DieIdx) > first { gbase + first } else { NONE };
         if root == NONE {
             broken = Some(Broken::Child);
@@ -918,6 +943,7 @@ impl<'a> Window<'a> {
         offset: u64,
         range: (u64, u64),
         inner: &mut Vec<(u32, u32, bool)>,
+        replayed: bool,
     ) {
         let mut die = read.die;
         if let Some(l) = read.linkage {
@@ -932,6 +958,10 @@ impl<'a> Window<'a> {
                 let off32 = u32::try_from(off).unwrap_or(u32::MAX);
                 if (range.0..range.1).contains(&off) {
                     inner.push((local, off32, origin));
+                } else if replayed {
+                    // Read again after a rewind: garbage as often as not,
+                    // and no reason to read every unit (refs resolve to
+                    // no DIE, as one that crosses and lands on none does).
                 } else {
                     self.crossed = true;
                     self.refs.push((local, off32, origin));
@@ -955,19 +985,31 @@ impl<'a> Window<'a> {
     fn resolve_inner(
         &mut self,
         first_body: usize,
-        first: DieIdx,
+        (first, sorted): (DieIdx, DieIdx),
         range: (u64, u64),
         inner: Vec<(u32, u32, bool)>,
         mut tag_at: impl FnMut(u32) -> u16,
     ) -> bool {
-        let offsets = &self.arena.offsets[first as usize..];
+        // The unit's DIEs in offset order: all but those read again after
+        // a `DW_AT_sibling` took reading back.
+        let offsets = &self.arena.offsets[first as usize..sorted as usize];
         let index = OffsetIndex::new(offsets, range);
         let base = self.arena.base + first;
+        // Those read again: found where no DIE of the first reading is (a
+        // DIE at an offset is the same bytes whichever reading kept it).
+        let mut again: Vec<(u32, u32)> =
+            (sorted..self.arena.dies.len() as DieIdx).map(|i| (self.arena.offsets[i as usize], i)).collect();
+        again.sort_unstable();
+        let again_at = |off: u32| {
+            let k = again.partition_point(|&(o, _)| o < off);
+            again.get(k).filter(|&&(o, _)| o == off).map(|&(_, i)| self.arena.base + i)
+        };
         for (i, off, origin) in inner {
-            let target = match index.find(offsets, off) {
-                Ok(t) => base + t as DieIdx,
-                Err(_) if in_body(&self.bodies[first_body..], off) => return false,
-                Err(_) => {
+            let found = index.find(offsets, off).map(|t| base + t as DieIdx).ok().or_else(|| again_at(off));
+            let target = match found {
+                Some(t) => t,
+                None if in_body(&self.bodies[first_body..], off) => return false,
+                None => {
                     if !origin {
                         self.arena.strays.push((self.arena.base + i, tag_at(off)));
                     }
@@ -1050,8 +1092,20 @@ impl<'a> Window<'a> {
         let arena = &mut self.arena;
         let base = arena.base;
         let mut complete = true;
+        // DIEs read again after a rewind leave the offsets unsorted: search
+        // a sorted copy then (a DIE at an offset is the same bytes whichever
+        // reading kept it).
+        let sorted: Option<Vec<(u32, u32)>> = self.replayed.then(|| {
+            let mut v: Vec<(u32, u32)> = arena.offsets.iter().enumerate().map(|(i, &o)| (o, i as u32)).collect();
+            v.sort_unstable();
+            v
+        });
         for &(i, off, origin) in &self.refs {
-            let target = match arena.offsets.binary_search(&off) {
+            let found = match &sorted {
+                None => arena.offsets.binary_search(&off).map(|t| t as u32),
+                Some(v) => v.binary_search_by_key(&off, |&(o, _)| o).map(|k| v[k].1),
+            };
+            let target = match found {
                 Ok(t) => base + t as DieIdx,
                 Err(_) => {
                     if in_body(&self.bodies, off) {

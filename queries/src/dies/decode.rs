@@ -302,8 +302,8 @@ pub(super) struct Entries<'a, 'u> {
     /// The unit from its first entry, and that entry's unit offset.
     whole: R<'a>,
     start: usize,
-    /// A `DW_AT_sibling` took reading back over bytes read already.
-    pub(super) rewound: bool,
+    /// Bytes read again after `DW_AT_sibling`s took reading back.
+    rewound: usize,
     pub(super) depth: isize,
     pub(super) enc: gimli::Encoding,
     pub(super) abbrevs: &'u gimli::Abbreviations,
@@ -318,7 +318,7 @@ impl<'a, 'u> Entries<'a, 'u> {
             input,
             whole: input,
             start: at.0,
-            rewound: false,
+            rewound: 0,
             depth: 0,
             enc: unit.encoding(),
             abbrevs: &unit.abbreviations,
@@ -353,23 +353,28 @@ impl<'a, 'u> Entries<'a, 'u> {
     /// entry, or at or past the unit's end, or a form it does not follow).
     /// On intact DWARF the target is where reading got to anyway. libdw
     /// takes a target short of that too (inside the entry's attributes, or
-    /// among its children): reading goes back there and sets `rewound`.
-    pub(super) fn go_to_sibling(&mut self, at: usize, sibling: Sibling) -> Result<(), ()> {
+    /// among its children): reading goes back there, and `true` says so.
+    /// As libdw could walk such a loop for ever, going back has a budget:
+    /// the unit's length read again.
+    pub(super) fn go_to_sibling(&mut self, at: usize, sibling: Sibling) -> Result<bool, ()> {
         match sibling {
-            Sibling::None => Ok(()),
+            Sibling::None => Ok(false),
             Sibling::Bad => Err(()),
             Sibling::At(to) if to <= at || to >= self.end => Err(()),
             Sibling::At(to) => {
                 let here = self.next_offset().0;
                 if to >= here {
                     self.input.skip(to - here).map_err(|_| ())?;
-                } else {
-                    let mut r = self.whole;
-                    r.skip(to - self.start).map_err(|_| ())?;
-                    self.input = r;
-                    self.rewound = true;
+                    return Ok(false);
                 }
-                Ok(())
+                self.rewound += here - to;
+                if self.rewound > self.end {
+                    return Err(());
+                }
+                let mut r = self.whole;
+                r.skip(to - self.start).map_err(|_| ())?;
+                self.input = r;
+                Ok(true)
             }
         }
     }
@@ -620,7 +625,7 @@ mod tests {
                     end: entry.len(),
                     whole: input,
                     start: 0,
-                    rewound: false,
+                    rewound: 0,
                     depth: 0,
                     enc: encoding,
                     abbrevs: &abbrevs,
