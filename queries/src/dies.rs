@@ -29,8 +29,8 @@
 //! intact DWARF the sibling is where reading got to anyway; on damaged
 //! DWARF this is what decides which bytes upstream reads. A sibling short
 //! of where reading got to (libdw only wants it past the entry's start)
-//! takes reading back; what follows is decoded to fail where libdw fails,
-//! but not kept, since the arena stays in offset order.
+//! takes reading back; what follows is read as the siblings libdw takes it
+//! for, its DIEs kept after those in offset order.
 //!
 //! Units are found as libdw finds them (`header.rs`), opened as it opens
 //! them (`open.rs`: a bad line table fails only the lookup that needs it),
