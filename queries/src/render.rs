@@ -857,7 +857,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         // there. A tag it cannot render fails as it fails; one it could is
         // rendered as no type, the nearest we can come.
         if let Some(tag) = self.dies.stray_type(die).filter(|&t| !RENDERED.contains(&gimli::DwTag(t))) {
-            return Err(Error::new("process_type", format!("unexpected type: {tag:x}")));
+            return Err(unexpected_type(tag));
         }
         self.emit(cache, b"base_type void");
         Ok(())
@@ -998,7 +998,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
             dw::DW_TAG_subroutine_type => self.subroutine(st, c, die, b"subroutine_type")?,
             dw::DW_TAG_typedef => self.modifier(st, id, die, (b"typedef_type", b"typedef_type { "))?,
             dw::DW_TAG_unspecified_type => self.emit(c, b"unspecified_type"),
-            _ => return Err(Error::new("process_type", format!("unexpected type: {tag:x}"))),
+            _ => return Err(unexpected_type(tag)),
         }
         self.log.die_map_done(self.flags.dump_die_map, self.dies.offset(die), tag);
         self.entries[id as usize].tag = tag;
@@ -1321,13 +1321,14 @@ impl<'d, 'a> Renderer<'d, 'a> {
                 // libdw reads there. Where that cannot matter (a plain
                 // member), we go on too; a placeholder of a tag upstream
                 // cannot render fails as rendering it fails.
-                let missing = || Error::new("check_union_member_kabi_status", "union member missing a type?".into());
                 match self.dies.stray_type(m) {
                     Some(tag) if r == Kabi::Reserved && !RENDERED.contains(&gimli::DwTag(tag)) => {
-                        return Err(Error::new("process_type", format!("unexpected type: {tag:x}")))
+                        return Err(unexpected_type(tag))
                     }
                     Some(tag) if r != Kabi::Reserved && tag != dw::DW_TAG_structure_type.0 => {}
-                    _ => return Err(missing()),
+                    _ => {
+                        return Err(Error::new("check_union_member_kabi_status", "union member missing a type?".into()))
+                    }
                 }
             }
             orig = suffix;
@@ -1413,6 +1414,11 @@ fn is_expanded_type(tag: u16) -> bool {
         || tag == dw::DW_TAG_enumeration_type.0
 }
 
+/// Upstream's failure on a DIE whose tag it does not render.
+fn unexpected_type(tag: u16) -> Error {
+    Error::new("process_type", format!("unexpected type: {tag:x}"))
+}
+
 fn too_deep() -> Error {
     Error::new("process_type", "type nesting too deep (cyclic or hostile DWARF)".into())
 }
@@ -1433,7 +1439,7 @@ mod tests {
         let at = |from: usize, pat: &str| from + text[from..].find(pat).expect(pat);
         let body = at(0, "fn process_type_inner(");
         let arms = at(body, "match dw::DwTag(tag) {");
-        let default = at(arms, "unexpected type: {tag:x}");
+        let default = at(arms, "unexpected_type(tag)");
         let arm_tags: std::collections::BTreeSet<String> = text[arms..default]
             .lines()
             .filter(|l| l.trim_start().starts_with("dw::DW_TAG_"))

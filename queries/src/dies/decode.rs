@@ -160,12 +160,7 @@ impl Plans {
     /// (+0.6M instructions on mm/vmscan.o).
     #[cold]
     #[inline(never)]
-    pub(super) fn build(
-        &mut self,
-        abbrevs: &gimli::Abbreviations,
-        code: u64,
-        enc: gimli::Encoding,
-    ) -> gimli::Result<Plan> {
+    fn build(&mut self, abbrevs: &gimli::Abbreviations, code: u64, enc: gimli::Encoding) -> gimli::Result<Plan> {
         let abbrev = abbrevs.get(code).ok_or(gimli::Error::InvalidAbbreviationCode(code))?;
         let first_spec = self.specs.len() as u32;
         self.specs.extend_from_slice(abbrev.attributes());
