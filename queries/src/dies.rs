@@ -913,9 +913,8 @@ impl<'a> Window<'a> {
         if root == NONE {
             broken = Some(Broken::Child);
         }
-        let files = match &unit.line_program {
-            _ if lines_failed.is_some() => Err(lines_failed.unwrap_or(NOT_READ)),
-            Some(lp) => {
+        let files = match (&unit.line_program, lines_failed) {
+            (Some(lp), None) => {
                 let header = lp.header();
                 let mut files = Vec::new();
                 let count = header.file_names().len() as u64;
@@ -929,7 +928,8 @@ impl<'a> Window<'a> {
                 }
                 Ok(files)
             }
-            None => Err(NOT_READ),
+            // `open` gives a message wherever it gives no line program.
+            (_, failed) => Err(failed.unwrap_or(NOT_READ)),
         };
         (UnitInfo { root, first: gbase + first, broken, files }, complete)
     }
