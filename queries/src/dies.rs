@@ -783,7 +783,7 @@ impl<'a> Window<'a> {
         }
         match Entries::new(unit) {
             Ok(mut raw) => loop {
-                if raw.is_empty() {
+                if raw.is_empty() && raw.depth <= 0 {
                     break;
                 }
                 // Never below 0: reading stops when the unit DIE's children
@@ -791,7 +791,18 @@ impl<'a> Window<'a> {
                 let depth = raw.depth;
                 let at = raw.next_offset().0;
                 let offset = base + at as u64;
-                let plan = match raw.entry(&mut plans) {
+                // The unit's bytes end with levels open: libdw steps out
+                // of each as out of one a null entry ends (its
+                // `dwarf_siblingof` stops at the end of the buffer), and
+                // still follows the `DW_AT_sibling` of the entry whose
+                // children they were.
+                let entry = if raw.is_empty() {
+                    raw.depth -= 1;
+                    Ok(None)
+                } else {
+                    raw.entry(&mut plans)
+                };
+                let plan = match entry {
                     Ok(Some(p)) => p,
                     Ok(None) => {
                         // The children at `raw.depth + 1` ended.
