@@ -250,7 +250,8 @@ pub(super) fn keep_op(spec: gimli::AttributeSpecification, enc: gimli::Encoding,
 pub(super) fn skip_op(spec: gimli::AttributeSpecification, enc: gimli::Encoding) -> Op {
     let word = enc.format.word_size() as u32;
     Op::Skip(match spec.form() {
-        // The address size is 1, 2, 4 or 8 (checked with the unit header).
+        // Units from `header.rs` have 4 or 8 (it takes any other as 8, as
+        // libdw does).
         dw::DW_FORM_addr => enc.address_size as u32,
         dw::DW_FORM_flag_present => 0,
         dw::DW_FORM_implicit_const if spec.implicit_const_value().is_some() => 0,
