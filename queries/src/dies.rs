@@ -621,6 +621,24 @@ impl OffsetIndex {
     }
 }
 
+/// The arena's DIEs from local index `from` on, sorted by offset: DIEs
+/// read again after a `DW_AT_sibling` took reading back are out of offset
+/// order. Any of several at one offset will do: they are the same bytes.
+struct ByOffset(Vec<(u32, u32)>);
+
+impl ByOffset {
+    fn new(offsets: &[u32], from: usize) -> ByOffset {
+        let mut v: Vec<(u32, u32)> = (from..offsets.len()).map(|i| (offsets[i], i as u32)).collect();
+        v.sort_unstable();
+        ByOffset(v)
+    }
+
+    /// The local index of a DIE at `off`.
+    fn find(&self, off: u32) -> Option<u32> {
+        self.0.binary_search_by_key(&off, |&(o, _)| o).ok().map(|k| self.0[k].1)
+    }
+}
+
 /// Links DIE `idx`, read at `depth`, to its parent or previous sibling.
 fn link(arena: &mut Arena<'_>, last_at_depth: &mut Vec<DieIdx>, depth: usize, idx: DieIdx) {
     let base = arena.base;
@@ -763,29 +781,35 @@ impl<'a> Window<'a> {
         // Where DIEs read again after a rewind start (see `rewound!`).
         let mut replay_from = None;
         let mut needs_full = false;
-        // A `DW_AT_sibling` took reading back (`Entries::go_to_sibling`):
-        // what follows is read as libdw walks it, as the siblings it takes
-        // it for, and kept after the DIEs in offset order (see
-        // `resolve_inner`). Bodies skipped before may be read again as
+        // Follows a `DW_AT_sibling` (`Entries::go_to_sibling`'s outcome):
+        // where libdw refuses it, the unit breaks. Where it takes reading
+        // back, what follows is read as libdw walks it, as the siblings it
+        // takes it for, and kept after the DIEs in offset order (see
+        // `resolve_inner`); bodies skipped before may be read again as
         // siblings, so a unit read skipping them is read again in full (as
-        // one referring into a body is). Checked where a sibling is
-        // followed, not for every entry.
-        macro_rules! rewound {
-            () => {{
-                if skip_bodies {
-                    needs_full = true;
-                    break;
+        // one referring into a body is). A macro: it leaves the loop.
+        macro_rules! follow {
+            ($went:expr) => {
+                match $went {
+                    Ok(false) => {}
+                    Ok(true) => {
+                        if skip_bodies {
+                            needs_full = true;
+                            break;
+                        }
+                        replay_from.get_or_insert(self.arena.dies.len());
+                        self.replayed = true;
+                        body = -1;
+                    }
+                    Err(()) => {
+                        broken = Some(Broken::Sibling);
+                        break;
+                    }
                 }
-                replay_from.get_or_insert(self.arena.dies.len());
-                self.replayed = true;
-                body = -1;
-            }};
+            };
         }
         match Entries::new(unit) {
             Ok(mut raw) => loop {
-                if raw.is_empty() && raw.depth <= 0 {
-                    break;
-                }
                 // Never below 0: reading stops when the unit DIE's children
                 // end (or when it has none).
                 let depth = raw.depth;
@@ -797,6 +821,9 @@ impl<'a> Window<'a> {
                 // still follows the `DW_AT_sibling` of the entry whose
                 // children they were.
                 let entry = if raw.is_empty() {
+                    if depth <= 0 {
+                        break;
+                    }
                     raw.depth -= 1;
                     Ok(None)
                 } else {
@@ -810,14 +837,7 @@ impl<'a> Window<'a> {
                         if let Some(p) = parent.filter(|p| p.1 != Sibling::None) {
                             let (at, sibling) = std::mem::replace(p, (0, Sibling::None));
                             if raw.depth > 0 {
-                                match raw.go_to_sibling(at, sibling) {
-                                    Ok(false) => {}
-                                    Ok(true) => rewound!(),
-                                    Err(()) => {
-                                        broken = Some(Broken::Sibling);
-                                        break;
-                                    }
-                                }
+                                follow!(raw.go_to_sibling(at, sibling));
                             }
                         }
                         // The unit DIE's children ended: libdw's walk of the
@@ -856,14 +876,7 @@ impl<'a> Window<'a> {
                     }
                     let sibling = Entries::fixed_sibling(attrs, &plan, sibling);
                     if sibling != Sibling::None {
-                        match next_sibling(&mut raw, &mut siblings, depth as usize, at, plan.children, sibling) {
-                            Ok(false) => {}
-                            Ok(true) => rewound!(),
-                            Err(()) => {
-                                broken = Some(Broken::Sibling);
-                                break;
-                            }
-                        }
+                        follow!(next_sibling(&mut raw, &mut siblings, depth as usize, at, plan.children, sibling));
                     }
                     continue;
                 }
@@ -884,14 +897,7 @@ impl<'a> Window<'a> {
                 self.add_die(read, idx, offset, (base, end), &mut inner, replay_from.is_some());
                 link(&mut self.arena, &mut last_at_depth, depth, idx);
                 if depth > 0 && sibling != Sibling::None {
-                    match next_sibling(&mut raw, &mut siblings, depth, at, plan.children, sibling) {
-                        Ok(false) => {}
-                        Ok(true) => rewound!(),
-                        Err(()) => {
-                            broken = Some(Broken::Sibling);
-                            break;
-                        }
-                    }
+                    follow!(next_sibling(&mut raw, &mut siblings, depth, at, plan.children, sibling));
                 }
                 if depth == 0 && !plan.children {
                     // A unit DIE without children has nothing libdw walks.
@@ -918,7 +924,7 @@ impl<'a> Window<'a> {
                 Ok(code) => plans.get(&unit.abbreviations, code, unit.encoding()).map_or(0, |p| p.tag),
             }
         };
-        let sorted = replay_from.map_or(self.arena.dies.len(), |r| r) as DieIdx;
+        let sorted = replay_from.unwrap_or(self.arena.dies.len()) as DieIdx;
         let complete = self.resolve_inner(first_body, (first, sorted), (base, end), inner, tag_at) && !needs_full;
         let root = if (self.arena.dies.len() as DieIdx) > first { gbase + first } else { NONE };
         if root == NONE {
@@ -1008,15 +1014,10 @@ impl<'a> Window<'a> {
         let base = self.arena.base + first;
         // Those read again: found where no DIE of the first reading is (a
         // DIE at an offset is the same bytes whichever reading kept it).
-        let mut again: Vec<(u32, u32)> =
-            (sorted..self.arena.dies.len() as DieIdx).map(|i| (self.arena.offsets[i as usize], i)).collect();
-        again.sort_unstable();
-        let again_at = |off: u32| {
-            let k = again.partition_point(|&(o, _)| o < off);
-            again.get(k).filter(|&&(o, _)| o == off).map(|&(_, i)| self.arena.base + i)
-        };
+        let again = ByOffset::new(&self.arena.offsets, sorted as usize);
         for (i, off, origin) in inner {
-            let found = index.find(offsets, off).map(|t| base + t as DieIdx).ok().or_else(|| again_at(off));
+            let found = index.find(offsets, off).ok().map(|t| base + t as DieIdx);
+            let found = found.or_else(|| again.find(off).map(|t| self.arena.base + t));
             let target = match found {
                 Some(t) => t,
                 None if in_body(&self.bodies[first_body..], off) => return false,
@@ -1104,21 +1105,16 @@ impl<'a> Window<'a> {
         let base = arena.base;
         let mut complete = true;
         // DIEs read again after a rewind leave the offsets unsorted: search
-        // a sorted copy then (a DIE at an offset is the same bytes whichever
-        // reading kept it).
-        let sorted: Option<Vec<(u32, u32)>> = self.replayed.then(|| {
-            let mut v: Vec<(u32, u32)> = arena.offsets.iter().enumerate().map(|(i, &o)| (o, i as u32)).collect();
-            v.sort_unstable();
-            v
-        });
+        // a sorted copy then.
+        let sorted = self.replayed.then(|| ByOffset::new(&arena.offsets, 0));
         for &(i, off, origin) in &self.refs {
             let found = match &sorted {
-                None => arena.offsets.binary_search(&off).map(|t| t as u32),
-                Some(v) => v.binary_search_by_key(&off, |&(o, _)| o).map(|k| v[k].1),
+                None => arena.offsets.binary_search(&off).ok().map(|t| t as u32),
+                Some(v) => v.find(off),
             };
             let target = match found {
-                Ok(t) => base + t as DieIdx,
-                Err(_) => {
+                Some(t) => base + t as DieIdx,
+                None => {
                     if in_body(&self.bodies, off) {
                         complete = false;
                     }
