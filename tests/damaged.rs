@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{Outcome, Status, Suite};
-use engine::{section_range as section, Rng};
+use engine::{fnv, section_range as section, Rng};
 
 /// Per-case timeout, seconds.
 const TIMEOUT_SECS: u64 = 20;
@@ -35,17 +35,6 @@ struct Case {
     bytes: Vec<u8>,
     symbols: PathBuf,
     stable: bool,
-}
-
-/// FNV-1a, 64 bits: a stable digest (std's hashers may change between releases).
-fn fnv(parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for p in parts {
-        for &b in p.iter().chain(&[0xff]) {
-            h = (h ^ b as u64).wrapping_mul(0x100000001b3);
-        }
-    }
-    h
 }
 
 fn cases() -> Vec<Case> {

@@ -856,7 +856,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         // A type landing on no DIE: upstream renders whatever libdw reads
         // there. A tag it cannot render fails as it fails; one it could is
         // rendered as no type, the nearest we can come.
-        if let Some(tag) = self.dies.stray_type(die).filter(|&t| !RENDERED.contains(&gimli::DwTag(t))) {
+        if let Some(tag) = self.dies.stray_type(die).filter(|&t| !renders(t)) {
             return Err(unexpected_type(tag));
         }
         self.emit(cache, b"base_type void");
@@ -1322,9 +1322,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
                 // member), we go on too; a placeholder of a tag upstream
                 // cannot render fails as rendering it fails.
                 match self.dies.stray_type(m) {
-                    Some(tag) if r == Kabi::Reserved && !RENDERED.contains(&gimli::DwTag(tag)) => {
-                        return Err(unexpected_type(tag))
-                    }
+                    Some(tag) if r == Kabi::Reserved && !renders(tag) => return Err(unexpected_type(tag)),
                     Some(tag) if r != Kabi::Reserved && tag != dw::DW_TAG_structure_type.0 => {}
                     _ => {
                         return Err(Error::new("check_union_member_kabi_status", "union member missing a type?".into()))
@@ -1412,6 +1410,11 @@ fn is_expanded_type(tag: u16) -> bool {
         || tag == dw::DW_TAG_structure_type.0
         || tag == dw::DW_TAG_union_type.0
         || tag == dw::DW_TAG_enumeration_type.0
+}
+
+/// Whether upstream renders DIEs of this tag (else [`unexpected_type`]).
+fn renders(tag: u16) -> bool {
+    RENDERED.contains(&gimli::DwTag(tag))
 }
 
 /// Upstream's failure on a DIE whose tag it does not render.

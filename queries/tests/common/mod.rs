@@ -61,6 +61,19 @@ pub fn section_range(bytes: &[u8], name: &str) -> Option<std::ops::Range<usize>>
         .then_some(off..off + size)
 }
 
+/// FNV-1a, 64 bits, over `parts` (each closed by 0xff): a stable digest,
+/// and a seed for [`Rng`] from a case's name (std's hashers may change
+/// between releases).
+pub fn fnv(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for p in parts {
+        for &b in p.iter().chain(&[0xff]) {
+            h = (h ^ b as u64).wrapping_mul(0x100000001b3);
+        }
+    }
+    h
+}
+
 /// splitmix64: small, seedable, good enough to pick offsets.
 pub struct Rng(pub u64);
 impl Rng {
