@@ -25,8 +25,8 @@ pub(super) fn units(
     let mut off = 0;
     while off < info.len() {
         match unit_at(info, off, abbrev_len, endian) {
-            Ok(h) => {
-                off = h.debug_info_offset().map_or(info.len(), |o| o.0) + h.length_including_self();
+            Ok((h, end)) => {
+                off = end;
                 units.push(h);
             }
             Err(broken) => return (units, Some(broken)),
@@ -35,13 +35,14 @@ pub(super) fn units(
     (units, None)
 }
 
-/// The header of the unit at `off`, or what stands for it.
+/// The header of the unit at `off` and where the unit ends, or what stands
+/// for it.
 fn unit_at(
     info: &[u8],
     off: usize,
     abbrev_len: usize,
     endian: RunTimeEndian,
-) -> Result<gimli::UnitHeader<R<'_>>, Broken> {
+) -> Result<(gimli::UnitHeader<R<'_>>, usize), Broken> {
     let bad = |_| Broken::Header;
     // libdw wants more than the first four bytes before it reads them.
     if off + 4 >= info.len() {
@@ -114,7 +115,7 @@ fn unit_at(
         address_size = 8;
     }
     let encoding = gimli::Encoding { format, version, address_size };
-    Ok(gimli::UnitHeader::new(
+    let header = gimli::UnitHeader::new(
         encoding,
         end - off - prefix,
         unit_type,
@@ -122,7 +123,8 @@ fn unit_at(
         gimli::SectionId::DebugInfo,
         gimli::UnitSectionOffset(off),
         R::new(entries, endian),
-    ))
+    );
+    Ok((header, end))
 }
 
 #[cfg(test)]
