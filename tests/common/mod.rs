@@ -625,7 +625,7 @@ impl Suite {
         let mut text = format!(
             "# {} cases that do not pass yet: one case id per line, `#` starts a comment.\n\
              # tests/{}.rs fails when a case not listed here fails, or a listed case passes.\n\
-             # Regenerate: DWARFKSYMS_BLESS=1 cargo test --release --test {}\n",
+             # Regenerate: DWARFKSYMS_BLESS=1 cargo test --profile ci --test {}\n",
             self.name, self.name, self.name
         );
         for id in failing {
@@ -738,7 +738,7 @@ impl Suite {
         }
         if !errors.is_empty() {
             panic!(
-                "{name}: {} (details above; `DWARFKSYMS_BLESS=1 cargo test --release --test {name}` \
+                "{name}: {} (details above; `DWARFKSYMS_BLESS=1 cargo test --profile ci --test {name}` \
                  rewrites the list to the cases failing now)",
                 errors.join("; ")
             );

@@ -8,7 +8,7 @@
 #
 # The committed objects were built with gcc 12.2.0 and binutils 2.40
 # (Debian 12 bookworm), x86_64. Another compiler may change offsets and
-# CRCs: after rebuilding obj/, rerun `cargo test --release --test diff`
+# CRCs: after rebuilding obj/, rerun `cargo test --profile ci --test diff`
 # with DWARFKSYMS_BLESS=1 and check the new expected text.
 set -euo pipefail
 
