@@ -303,3 +303,44 @@ fn compressed_modules_and_no_objects_are_said() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("\ttrace_clock\t"));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("warning: dwarfksyms: 3 compressed modules left out"));
 }
+
+/// A file reached twice (named, and under a directory named; or by a
+/// symbolic link) is versioned once, where it was first found; a copy is
+/// another object (see `exports_in_two_objects_are_warned_about`).
+#[test]
+fn a_file_named_twice_is_versioned_once() {
+    let dir = common::TempDir::new("named-twice");
+    let tmp = dir.path();
+    std::fs::create_dir_all(tmp.join("kernel")).unwrap();
+    std::fs::copy(repo().join("tests/data/kernel/trace_clock.o"), tmp.join("kernel/trace_clock.o")).unwrap();
+    std::os::unix::fs::symlink("kernel/trace_clock.o", tmp.join("link.o")).unwrap();
+    let once = dwarfksyms(tmp, &["versions", "kernel"]);
+    assert!(!once.is_empty());
+    for args in [
+        &["versions", "kernel", "kernel/trace_clock.o"][..],
+        &["versions", "kernel/trace_clock.o", "kernel/trace_clock.o"],
+        &["versions", "kernel", "link.o"],
+    ] {
+        let out = run(tmp, args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{args:?}");
+        // Module names are relative to where the file was first found.
+        let want =
+            if args[1] == "kernel" { once.clone() } else { once.replace("\tkernel/trace_clock\t", "\ttrace_clock\t") };
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), want, "{args:?}");
+    }
+}
+
+/// `--types` belongs to the JSON format: with Module.symvers lines it is
+/// refused rather than ignored.
+#[test]
+fn types_without_json_is_refused() {
+    let dir = repo().join("tests/data/kernel");
+    let out = run(&dir, &["versions", "--types", "trace_clock.o"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.stdout, b"");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "dwarfksyms: --types needs --format json (Module.symvers lines have no place for types)\n"
+    );
+}

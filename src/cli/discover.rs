@@ -1,5 +1,6 @@
 //! Finding the objects a `dwarfksyms` command works on.
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// An object found under one of the command's paths.
@@ -34,7 +35,10 @@ const COMPRESSED_MODULE: &[&str] = &[".ko.zst", ".ko.xz", ".ko.gz"];
 /// Every object under `paths`: files given directly are taken whatever
 /// their name; directories are searched recursively (symlinked directories
 /// are not followed) for `*.o`, `*.ko` and `vmlinux`. Compressed modules
-/// met on the way are left out, with one warning on stderr.
+/// met on the way are left out, with one warning on stderr. A file reached
+/// twice (named and also under a directory named, or through a link) is
+/// taken once, where it was first found: versioned twice, each of its
+/// exports would be listed twice, which modpost rejects.
 pub fn find(paths: &[PathBuf]) -> Result<Vec<Found>, String> {
     let mut out = Vec::new();
     let mut compressed = Vec::new();
@@ -47,6 +51,11 @@ pub fn find(paths: &[PathBuf]) -> Result<Vec<Found>, String> {
             out.push(Found { module: module_name(&rel), path: root.clone() });
         }
     }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|f| match std::fs::metadata(&f.path) {
+        Ok(m) => seen.insert((m.dev(), m.ino())),
+        Err(_) => true,
+    });
     if let Some(first) = compressed.first() {
         eprintln!(
             "warning: dwarfksyms: {} compressed modules left out (e.g. {}): decompress them \

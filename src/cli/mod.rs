@@ -33,9 +33,10 @@ enum Command {
     /// Version every export of a build: vmlinux and modules, in one process on every core.
     ///
     /// Each PATH is an object (.o, .ko, vmlinux, vmlinux.o) or a directory
-    /// searched recursively for them. Exports are read from the objects
-    /// themselves (__export_symbol_* in kbuild .o files, __ksymtab_* in
-    /// linked .ko files and vmlinux).
+    /// searched recursively for them; a file reached twice is versioned
+    /// once. Exports are read from the objects themselves
+    /// (__export_symbol_* in kbuild .o files, __ksymtab_* in linked .ko
+    /// files and vmlinux).
     Versions(VersionsArgs),
     /// Version every export once, then watch the objects and report the versions that change.
     ///

@@ -30,6 +30,10 @@ struct Done {
 
 pub fn run(args: VersionsArgs) -> i32 {
     let t0 = Instant::now();
+    if args.types && args.format != Format::Json {
+        eprintln!("dwarfksyms: --types needs --format json (Module.symvers lines have no place for types)");
+        return 2;
+    }
     let objects = match discover::find(&args.paths) {
         Ok(o) => o,
         Err(e) => {
