@@ -82,9 +82,6 @@ unsafe impl GlobalAlloc for MiAlloc {
     }
 }
 
-/// `mi_option_eager_commit_delay`: how many of a thread's first segments
-/// are committed on demand rather than at once.
-pub const EAGER_COMMIT_DELAY: c_int = 14;
 /// `mi_option_purge_delay`: milliseconds before freed memory goes back to
 /// the system.
 pub const PURGE_DELAY: c_int = 15;

@@ -23,4 +23,14 @@ pub mod unitcache;
 pub mod units;
 
 pub use error::Error;
+
+/// How deep rendering, type-map text and CRC walks may recurse before the
+/// input is called hostile ("type nesting too deep"). Upstream has no
+/// limit and overflows its 8 MiB stack somewhere between 24,000 and 32,000
+/// levels (a chain of 12,000 typedefs or 16,000 pointers it versions,
+/// 16,000 and 32,000 crash it: `tests/deep.rs`), so anything it versions
+/// is within this. The engine's threads have stacks for it: at this depth
+/// a walk takes about 40 MiB (the drop-in's stack is 512 MiB, the batch
+/// workers' 256 MiB).
+pub const MAX_NESTING: u32 = 65536;
 pub mod db;

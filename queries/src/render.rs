@@ -159,7 +159,7 @@ const VARIANT_PART: Braced =
     Braced { open: b"variant_part {", close: b"}", open_spaced: b"variant_part { ", spaced_close: b" }" };
 
 /// Deeper nesting than this is hostile input, not a kernel type.
-const MAX_DEPTH: u32 = 4096;
+const MAX_DEPTH: u32 = crate::MAX_NESTING;
 
 /// The tags `process_type_inner` renders; any other is upstream's
 /// "unexpected type" (`rendered_is_the_match` holds the list to the match).

@@ -359,7 +359,7 @@ fn expand_entry(
     out: &mut Builder,
     depth: u32,
 ) -> Result<(), Error> {
-    if depth > 4096 {
+    if depth > crate::MAX_NESTING {
         return Err(Error::new("__type_expand", "type nesting too deep (cyclic or hostile DWARF)".into()));
     }
     let pieces = &r.entries[id as usize].pieces;

@@ -2,6 +2,7 @@
 
 pub mod getopt;
 mod run;
+mod stack;
 mod symfile;
 
 pub use run::main;

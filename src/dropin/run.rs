@@ -18,14 +18,18 @@ use super::symfile::SymFile;
 pub fn main() -> i32 {
     crate::tracing_init();
     let argv: Vec<OsString> = std::env::args_os().collect();
-    // Deeply nested DWARF recurses deeply: give the engine room. The
-    // worker exits the process itself once its output is written: ending
-    // the thread would hand its allocator's memory back page by page just
-    // before the kernel drops it all at once.
-    let worker = std::thread::Builder::new().stack_size(512 << 20).spawn(move || std::process::exit(run(&argv)));
-    // Reached only if the worker could not start or panicked.
-    let _ = worker.map(|h| h.join());
-    eprintln!("error: gendwarfksyms: main: internal error");
+    // The engine on a stack of 512 MiB (`stack.rs`; its depth limits take
+    // a tenth of that). The process exits from that stack once its output
+    // is written: dropping the engine's memory would hand it back page by
+    // page just before the kernel drops it all at once.
+    super::stack::run_on_large_stack(512 << 20, || {
+        let status = std::panic::catch_unwind(|| run(&argv)).unwrap_or_else(|_| {
+            eprintln!("error: gendwarfksyms: main: internal error");
+            1
+        });
+        std::process::exit(status)
+    });
+    // Not reached: the process exits on the engine's stack.
     1
 }
 

@@ -51,7 +51,7 @@ const MEMO_BUDGET: usize = 1 << 22;
 /// Walks kept per type (each for other dependencies).
 const MEMO_VARIANTS: usize = 8;
 /// Deeper nesting than this is hostile input (upstream would recurse on).
-pub(super) const MAX_DEPTH: u32 = 4096;
+pub(super) const MAX_DEPTH: u32 = crate::MAX_NESTING;
 
 /// What walks over one map remember: the types the current symbol has
 /// expanded, and the walks kept for reuse. Kept walks hold type numbers,
