@@ -3,6 +3,7 @@
 pub mod alloc;
 pub mod cli;
 pub mod dropin;
+pub mod stack;
 
 /// Sends the engine's tracing spans to stderr, only when `RUST_LOG` asks
 /// for them: the drop-in's stderr must otherwise stay byte-identical to upstream's.

@@ -14,5 +14,8 @@ const PURGE_DELAY_MS: std::ffi::c_long = 100;
 fn main() {
     // Before the first allocation that could purge.
     dwarfksyms::alloc::set_option(dwarfksyms::alloc::PURGE_DELAY, PURGE_DELAY_MS);
-    std::process::exit(dwarfksyms::cli::main());
+    // Queries may run on this thread too: the workers' depth of stack
+    // (`dwarfksyms::stack`).
+    dwarfksyms::stack::run_on_large_stack(256 << 20, || std::process::exit(dwarfksyms::cli::main()));
+    unreachable!("the process exits on the large stack")
 }

@@ -2,7 +2,6 @@
 
 pub mod getopt;
 mod run;
-mod stack;
 mod symfile;
 
 pub use run::main;

@@ -18,11 +18,11 @@ use super::symfile::SymFile;
 pub fn main() -> i32 {
     crate::tracing_init();
     let argv: Vec<OsString> = std::env::args_os().collect();
-    // The engine on a stack of 512 MiB (`stack.rs`; its depth limits take
+    // The engine on a stack of 512 MiB (`crate::stack`; its depth limits take
     // a tenth of that). The process exits from that stack once its output
     // is written: dropping the engine's memory would hand it back page by
     // page just before the kernel drops it all at once.
-    super::stack::run_on_large_stack(512 << 20, || {
+    crate::stack::run_on_large_stack(512 << 20, || {
         let status = std::panic::catch_unwind(|| run(&argv)).unwrap_or_else(|_| {
             eprintln!("error: gendwarfksyms: main: internal error");
             1
