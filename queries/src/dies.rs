@@ -30,7 +30,9 @@
 //! DWARF this is what decides which bytes upstream reads. A sibling short
 //! of where reading got to (libdw only wants it past the entry's start)
 //! takes reading back; what follows is read as the siblings libdw takes it
-//! for, its DIEs kept after those in offset order.
+//! for, its DIEs kept after those in offset order. So are the entries
+//! read where a type lands between DIEs: libdw reads an entry wherever a
+//! reference points, and upstream renders it.
 //!
 //! Units are found as libdw finds them (`header.rs`), opened as it opens
 //! them (`open.rs`: a bad line table fails only the lookup that needs it),
@@ -709,6 +711,9 @@ fn next_sibling(
     Ok(false)
 }
 
+/// Entries read where types land between DIEs, per unit, at most.
+const MAX_STRAYS: usize = 256;
+
 /// `off` falls in one of `bodies` (sorted ranges).
 fn in_body(bodies: &[(u32, u32)], off: u32) -> bool {
     let k = bodies.partition_point(|b| b.0 <= off);
@@ -764,22 +769,125 @@ impl<'a> Window<'a> {
         self.arena.dies.reserve(estimate);
         self.arena.offsets.reserve(estimate);
         self.arena.nums.reserve(estimate);
+        let first_body = self.bodies.len();
+        let mut plans = Plans::default();
+        // References into this unit, resolved when it is read: about one
+        // per DIE read.
+        let mut inner: Vec<(u32, u32, bool)> = Vec::with_capacity(estimate);
+        // Where DIEs read again after a rewind start (see `rewound!`).
+        let mut replay_from = None;
+        let (mut broken, needs_full) = match Entries::new(unit) {
+            Ok(raw) => self.walk(dwarf, unit, raw, skip_bodies, &mut plans, (base, end), &mut inner, &mut replay_from),
+            Err(_) => (Some(Broken::Child), false),
+        };
+        if let Some(b) = self.bodies[first_body..].last_mut().filter(|b| b.1 == u32::MAX) {
+            b.1 = end as u32;
+        }
+        // libdw reads a DIE wherever a reference lands: the tag it finds.
+        let tag_at = |plans: &mut Plans, off: u32| -> u16 {
+            let Some(rel) = (off as u64).checked_sub(base) else { return 0 };
+            let Ok(mut r) = unit.header.range_from(gimli::UnitOffset(rel as usize)..) else { return 0 };
+            match r.read_uleb128() {
+                Ok(0) | Err(_) => 0,
+                Ok(code) => plans.get(&unit.abbreviations, code, unit.encoding()).map_or(0, |p| p.tag),
+            }
+        };
+        let sorted = replay_from.unwrap_or(self.arena.dies.len()) as DieIdx;
+        let mut complete = !needs_full;
+        // A type landing between DIEs (damaged DWARF): libdw reads an entry
+        // there all the same, and upstream renders what it reads. So do we,
+        // where that entry and its children read without error; else only
+        // its tag is kept (`strays`, for the renderer's checks). Entries so
+        // read may land types between DIEs in turn, up to a budget.
+        let mut pending = inner;
+        let mut strays: rustc_hash::FxHashMap<u32, Option<u32>> = Default::default();
+        while !pending.is_empty() {
+            let Some(nowhere) = self.resolve_inner(first_body, (first, sorted), (base, end), pending) else {
+                complete = false;
+                break;
+            };
+            pending = Vec::new();
+            for (i, off) in nowhere {
+                let read = match strays.get(&off) {
+                    Some(&read) => read,
+                    // Garbage can claim children to the unit's end again and
+                    // again: at most an entry per byte of the unit in all
+                    // (the same whether bodies were skipped or not).
+                    None if strays.len() >= MAX_STRAYS
+                        || (self.arena.dies.len() - sorted as usize) as u64 > end - base =>
+                    {
+                        None
+                    }
+                    None => {
+                        let read = self.read_stray(dwarf, unit, &mut plans, (base, end), off, &mut pending);
+                        strays.insert(off, read);
+                        read
+                    }
+                };
+                if let Some(t) = read {
+                    self.arena.dies[i as usize].type_ = self.arena.base + t;
+                }
+                // Listed either way: such a unit is not shared (`content`).
+                self.arena.strays.push((self.arena.base + i, tag_at(&mut plans, off)));
+            }
+        }
+        let root = if (self.arena.dies.len() as DieIdx) > first { gbase + first } else { NONE };
+        if root == NONE {
+            broken = Some(Broken::Child);
+        }
+        let files = match (&unit.line_program, lines_failed) {
+            (Some(lp), None) => {
+                let header = lp.header();
+                let mut files = Vec::new();
+                let count = header.file_names().len() as u64;
+                // DWARF 5 numbers files from 0, earlier versions from 1
+                // (libdw's entry 0 is then "???", never a `.c` file).
+                let (start, end) = if header.version() >= 5 { (0, count) } else { (0, count + 1) };
+                for i in start..end {
+                    let name =
+                        header.file(i).and_then(|f| dwarf.attr_string(unit, f.path_name()).ok()).map(|s| s.slice());
+                    files.push(name);
+                }
+                Ok(files)
+            }
+            // `open` gives a message wherever it gives no line program.
+            (_, failed) => Err(failed.unwrap_or(NOT_READ)),
+        };
+        (UnitInfo { root, first: gbase + first, broken, files }, complete)
+    }
+
+    /// Reads entries from where `raw` stands (a unit's root, or where a
+    /// reference lands) to the end of that first entry's children, as
+    /// libdw walks them (see `read_unit`). Returns where the walk broke, and
+    /// whether it must be done again without skipping bodies.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn walk(
+        &mut self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        unit: &gimli::Unit<R<'a>>,
+        mut raw: Entries<'a, '_>,
+        skip_bodies: bool,
+        plans_out: &mut Plans,
+        (base, end): (u64, u64),
+        inner_out: &mut Vec<(u32, u32, bool)>,
+        replay_out: &mut Option<usize>,
+    ) -> (Option<Broken>, bool) {
+        // The hot loop works on locals (through the references it took 1%
+        // more instructions); they go back at the end.
+        let mut plans = std::mem::take(plans_out);
+        let mut inner = std::mem::take(inner_out);
+        let mut replay_from = *replay_out;
+        let gbase = self.arena.base;
         let mut broken = None;
         // Last (read) DIE seen at each depth, as a global index: its next
         // sibling is the next read DIE at that depth.
         let mut last_at_depth: Vec<DieIdx> = Vec::new();
         // Depth of the subprogram whose body is being skipped, if any.
         let mut body: isize = -1;
-        let first_body = self.bodies.len();
-        let mut plans = Plans::default();
-        // References into this unit, resolved when it is read: about one
-        // per DIE read.
-        let mut inner: Vec<(u32, u32, bool)> = Vec::with_capacity(estimate);
         // Per depth, the entry whose children are being read and its
         // `DW_AT_sibling`: libdw goes on from there once they end.
         let mut siblings: Vec<(usize, Sibling)> = Vec::new();
-        // Where DIEs read again after a rewind start (see `rewound!`).
-        let mut replay_from = None;
         let mut needs_full = false;
         // Follows a `DW_AT_sibling` (`Entries::go_to_sibling`'s outcome):
         // where libdw refuses it, the unit breaks. Where it takes reading
@@ -808,149 +916,110 @@ impl<'a> Window<'a> {
                 }
             };
         }
-        match Entries::new(unit) {
-            Ok(mut raw) => loop {
-                // Never below 0: reading stops when the unit DIE's children
-                // end (or when it has none).
-                let depth = raw.depth;
-                let at = raw.next_offset().0;
-                let offset = base + at as u64;
-                // The unit's bytes end with levels open: libdw steps out
-                // of each as out of one a null entry ends (its
-                // `dwarf_siblingof` stops at the end of the buffer), and
-                // still follows the `DW_AT_sibling` of the entry whose
-                // children they were.
-                let entry = if raw.is_empty() {
-                    if depth <= 0 {
-                        break;
-                    }
-                    raw.depth -= 1;
-                    Ok(None)
-                } else {
-                    raw.entry(&mut plans)
-                };
-                let plan = match entry {
-                    Ok(Some(p)) => p,
-                    Ok(None) => {
-                        // The children at `raw.depth + 1` ended.
-                        let parent = usize::try_from(raw.depth).ok().and_then(|d| siblings.get_mut(d));
-                        if let Some(p) = parent.filter(|p| p.1 != Sibling::None) {
-                            let (at, sibling) = std::mem::replace(p, (0, Sibling::None));
-                            if raw.depth > 0 {
-                                follow!(raw.go_to_sibling(at, sibling));
-                            }
-                        }
-                        // The unit DIE's children ended: libdw's walk of the
-                        // unit is over, whatever bytes follow.
-                        if raw.depth <= 0 {
-                            break;
-                        }
-                        continue;
-                    }
-                    Err(_) => {
-                        broken = Some(Broken::Child);
-                        break;
-                    }
-                };
-                let local = self.arena.dies.len() as DieIdx;
-                let attributes_broken = Some(if plan.children { Broken::Child } else { Broken::Sibling });
-                if body >= 0 && depth <= body {
-                    body = -1;
-                    if let Some(b) = self.bodies.last_mut() {
-                        b.1 = offset as u32;
-                    }
+        loop {
+            // Never below 0: reading stops when the unit DIE's children
+            // end (or when it has none).
+            let depth = raw.depth;
+            let at = raw.next_offset().0;
+            let offset = base + at as u64;
+            // The unit's bytes end with levels open: libdw steps out
+            // of each as out of one a null entry ends (its
+            // `dwarf_siblingof` stops at the end of the buffer), and
+            // still follows the `DW_AT_sibling` of the entry whose
+            // children they were.
+            let entry = if raw.is_empty() {
+                if depth <= 0 {
+                    break;
                 }
-                let keep = body < 0 || (depth == body + 1 && plan.tag == dw::DW_TAG_formal_parameter.0);
-                let idx = gbase + local;
-                let attrs = raw.input;
-                if !keep {
-                    let mut sibling = Sibling::None;
-                    let read = raw.attributes(&plans, plan.skip, |want, v| {
-                        if matches!(want, Want::Sibling) && sibling == Sibling::None {
-                            sibling = Sibling::of(&v);
+                raw.depth -= 1;
+                Ok(None)
+            } else {
+                raw.entry(&mut plans)
+            };
+            let plan = match entry {
+                Ok(Some(p)) => p,
+                Ok(None) => {
+                    // The children at `raw.depth + 1` ended.
+                    let parent = usize::try_from(raw.depth).ok().and_then(|d| siblings.get_mut(d));
+                    if let Some(p) = parent.filter(|p| p.1 != Sibling::None) {
+                        let (at, sibling) = std::mem::replace(p, (0, Sibling::None));
+                        if raw.depth > 0 {
+                            follow!(raw.go_to_sibling(at, sibling));
                         }
-                    });
-                    if read.is_err() {
-                        broken = attributes_broken;
-                        break;
                     }
-                    let sibling = Entries::fixed_sibling(attrs, &plan, sibling);
-                    if sibling != Sibling::None {
-                        follow!(next_sibling(&mut raw, &mut siblings, depth as usize, at, plan.children, sibling));
+                    // The unit DIE's children ended: libdw's walk of the
+                    // unit is over, whatever bytes follow.
+                    if raw.depth <= 0 {
+                        break;
                     }
                     continue;
                 }
-                let nums = self.arena.nums.len();
-                let Ok(read) = self.read_die(dwarf, unit, &mut raw, &plans, plan) else {
-                    self.arena.nums.truncate(nums);
-                    broken = attributes_broken;
-                    break;
-                };
-                let depth = depth as usize;
-                if depth > last_at_depth.len() {
-                    // Skipped a level: malformed tree.
-                    self.arena.nums.truncate(nums);
+                Err(_) => {
                     broken = Some(Broken::Child);
                     break;
                 }
-                let sibling = Entries::fixed_sibling(attrs, &plan, read.sibling);
-                self.add_die(read, idx, offset, (base, end), &mut inner, replay_from.is_some());
-                link(&mut self.arena, &mut last_at_depth, depth, idx);
-                if depth > 0 && sibling != Sibling::None {
-                    follow!(next_sibling(&mut raw, &mut siblings, depth, at, plan.children, sibling));
+            };
+            let local = self.arena.dies.len() as DieIdx;
+            let attributes_broken = Some(if plan.children { Broken::Child } else { Broken::Sibling });
+            if body >= 0 && depth <= body {
+                body = -1;
+                if let Some(b) = self.bodies.last_mut() {
+                    b.1 = offset as u32;
                 }
-                if depth == 0 && !plan.children {
-                    // A unit DIE without children has nothing libdw walks.
+            }
+            let keep = body < 0 || (depth == body + 1 && plan.tag == dw::DW_TAG_formal_parameter.0);
+            let idx = gbase + local;
+            let attrs = raw.input;
+            if !keep {
+                let mut sibling = Sibling::None;
+                let read = raw.attributes(&plans, plan.skip, |want, v| {
+                    if matches!(want, Want::Sibling) && sibling == Sibling::None {
+                        sibling = Sibling::of(&v);
+                    }
+                });
+                if read.is_err() {
+                    broken = attributes_broken;
                     break;
                 }
-                // The root's children are walked even if it claims to be a
-                // subprogram.
-                if skip_bodies && depth > 0 && plan.tag == dw::DW_TAG_subprogram.0 && plan.children {
-                    body = depth as isize;
-                    self.bodies.push(((base + raw.next_offset().0 as u64) as u32, u32::MAX));
+                let sibling = Entries::fixed_sibling(attrs, &plan, sibling);
+                if sibling != Sibling::None {
+                    follow!(next_sibling(&mut raw, &mut siblings, depth as usize, at, plan.children, sibling));
                 }
-            },
-            Err(_) => broken = Some(Broken::Child),
-        }
-        if let Some(b) = self.bodies[first_body..].last_mut().filter(|b| b.1 == u32::MAX) {
-            b.1 = end as u32;
-        }
-        // libdw reads a DIE wherever a reference lands: the tag it finds.
-        let tag_at = |off: u32| -> u16 {
-            let Some(rel) = (off as u64).checked_sub(base) else { return 0 };
-            let Ok(mut r) = unit.header.range_from(gimli::UnitOffset(rel as usize)..) else { return 0 };
-            match r.read_uleb128() {
-                Ok(0) | Err(_) => 0,
-                Ok(code) => plans.get(&unit.abbreviations, code, unit.encoding()).map_or(0, |p| p.tag),
+                continue;
             }
-        };
-        let sorted = replay_from.unwrap_or(self.arena.dies.len()) as DieIdx;
-        let complete = self.resolve_inner(first_body, (first, sorted), (base, end), inner, tag_at) && !needs_full;
-        let root = if (self.arena.dies.len() as DieIdx) > first { gbase + first } else { NONE };
-        if root == NONE {
-            broken = Some(Broken::Child);
-        }
-        let files = match (&unit.line_program, lines_failed) {
-            (Some(lp), None) => {
-                let header = lp.header();
-                let mut files = Vec::new();
-                let count = header.file_names().len() as u64;
-                // DWARF 5 numbers files from 0, earlier versions from 1
-                // (libdw's entry 0 is then "???", never a `.c` file).
-                let (start, end) = if header.version() >= 5 { (0, count) } else { (0, count + 1) };
-                for i in start..end {
-                    let name =
-                        header.file(i).and_then(|f| dwarf.attr_string(unit, f.path_name()).ok()).map(|s| s.slice());
-                    files.push(name);
-                }
-                Ok(files)
+            let nums = self.arena.nums.len();
+            let Ok(read) = self.read_die(dwarf, unit, &mut raw, &plans, plan) else {
+                self.arena.nums.truncate(nums);
+                broken = attributes_broken;
+                break;
+            };
+            let depth = depth as usize;
+            if depth > last_at_depth.len() {
+                // Skipped a level: malformed tree.
+                self.arena.nums.truncate(nums);
+                broken = Some(Broken::Child);
+                break;
             }
-            // `open` gives a message wherever it gives no line program.
-            (_, failed) => Err(failed.unwrap_or(NOT_READ)),
-        };
-        (UnitInfo { root, first: gbase + first, broken, files }, complete)
+            let sibling = Entries::fixed_sibling(attrs, &plan, read.sibling);
+            self.add_die(read, idx, offset, (base, end), &mut inner, replay_from.is_some());
+            link(&mut self.arena, &mut last_at_depth, depth, idx);
+            if depth > 0 && sibling != Sibling::None {
+                follow!(next_sibling(&mut raw, &mut siblings, depth, at, plan.children, sibling));
+            }
+            if depth == 0 && !plan.children {
+                // A unit DIE without children has nothing libdw walks.
+                break;
+            }
+            // The root's children are walked even if it claims to be a
+            // subprogram.
+            if skip_bodies && depth > 0 && plan.tag == dw::DW_TAG_subprogram.0 && plan.children {
+                body = depth as isize;
+                self.bodies.push(((base + raw.next_offset().0 as u64) as u32, u32::MAX));
+            }
+        }
+        (*plans_out, *inner_out, *replay_out) = (plans, inner, replay_from);
+        (broken, needs_full)
     }
-
     /// A read entry joins the arena; its references are kept to resolve:
     /// those into the unit (`range`) in `inner`, the others for later.
     fn add_die(
@@ -996,34 +1065,34 @@ impl<'a> Window<'a> {
 
     /// Resolves the references into the unit whose DIEs start at local
     /// index `first` and whose skipped bodies start at `self.bodies[first_body]`;
-    /// `false` if one reaches into a skipped body (the unit must be read in
-    /// full).
-    /// `tag_at` gives the tag libdw reads at an offset that is no DIE's.
+    /// `None` if one reaches into a skipped body (the unit must be read in
+    /// full). Returns the types that land on no DIE, as (local index,
+    /// offset).
     fn resolve_inner(
         &mut self,
         first_body: usize,
         (first, sorted): (DieIdx, DieIdx),
         range: (u64, u64),
         inner: Vec<(u32, u32, bool)>,
-        mut tag_at: impl FnMut(u32) -> u16,
-    ) -> bool {
+    ) -> Option<Vec<(u32, u32)>> {
         // The unit's DIEs in offset order: all but those read again after
-        // a `DW_AT_sibling` took reading back.
+        // a `DW_AT_sibling` took reading back, or where a type landed.
         let offsets = &self.arena.offsets[first as usize..sorted as usize];
         let index = OffsetIndex::new(offsets, range);
         let base = self.arena.base + first;
         // Those read again: found where no DIE of the first reading is (a
         // DIE at an offset is the same bytes whichever reading kept it).
         let again = ByOffset::new(&self.arena.offsets, sorted as usize);
+        let mut nowhere = Vec::new();
         for (i, off, origin) in inner {
             let found = index.find(offsets, off).ok().map(|t| base + t as DieIdx);
             let found = found.or_else(|| again.find(off).map(|t| self.arena.base + t));
             let target = match found {
                 Some(t) => t,
-                None if in_body(&self.bodies[first_body..], off) => return false,
+                None if in_body(&self.bodies[first_body..], off) => return None,
                 None => {
                     if !origin {
-                        self.arena.strays.push((self.arena.base + i, tag_at(off)));
+                        nowhere.push((i, off));
                     }
                     NONE
                 }
@@ -1035,7 +1104,40 @@ impl<'a> Window<'a> {
                 d.type_ = target;
             }
         }
-        true
+        Some(nowhere)
+    }
+
+    /// Reads the entry at `off` (and its children) as libdw reads one
+    /// where a type lands between DIEs of a damaged unit: DIEs kept after
+    /// those in offset order. Its references go to `inner`. The local index
+    /// of the entry read, `None` (nothing kept) if reading it fails: libdw
+    /// would fail only once rendering met the damage.
+    #[allow(clippy::too_many_arguments)]
+    #[cold]
+    #[inline(never)]
+    fn read_stray(
+        &mut self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        unit: &gimli::Unit<R<'a>>,
+        plans: &mut Plans,
+        range: (u64, u64),
+        off: u32,
+        inner: &mut Vec<(u32, u32, bool)>,
+    ) -> Option<u32> {
+        let raw = Entries::at(unit, (off as u64).checked_sub(range.0)? as usize)?;
+        let kept = (self.arena.dies.len(), self.arena.nums.len(), self.arena.linkage.len(), inner.len());
+        let mut replay_from = Some(kept.0);
+        let (broken, _) = self.walk(dwarf, unit, raw, false, plans, range, inner, &mut replay_from);
+        if broken.is_some() || self.arena.dies.len() == kept.0 {
+            self.arena.dies.truncate(kept.0);
+            self.arena.offsets.truncate(kept.0);
+            self.arena.nums.truncate(kept.1);
+            self.arena.linkage.truncate(kept.2);
+            inner.truncate(kept.3);
+            return None;
+        }
+        self.replayed = true;
+        Some(kept.0 as u32)
     }
 
     /// Reads an entry's attributes.

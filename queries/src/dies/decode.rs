@@ -321,6 +321,15 @@ impl<'a, 'u> Entries<'a, 'u> {
         })
     }
 
+    /// The entries from unit offset `at` on, read as from a root: the
+    /// entry there and its children. `None` before the root or past the end.
+    pub(super) fn at(unit: &'u gimli::Unit<R<'a>>, at: usize) -> Option<Self> {
+        let mut e = Entries::new(unit).ok()?;
+        let skip = at.checked_sub(e.start).filter(|&d| d < e.input.len())?;
+        e.input.skip(skip).ok()?;
+        Some(e)
+    }
+
     pub(super) fn is_empty(&self) -> bool {
         self.input.is_empty()
     }
