@@ -122,10 +122,28 @@ pub struct Die<'a> {
 const DECLARATION: u8 = 1;
 /// The DIE has a `DW_AT_linkage_name` (kept aside: few DIEs have one).
 const LINKAGE: u8 = 2;
+/// An entry read where a type landed (`Window::read_stray`) whose
+/// children libdw cannot walk: `dwarf_child` fails on them, or
+/// `dwarf_siblingof` does.
+const CHILD_FAILS: u8 = 4;
+const SIBLING_FAILS: u8 = 8;
 
 impl Die<'_> {
     pub fn declaration(&self) -> bool {
         self.flags & DECLARATION != 0
+    }
+
+    /// Where walking the children fails, for an entry read where a type
+    /// landed; `None` for any other entry (a unit that cannot be walked
+    /// fails as a whole: [`UnitInfo::broken`]).
+    pub fn children_fail(&self) -> Option<Broken> {
+        if self.flags & CHILD_FAILS != 0 {
+            Some(Broken::Child)
+        } else if self.flags & SIBLING_FAILS != 0 {
+            Some(Broken::Sibling)
+        } else {
+            None
+        }
     }
 }
 
@@ -1128,13 +1146,25 @@ impl<'a> Window<'a> {
         let kept = (self.arena.dies.len(), self.arena.nums.len(), self.arena.linkage.len(), inner.len());
         let mut replay_from = Some(kept.0);
         let (broken, _) = self.walk(dwarf, unit, raw, false, plans, range, inner, &mut replay_from);
-        if broken.is_some() || self.arena.dies.len() == kept.0 {
-            self.arena.dies.truncate(kept.0);
-            self.arena.offsets.truncate(kept.0);
-            self.arena.nums.truncate(kept.1);
-            self.arena.linkage.truncate(kept.2);
+        let Some(root) = self.arena.dies.get(kept.0).cloned() else {
+            // The entry itself cannot be read: only its tag is kept.
             inner.truncate(kept.3);
             return None;
+        };
+        if let Some(b) = broken {
+            // The entry reads, its children do not: libdw fails only when
+            // rendering walks them. The entry is kept, without them.
+            let mut root = root;
+            root.first_child = NONE;
+            root.flags |= if b == Broken::Sibling { SIBLING_FAILS } else { CHILD_FAILS };
+            self.arena.dies.truncate(kept.0);
+            self.arena.offsets.truncate(kept.0 + 1);
+            self.arena.nums.truncate(root.nums as usize + root.nums_len as usize);
+            self.arena.linkage.truncate(kept.2 + usize::from(root.flags & LINKAGE != 0));
+            self.arena.dies.push(root);
+            // The entry's own references come first.
+            let own = inner[kept.3..].iter().take_while(|r| r.0 as usize == kept.0).count();
+            inner.truncate(kept.3 + own);
         }
         self.replayed = true;
         Some(kept.0 as u32)

@@ -435,14 +435,13 @@ impl<'d, 'a> Renderer<'d, 'a> {
         if info.broken == Some(Broken::Header) {
             return Err(Error::new("process_module", "dwarf_get_units failed: no debugging information?".into()));
         }
-        let call = match info.broken {
-            Some(Broken::Sibling) if info.root != NONE => Some("dwarf_siblingof(&current, &current)"),
-            Some(_) => Some("dwarf_child(die, &current)"),
-            None if info.root == NONE => Some("dwarf_child(die, &current)"),
-            None => None,
+        let fails = match info.broken {
+            Some(Broken::Sibling) if info.root == NONE => Some(Broken::Child),
+            None if info.root == NONE => Some(Broken::Child),
+            b => b,
         };
-        if let Some(call) = call {
-            return Err(Error::new("process_die_container", format!("`{call}` failed: -1")));
+        if let Some(b) = fails {
+            return Err(container_fails(b));
         }
         let root = info.root;
         let children: Vec<DieIdx> = self.dies.children(root).collect();
@@ -892,6 +891,9 @@ impl<'d, 'a> Renderer<'d, 'a> {
         die: DieIdx,
         tag: Option<dw::DwTag>,
     ) -> Result<(), Error> {
+        if let Some(b) = self.dies.die(die).children_fail() {
+            return Err(container_fails(b));
+        }
         st.first_list_item = true;
         let mut c = self.dies.die(die).first_child;
         while c != NONE {
@@ -1420,6 +1422,13 @@ fn renders(tag: u16) -> bool {
 /// Upstream's failure on a DIE whose tag it does not render.
 fn unexpected_type(tag: u16) -> Error {
     Error::new("process_type", format!("unexpected type: {tag:x}"))
+}
+
+/// Upstream's `process_die_container` where libdw cannot walk the
+/// children: `dwarf_child` or `dwarf_siblingof` fails.
+fn container_fails(b: Broken) -> Error {
+    let call = if b == Broken::Sibling { "dwarf_siblingof(&current, &current)" } else { "dwarf_child(die, &current)" };
+    Error::new("process_die_container", format!("`{call}` failed: -1"))
 }
 
 fn too_deep() -> Error {
