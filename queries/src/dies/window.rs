@@ -1,0 +1,744 @@
+//! Reading a unit's entries into the arena: the walk libdw makes over
+//! them (`DW_AT_sibling` followed, levels left open stepped out of, bodies
+//! skipped but decoded), the entries read where a type lands between DIEs,
+//! and the references resolved once a unit is read.
+
+use super::*;
+
+/// Finds a unit's DIEs by `.debug_info` offset: for each 32-byte stretch
+/// of the unit, the first DIE at or after it, so that a lookup only
+/// searches the DIEs of one stretch (a unit has one reference per DIE or so).
+struct OffsetIndex {
+    start: u64,
+    /// `first[b]`: the number of DIEs before stretch `b`.
+    first: Vec<u32>,
+}
+
+const STRETCH_SHIFT: u32 = 5;
+
+impl OffsetIndex {
+    /// The index of `offsets` (sorted), DIEs of the unit at `range`.
+    fn new(offsets: &[u32], range: (u64, u64)) -> OffsetIndex {
+        let stretches = usize::try_from((range.1.saturating_sub(range.0) >> STRETCH_SHIFT) + 1).unwrap_or(0);
+        let mut first = Vec::with_capacity(stretches + 1);
+        let mut at = 0;
+        for b in 0..=stretches {
+            let from = range.0 + ((b as u64) << STRETCH_SHIFT);
+            while at < offsets.len() && (offsets[at] as u64) < from {
+                at += 1;
+            }
+            first.push(at as u32);
+        }
+        OffsetIndex { start: range.0, first }
+    }
+
+    /// `offsets.binary_search(&off)` (the `offsets` given to [`Self::new`]).
+    #[inline]
+    fn find(&self, offsets: &[u32], off: u32) -> Result<usize, usize> {
+        let b = (off as u64).checked_sub(self.start).map(|d| d >> STRETCH_SHIFT);
+        match b.and_then(|b| usize::try_from(b).ok()).filter(|&b| b + 1 < self.first.len()) {
+            Some(b) => {
+                let (lo, hi) = (self.first[b] as usize, self.first[b + 1] as usize);
+                match offsets[lo..hi].iter().position(|&o| o >= off) {
+                    Some(k) if offsets[lo + k] == off => Ok(lo + k),
+                    Some(k) => Err(lo + k),
+                    None => Err(hi),
+                }
+            }
+            None => offsets.binary_search(&off),
+        }
+    }
+}
+
+/// The arena's DIEs from local index `from` on, sorted by offset: DIEs
+/// read again after a `DW_AT_sibling` took reading back are out of offset
+/// order. Any of several at one offset will do: they are the same bytes.
+struct ByOffset(Vec<(u32, u32)>);
+
+impl ByOffset {
+    fn new(offsets: &[u32], from: usize) -> ByOffset {
+        let mut v: Vec<(u32, u32)> = (from..offsets.len()).map(|i| (offsets[i], i as u32)).collect();
+        v.sort_unstable();
+        ByOffset(v)
+    }
+
+    /// The local index of a DIE at `off`.
+    fn find(&self, off: u32) -> Option<u32> {
+        self.0.binary_search_by_key(&off, |&(o, _)| o).ok().map(|k| self.0[k].1)
+    }
+}
+
+/// Links DIE `idx`, read at `depth`, to its parent or previous sibling.
+fn link(arena: &mut Arena<'_>, last_at_depth: &mut Vec<DieIdx>, depth: usize, idx: DieIdx) {
+    let base = arena.base;
+    last_at_depth.truncate(depth + 1);
+    if depth < last_at_depth.len() {
+        let prev = last_at_depth[depth];
+        arena.dies[(prev - base) as usize].next_sibling = idx;
+        last_at_depth[depth] = idx;
+    } else {
+        if depth > 0 {
+            let parent = last_at_depth[depth - 1];
+            let p = &mut arena.dies[(parent - base) as usize];
+            if p.first_child == NONE {
+                p.first_child = idx;
+            }
+        }
+        last_at_depth.push(idx);
+    }
+}
+
+/// An entry as read, before it joins the arena.
+struct ReadDie<'a> {
+    die: Die<'a>,
+    type_off: u64,
+    origin_off: u64,
+    linkage: Option<&'a [u8]>,
+    sibling: Sibling,
+}
+
+/// DIEs being read into an arena whose first DIE has index `arena.base`.
+pub(super) struct Window<'a> {
+    pub(super) arena: Arena<'a>,
+    /// References to resolve: (local index, target offset, abstract origin?).
+    refs: Vec<(u32, u32, bool)>,
+    /// A reference left its unit.
+    pub(super) crossed: bool,
+    /// `.debug_info` ranges of the function bodies skipped (each from its
+    /// subprogram's first child to the next DIE not under it), in order:
+    /// a reference that finds no DIE there reaches into a skipped body.
+    bodies: Vec<(u32, u32)>,
+    /// Some unit has DIEs read again after a rewind: `arena.offsets` is
+    /// not sorted.
+    replayed: bool,
+}
+
+/// After the attributes of the entry at unit offset `at` and `depth` (not
+/// the unit DIE, which libdw never steps past): an entry without children
+/// goes on at its `DW_AT_sibling` at once; one with children does when they
+/// end (kept in `siblings`). `false` where `dwarf_siblingof` would fail.
+#[inline]
+fn next_sibling(
+    raw: &mut Entries<'_, '_>,
+    siblings: &mut Vec<(usize, Sibling)>,
+    depth: usize,
+    at: usize,
+    children: bool,
+    sibling: Sibling,
+) -> Result<bool, ()> {
+    if !children {
+        return raw.go_to_sibling(at, sibling);
+    }
+    // Entries are set here and taken when the children end, so one left
+    // from an earlier entry at this depth is never read.
+    if siblings.len() <= depth {
+        siblings.resize(depth + 1, (0, Sibling::None));
+    }
+    siblings[depth] = (at, sibling);
+    Ok(false)
+}
+
+/// Entries read where types land between DIEs, per unit, at most.
+const MAX_STRAYS: usize = 256;
+
+/// `off` falls in one of `bodies` (sorted ranges).
+fn in_body(bodies: &[(u32, u32)], off: u32) -> bool {
+    let k = bodies.partition_point(|b| b.0 <= off);
+    k > 0 && off < bodies[k - 1].1
+}
+
+impl<'a> Window<'a> {
+    pub(super) fn new(arena: Arena<'a>) -> Self {
+        Window { arena, refs: Vec::new(), crossed: false, bodies: Vec::new(), replayed: false }
+    }
+
+    /// Forgets what was read, to read the same units again.
+    pub(super) fn restart(&mut self) {
+        self.arena.clear();
+        self.refs.clear();
+        self.crossed = false;
+        self.bodies.clear();
+        self.replayed = false;
+    }
+
+    /// Reads one unit into the arena. With `skip_bodies`, function bodies
+    /// are validated but not stored; returns `false` if a reference from
+    /// inside the unit reaches into one (the caller reads it again in full).
+    pub(super) fn read_unit(
+        &mut self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        header: &gimli::UnitHeader<R<'a>>,
+        skip_bodies: bool,
+    ) -> (UnitInfo<'a>, bool) {
+        let gbase = self.arena.base;
+        let first = self.arena.dies.len() as DieIdx;
+        let base = header.debug_info_offset().map_or(0, |o| o.0 as u64);
+        let end = base + header.length_including_self() as u64;
+        // A table gimli refuses may still be one libdw reads (`abbrev.rs`).
+        let abbrevs = dwarf.abbreviations(header).or_else(|e| {
+            let section = dwarf.debug_abbrev.reader();
+            let table = abbrev::lenient(section.slice(), header.debug_abbrev_offset().0, section.endian()).ok_or(e)?;
+            Ok(std::sync::Arc::new(table))
+        });
+        let unit = match abbrevs.and_then(|a| open::open(dwarf, *header, a)) {
+            Ok(u) => u,
+            Err(_) => {
+                let broken = Some(Broken::Child);
+                return (UnitInfo { root: NONE, first: gbase + first, broken, files: Err(NOT_READ) }, true);
+            }
+        };
+        let (unit, lines_failed) = (&unit.0, unit.1);
+        // Outside function bodies, the corpus's units take 11-38 bytes of
+        // `.debug_info` per DIE (13 at the median, 28 in large objects):
+        // 20 lets dense units grow once or twice, but reserves little more
+        // than large units need, so the heap spans fewer huge pages.
+        let estimate = (end - base) as usize / 20;
+        self.arena.dies.reserve(estimate);
+        self.arena.offsets.reserve(estimate);
+        self.arena.nums.reserve(estimate);
+        let first_body = self.bodies.len();
+        let mut plans = Plans::default();
+        // References into this unit, resolved when it is read: about one
+        // per DIE read.
+        let mut inner: Vec<(u32, u32, bool)> = Vec::with_capacity(estimate);
+        // Where DIEs read again after a rewind start (see `rewound!`).
+        let mut replay_from = None;
+        let (mut broken, needs_full) = match Entries::new(unit) {
+            Ok(raw) => self.walk(dwarf, unit, raw, skip_bodies, &mut plans, (base, end), &mut inner, &mut replay_from),
+            Err(_) => (Some(Broken::Child), false),
+        };
+        if let Some(b) = self.bodies[first_body..].last_mut().filter(|b| b.1 == u32::MAX) {
+            b.1 = end as u32;
+        }
+        // libdw reads a DIE wherever a reference lands: the tag it finds.
+        let tag_at = |plans: &mut Plans, off: u32| -> u16 {
+            let Some(rel) = (off as u64).checked_sub(base) else { return 0 };
+            let Ok(mut r) = unit.header.range_from(gimli::UnitOffset(rel as usize)..) else { return 0 };
+            match r.read_uleb128() {
+                Ok(0) | Err(_) => 0,
+                Ok(code) => plans.get(&unit.abbreviations, code, unit.encoding()).map_or(0, |p| p.tag),
+            }
+        };
+        let sorted = replay_from.unwrap_or(self.arena.dies.len()) as DieIdx;
+        let mut complete = !needs_full;
+        // A type landing between DIEs (damaged DWARF): libdw reads an entry
+        // there all the same, and upstream renders what it reads. So do we,
+        // where that entry and its children read without error; else only
+        // its tag is kept (`strays`, for the renderer's checks). Entries so
+        // read may land types between DIEs in turn, up to a budget.
+        let mut pending = inner;
+        let mut strays: rustc_hash::FxHashMap<u32, Option<u32>> = Default::default();
+        while !pending.is_empty() {
+            let Some(nowhere) = self.resolve_inner(first_body, (first, sorted), (base, end), pending) else {
+                complete = false;
+                break;
+            };
+            pending = Vec::new();
+            for (i, off) in nowhere {
+                let read = match strays.get(&off) {
+                    Some(&read) => read,
+                    // Garbage can claim children to the unit's end again and
+                    // again: at most an entry per byte of the unit in all
+                    // (the same whether bodies were skipped or not).
+                    None if strays.len() >= MAX_STRAYS
+                        || (self.arena.dies.len() - sorted as usize) as u64 > end - base =>
+                    {
+                        None
+                    }
+                    None => {
+                        let read = self.read_stray(dwarf, unit, &mut plans, (base, end), off, &mut pending);
+                        strays.insert(off, read);
+                        read
+                    }
+                };
+                if let Some(t) = read {
+                    self.arena.dies[i as usize].type_ = self.arena.base + t;
+                }
+                // Listed either way: such a unit is not shared (`content`).
+                self.arena.strays.push((self.arena.base + i, tag_at(&mut plans, off)));
+            }
+        }
+        let root = if (self.arena.dies.len() as DieIdx) > first { gbase + first } else { NONE };
+        if root == NONE {
+            broken = Some(Broken::Child);
+        }
+        let files = match (&unit.line_program, lines_failed) {
+            (Some(lp), None) => {
+                let header = lp.header();
+                let mut files = Vec::new();
+                let count = header.file_names().len() as u64;
+                // DWARF 5 numbers files from 0, earlier versions from 1
+                // (libdw's entry 0 is then "???", never a `.c` file).
+                let (start, end) = if header.version() >= 5 { (0, count) } else { (0, count + 1) };
+                for i in start..end {
+                    let name =
+                        header.file(i).and_then(|f| dwarf.attr_string(unit, f.path_name()).ok()).map(|s| s.slice());
+                    files.push(name);
+                }
+                Ok(files)
+            }
+            // `open` gives a message wherever it gives no line program.
+            (_, failed) => Err(failed.unwrap_or(NOT_READ)),
+        };
+        (UnitInfo { root, first: gbase + first, broken, files }, complete)
+    }
+
+    /// Reads entries from where `raw` stands (a unit's root, or where a
+    /// reference lands) to the end of that first entry's children, as
+    /// libdw walks them (see `read_unit`). Returns where the walk broke, and
+    /// whether it must be done again without skipping bodies.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn walk(
+        &mut self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        unit: &gimli::Unit<R<'a>>,
+        mut raw: Entries<'a, '_>,
+        skip_bodies: bool,
+        plans_out: &mut Plans,
+        (base, end): (u64, u64),
+        inner_out: &mut Vec<(u32, u32, bool)>,
+        replay_out: &mut Option<usize>,
+    ) -> (Option<Broken>, bool) {
+        // The hot loop works on locals (through the references it took 1%
+        // more instructions); they go back at the end.
+        let mut plans = std::mem::take(plans_out);
+        let mut inner = std::mem::take(inner_out);
+        let mut replay_from = *replay_out;
+        let gbase = self.arena.base;
+        let mut broken = None;
+        // Last (read) DIE seen at each depth, as a global index: its next
+        // sibling is the next read DIE at that depth.
+        let mut last_at_depth: Vec<DieIdx> = Vec::new();
+        // Depth of the subprogram whose body is being skipped, if any.
+        let mut body: isize = -1;
+        // Per depth, the entry whose children are being read and its
+        // `DW_AT_sibling`: libdw goes on from there once they end.
+        let mut siblings: Vec<(usize, Sibling)> = Vec::new();
+        let mut needs_full = false;
+        // Follows a `DW_AT_sibling` (`Entries::go_to_sibling`'s outcome):
+        // where libdw refuses it, the unit breaks. Where it takes reading
+        // back, what follows is read as libdw walks it, as the siblings it
+        // takes it for, and kept after the DIEs in offset order (see
+        // `resolve_inner`); bodies skipped before may be read again as
+        // siblings, so a unit read skipping them is read again in full (as
+        // one referring into a body is). A macro: it leaves the loop.
+        macro_rules! follow {
+            ($went:expr) => {
+                match $went {
+                    Ok(false) => {}
+                    Ok(true) => {
+                        if skip_bodies {
+                            needs_full = true;
+                            break;
+                        }
+                        replay_from.get_or_insert(self.arena.dies.len());
+                        self.replayed = true;
+                        body = -1;
+                    }
+                    Err(()) => {
+                        broken = Some(Broken::Sibling);
+                        break;
+                    }
+                }
+            };
+        }
+        loop {
+            // Never below 0: reading stops when the unit DIE's children
+            // end (or when it has none).
+            let depth = raw.depth;
+            let at = raw.next_offset().0;
+            let offset = base + at as u64;
+            // The unit's bytes end with levels open: libdw steps out
+            // of each as out of one a null entry ends (its
+            // `dwarf_siblingof` stops at the end of the buffer), and
+            // still follows the `DW_AT_sibling` of the entry whose
+            // children they were.
+            let entry = if raw.is_empty() {
+                if depth <= 0 {
+                    break;
+                }
+                raw.depth -= 1;
+                Ok(None)
+            } else {
+                raw.entry(&mut plans)
+            };
+            let plan = match entry {
+                Ok(Some(p)) => p,
+                Ok(None) => {
+                    // The children at `raw.depth + 1` ended.
+                    let parent = usize::try_from(raw.depth).ok().and_then(|d| siblings.get_mut(d));
+                    if let Some(p) = parent.filter(|p| p.1 != Sibling::None) {
+                        let (at, sibling) = std::mem::replace(p, (0, Sibling::None));
+                        if raw.depth > 0 {
+                            follow!(raw.go_to_sibling(at, sibling));
+                        }
+                    }
+                    // The unit DIE's children ended: libdw's walk of the
+                    // unit is over, whatever bytes follow.
+                    if raw.depth <= 0 {
+                        break;
+                    }
+                    continue;
+                }
+                Err(_) => {
+                    broken = Some(Broken::Child);
+                    break;
+                }
+            };
+            let local = self.arena.dies.len() as DieIdx;
+            let attributes_broken = Some(if plan.children { Broken::Child } else { Broken::Sibling });
+            if body >= 0 && depth <= body {
+                body = -1;
+                if let Some(b) = self.bodies.last_mut() {
+                    b.1 = offset as u32;
+                }
+            }
+            let keep = body < 0 || (depth == body + 1 && plan.tag == dw::DW_TAG_formal_parameter.0);
+            let idx = gbase + local;
+            let attrs = raw.input;
+            if !keep {
+                let mut sibling = Sibling::None;
+                let read = raw.attributes(&plans, plan.skip, |want, v| {
+                    if matches!(want, Want::Sibling) && sibling == Sibling::None {
+                        sibling = Sibling::of(&v);
+                    }
+                });
+                if read.is_err() {
+                    broken = attributes_broken;
+                    break;
+                }
+                let sibling = Entries::fixed_sibling(attrs, &plan, sibling);
+                if sibling != Sibling::None {
+                    follow!(next_sibling(&mut raw, &mut siblings, depth as usize, at, plan.children, sibling));
+                }
+                continue;
+            }
+            let nums = self.arena.nums.len();
+            let Ok(read) = self.read_die(dwarf, unit, &mut raw, &plans, plan) else {
+                self.arena.nums.truncate(nums);
+                broken = attributes_broken;
+                break;
+            };
+            let depth = depth as usize;
+            if depth > last_at_depth.len() {
+                // Skipped a level: malformed tree.
+                self.arena.nums.truncate(nums);
+                broken = Some(Broken::Child);
+                break;
+            }
+            let sibling = Entries::fixed_sibling(attrs, &plan, read.sibling);
+            self.add_die(read, idx, offset, (base, end), &mut inner, replay_from.is_some());
+            link(&mut self.arena, &mut last_at_depth, depth, idx);
+            if depth > 0 && sibling != Sibling::None {
+                follow!(next_sibling(&mut raw, &mut siblings, depth, at, plan.children, sibling));
+            }
+            if depth == 0 && !plan.children {
+                // A unit DIE without children has nothing libdw walks.
+                break;
+            }
+            // The root's children are walked even if it claims to be a
+            // subprogram.
+            if skip_bodies && depth > 0 && plan.tag == dw::DW_TAG_subprogram.0 && plan.children {
+                body = depth as isize;
+                self.bodies.push(((base + raw.next_offset().0 as u64) as u32, u32::MAX));
+            }
+        }
+        (*plans_out, *inner_out, *replay_out) = (plans, inner, replay_from);
+        (broken, needs_full)
+    }
+    /// A read entry joins the arena; its references are kept to resolve:
+    /// those into the unit (`range`) in `inner`, the others for later.
+    fn add_die(
+        &mut self,
+        read: ReadDie<'a>,
+        idx: DieIdx,
+        offset: u64,
+        range: (u64, u64),
+        inner: &mut Vec<(u32, u32, bool)>,
+        replayed: bool,
+    ) {
+        let mut die = read.die;
+        if let Some(l) = read.linkage {
+            die.flags |= LINKAGE;
+            self.arena.linkage.push((idx, l));
+        }
+        let local = idx - self.arena.base;
+        for (off, origin) in [(read.type_off, false), (read.origin_off, true)] {
+            if off != NO_OFF {
+                // Offsets fit in 32 bits (see `Dies::new`); one beyond
+                // matches no DIE, as `u32::MAX` (past the section) does not.
+                let off32 = u32::try_from(off).unwrap_or(u32::MAX);
+                if (range.0..range.1).contains(&off) {
+                    inner.push((local, off32, origin));
+                } else if replayed {
+                    // Read again after a rewind: garbage as often as not,
+                    // and no reason to read every unit (refs resolve to
+                    // no DIE, as one that crosses and lands on none does).
+                } else {
+                    self.crossed = true;
+                    self.refs.push((local, off32, origin));
+                }
+            }
+        }
+        let slot = local as usize;
+        if slot < self.arena.dies.len() {
+            self.arena.dies[slot] = die;
+        } else {
+            self.arena.dies.push(die);
+            self.arena.offsets.push(offset as u32);
+        }
+    }
+
+    /// Resolves the references into the unit whose DIEs start at local
+    /// index `first` and whose skipped bodies start at `self.bodies[first_body]`;
+    /// `None` if one reaches into a skipped body (the unit must be read in
+    /// full). Returns the types that land on no DIE, as (local index,
+    /// offset).
+    fn resolve_inner(
+        &mut self,
+        first_body: usize,
+        (first, sorted): (DieIdx, DieIdx),
+        range: (u64, u64),
+        inner: Vec<(u32, u32, bool)>,
+    ) -> Option<Vec<(u32, u32)>> {
+        // The unit's DIEs in offset order: all but those read again after
+        // a `DW_AT_sibling` took reading back, or where a type landed.
+        let offsets = &self.arena.offsets[first as usize..sorted as usize];
+        let index = OffsetIndex::new(offsets, range);
+        let base = self.arena.base + first;
+        // Those read again: found where no DIE of the first reading is (a
+        // DIE at an offset is the same bytes whichever reading kept it).
+        let again = ByOffset::new(&self.arena.offsets, sorted as usize);
+        let mut nowhere = Vec::new();
+        for (i, off, origin) in inner {
+            let found = index.find(offsets, off).ok().map(|t| base + t as DieIdx);
+            let found = found.or_else(|| again.find(off).map(|t| self.arena.base + t));
+            let target = match found {
+                Some(t) => t,
+                None if in_body(&self.bodies[first_body..], off) => return None,
+                None => {
+                    if !origin {
+                        nowhere.push((i, off));
+                    }
+                    NONE
+                }
+            };
+            let d = &mut self.arena.dies[i as usize];
+            if origin {
+                d.abstract_origin = target;
+            } else {
+                d.type_ = target;
+            }
+        }
+        Some(nowhere)
+    }
+
+    /// Reads the entry at `off` (and its children) as libdw reads one
+    /// where a type lands between DIEs of a damaged unit: DIEs kept after
+    /// those in offset order. Its references go to `inner`. The local index
+    /// of the entry read, `None` (nothing kept) if reading it fails: libdw
+    /// would fail only once rendering met the damage.
+    #[allow(clippy::too_many_arguments)]
+    #[cold]
+    #[inline(never)]
+    fn read_stray(
+        &mut self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        unit: &gimli::Unit<R<'a>>,
+        plans: &mut Plans,
+        range: (u64, u64),
+        off: u32,
+        inner: &mut Vec<(u32, u32, bool)>,
+    ) -> Option<u32> {
+        let raw = Entries::at(unit, (off as u64).checked_sub(range.0)? as usize)?;
+        let kept = (self.arena.dies.len(), self.arena.nums.len(), self.arena.linkage.len(), inner.len());
+        let mut replay_from = Some(kept.0);
+        let (broken, _) = self.walk(dwarf, unit, raw, false, plans, range, inner, &mut replay_from);
+        let Some(root) = self.arena.dies.get(kept.0).cloned() else {
+            // The entry itself cannot be read: only its tag is kept.
+            inner.truncate(kept.3);
+            return None;
+        };
+        if let Some(b) = broken {
+            // The entry reads, its children do not: libdw fails only when
+            // rendering walks them. The entry is kept, without them.
+            let mut root = root;
+            root.first_child = NONE;
+            root.flags |= if b == Broken::Sibling { SIBLING_FAILS } else { CHILD_FAILS };
+            self.arena.dies.truncate(kept.0);
+            self.arena.offsets.truncate(kept.0 + 1);
+            self.arena.nums.truncate(root.nums as usize + root.nums_len as usize);
+            self.arena.linkage.truncate(kept.2 + usize::from(root.flags & LINKAGE != 0));
+            self.arena.dies.push(root);
+            // The entry's own references come first.
+            let own = inner[kept.3..].iter().take_while(|r| r.0 as usize == kept.0).count();
+            inner.truncate(kept.3 + own);
+        }
+        self.replayed = true;
+        Some(kept.0 as u32)
+    }
+
+    /// Reads an entry's attributes.
+    #[inline]
+    fn read_die(
+        &mut self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        unit: &gimli::Unit<R<'a>>,
+        raw: &mut Entries<'a, '_>,
+        plans: &Plans,
+        plan: Plan,
+    ) -> gimli::Result<ReadDie<'a>> {
+        let base = unit.header.debug_info_offset().map_or(0, |o| o.0 as u64);
+        let nums_start = self.arena.nums.len();
+        let mut r = ReadDie {
+            die: Die {
+                name: None,
+                tag: plan.tag,
+                flags: 0,
+                nums_len: 0,
+                first_child: NONE,
+                next_sibling: NONE,
+                type_: NONE,
+                abstract_origin: NONE,
+                nums: nums_start as u32,
+            },
+            type_off: NO_OFF,
+            origin_off: NO_OFF,
+            linkage: None,
+            sibling: Sibling::None,
+        };
+        let nums = &mut self.arena.nums;
+        raw.attributes(plans, plan.keep, |want, value| match want {
+            Want::Name => r.die.name = string(dwarf, unit, value),
+            Want::Linkage => r.linkage = string(dwarf, unit, value),
+            Want::Type => r.type_off = reference(base, value),
+            Want::Origin => r.origin_off = reference(base, value),
+            // libdw's `__libdw_find_attr` stops at the first.
+            Want::Sibling => {
+                if r.sibling == Sibling::None {
+                    r.sibling = Sibling::of(&value);
+                }
+            }
+            Want::Declaration => {
+                if matches!(value, AttributeValue::Flag(true)) {
+                    r.die.flags |= DECLARATION;
+                } else {
+                    r.die.flags &= !DECLARATION;
+                }
+            }
+            Want::Num(num) => {
+                if let Some(v) = udata(&value) {
+                    // libdw's dwarf_attr finds the first occurrence.
+                    if find_num(&nums[nums_start..], num).is_none() {
+                        let slots = push_num(nums, num, v);
+                        r.die.nums_len = r.die.nums_len.saturating_add(slots);
+                    }
+                }
+            }
+        })?;
+        Ok(r)
+    }
+
+    /// Resolves the references read; `false` if one reaches a skipped DIE.
+    pub(super) fn resolve_refs(&mut self) -> bool {
+        let arena = &mut self.arena;
+        let base = arena.base;
+        let mut complete = true;
+        // DIEs read again after a rewind leave the offsets unsorted: search
+        // a sorted copy then.
+        let sorted = self.replayed.then(|| ByOffset::new(&arena.offsets, 0));
+        for &(i, off, origin) in &self.refs {
+            let found = match &sorted {
+                None => arena.offsets.binary_search(&off).ok().map(|t| t as u32),
+                Some(v) => v.find(off),
+            };
+            let target = match found {
+                Some(t) => base + t as DieIdx,
+                None => {
+                    if in_body(&self.bodies, off) {
+                        complete = false;
+                    }
+                    NONE
+                }
+            };
+            let d = &mut arena.dies[i as usize];
+            if origin {
+                d.abstract_origin = target;
+            } else {
+                d.type_ = target;
+            }
+        }
+        self.refs.clear();
+        complete
+    }
+}
+
+fn string<'a>(
+    dwarf: &gimli::Dwarf<R<'a>>,
+    unit: &gimli::Unit<R<'a>>,
+    value: AttributeValue<R<'a>>,
+) -> Option<&'a [u8]> {
+    // Most names are `.debug_str` offsets: find the terminator with memchr
+    // (gimli tests byte by byte), with gimli's result (none without one).
+    if let AttributeValue::DebugStrRef(gimli::DebugStrOffset(off)) = value {
+        use gimli::Section as _;
+        let s = dwarf.debug_str.reader().slice();
+        let rest = s.get(off..).filter(|r| !r.is_empty())?;
+        return memchr::memchr(0, rest).map(|n| &rest[..n]);
+    }
+    dwarf.attr_string(unit, value).ok().map(|s| s.slice())
+}
+
+fn reference(base: u64, value: AttributeValue<R<'_>>) -> u64 {
+    match value {
+        AttributeValue::UnitRef(o) => base + o.0 as u64,
+        AttributeValue::DebugInfoRef(o) => o.0 as u64,
+        // Type-unit signatures are not followed (upstream's libdw does not
+        // visit type units either).
+        _ => NO_OFF,
+    }
+}
+
+/// `dwarf_formudata`: data forms zero-extended, sdata/implicit_const
+/// sign-extended then read as unsigned, udata as is; anything else is not a number.
+fn udata(value: &AttributeValue<R<'_>>) -> Option<u64> {
+    Some(match *value {
+        AttributeValue::Data1(v) => v as u64,
+        AttributeValue::Data2(v) => v as u64,
+        AttributeValue::Data4(v) => v as u64,
+        AttributeValue::Data8(v) => v,
+        AttributeValue::Sdata(v) => v as u64,
+        AttributeValue::Udata(v) => v,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offset_index_finds_what_binary_search_finds() {
+        let mut seed = 0x9e37_79b9u64;
+        let mut rand = move |n: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for round in 0..200 {
+            let base = rand(1000);
+            let mut offsets = Vec::new();
+            let mut at = base + rand(3);
+            for _ in 0..rand(300) {
+                offsets.push(at as u32);
+                at += 1 + rand(if round % 2 == 0 { 40 } else { 200 });
+            }
+            let end = at + rand(5);
+            let index = OffsetIndex::new(&offsets, (base, end));
+            for off in base.saturating_sub(3)..end + 70 {
+                let off = off as u32;
+                assert_eq!(index.find(&offsets, off), offsets.binary_search(&off), "{off} in {offsets:?}");
+            }
+        }
+    }
+}
