@@ -435,11 +435,8 @@ impl<'d, 'a> Renderer<'d, 'a> {
         if info.broken == Some(Broken::Header) {
             return Err(Error::new("process_module", "dwarf_get_units failed: no debugging information?".into()));
         }
-        let fails = match info.broken {
-            Some(Broken::Sibling) if info.root == NONE => Some(Broken::Child),
-            None if info.root == NONE => Some(Broken::Child),
-            b => b,
-        };
+        // No unit DIE: `dwarf_child` fails on it, whatever broke.
+        let fails = if info.root == NONE { Some(Broken::Child) } else { info.broken };
         if let Some(b) = fails {
             return Err(container_fails(b));
         }

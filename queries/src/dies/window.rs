@@ -201,7 +201,7 @@ impl<'a> Window<'a> {
         // References into this unit, resolved when it is read: about one
         // per DIE read.
         let mut inner: Vec<(u32, u32, bool)> = Vec::with_capacity(estimate);
-        // Where DIEs read again after a rewind start (see `rewound!`).
+        // Where DIEs read again after a rewind start (see `walk`'s `follow!`).
         let mut replay_from = None;
         let (mut broken, needs_full) = match Entries::new(unit) {
             Ok(raw) => self.walk(dwarf, unit, raw, skip_bodies, &mut plans, (base, end), &mut inner, &mut replay_from),
@@ -251,11 +251,15 @@ impl<'a> Window<'a> {
                         read
                     }
                 };
-                if let Some(t) = read {
-                    self.arena.dies[i as usize].type_ = self.arena.base + t;
-                }
+                let tag = match read {
+                    Some(t) => {
+                        self.arena.dies[i as usize].type_ = self.arena.base + t;
+                        self.arena.dies[t as usize].tag
+                    }
+                    None => tag_at(&mut plans, off),
+                };
                 // Listed either way: such a unit is not shared (`content`).
-                self.arena.strays.push((self.arena.base + i, tag_at(&mut plans, off)));
+                self.arena.strays.push((self.arena.base + i, tag));
             }
         }
         let root = if (self.arena.dies.len() as DieIdx) > first { gbase + first } else { NONE };
@@ -288,23 +292,17 @@ impl<'a> Window<'a> {
     /// libdw walks them (see `read_unit`). Returns where the walk broke, and
     /// whether it must be done again without skipping bodies.
     #[allow(clippy::too_many_arguments)]
-    #[inline]
     fn walk(
         &mut self,
         dwarf: &gimli::Dwarf<R<'a>>,
         unit: &gimli::Unit<R<'a>>,
         mut raw: Entries<'a, '_>,
         skip_bodies: bool,
-        plans_out: &mut Plans,
+        plans: &mut Plans,
         (base, end): (u64, u64),
-        inner_out: &mut Vec<(u32, u32, bool)>,
-        replay_out: &mut Option<usize>,
+        inner: &mut Vec<(u32, u32, bool)>,
+        replay_from: &mut Option<usize>,
     ) -> (Option<Broken>, bool) {
-        // The hot loop works on locals (through the references it took 1%
-        // more instructions); they go back at the end.
-        let mut plans = std::mem::take(plans_out);
-        let mut inner = std::mem::take(inner_out);
-        let mut replay_from = *replay_out;
         let gbase = self.arena.base;
         let mut broken = None;
         // Last (read) DIE seen at each depth, as a global index: its next
@@ -361,7 +359,7 @@ impl<'a> Window<'a> {
                 raw.depth -= 1;
                 Ok(None)
             } else {
-                raw.entry(&mut plans)
+                raw.entry(plans)
             };
             let plan = match entry {
                 Ok(Some(p)) => p,
@@ -399,7 +397,7 @@ impl<'a> Window<'a> {
             let attrs = raw.input;
             if !keep {
                 let mut sibling = Sibling::None;
-                let read = raw.attributes(&plans, plan.skip, |want, v| {
+                let read = raw.attributes(plans, plan.skip, |want, v| {
                     if matches!(want, Want::Sibling) && sibling == Sibling::None {
                         sibling = Sibling::of(&v);
                     }
@@ -415,7 +413,7 @@ impl<'a> Window<'a> {
                 continue;
             }
             let nums = self.arena.nums.len();
-            let Ok(read) = self.read_die(dwarf, unit, &mut raw, &plans, plan) else {
+            let Ok(read) = self.read_die(dwarf, unit, &mut raw, plans, plan) else {
                 self.arena.nums.truncate(nums);
                 broken = attributes_broken;
                 break;
@@ -428,7 +426,7 @@ impl<'a> Window<'a> {
                 break;
             }
             let sibling = Entries::fixed_sibling(attrs, &plan, read.sibling);
-            self.add_die(read, idx, offset, (base, end), &mut inner, replay_from.is_some());
+            self.add_die(read, idx, offset, (base, end), inner, replay_from.is_some());
             link(&mut self.arena, &mut last_at_depth, depth, idx);
             if depth > 0 && sibling != Sibling::None {
                 follow!(next_sibling(&mut raw, &mut siblings, depth, at, plan.children, sibling));
@@ -444,9 +442,9 @@ impl<'a> Window<'a> {
                 self.bodies.push(((base + raw.next_offset().0 as u64) as u32, u32::MAX));
             }
         }
-        (*plans_out, *inner_out, *replay_out) = (plans, inner, replay_from);
         (broken, needs_full)
     }
+
     /// A read entry joins the arena; its references are kept to resolve:
     /// those into the unit (`range`) in `inner`, the others for later.
     fn add_die(
@@ -555,7 +553,7 @@ impl<'a> Window<'a> {
         let kept = (self.arena.dies.len(), self.arena.nums.len(), self.arena.linkage.len(), inner.len());
         let mut replay_from = Some(kept.0);
         let (broken, _) = self.walk(dwarf, unit, raw, false, plans, range, inner, &mut replay_from);
-        let Some(root) = self.arena.dies.get(kept.0).cloned() else {
+        let Some(mut root) = self.arena.dies.get(kept.0).cloned() else {
             // The entry itself cannot be read: only its tag is kept.
             inner.truncate(kept.3);
             return None;
@@ -563,7 +561,6 @@ impl<'a> Window<'a> {
         if let Some(b) = broken {
             // The entry reads, its children do not: libdw fails only when
             // rendering walks them. The entry is kept, without them.
-            let mut root = root;
             root.first_child = NONE;
             root.flags |= if b == Broken::Sibling { SIBLING_FAILS } else { CHILD_FAILS };
             self.arena.dies.truncate(kept.0);
