@@ -13,30 +13,26 @@
 //! on the main thread: it gets the same stack.
 
 /// Runs `f` on a stack of `size` bytes, above a guard page, and returns
-/// what it returns; a panic in `f` goes on once back on this stack
-/// (unwinding must not cross the switch).
-pub fn run_on_large_stack<R>(size: usize, f: impl FnOnce() -> R) -> R {
+/// what it returns, or its panic, caught on that stack (unwinding must not
+/// cross the switch) for the caller to report or resume.
+pub fn run_on_large_stack<R>(size: usize, f: impl FnOnce() -> R) -> std::thread::Result<R> {
     let run = || std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    let result = {
-        psm::psm_stack_manipulation! {
-            yes {
-                // SAFETY: a fresh private mapping, used only as this stack.
-                match unsafe { map_stack(size) } {
-                    // SAFETY: `base` is page-aligned, `size` bytes are
-                    // mapped read-write above it and a guard page below;
-                    // `run` does not unwind. The mapping stays: callers
-                    // exit the process on it.
-                    Some(base) => unsafe { psm::on_stack(base, size, run) },
-                    None => run(),
-                }
-            }
-            no {
-                let _ = size;
-                run()
+    psm::psm_stack_manipulation! {
+        yes {
+            // SAFETY: a fresh private mapping, used only as this stack.
+            match unsafe { map_stack(size) } {
+                // SAFETY: `base` is page-aligned, `size` bytes are mapped
+                // read-write above it and a guard page below; `run` does
+                // not unwind. The mapping is left for the process's exit.
+                Some(base) => unsafe { psm::on_stack(base, size, run) },
+                None => run(),
             }
         }
-    };
-    result.unwrap_or_else(|p| std::panic::resume_unwind(p))
+        no {
+            let _ = size;
+            run()
+        }
+    }
 }
 
 /// Maps `size` bytes of stack and a guard page below them; the stack's

@@ -16,6 +16,6 @@ fn main() {
     dwarfksyms::alloc::set_option(dwarfksyms::alloc::PURGE_DELAY, PURGE_DELAY_MS);
     // Queries may run on this thread too: the workers' depth of stack
     // (`dwarfksyms::stack`).
-    dwarfksyms::stack::run_on_large_stack(256 << 20, || std::process::exit(dwarfksyms::cli::main()));
-    unreachable!("the process exits on the large stack")
+    let status = dwarfksyms::stack::run_on_large_stack(256 << 20, dwarfksyms::cli::main);
+    std::process::exit(status.unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
 }

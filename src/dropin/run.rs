@@ -13,24 +13,17 @@ use queries::symbols::{SymState, SymbolTable};
 use super::getopt::{self, Exit};
 use super::symfile::SymFile;
 
-/// Runs the drop-in with the process's arguments and streams, and exits
-/// with its status.
+/// Runs the drop-in with the process's arguments and streams; its exit
+/// status.
 pub fn main() -> i32 {
     crate::tracing_init();
     let argv: Vec<OsString> = std::env::args_os().collect();
-    // The engine on a stack of 512 MiB (`crate::stack`; its depth limits take
-    // a tenth of that). The process exits from that stack once its output
-    // is written: dropping the engine's memory would hand it back page by
-    // page just before the kernel drops it all at once.
-    crate::stack::run_on_large_stack(512 << 20, || {
-        let status = std::panic::catch_unwind(|| run(&argv)).unwrap_or_else(|_| {
-            eprintln!("error: gendwarfksyms: main: internal error");
-            1
-        });
-        std::process::exit(status)
-    });
-    // Not reached: the process exits on the engine's stack.
-    1
+    // The engine on a stack of 512 MiB (`crate::stack`; its depth limits
+    // take a tenth of that).
+    crate::stack::run_on_large_stack(512 << 20, || run(&argv)).unwrap_or_else(|_| {
+        eprintln!("error: gendwarfksyms: main: internal error");
+        1
+    })
 }
 
 fn fail(stderr: &mut impl Write, function: &str, message: &str) -> i32 {
