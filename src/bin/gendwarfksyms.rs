@@ -7,6 +7,11 @@
 /// corpus (benches/compare.py corpus). mimalloc is built with 16 KiB small
 /// pages (`.cargo/config.toml`): a page per size class in use, at 64 KiB,
 /// spread the heap over one or two more huge pages.
+// Linked against musl (scripts/build-dropin.sh), the drop-in takes its
+// string functions from `memfns`: musl's are slow on short strings.
+#[cfg(target_env = "musl")]
+use memfns as _;
+
 #[global_allocator]
 static ALLOCATOR: dwarfksyms::alloc::MiAlloc = dwarfksyms::alloc::MiAlloc;
 

@@ -1,5 +1,6 @@
 //! The `gendwarfksyms` drop-in: upstream's command line, streams and exit codes.
 
+mod errno;
 pub mod getopt;
 mod run;
 mod symfile;

@@ -182,8 +182,12 @@ fn read_object(path: &OsString) -> Result<Bytes, (&'static str, String)> {
     }
 }
 
-/// The C library's text for an errno, without Rust's " (os error N)".
+/// glibc's text for an errno, as upstream prints it (whatever C library
+/// this binary is linked against), without Rust's " (os error N)".
 fn strerror(e: &std::io::Error) -> String {
+    if let Some(n) = e.raw_os_error() {
+        return super::errno::strerror(n);
+    }
     let s = e.to_string();
     match s.find(" (os error") {
         Some(i) => s[..i].to_string(),
