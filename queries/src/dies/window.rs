@@ -606,22 +606,30 @@ impl<'a> Window<'a> {
             sibling: Sibling::None,
         };
         let nums = &mut self.arena.nums;
+        // libdw's `dwarf_attr` (`__libdw_find_attr`) takes an attribute's
+        // first occurrence, whether or not its value reads: a damaged
+        // abbreviation can name one twice. Bits of `seen`: name, linkage
+        // name, type, abstract origin, declaration.
+        let mut seen = 0u8;
+        let mut first = |bit: u8| {
+            let new = seen & bit == 0;
+            seen |= bit;
+            new
+        };
         raw.attributes(plans, plan.keep, |want, value| match want {
-            Want::Name => r.die.name = string(dwarf, unit, value),
-            Want::Linkage => r.linkage = string(dwarf, unit, value),
-            Want::Type => r.type_off = reference(base, value),
-            Want::Origin => r.origin_off = reference(base, value),
-            // libdw's `__libdw_find_attr` stops at the first.
+            Want::Name if first(1) => r.die.name = string(dwarf, unit, value),
+            Want::Linkage if first(2) => r.linkage = string(dwarf, unit, value),
+            Want::Type if first(4) => r.type_off = reference(base, value),
+            Want::Origin if first(8) => r.origin_off = reference(base, value),
+            Want::Name | Want::Linkage | Want::Type | Want::Origin => {}
             Want::Sibling => {
                 if r.sibling == Sibling::None {
                     r.sibling = Sibling::of(&value);
                 }
             }
             Want::Declaration => {
-                if matches!(value, AttributeValue::Flag(true)) {
+                if first(16) && matches!(value, AttributeValue::Flag(true)) {
                     r.die.flags |= DECLARATION;
-                } else {
-                    r.die.flags &= !DECLARATION;
                 }
             }
             Want::Num(num) => {
