@@ -39,6 +39,9 @@ pub(super) fn open<'a>(
         header,
     };
     let (mut name, mut comp_dir, mut stmt_list) = (None, None, None);
+    // `DW_AT_str_offsets_base` as libdw reads it: its first occurrence,
+    // whose value must read as a number (`dwarf_formudata`).
+    let mut str_base: Option<Option<u64>> = None;
     {
         let mut cursor = unit.header.entries(&unit.abbreviations);
         cursor.next_dfs()?;
@@ -50,7 +53,13 @@ pub(super) fn open<'a>(
                 (dw::DW_AT_name, v) => name = Some(v),
                 (dw::DW_AT_comp_dir, v) => comp_dir = Some(v),
                 (dw::DW_AT_stmt_list, v) => stmt_list = Some(v),
-                (dw::DW_AT_str_offsets_base, AttributeValue::DebugStrOffsetsBase(b)) => unit.str_offsets_base = b,
+                (dw::DW_AT_str_offsets_base, _) if str_base.is_none() => {
+                    str_base = Some(match attr.raw_value() {
+                        AttributeValue::SecOffset(o) => Some(o as u64),
+                        AttributeValue::Sdata(v) => Some(v as u64),
+                        v => v.udata_value(),
+                    });
+                }
                 (dw::DW_AT_addr_base | dw::DW_AT_GNU_addr_base, AttributeValue::DebugAddrBase(b)) => unit.addr_base = b,
                 (dw::DW_AT_loclists_base, AttributeValue::DebugLocListsBase(b)) => unit.loclists_base = b,
                 (dw::DW_AT_rnglists_base | dw::DW_AT_GNU_ranges_base, AttributeValue::DebugRngListsBase(b)) => {
@@ -61,6 +70,14 @@ pub(super) fn open<'a>(
             }
         }
     }
+    unit.str_offsets_base = gimli::DebugStrOffsetsBase(match str_base.flatten() {
+        Some(base) => base as usize,
+        // libdw: none before DWARF 5, else past the header of the first
+        // table in `.debug_str_offsets` (gimli would take 0 for an object
+        // file).
+        None if unit.header.version() < 5 => 0,
+        None => str_offsets_header_end(dwarf),
+    });
     unit.name = name.and_then(|v| dwarf.attr_string(&unit, v).ok());
     unit.comp_dir = comp_dir.and_then(|v| dwarf.attr_string(&unit, v).ok());
     let failed = match stmt_list {
@@ -81,6 +98,32 @@ pub(super) fn open<'a>(
         Some(_) => Some("invalid DWARF"),
     };
     Ok((unit, failed))
+}
+
+/// Where libdw's `str_offsets_base_off` puts a DWARF 5 unit's string
+/// offsets when the unit DIE gives none it can read: past the header of
+/// the section's first table, if that header is whole and of version 5,
+/// else at 0.
+fn str_offsets_header_end(dwarf: &gimli::Dwarf<R<'_>>) -> usize {
+    let section = dwarf.debug_str_offsets.reader();
+    let mut r = *section;
+    let start = r.len();
+    let Ok(mut length) = r.read_u32().map(u64::from) else { return 0 };
+    if length == 0xffff_ffff {
+        match r.read_u64() {
+            Ok(l) => length = l,
+            Err(_) => return 0,
+        }
+    }
+    if r.len() < 4 || length < 4 || (r.len() as u64) < length {
+        return 0;
+    }
+    if r.read_u16().ok() != Some(5) {
+        return 0;
+    }
+    // The padding.
+    let _ = r.read_u16();
+    start - r.len()
 }
 
 /// libdw's message for the line table at `offset` that gimli could not
