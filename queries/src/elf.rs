@@ -80,6 +80,8 @@ struct Section {
     link: u32,
     info: u32,
     entsize: u64,
+    addr: u64,
+    addralign: u64,
 }
 
 impl Section {
@@ -93,6 +95,8 @@ impl Section {
             link: s.sh_link(e),
             info: s.sh_info(e),
             entsize: s.sh_entsize(e).into(),
+            addr: s.sh_addr(e).into(),
+            addralign: s.sh_addralign(e).into(),
         }
     }
 
@@ -356,6 +360,18 @@ impl<'data> ElfFile<'data> {
     /// Applies every relocation section that targets one of `found` named in `read`.
     fn relocate(&self, found: &mut [Found<'data>], read: &[&str]) {
         let target_of = reloc::Target { machine: self.e_machine, is_64: self.is_64, endian: self.endian };
+        // Where libdwfl places each section of an object file: relocations
+        // against symbols in loaded sections add that address.
+        let placed = if self.e_type == elf::ET_REL.0 {
+            reloc::offline_layout(self.sections.iter().map(|s| reloc::Placed {
+                alloc: s.has_flag(elf::SHF_ALLOC),
+                addr: s.addr,
+                align: s.addralign,
+                size: s.size,
+            }))
+        } else {
+            Vec::new()
+        };
         for s in self.sections.iter().skip(1) {
             let is_rela = s.kind == elf::SHT_RELA.0;
             if !(is_rela || s.kind == elf::SHT_REL.0) || s.size == 0 || s.has_flag(elf::SHF_COMPRESSED) {
@@ -373,7 +389,13 @@ impl<'data> ElfFile<'data> {
             let Some(symtab) = self.sections.get(s.link as usize).and_then(|t| self.section_data(t).ok()) else {
                 continue;
             };
-            let symbols = |index: u32| self.symbol(symtab, index as usize);
+            let symbols = |index: u32| {
+                let mut sym = self.symbol(symtab, index as usize)?;
+                if let Some(&at) = placed.get(usize::from(sym.shndx)) {
+                    sym.value = sym.value.wrapping_add(at);
+                }
+                Some(sym)
+            };
             reloc::apply(&target_of, target.data.to_mut(), relocs, is_rela, &symbols);
         }
     }

@@ -541,3 +541,51 @@ fn damaged_objects_never_panic() {
         }
     }
 }
+
+/// Relocated addresses are what libdwfl makes of them for upstream: an
+/// object's loaded sections laid out one after another from 0x10000
+/// (`elf::reloc::offline_layout`). Damaged DWARF can make libdw read an
+/// entry out of an address's bytes, so they must be the same bytes.
+/// `tests/data/offline-layout.tsv` holds the `DW_AT_low_pc` values libdw
+/// read (recorded with `tests/data/offline-layout.c`): on x86-64 (several
+/// text sections, one after the data sections), 32-bit ARM (`SHT_REL`),
+/// 32-bit big-endian PowerPC and s390x.
+#[test]
+fn relocated_addresses_are_libdwfls() {
+    let table = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/offline-layout.tsv"))
+        .expect("offline-layout.tsv");
+    let mut want: BTreeMap<String, BTreeMap<u64, u64>> = BTreeMap::new();
+    for line in table.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let hex = |s: &str| u64::from_str_radix(s, 16).unwrap();
+        want.entry(f[0].to_owned()).or_default().insert(hex(f[1]), hex(f[2]));
+    }
+    assert_eq!(want.len(), 5);
+    for (object, values) in &want {
+        let data = read(&shared().join(object));
+        let file = ElfFile::parse(&data).unwrap();
+        let sections = file.dwarf_sections().unwrap();
+        let endian = if sections.big_endian { gimli::RunTimeEndian::Big } else { gimli::RunTimeEndian::Little };
+        let dwarf =
+            gimli::Dwarf::load(|id| Ok::<_, gimli::Error>(gimli::EndianSlice::new(sections.get(id.name()), endian)))
+                .unwrap();
+        let mut got = BTreeMap::new();
+        let mut units = dwarf.units();
+        while let Some(header) = units.next().unwrap() {
+            let unit = dwarf.unit(header).unwrap();
+            let base = unit.header.debug_info_offset().unwrap().0 as u64;
+            let mut entries = unit.entries();
+            while let Some(entry) = entries.next_dfs().unwrap() {
+                if entry.depth() > 1 {
+                    continue;
+                }
+                if let Some(v) = entry.attr_value(gimli::DW_AT_low_pc) {
+                    if let Some(address) = dwarf.attr_address(&unit, v).unwrap() {
+                        got.insert(base + entry.offset().0 as u64, address);
+                    }
+                }
+            }
+        }
+        assert_eq!(&got, values, "{object}");
+    }
+}

@@ -289,6 +289,59 @@ fn apply_entries(
     }
 }
 
+/// A section as [`offline_layout`] needs it.
+pub(super) struct Placed {
+    pub alloc: bool,
+    pub addr: u64,
+    pub align: u64,
+    pub size: u64,
+}
+
+/// Where libdwfl's offline reporting (`dwfl_report_offline`, as upstream
+/// opens an object) places an object file's sections, by section index:
+/// loaded (`SHF_ALLOC`) sections one after the other, each aligned, from
+/// 0x10000 (its `OFFLINE_REDZONE`), as its `__libdwfl_elf_address_range`
+/// lays them out; 0 for the others. Relocations against a symbol in a
+/// loaded section add its address, so a `DW_AT_low_pc` reads 0x10000 and
+/// up, not 0: only damaged DWARF, where an entry is read from such bytes,
+/// shows the difference.
+pub(super) fn offline_layout(sections: impl Iterator<Item = Placed>) -> Vec<u64> {
+    let sections: Vec<Placed> = sections.collect();
+    let mut placed = vec![0; sections.len()];
+    let mut base: u64 = 0x10000;
+    'layout: loop {
+        let mut end = base;
+        for (i, s) in sections.iter().enumerate().skip(1) {
+            if !s.alloc {
+                continue;
+            }
+            if s.addr != 0 {
+                // Placed already: libdwfl keeps it (and tracks it to
+                // adjust its base, which no object file we read needs).
+                placed[i] = s.addr;
+                continue;
+            }
+            let align = s.align.max(1);
+            // Alignments are powers of two; one that is not aligns as
+            // libdwfl's mask arithmetic does.
+            let mask = align.wrapping_neg();
+            let next = end.wrapping_add(align - 1) & mask;
+            if end == base {
+                // The first section placed: the module's base.
+                base = next;
+            } else if base & (align - 1) != 0 {
+                // A section aligned more than the base: start again from
+                // a base aligned for it.
+                base = base.wrapping_add(align - 1) & mask;
+                continue 'layout;
+            }
+            placed[i] = next;
+            end = next.wrapping_add(s.size);
+        }
+        return placed;
+    }
+}
+
 /// The value a relocation against symbol `index` uses; `None` when libdwfl
 /// cannot resolve it (an undefined symbol, or no such entry).
 fn symbol_value(index: u32, symbol: &dyn Fn(u32) -> Option<RawSymbol>) -> Option<u64> {
@@ -300,7 +353,7 @@ fn symbol_value(index: u32, symbol: &dyn Fn(u32) -> Option<RawSymbol>) -> Option
         elf::SHN_UNDEF => None,
         // st_value of a common symbol is its alignment, not an address.
         elf::SHN_COMMON => Some(0),
-        // Sections of an ET_REL file are at 0: the value is the offset.
+        // The section's place ([`offline_layout`]) is in the value already.
         _ => Some(sym.value),
     }
 }
@@ -391,6 +444,31 @@ fn write_uleb(location: &mut [u8], v: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn placed(sections: &[(bool, u64, u64)]) -> Vec<u64> {
+        let null = Placed { alloc: false, addr: 0, align: 0, size: 0 };
+        offline_layout(std::iter::once(null).chain(sections.iter().map(|&(alloc, align, size)| Placed {
+            alloc,
+            addr: 0,
+            align,
+            size,
+        })))
+    }
+
+    #[test]
+    fn sections_are_laid_out_as_libdwfl_lays_them_out() {
+        // Loaded sections one after another from 0x10000, each aligned;
+        // the others (debug sections) at 0.
+        assert_eq!(
+            placed(&[(true, 16, 0x17), (true, 8, 8), (false, 1, 100), (true, 32, 0xc8), (true, 0, 5)]),
+            [0, 0x10000, 0x10018, 0, 0x10020, 0x100e8]
+        );
+        // A section aligned past the base moves the base, and everything
+        // is laid out again from there (libdwfl's "reset the layout").
+        assert_eq!(placed(&[(true, 16, 0x10), (true, 0x4_0000, 0x10)]), [0, 0x40000, 0x40010 + 0x3fff0]);
+        // Empty sections take no room: the next one is still the first.
+        assert_eq!(placed(&[(true, 4, 0), (true, 4, 4)]), [0, 0x10000, 0x10000]);
+    }
 
     #[test]
     fn integers() {
