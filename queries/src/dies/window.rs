@@ -224,8 +224,10 @@ impl<'a> Window<'a> {
         // A type landing between DIEs (damaged DWARF): libdw reads an entry
         // there all the same, and upstream renders what it reads. So do we,
         // where that entry and its children read without error; else only
-        // its tag is kept (`strays`, for the renderer's checks). Entries so
-        // read may land types between DIEs in turn, up to a budget.
+        // its tag is kept (`strays`, for the renderer's checks). An
+        // abstract origin is read where it lands too (a concrete
+        // instance's name is its origin's). Entries so read may land
+        // references between DIEs in turn, up to a budget.
         let mut pending = inner;
         let mut strays: rustc_hash::FxHashMap<u32, Option<u32>> = Default::default();
         while !pending.is_empty() {
@@ -234,7 +236,7 @@ impl<'a> Window<'a> {
                 break;
             };
             pending = Vec::new();
-            for (i, off) in nowhere {
+            for (i, off, origin) in nowhere {
                 let read = match strays.get(&off) {
                     Some(&read) => read,
                     // Garbage can claim children to the unit's end again and
@@ -251,6 +253,15 @@ impl<'a> Window<'a> {
                         read
                     }
                 };
+                if origin {
+                    // libdw follows `DW_AT_abstract_origin` wherever it
+                    // lands too (`dwarf_attr_integrate`: a concrete
+                    // instance's name is its origin's).
+                    if let Some(t) = read {
+                        self.arena.dies[i as usize].abstract_origin = self.arena.base + t;
+                    }
+                    continue;
+                }
                 let tag = match read {
                     Some(t) => {
                         self.arena.dies[i as usize].type_ = self.arena.base + t;
@@ -491,15 +502,15 @@ impl<'a> Window<'a> {
     /// Resolves the references into the unit whose DIEs start at local
     /// index `first` and whose skipped bodies start at `self.bodies[first_body]`;
     /// `None` if one reaches into a skipped body (the unit must be read in
-    /// full). Returns the types that land on no DIE, as (local index,
-    /// offset).
+    /// full). Returns the types and abstract origins that land on no
+    /// DIE, as (local index, offset, whether an origin).
     fn resolve_inner(
         &mut self,
         first_body: usize,
         (first, sorted): (DieIdx, DieIdx),
         range: (u64, u64),
         inner: Vec<(u32, u32, bool)>,
-    ) -> Option<Vec<(u32, u32)>> {
+    ) -> Option<Vec<(u32, u32, bool)>> {
         // The unit's DIEs in offset order: all but those read again after
         // a `DW_AT_sibling` took reading back, or where a type landed.
         let offsets = &self.arena.offsets[first as usize..sorted as usize];
@@ -516,9 +527,7 @@ impl<'a> Window<'a> {
                 Some(t) => t,
                 None if in_body(&self.bodies[first_body..], off) => return None,
                 None => {
-                    if !origin {
-                        nowhere.push((i, off));
-                    }
+                    nowhere.push((i, off, origin));
                     NONE
                 }
             };
