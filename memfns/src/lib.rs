@@ -30,6 +30,7 @@ use core::ptr::{read_unaligned as ld, write_unaligned as st};
 #[inline(always)]
 unsafe fn copy_short(d: *mut u8, s: *const u8, n: usize) {
     if n >= 32 {
+        // Four registers (as a `[u128; 2]` pair, LLVM spilled one).
         let a: u128 = ld(s as *const u128);
         let b: u128 = ld(s.add(16) as *const u128);
         let c: u128 = ld(s.add(n - 32) as *const u128);
@@ -39,28 +40,28 @@ unsafe fn copy_short(d: *mut u8, s: *const u8, n: usize) {
         st(d.add(n - 32) as *mut u128, c);
         st(d.add(n - 16) as *mut u128, e);
     } else if n >= 16 {
-        let a: u128 = ld(s as *const u128);
-        let b: u128 = ld(s.add(n - 16) as *const u128);
-        st(d as *mut u128, a);
-        st(d.add(n - 16) as *mut u128, b);
+        copy_ends::<u128>(d, s, n);
     } else if n >= 8 {
-        let a: u64 = ld(s as *const u64);
-        let b: u64 = ld(s.add(n - 8) as *const u64);
-        st(d as *mut u64, a);
-        st(d.add(n - 8) as *mut u64, b);
+        copy_ends::<u64>(d, s, n);
     } else if n >= 4 {
-        let a: u32 = ld(s as *const u32);
-        let b: u32 = ld(s.add(n - 4) as *const u32);
-        st(d as *mut u32, a);
-        st(d.add(n - 4) as *mut u32, b);
+        copy_ends::<u32>(d, s, n);
     } else if n >= 2 {
-        let a: u16 = ld(s as *const u16);
-        let b: u16 = ld(s.add(n - 2) as *const u16);
-        st(d as *mut u16, a);
-        st(d.add(n - 2) as *mut u16, b);
+        copy_ends::<u16>(d, s, n);
     } else if n == 1 {
         *d = *s;
     }
+}
+
+/// Copies `size_of::<T>() <= n <= 2 * size_of::<T>()` bytes as the first
+/// and the last `T` (which overlap unless `n` is twice its size), both
+/// loaded before either is stored.
+#[inline(always)]
+unsafe fn copy_ends<T: Copy>(d: *mut u8, s: *const u8, n: usize) {
+    let w = core::mem::size_of::<T>();
+    let first: T = ld(s as *const T);
+    let last: T = ld(s.add(n - w) as *const T);
+    st(d as *mut T, first);
+    st(d.add(n - w) as *mut T, last);
 }
 
 /// A forward byte copy; right for overlapping ranges with `d` below `s`
