@@ -317,6 +317,12 @@ impl<'d, 'a> Renderer<'d, 'a> {
         self.map.get(&(die, state)).copied()
     }
 
+    /// Every finished entry [`Self::find`] finds, as (DIE, state, entry),
+    /// in no particular order.
+    pub fn finished(&self) -> impl Iterator<Item = (DieIdx, State, EntryId)> + '_ {
+        self.map.iter().map(|(&(die, state), &id)| (die, state, id))
+    }
+
     /// Upstream's `die_map_get`: counts a hit or a miss; a miss creates an
     /// unfinished entry that lookups cannot see until [`Self::finish`].
     fn get(&mut self, die: DieIdx, state: State) -> Result<EntryId, EntryId> {

@@ -395,8 +395,9 @@ struct Names {
 
 #[derive(Clone, Copy)]
 enum ChildSlot {
-    Unknown,
     Missing,
+    /// The entry it prints, its text not looked at yet.
+    Entry(EntryId),
     /// The entry's type name: a range of `Names::text`.
     Name(u32, u32),
     /// The entry has no type name: its text goes in place.
@@ -422,36 +423,47 @@ impl Names {
         // The DIEs may be gone: children have entries, so they lie between
         // the lowest and highest DIE of the entries.
         let (lo, hi) = r.entries.iter().fold((crate::dies::NONE, 0), |(lo, hi), e| (lo.min(e.die), hi.max(e.die)));
-        Names {
-            of: vec![NameSlot::Unknown; r.entries.len()],
-            text: Vec::new(),
-            child: vec![ChildSlot::Unknown; if lo <= hi { (hi - lo) as usize + 1 } else { 0 }],
-            base: lo,
+        let mut child = vec![ChildSlot::Missing; if lo <= hi { (hi - lo) as usize + 1 } else { 0 }];
+        // The entry a reference to each DIE prints, its complete one else
+        // its unexpanded one, found in one pass over the finished entries
+        // (a lookup per referenced DIE waited on the cache's hash table).
+        // Its name is still made when first needed.
+        for (die, state, id) in r.finished() {
+            let Some(slot) = die.checked_sub(lo).and_then(|i| child.get_mut(i as usize)) else { continue };
+            match (state, *slot) {
+                (State::Complete, _) | (State::Unexpanded, ChildSlot::Missing) => *slot = ChildSlot::Entry(id),
+                _ => {}
+            }
         }
+        Names { of: vec![NameSlot::Unknown; r.entries.len()], text: Vec::new(), child, base: lo }
     }
 
     /// What a child DIE prints: the type name of its entry (complete,
     /// else unexpanded), or the entry's text in place if it has none.
     fn resolve(&mut self, r: &Renderer<'_, '_>, die: crate::dies::DieIdx) -> Child<'_> {
         let at = die.checked_sub(self.base).map(|i| i as usize).filter(|&i| i < self.child.len());
-        let slot = match at.map(|i| self.child[i]) {
-            Some(ChildSlot::Unknown) | None => {
-                let slot = match r.find(die, State::Complete).or_else(|| r.find(die, State::Unexpanded)) {
-                    None => ChildSlot::Missing,
-                    Some(c) => match self.range(r, c) {
-                        Some((a, b)) => ChildSlot::Name(a, b),
-                        None => ChildSlot::Inline(c),
-                    },
-                };
-                if let Some(i) = at {
-                    self.child[i] = slot;
-                }
-                slot
-            }
-            Some(slot) => slot,
+        let found = match at.map(|i| self.child[i]) {
+            Some(ChildSlot::Entry(c)) => Some(c),
+            // Outside the entries' DIEs: no entry, unless the cache has one.
+            None => r.find(die, State::Complete).or_else(|| r.find(die, State::Unexpanded)),
+            Some(slot) => return Names::child_of(&self.text, slot),
         };
+        let slot = match found {
+            None => ChildSlot::Missing,
+            Some(c) => match self.range(r, c) {
+                Some((a, b)) => ChildSlot::Name(a, b),
+                None => ChildSlot::Inline(c),
+            },
+        };
+        if let Some(i) = at {
+            self.child[i] = slot;
+        }
+        Names::child_of(&self.text, slot)
+    }
+
+    fn child_of(text: &[u8], slot: ChildSlot) -> Child<'_> {
         match slot {
-            ChildSlot::Name(a, b) => Child::Name(&self.text[a as usize..b as usize]),
+            ChildSlot::Name(a, b) => Child::Name(&text[a as usize..b as usize]),
             ChildSlot::Inline(c) => Child::Inline(c),
             _ => Child::Missing,
         }
