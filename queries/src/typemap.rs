@@ -442,22 +442,16 @@ impl Names {
     /// else unexpanded), or the entry's text in place if it has none.
     fn resolve(&mut self, r: &Renderer<'_, '_>, die: crate::dies::DieIdx) -> Child<'_> {
         let at = die.checked_sub(self.base).map(|i| i as usize).filter(|&i| i < self.child.len());
-        let found = match at.map(|i| self.child[i]) {
-            Some(ChildSlot::Entry(c)) => Some(c),
-            // Outside the entries' DIEs: no entry, unless the cache has one.
-            None => r.find(die, State::Complete).or_else(|| r.find(die, State::Unexpanded)),
-            Some(slot) => return Names::child_of(&self.text, slot),
-        };
-        let slot = match found {
-            None => ChildSlot::Missing,
-            Some(c) => match self.range(r, c) {
+        // A DIE outside the entries' DIEs has no entry.
+        let Some(i) = at else { return Child::Missing };
+        let slot = match self.child[i] {
+            ChildSlot::Entry(c) => match self.range(r, c) {
                 Some((a, b)) => ChildSlot::Name(a, b),
                 None => ChildSlot::Inline(c),
             },
+            slot => slot,
         };
-        if let Some(i) = at {
-            self.child[i] = slot;
-        }
+        self.child[i] = slot;
         Names::child_of(&self.text, slot)
     }
 
