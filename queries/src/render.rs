@@ -16,6 +16,9 @@ use crate::kabi::Rules;
 use crate::log::Log;
 use crate::symbols::{SymState, SymbolTable, PTR_PREFIX};
 
+mod piece;
+pub use piece::Packed;
+
 /// Upstream's cache states; the discriminants are its enum values (the
 /// `--debug` statistics print them in this order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -86,7 +89,7 @@ pub struct Entry<'a> {
     pub tag: u16,
     /// `None` until rendering asked for it (upstream's NULL fqn).
     pub fqn: Option<Fqn<'a>>,
-    pub pieces: Vec<Piece<'a>>,
+    pub pieces: Vec<Packed<'a>>,
 }
 
 /// What the renderer needs to know about the run.
@@ -225,7 +228,7 @@ pub struct Renderer<'d, 'a> {
     /// Pieces of the entries being rendered, innermost last: `open` holds
     /// (entry, where its pieces start). Rendering nests, so an entry's
     /// pieces are contiguous and move into it, sized, when it is done.
-    scratch: Vec<Piece<'a>>,
+    scratch: Vec<Packed<'a>>,
     open: Vec<(EntryId, u32)>,
     /// What [`Made`] ranges point into. Kept across units (numbers are
     /// made once per object); composed names are few.
@@ -376,8 +379,8 @@ impl<'d, 'a> Renderer<'d, 'a> {
     }
 
     /// The bytes of a text piece (none for a break or a DIE).
-    pub fn piece_bytes<'s>(&'s self, p: &Piece<'s>) -> &'s [u8] {
-        match *p {
+    pub fn piece_bytes<'s>(&'s self, p: Piece<'s>) -> &'s [u8] {
+        match p {
             Piece::Str(s) => s,
             Piece::Own(m) => made(&self.texts, m),
             _ => b"",
@@ -663,11 +666,40 @@ impl<'d, 'a> Renderer<'d, 'a> {
     /// Adds a piece to an entry being rendered (the innermost one).
     #[inline]
     fn piece(&mut self, cache: EntryId, p: Piece<'a>) {
+        match Packed::new(p) {
+            Some(p) => self.push_piece(cache, p),
+            None => self.piece_unpacked(cache, p),
+        }
+    }
+
+    #[inline]
+    fn push_piece(&mut self, cache: EntryId, p: Packed<'a>) {
         debug_assert_eq!(self.open.last().map(|o| o.0), Some(cache));
         if self.open.last().is_some_and(|o| o.0 == cache) {
             self.scratch.push(p);
         } else {
             self.entries[cache as usize].pieces.push(p);
+        }
+    }
+
+    /// A string or made text too long for a piece (see [`Packed`]): its
+    /// bytes made into texts, in as many pieces as it takes.
+    #[cold]
+    fn piece_unpacked(&mut self, cache: EntryId, p: Piece<'a>) {
+        let Made(mut start, end) = match p {
+            Piece::Str(s) => {
+                let start = self.texts.len() as u32;
+                self.texts.extend_from_slice(s);
+                Made(start, self.texts.len() as u32)
+            }
+            Piece::Own(m) => m,
+            Piece::Break(_) | Piece::Die(_) => unreachable!("breaks and DIEs always pack"),
+        };
+        while start < end {
+            let part = (end - start).min(piece::OWN_MAX);
+            let q = Packed::new(Piece::Own(Made(start, start + part))).expect("a part fits");
+            self.push_piece(cache, q);
+            start += part;
         }
     }
 
@@ -1030,7 +1062,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
     fn replay(&mut self, st: &mut Sym<'a>, id: EntryId) -> Result<(), Error> {
         let n = self.entries[id as usize].pieces.len();
         for i in 0..n {
-            match self.entries[id as usize].pieces[i] {
+            match self.entries[id as usize].pieces[i].get() {
                 Piece::Str(s) => self.log.dump_str(self.flags.dump_dies, s),
                 Piece::Own(s) => self.log.dump_str(self.flags.dump_dies, made(&self.texts, s)),
                 Piece::Break(b) => self.log.dump_break(b),

@@ -364,15 +364,15 @@ fn expand_entry(
     }
     let pieces = &r.entries[id as usize].pieces;
     for (i, p) in pieces.iter().enumerate() {
-        match p {
-            Piece::Str(_) | Piece::Own(_) => out.push(r.piece_bytes(p)),
-            Piece::Die(child) => match names.resolve(r, *child) {
+        match p.get() {
+            p @ (Piece::Str(_) | Piece::Own(_)) => out.push(r.piece_bytes(p)),
+            Piece::Die(child) => match names.resolve(r, child) {
                 Child::Name(n) => out.push_ref(n),
                 Child::Inline(c) => expand_entry(r, names, c, out, depth + 1)?,
                 Child::Missing => return Err(Error::new("__type_expand", format!("unknown child: {child:x}"))),
             },
             Piece::Break(_) => {
-                if !matches!(pieces.get(i + 1), Some(Piece::Break(_))) {
+                if !pieces.get(i + 1).is_some_and(|p| p.is_break()) {
                     out.push(b" ");
                 }
             }
