@@ -87,9 +87,22 @@ pub struct Entry<'a> {
     pub die: DieIdx,
     pub state: State,
     pub tag: u16,
-    /// `None` until rendering asked for it (upstream's NULL fqn).
-    pub fqn: Option<Fqn<'a>>,
-    pub pieces: Vec<Packed<'a>>,
+    /// `None` until rendering asked for it (upstream's NULL fqn); a
+    /// string or made-text piece (see [`Entry::fqn`]).
+    fqn: Option<Packed<'a>>,
+    /// Boxed rather than a `Vec`: entries are many (one per DIE rendered,
+    /// reserved one per DIE read), and finished ones do not grow.
+    pub pieces: Box<[Packed<'a>]>,
+}
+
+impl<'a> Entry<'a> {
+    pub fn fqn(&self) -> Option<Fqn<'a>> {
+        self.fqn.map(|p| match p.get() {
+            Piece::Own(m) => Fqn::Made(m),
+            Piece::Str(s) => Fqn::Name(s),
+            Piece::Break(_) | Piece::Die(_) => Fqn::Name(EMPTY),
+        })
+    }
 }
 
 /// What the renderer needs to know about the run.
@@ -335,7 +348,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         }
         self.misses += 1;
         let id = self.entries.len() as EntryId;
-        self.entries.push(Entry { die, state: State::Incomplete, tag: 0, fqn: None, pieces: Vec::new() });
+        self.entries.push(Entry { die, state: State::Incomplete, tag: 0, fqn: None, pieces: Box::default() });
         self.open.push((id, self.scratch.len() as u32));
         Err(id)
     }
@@ -345,7 +358,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
             debug_assert_eq!(top, id, "entries finish in the order they were opened");
             if top == id {
                 self.open.pop();
-                self.entries[id as usize].pieces = self.scratch.split_off(start as usize);
+                self.entries[id as usize].pieces = self.scratch.split_off(start as usize).into_boxed_slice();
             }
         }
         let e = &mut self.entries[id as usize];
@@ -389,7 +402,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
 
     /// The bytes of an entry's fqn (empty for none).
     pub fn fqn_text<'s>(&'s self, e: &Entry<'s>) -> &'s [u8] {
-        fqn_bytes(&self.texts, e.fqn)
+        fqn_bytes(&self.texts, e.fqn())
     }
 
     /// Cache statistics for `die_map_free`: entries per state.
@@ -678,7 +691,11 @@ impl<'d, 'a> Renderer<'d, 'a> {
         if self.open.last().is_some_and(|o| o.0 == cache) {
             self.scratch.push(p);
         } else {
-            self.entries[cache as usize].pieces.push(p);
+            // Not reached (entries finish innermost first); kept correct.
+            let e = &mut self.entries[cache as usize];
+            let mut pieces = std::mem::take(&mut e.pieces).into_vec();
+            pieces.push(p);
+            e.pieces = pieces.into_boxed_slice();
         }
     }
 
@@ -843,7 +860,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
     fn byte_size(&mut self, cache: EntryId, die: DieIdx) -> Result<Option<u64>, Error> {
         let Some(mut v) = self.dies.num(die, Num::ByteSize) else { return Ok(None) };
         if self.flags.stable {
-            let fqn = fqn_bytes(&self.texts, self.entries[cache as usize].fqn);
+            let fqn = fqn_bytes(&self.texts, self.entries[cache as usize].fqn());
             if let Some(o) = self.rules.byte_size(fqn)? {
                 v = o;
             }
@@ -854,13 +871,40 @@ impl<'d, 'a> Renderer<'d, 'a> {
     fn update_fqn(&mut self, cache: EntryId, die: DieIdx) {
         if self.entries[cache as usize].fqn.is_none() {
             let f = self.fqn_of(die).unwrap_or(Fqn::Name(EMPTY));
+            let f = self.pack_fqn(f);
             self.entries[cache as usize].fqn = Some(f);
         }
     }
 
+    /// An fqn as an entry keeps it (see [`Entry::fqn`]).
+    fn pack_fqn(&mut self, f: Fqn<'a>) -> Packed<'a> {
+        let p = match f {
+            Fqn::Name(n) => Piece::Str(n),
+            Fqn::Made(m) => Piece::Own(m),
+        };
+        Packed::new(p).unwrap_or_else(|| self.pack_long_fqn(p))
+    }
+
+    /// A name too long for a piece, copied into texts. A made name longer
+    /// than a piece holds (a gigabyte) is cut there.
+    #[cold]
+    fn pack_long_fqn(&mut self, p: Piece<'a>) -> Packed<'a> {
+        let Made(start, end) = match p {
+            Piece::Str(s) => {
+                let start = self.texts.len() as u32;
+                self.texts.extend_from_slice(s);
+                Made(start, self.texts.len() as u32)
+            }
+            Piece::Own(m) => m,
+            Piece::Break(_) | Piece::Die(_) => unreachable!("an fqn is text"),
+        };
+        let end = end.min(start.saturating_add(piece::OWN_MAX));
+        Packed::new(Piece::Own(Made(start, end))).expect("a made text of at most OWN_MAX bytes packs")
+    }
+
     fn fqn(&mut self, cache: EntryId, die: DieIdx) {
         self.update_fqn(cache, die);
-        let f = self.entries[cache as usize].fqn.unwrap_or(Fqn::Name(EMPTY));
+        let f = self.entries[cache as usize].fqn().unwrap_or(Fqn::Name(EMPTY));
         if !fqn_bytes(&self.texts, Some(f)).is_empty() {
             self.emit(Some(cache), b" ");
         }
@@ -1086,7 +1130,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         let c = Some(id);
         self.update_fqn(id, die);
         let joined = !self.flags.dump_dies;
-        if joined && fqn_bytes(&self.texts, self.entries[id as usize].fqn).is_empty() {
+        if joined && fqn_bytes(&self.texts, self.entries[id as usize].fqn()).is_empty() {
             self.emit(c, kw_open);
         } else {
             self.emit(c, kw);
@@ -1168,7 +1212,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         let mut value = None;
         if self.flags.stable {
             self.update_fqn(id, die);
-            let own = fqn_bytes(&self.texts, self.entries[id as usize].fqn);
+            let own = fqn_bytes(&self.texts, self.entries[id as usize].fqn());
             let enum_fqn = fqn_bytes(&self.texts, st.current_fqn);
             if self.rules.is_enumerator_ignored(enum_fqn, own) {
                 return Ok(());
@@ -1177,7 +1221,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         }
         // Strings with no line break between them are one piece.
         self.update_fqn(id, die);
-        match self.entries[id as usize].fqn {
+        match self.entries[id as usize].fqn() {
             Some(Fqn::Name(n)) if !n.is_empty() => {
                 self.list_start(st, c, b"enumerator ", b" , enumerator ");
                 self.emit(c, n);
@@ -1204,7 +1248,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
     ) -> Result<(), Error> {
         let c = Some(id);
         self.update_fqn(id, die);
-        match self.entries[id as usize].fqn {
+        match self.entries[id as usize].fqn() {
             Some(Fqn::Name(n)) if !n.is_empty() => {
                 self.emit(c, kw_space);
                 self.emit(c, n);
@@ -1217,7 +1261,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         let expand = st.expand && self.is_kabi_definition(id, die)?;
         let close = self.braced_open(st, c, &BRACES, |r, st| {
             if expand {
-                st.current_fqn = r.entries[id as usize].fqn;
+                st.current_fqn = r.entries[id as usize].fqn();
                 if kw == b"enumeration_type" {
                     r.container(st, c, die, Some(dw::DW_TAG_enumerator))?;
                 } else {
@@ -1288,7 +1332,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         if self.dies.die(die).declaration() {
             return Ok(false);
         }
-        let fqn = fqn_bytes(&self.texts, self.entries[id as usize].fqn);
+        let fqn = fqn_bytes(&self.texts, self.entries[id as usize].fqn());
         if self.flags.stable && self.rules.is_declonly(fqn) {
             return Ok(false);
         }

@@ -6,10 +6,13 @@
 //! The top two bits are the kind. A string keeps its address in the low 48
 //! bits and its length in the 14 above; a string that does not fit (longer,
 //! or at a higher address) is stored as text the renderer made instead
-//! (`Renderer::piece`), so every piece packs.
+//! (`Renderer::piece`), so every piece packs. No piece is all zero bits
+//! (a string's address is not null), so an `Option<Packed>` takes 8 bytes
+//! too: an entry's fqn is stored as one.
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::num::NonZeroU64;
 
 use super::{DieIdx, Made, Piece};
 
@@ -27,7 +30,7 @@ pub const OWN_MAX: u32 = (1 << (KIND_SHIFT - 32)) - 1;
 
 #[derive(Clone, Copy)]
 pub struct Packed<'a> {
-    bits: u64,
+    bits: NonZeroU64,
     /// A string piece borrows its bytes for `'a`.
     _bytes: PhantomData<&'a [u8]>,
 }
@@ -53,13 +56,15 @@ impl<'a> Packed<'a> {
             Piece::Break(n) => BREAK << KIND_SHIFT | n as u8 as u64,
             Piece::Die(d) => DIE << KIND_SHIFT | d as u64,
         };
-        Some(Packed { bits, _bytes: PhantomData })
+        // A slice's address is never 0, and every other kind sets a kind bit.
+        Some(Packed { bits: NonZeroU64::new(bits)?, _bytes: PhantomData })
     }
 
     #[inline]
     pub fn get(self) -> Piece<'a> {
-        let low = self.bits & ((1 << KIND_SHIFT) - 1);
-        match self.bits >> KIND_SHIFT {
+        let bits = self.bits.get();
+        let low = bits & ((1 << KIND_SHIFT) - 1);
+        match bits >> KIND_SHIFT {
             STR => {
                 let addr = (low & ((1 << ADDR_BITS) - 1)) as usize;
                 let len = (low >> ADDR_BITS) as usize;
@@ -79,7 +84,7 @@ impl<'a> Packed<'a> {
 
     #[inline]
     pub fn is_break(self) -> bool {
-        self.bits >> KIND_SHIFT == BREAK
+        self.bits.get() >> KIND_SHIFT == BREAK
     }
 }
 
@@ -92,6 +97,11 @@ impl fmt::Debug for Packed<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_optional_piece_takes_no_more_room() {
+        assert_eq!(std::mem::size_of::<Option<Packed<'_>>>(), 8);
+    }
 
     #[test]
     fn pieces_come_back_as_they_went_in() {
