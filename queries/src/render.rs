@@ -509,21 +509,22 @@ impl<'d, 'a> Renderer<'d, 'a> {
         // Iterative over siblings, recursive over depth (bounded by the tree).
         let i = (die - self.fqn_base) as usize;
         let d = self.dies.die(die);
-        let name = d.name;
-        if (self.fqn_up[i] != UNSEEN && has_fqn(self.fqn_up[i], name)) || self.depth > MAX_DEPTH {
+        // Whether it has a name is all a first visit needs: the name's
+        // bytes are read only for the debug counts or a second visit.
+        if (self.fqn_up[i] != UNSEEN && has_fqn(self.fqn_up[i], d.name())) || self.depth > MAX_DEPTH {
             return;
         }
         let tag = d.tag;
         let passes =
             tag == dw::DW_TAG_namespace.0 || tag == dw::DW_TAG_class_type.0 || tag == dw::DW_TAG_structure_type.0;
         self.fqn_up[i] = up;
-        if count && has_fqn(up, name) {
+        if count && has_fqn(up, d.name()) {
             self.misses += 1;
             self.fqn_entries += 1;
         }
         // A prefix for the children: this DIE's name, after the parent's
         // prefix if there is one.
-        let child_up = if passes && (up != NONE || name.is_some()) { die } else { NONE };
+        let child_up = if passes && (up != NONE || d.has_name()) { die } else { NONE };
         self.depth += 1;
         let mut c = d.first_child;
         while c != NONE {
@@ -536,7 +537,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
     /// A DIE's fully qualified name as the fqn pass left it (`None`: upstream's NULL).
     fn fqn_of(&mut self, die: DieIdx) -> Option<Fqn<'a>> {
         let up = self.fqn_up[(die - self.fqn_base) as usize];
-        let name = self.dies.die(die).name;
+        let name = self.dies.die(die).name();
         if up == UNSEEN || !has_fqn(up, name) {
             return None;
         }
@@ -558,7 +559,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
             if k > 0 {
                 self.texts.extend_from_slice(b"::");
             }
-            self.texts.extend_from_slice(self.dies.die(p).name.unwrap_or(b"<anonymous>"));
+            self.texts.extend_from_slice(self.dies.die(p).name().unwrap_or(b"<anonymous>"));
         }
         self.texts.extend_from_slice(b"::");
         self.texts.extend_from_slice(name);
@@ -1184,7 +1185,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         (kw, comma_kw): (&'static [u8], &'static [u8]),
     ) -> Result<(), Error> {
         let c = Some(id);
-        let mut name = self.dies.die(die).name;
+        let mut name = self.dies.die(die).name();
         if self.flags.stable {
             if name.is_some_and(|n| n.starts_with(b"__kabi_")) {
                 name = None;
@@ -1396,7 +1397,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
             if md.tag != dw::DW_TAG_member.0 {
                 continue;
             }
-            let (mut r, suffix) = kabi_status(md.name);
+            let (mut r, suffix) = kabi_status(md.name());
             if md.type_ == NONE {
                 // A type landing on no DIE: upstream goes on with the DIE
                 // libdw reads there. Where that cannot matter (a plain
@@ -1421,7 +1422,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
                         self.dies.children(md.type_).find(|&f| self.dies.die(f).tag == dw::DW_TAG_member.0)
                     {
                         let fd = self.dies.die(first);
-                        let (r2, suffix2) = kabi_status(fd.name);
+                        let (r2, suffix2) = kabi_status(fd.name());
                         orig = suffix2;
                         if r2 == Kabi::Reserved {
                             if fd.type_ == NONE {

@@ -626,7 +626,10 @@ impl<'a> Window<'a> {
             new
         };
         raw.attributes(plans, plan.keep, |want, value| match want {
-            Want::Name if first(1) => r.die.name = string(dwarf, unit, value),
+            Want::Name if first(1) => {
+                let (name, unmeasured) = name_string(dwarf, unit, value);
+                r.die.set_name(name, unmeasured);
+            }
             Want::Linkage if first(2) => r.linkage = string(dwarf, unit, value),
             Want::Type if first(4) => r.type_off = reference(base, value),
             Want::Origin if first(8) => r.origin_off = reference(base, value),
@@ -686,6 +689,25 @@ impl<'a> Window<'a> {
         self.refs.clear();
         complete
     }
+}
+
+/// A DIE's name as [`Die::set_name`] takes it: a `.debug_str` name whose
+/// section ends in a NUL is left unmeasured (the rest of the section from
+/// its first byte); any other name is found as [`string`] finds it.
+fn name_string<'a>(
+    dwarf: &gimli::Dwarf<R<'a>>,
+    unit: &gimli::Unit<R<'a>>,
+    value: AttributeValue<R<'a>>,
+) -> (Option<&'a [u8]>, bool) {
+    if let AttributeValue::DebugStrRef(gimli::DebugStrOffset(off)) = value {
+        use gimli::Section as _;
+        let s = dwarf.debug_str.reader().slice();
+        if s.last() == Some(&0) {
+            // A terminator follows every offset in the section.
+            return (s.get(off..).filter(|r| !r.is_empty()), true);
+        }
+    }
+    (string(dwarf, unit, value), false)
 }
 
 fn string<'a>(
