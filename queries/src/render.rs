@@ -465,8 +465,11 @@ impl<'d, 'a> Renderer<'d, 'a> {
         let root = info.root;
         let children: Vec<DieIdx> = self.dies.children(root).collect();
         if self.plan.is_none() {
+            // The cache misses the pass counts are printed by `--debug`
+            // only; counting reads the name of every DIE with one.
+            let count = self.flags.debug;
             for &c in &children {
-                self.resolve_fqns(c, NONE, true);
+                self.resolve_fqns(c, NONE, count);
             }
         }
         Ok(())
