@@ -108,7 +108,7 @@ impl Num {
 }
 
 /// One DIE of the arena.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Die<'a> {
     /// The name, or with [`UNMEASURED`] everything from its first byte to
     /// the end of `.debug_str` (see [`Die::name`]).
@@ -138,6 +138,22 @@ const SIBLING_FAILS: u8 = 8;
 /// each name in `.debug_str` as it was read waited on a cache miss a name
 /// (3.4% of a run's samples on mm/vmscan.o, nearly all on the first load).
 const UNMEASURED: u8 = 16;
+
+/// Shows the name as [`Die::name`] gives it, not the rest of `.debug_str`.
+impl std::fmt::Debug for Die<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Die")
+            .field("name", &self.name().map(String::from_utf8_lossy))
+            .field("tag", &self.tag)
+            .field("flags", &self.flags)
+            .field("first_child", &self.first_child)
+            .field("next_sibling", &self.next_sibling)
+            .field("type_", &self.type_)
+            .field("abstract_origin", &self.abstract_origin)
+            .field("nums", &(self.nums, self.nums_len))
+            .finish()
+    }
+}
 
 impl<'a> Die<'a> {
     /// `DW_AT_name`, if it has one that reads.
