@@ -50,13 +50,16 @@ elif ! command -v musl-gcc >/dev/null; then
 else
     alias=dropin-musl out="$musl/release"
 fi
-# The plain build's binary, copied where the profiled one goes.
+# Puts a built binary where the drop-in goes (unless it is there already).
+install_bin() { # BINARY
+    mkdir -p "$target/release"
+    if [[ "$1" != "$target/release/gendwarfksyms" ]]; then
+        cp "$1" "$target/release/gendwarfksyms"
+    fi
+}
 plain() {
     cargo "$alias"
-    if [[ "$out" != release ]]; then
-        mkdir -p "$target/release"
-        cp "$target/$out/gendwarfksyms" "$target/release/gendwarfksyms"
-    fi
+    install_bin "$target/$out/gendwarfksyms"
 }
 
 profdata="${LLVM_PROFDATA:-$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/llvm-profdata}"
@@ -70,9 +73,13 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 echo "build-dropin: 1/3 instrumented build" >&2
-CARGO_TARGET_DIR="$target/pgo-generate" RUSTFLAGS="-Cprofile-generate=$work/raw" cargo "$alias"
-# Build scripts and proc macros ran instrumented too: their counts go.
-rm -rf "$work/raw"
+# The counts go to a directory that stays put: a path of its own each time
+# would change RUSTFLAGS, and cargo would build every dependency again.
+raw="$target/pgo-generate/profraw"
+CARGO_TARGET_DIR="$target/pgo-generate" RUSTFLAGS="-Cprofile-generate=$raw" cargo "$alias"
+# Build scripts and proc macros ran instrumented too (and earlier builds'
+# runs may be there): their counts go.
+rm -rf "$raw"
 
 echo "build-dropin: 2/3 training runs on tests/data" >&2
 bin="$target/pgo-generate/$out/gendwarfksyms"
@@ -91,7 +98,7 @@ for syms in tests/data/fixtures/obj/x86_64-*/*.symbols; do
     # Some fixtures warn on stderr by design; none fails.
     if [[ -f "$obj" ]]; then train "$obj" "$syms" 2>/dev/null; fi
 done
-"$profdata" merge -o "$work/merged.profdata" "$work/raw"
+"$profdata" merge -o "$work/merged.profdata" "$raw"
 # Named by content: cargo sees RUSTFLAGS change (and rebuilds) exactly
 # when the profile does.
 sum="$(sha256sum "$work/merged.profdata" | cut -c1-16)"
@@ -102,7 +109,6 @@ echo "build-dropin: $runs training runs, profile $profile" >&2
 
 echo "build-dropin: 3/3 release build with the profile" >&2
 CARGO_TARGET_DIR="$target/pgo-use" RUSTFLAGS="-Cprofile-use=$profile" cargo "$alias"
-mkdir -p "$target/release"
-cp "$target/pgo-use/$out/gendwarfksyms" "$target/release/gendwarfksyms"
+install_bin "$target/pgo-use/$out/gendwarfksyms"
 find "$target/pgo-use" -maxdepth 1 -name 'dropin-*.profdata' ! -name "dropin-$sum.profdata" -delete
 echo "build-dropin: $target/release/gendwarfksyms (cargo $alias)" >&2
