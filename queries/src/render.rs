@@ -703,11 +703,11 @@ impl<'d, 'a> Renderer<'d, 'a> {
         }
     }
 
-    /// A string or made text too long for a piece (see [`Packed`]): its
-    /// bytes made into texts, in as many pieces as it takes.
+    /// A text piece that does not pack (see [`Packed`]) as made text: a
+    /// string is copied into texts.
     #[cold]
-    fn piece_unpacked(&mut self, cache: EntryId, p: Piece<'a>) {
-        let Made(mut start, end) = match p {
+    fn made_text(&mut self, p: Piece<'a>) -> Made {
+        match p {
             Piece::Str(s) => {
                 let start = self.texts.len() as u32;
                 self.texts.extend_from_slice(s);
@@ -715,7 +715,14 @@ impl<'d, 'a> Renderer<'d, 'a> {
             }
             Piece::Own(m) => m,
             Piece::Break(_) | Piece::Die(_) => unreachable!("breaks and DIEs always pack"),
-        };
+        }
+    }
+
+    /// A string or made text too long for a piece: its bytes made into
+    /// texts, in as many pieces as it takes.
+    #[cold]
+    fn piece_unpacked(&mut self, cache: EntryId, p: Piece<'a>) {
+        let Made(mut start, end) = self.made_text(p);
         while start < end {
             let part = (end - start).min(piece::OWN_MAX);
             let q = Packed::new(Piece::Own(Made(start, start + part))).expect("a part fits");
@@ -893,15 +900,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
     /// than a piece holds (a gigabyte) is cut there.
     #[cold]
     fn pack_long_fqn(&mut self, p: Piece<'a>) -> Packed<'a> {
-        let Made(start, end) = match p {
-            Piece::Str(s) => {
-                let start = self.texts.len() as u32;
-                self.texts.extend_from_slice(s);
-                Made(start, self.texts.len() as u32)
-            }
-            Piece::Own(m) => m,
-            Piece::Break(_) | Piece::Die(_) => unreachable!("an fqn is text"),
-        };
+        let Made(start, end) = self.made_text(p);
         let end = end.min(start.saturating_add(piece::OWN_MAX));
         Packed::new(Piece::Own(Made(start, end))).expect("a made text of at most OWN_MAX bytes packs")
     }
