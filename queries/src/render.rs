@@ -17,6 +17,7 @@ use crate::log::Log;
 use crate::symbols::{SymState, SymbolTable, PTR_PREFIX};
 
 mod piece;
+mod slots;
 pub use piece::Packed;
 
 /// Upstream's cache states; the discriminants are its enum values (the
@@ -226,9 +227,8 @@ pub struct Renderer<'d, 'a> {
     /// This object's number in the run, to tell its DIEs from stale ones.
     obj: u32,
     pub entries: Vec<Entry<'a>>,
-    /// Finished entries by key; the newest-created one wins, as in
-    /// upstream's head-inserted hash chains.
-    map: HashMap<(DieIdx, State), EntryId>,
+    /// Finished entries by (DIE, state).
+    map: slots::Slots,
     /// Where the fully qualified names of the loaded DIEs come from
     /// (`fqn_up[i]` is for DIE `fqn_base + i`): the DIE whose prefix is
     /// its parent's (upstream's `parent_prefix`), [`NONE`] for no prefix,
@@ -289,7 +289,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
             flags,
             obj,
             entries: Vec::new(),
-            map: HashMap::default(),
+            map: slots::Slots::default(),
             fqn_up: Vec::new(),
             fqn_base: 0,
             fqn_entries: 0,
@@ -330,13 +330,13 @@ impl<'d, 'a> Renderer<'d, 'a> {
 
     /// A finished entry for (die, state), without counting (upstream's `__die_map_get`).
     pub fn find(&self, die: DieIdx, state: State) -> Option<EntryId> {
-        self.map.get(&(die, state)).copied()
+        self.map.get(die, state)
     }
 
     /// Every finished entry [`Self::find`] finds, as (DIE, state, entry),
     /// in no particular order.
     pub fn finished(&self) -> impl Iterator<Item = (DieIdx, State, EntryId)> + '_ {
-        self.map.iter().map(|(&(die, state), &id)| (die, state, id))
+        self.map.iter()
     }
 
     /// Upstream's `die_map_get`: counts a hit or a miss; a miss creates an
@@ -363,8 +363,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         }
         let e = &mut self.entries[id as usize];
         e.state = state;
-        let slot = self.map.entry((e.die, state)).or_insert(id);
-        *slot = (*slot).max(id);
+        self.map.insert(e.die, state, id);
     }
 
     /// Drops every cache entry (their text has been taken): the caller
@@ -384,7 +383,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
     pub fn release(&mut self) {
         self.open.clear();
         self.entries = Vec::new();
-        self.map = HashMap::default();
+        self.map = slots::Slots::default();
         self.scratch = Vec::new();
         self.fqn_up = Vec::new();
         self.numbers = HashMap::default();
@@ -451,7 +450,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
             // entries into fresh memory.
             let estimate = loaded.len();
             self.entries.reserve(estimate);
-            self.map.reserve(estimate);
+            self.map.reset(loaded.clone());
         }
         let info = self.dies.unit(unit);
         if info.broken == Some(Broken::Header) {
