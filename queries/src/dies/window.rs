@@ -715,13 +715,14 @@ fn string<'a>(
     unit: &gimli::Unit<R<'a>>,
     value: AttributeValue<R<'a>>,
 ) -> Option<&'a [u8]> {
-    // Most names are `.debug_str` offsets: find the terminator with memchr
-    // (gimli tests byte by byte), with gimli's result (none without one).
+    // Most names are `.debug_str` offsets: find the terminator 8 bytes at
+    // a time (gimli tests byte by byte), with gimli's result (none
+    // without one).
     if let AttributeValue::DebugStrRef(gimli::DebugStrOffset(off)) = value {
         use gimli::Section as _;
         let s = dwarf.debug_str.reader().slice();
         let rest = s.get(off..).filter(|r| !r.is_empty())?;
-        return memchr::memchr(0, rest).map(|n| &rest[..n]);
+        return super::nul(rest).map(|n| &rest[..n]);
     }
     dwarf.attr_string(unit, value).ok().map(|s| s.slice())
 }
