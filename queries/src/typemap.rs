@@ -336,13 +336,14 @@ impl TypeMap {
 
     /// The symtypes block: one line per name, sorted by byte order.
     pub fn write(&self) -> Vec<u8> {
-        let mut names: Vec<&Vec<u8>> = self.map.keys().collect();
-        names.sort();
-        let mut out = Vec::with_capacity(self.map.iter().map(|(n, e)| n.len() + e.text.len() + 2).sum());
-        for n in names {
+        let mut lines: Vec<(&Vec<u8>, &Arc<Expansion>)> = self.map.iter().collect();
+        // Names are unique (map keys): no stable sort needed.
+        lines.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut out = Vec::with_capacity(lines.iter().map(|(n, e)| n.len() + e.text.len() + 2).sum());
+        for (n, e) in lines {
             out.extend_from_slice(n);
             out.push(b' ');
-            out.extend_from_slice(&self.map[n].text);
+            out.extend_from_slice(&e.text);
             out.push(b'\n');
         }
         out
