@@ -48,6 +48,16 @@ pub struct SymbolTable {
     by_name: Vec<(Vec<u8>, u32)>,
     /// Address -> symbols in the order they got it.
     by_addr: Vec<((u32, u64), Vec<u32>)>,
+    /// Per first byte of a name in `by_name`, a bit for its length (63 for
+    /// 63 and longer). Matching looks up every function and variable a
+    /// unit declares, nearly all of them not exported: this turns most
+    /// away without the binary search's comparisons (on
+    /// kernel/sched/build_utility.o, about 2,000 DIEs for 75 names).
+    lengths: Vec<u64>,
+}
+
+fn length_bit(name: &[u8]) -> u64 {
+    1 << name.len().min(63)
 }
 
 /// Upstream's bucket: FNV-1a over signed chars, low 12 bits.
@@ -98,7 +108,11 @@ impl SymbolTable {
         let order = buckets.into_iter().flat_map(|b| b.into_iter().rev()).collect();
         let mut by_name: Vec<(Vec<u8>, u32)> = index.into_iter().collect();
         by_name.sort();
-        (SymbolTable { syms, order, by_name, by_addr: Vec::new() }, added)
+        let mut lengths = vec![0; 256];
+        for (n, _) in &by_name {
+            lengths[n[0] as usize] |= length_bit(n);
+        }
+        (SymbolTable { syms, order, by_name, by_addr: Vec::new(), lengths }, added)
     }
 
     /// Symbol ids in upstream's iteration (and output) order.
@@ -108,7 +122,7 @@ impl SymbolTable {
 
     pub fn lookup(&self, name: &[u8]) -> Option<u32> {
         let name = strip_ptr_prefix(name);
-        if name.is_empty() {
+        if name.is_empty() || self.lengths[name[0] as usize] & length_bit(name) == 0 {
             return None;
         }
         self.by_name.binary_search_by(|(n, _)| n.as_slice().cmp(name)).ok().map(|i| self.by_name[i].1)
@@ -221,5 +235,21 @@ mod tests {
         assert_eq!(added.len(), 2);
         assert_eq!(t.lookup(b"foo"), Some(1));
         assert_eq!(t.lookup(b"__gendwarfksyms_ptr_foo"), Some(1));
+    }
+
+    #[test]
+    fn lookups_find_every_name_and_nothing_else() {
+        let long = "x".repeat(70);
+        let longer = "x".repeat(71);
+        let names: Vec<Vec<u8>> =
+            ["a", "ab", "abc", "b", long.as_str()].iter().map(|s| s.as_bytes().to_vec()).collect();
+        let (t, _) = SymbolTable::new(&names);
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(t.lookup(n), Some(i as u32), "{}", String::from_utf8_lossy(n));
+        }
+        // The same first byte and length bit as a name, or neither.
+        for miss in ["ac", "abd", "c", "ba", "", "x", longer.as_str()] {
+            assert_eq!(t.lookup(miss.as_bytes()), None, "{miss}");
+        }
     }
 }
