@@ -976,6 +976,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
             return Err(container_fails(b));
         }
         st.first_list_item = true;
+        self.dies.prefetch_child_names(die);
         let mut c = self.dies.die(die).first_child;
         while c != NONE {
             if tag.is_none_or(|t| self.dies.die(c).tag == t.0) {
@@ -1289,6 +1290,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
 
     fn struct_members(&mut self, st: &mut Sym<'a>, c: Option<EntryId>, die: DieIdx) -> Result<(), Error> {
         st.first_list_item = true;
+        self.dies.prefetch_child_names(die);
         let mut m = self.dies.die(die).first_child;
         while m != NONE {
             let tag = dw::DwTag(self.dies.die(m).tag);
