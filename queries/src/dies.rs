@@ -638,12 +638,18 @@ impl<'a> Dies<'a> {
     /// hottest load in rendering); asked for together, the misses overlap.
     #[inline]
     pub fn prefetch_child_names(&self, idx: DieIdx) {
-        #[cfg(target_arch = "x86_64")]
         for c in self.children(idx) {
-            if let Some(n) = self.die(c).name {
-                // SAFETY: a prefetch reads nothing and cannot fault.
-                unsafe { core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(n.as_ptr().cast()) };
-            }
+            self.prefetch_name(c);
+        }
+    }
+
+    /// Starts loading a DIE's name into the cache.
+    #[inline]
+    pub fn prefetch_name(&self, idx: DieIdx) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(n) = self.die(idx).name {
+            // SAFETY: a prefetch reads nothing and cannot fault.
+            unsafe { core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(n.as_ptr().cast()) };
         }
         #[cfg(not(target_arch = "x86_64"))]
         let _ = idx;

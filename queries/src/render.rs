@@ -482,7 +482,12 @@ impl<'d, 'a> Renderer<'d, 'a> {
         let root = self.dies.unit(unit).root;
         let children: Vec<DieIdx> = self.dies.children(root).collect();
         self.ptrs_set = false;
-        for &c in &children {
+        for (k, &c) in children.iter().enumerate() {
+            // Matching reads the name of every function and variable, long
+            // cold: ask for the names a few DIEs ahead.
+            if let Some(&ahead) = children.get(k + 8) {
+                self.dies.prefetch_name(ahead);
+            }
             self.exported_symbols(c, table)?;
         }
         // Only this unit's symbol pass can have left a symbol unprocessed
