@@ -21,15 +21,12 @@ pub struct Slots {
     symbols: HashMap<DieIdx, EntryId>,
 }
 
-fn column(state: State) -> Option<usize> {
-    match state {
-        State::Unexpanded => Some(0),
-        State::Complete => Some(1),
-        _ => None,
-    }
-}
-
+/// The states kept in `dense`, by column.
 const COLUMNS: [State; 2] = [State::Unexpanded, State::Complete];
+
+fn column(state: State) -> Option<usize> {
+    COLUMNS.iter().position(|&s| s == state)
+}
 
 impl Slots {
     /// Forgets every entry and makes room for the DIEs `dies` (more are
@@ -47,11 +44,11 @@ impl Slots {
 
     #[inline]
     pub fn get(&self, die: DieIdx, state: State) -> Option<EntryId> {
-        let Some(c) = column(state) else {
-            return if state == State::Symbol { self.symbols.get(&die).copied() } else { None };
-        };
-        let slot = self.dense.get(die.wrapping_sub(self.base) as usize)?[c];
-        slot.checked_sub(1)
+        match column(state) {
+            Some(c) => self.dense.get(die.wrapping_sub(self.base) as usize)?[c].checked_sub(1),
+            None if state == State::Symbol => self.symbols.get(&die).copied(),
+            None => None,
+        }
     }
 
     /// Records `id` for (die, state) unless a newer entry is there: the
