@@ -646,13 +646,9 @@ impl<'a> Dies<'a> {
     /// Starts loading a DIE's name into the cache.
     #[inline]
     pub fn prefetch_name(&self, idx: DieIdx) {
-        #[cfg(target_arch = "x86_64")]
         if let Some(n) = self.die(idx).name {
-            // SAFETY: a prefetch reads nothing and cannot fault.
-            unsafe { core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(n.as_ptr().cast()) };
+            crate::prefetch::prefetch(n.as_ptr());
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = idx;
     }
 
     /// The source file a `DW_AT_decl_file` index names, as upstream's

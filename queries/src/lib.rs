@@ -14,6 +14,7 @@ pub mod exports;
 pub mod kabi;
 pub mod log;
 pub mod object;
+mod prefetch;
 pub mod render;
 pub mod symbols;
 pub mod typediff;

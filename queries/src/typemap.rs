@@ -536,12 +536,8 @@ pub fn offer_entries(
     for id in 0..r.entries.len() as EntryId {
         // The pieces of the entries a few ahead, fetched while this one is
         // turned into text: each is an allocation of its own, long cold.
-        #[cfg(target_arch = "x86_64")]
         if let Some(e) = r.entries.get(id as usize + 4) {
-            // SAFETY: a prefetch reads nothing and cannot fault.
-            unsafe {
-                core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(e.pieces.as_ptr().cast())
-            };
+            crate::prefetch::prefetch(e.pieces.as_ptr());
         }
         if r.entries[id as usize].state == State::Symbol {
             let exp = expand_exact(r, &mut names, id, &mut scratch)?;
