@@ -9,6 +9,7 @@
 
 mod compress;
 mod reloc;
+mod relocate;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -122,6 +123,10 @@ pub struct ElfFile<'data> {
     e_type: u16,
     e_machine: u16,
     shstrndx: u32,
+    /// Where the section and program headers are (`e_phnum` as it stands).
+    e_shoff: u64,
+    e_phoff: u64,
+    e_phnum: u16,
     /// All section headers, section 0 included; empty when the table does
     /// not fit in the file (libelf then pretends there are none).
     sections: Vec<Section>,
@@ -182,6 +187,9 @@ impl<'data> ElfFile<'data> {
             e_type: headers.e_type,
             e_machine: headers.e_machine,
             shstrndx: headers.shstrndx,
+            e_shoff: headers.e_shoff,
+            e_phoff: headers.e_phoff,
+            e_phnum: headers.e_phnum,
             sections: headers.sections,
         })
     }
@@ -245,10 +253,12 @@ impl<'data> ElfFile<'data> {
                     continue;
                 }
                 let shndx = if sym.shndx == elf::SHN_XINDEX.0 { extended.unwrap_or(0) } else { u32::from(sym.shndx) };
+                // The name is read before undefined entries are left out:
+                // an unreadable one fails even there.
+                let name = self.string(s.link, sym.name).map_err(|m| error(F, format!("elf_strptr failed: {m}")))?;
                 if shndx == u32::from(elf::SHN_UNDEF.0) {
                     continue;
                 }
-                let name = self.string(s.link, sym.name).map_err(|m| error(F, format!("elf_strptr failed: {m}")))?;
                 if !name.is_empty() {
                     symbols.push(GlobalSymbol { name, shndx, value: sym.value });
                 }
@@ -327,7 +337,7 @@ impl<'data> ElfFile<'data> {
             }
         }
         if self.e_type == elf::ET_REL.0 && flavour != DwarfFlavour::Dwo {
-            self.relocate(&mut found, read);
+            self.relocate(&mut found, read).ok()?;
         }
         Some(found)
     }
@@ -355,49 +365,6 @@ impl<'data> ElfFile<'data> {
             }
         }
         Loaded::Data(Cow::Borrowed(raw))
-    }
-
-    /// Applies every relocation section that targets one of `found` named in `read`.
-    fn relocate(&self, found: &mut [Found<'data>], read: &[&str]) {
-        let target_of = reloc::Target { machine: self.e_machine, is_64: self.is_64, endian: self.endian };
-        // Where libdwfl places each section of an object file: relocations
-        // against symbols in loaded sections add that address.
-        let placed = if self.e_type == elf::ET_REL.0 {
-            reloc::offline_layout(self.sections.iter().map(|s| reloc::Placed {
-                alloc: s.has_flag(elf::SHF_ALLOC),
-                addr: s.addr,
-                align: s.addralign,
-                size: s.size,
-            }))
-        } else {
-            Vec::new()
-        };
-        for s in self.sections.iter().skip(1) {
-            let is_rela = s.kind == elf::SHT_RELA.0;
-            if !(is_rela || s.kind == elf::SHT_REL.0) || s.size == 0 || s.has_flag(elf::SHF_COMPRESSED) {
-                continue;
-            }
-            let Some(target) = found.iter_mut().find(|f| u32::try_from(f.index).ok() == Some(s.info)) else {
-                continue;
-            };
-            if target.name == ".gnu_debugaltlink" || !read.contains(&target.name) {
-                continue;
-            }
-            let Ok(relocs) = self.section_data(s) else {
-                continue;
-            };
-            let Some(symtab) = self.sections.get(s.link as usize).and_then(|t| self.section_data(t).ok()) else {
-                continue;
-            };
-            let symbols = |index: u32| {
-                let mut sym = self.symbol(symtab, index as usize)?;
-                if let Some(&at) = placed.get(usize::from(sym.shndx)) {
-                    sym.value = sym.value.wrapping_add(at);
-                }
-                Some(sym)
-            };
-            reloc::apply(&target_of, target.data.to_mut(), relocs, is_rela, &symbols);
-        }
     }
 
     /// How libdw names the sections of this file (its `scn_dwarf_type`): the
@@ -510,6 +477,9 @@ struct Headers {
     e_type: u16,
     e_machine: u16,
     shstrndx: u32,
+    e_shoff: u64,
+    e_phoff: u64,
+    e_phnum: u16,
     sections: Vec<Section>,
 }
 
@@ -549,7 +519,15 @@ impl Headers {
         } else {
             u32::from(e_shstrndx.0)
         };
-        Some(Headers { e_type: header.e_type(e).0, e_machine: header.e_machine(e).0, shstrndx, sections })
+        Some(Headers {
+            e_type: header.e_type(e).0,
+            e_machine: header.e_machine(e).0,
+            shstrndx,
+            e_shoff: shoff,
+            e_phoff: header.e_phoff(e).into(),
+            e_phnum: header.e_phnum(e),
+            sections,
+        })
     }
 }
 

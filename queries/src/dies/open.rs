@@ -40,7 +40,8 @@ pub(super) fn open<'a>(
     };
     let (mut name, mut comp_dir, mut stmt_list) = (None, None, None);
     // `DW_AT_str_offsets_base` as libdw reads it: its first occurrence,
-    // whose value must read as a number (`dwarf_formudata`).
+    // whose value must read as a number (`dwarf_formudata`); a section
+    // offset must also fall inside `.debug_str_offsets` (`__libdw_formptr`).
     let mut str_base: Option<Option<u64>> = None;
     {
         let mut cursor = unit.header.entries(&unit.abbreviations);
@@ -55,7 +56,9 @@ pub(super) fn open<'a>(
                 (dw::DW_AT_stmt_list, v) => stmt_list = Some(v),
                 (dw::DW_AT_str_offsets_base, _) if str_base.is_none() => {
                     str_base = Some(match attr.raw_value() {
-                        AttributeValue::SecOffset(o) => Some(o as u64),
+                        AttributeValue::SecOffset(o) => {
+                            Some(o as u64).filter(|&o| o < dwarf.debug_str_offsets.reader().len() as u64)
+                        }
                         AttributeValue::Sdata(v) => Some(v as u64),
                         v => v.udata_value(),
                     });
@@ -84,6 +87,9 @@ pub(super) fn open<'a>(
         None => Some(NOT_READ),
         Some(AttributeValue::DebugLineRef(offset)) => {
             match dwarf.debug_line.program(offset, unit.header.address_size(), unit.comp_dir, unit.name) {
+                // libdw reads the header's directory and file names as it
+                // reads the header; gimli only when they are asked for.
+                Ok(program) if !names_read(dwarf, &unit, program.header()) => Some("invalid .debug_line section"),
                 Ok(program) => {
                     unit.line_program = Some(program);
                     None
@@ -124,6 +130,18 @@ fn str_offsets_header_end(dwarf: &gimli::Dwarf<R<'_>>) -> usize {
     // The padding.
     let _ = r.read_u16();
     start - r.len()
+}
+
+/// Whether every directory and file name of a line table header reads
+/// (libdw's `read_srclines` gives up on the table when one does not: a
+/// `DW_FORM_line_strp` past its section, say).
+fn names_read(
+    dwarf: &gimli::Dwarf<R<'_>>,
+    unit: &gimli::Unit<R<'_>>,
+    header: &gimli::LineProgramHeader<R<'_>>,
+) -> bool {
+    let read = |v: AttributeValue<R<'_>>| dwarf.attr_string(unit, v).is_ok();
+    header.include_directories().iter().all(|d| read(*d)) && header.file_names().iter().all(|f| read(f.path_name()))
 }
 
 /// libdw's message for the line table at `offset` that gimli could not

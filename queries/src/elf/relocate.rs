@@ -1,0 +1,312 @@
+//! Which relocation sections libdwfl applies to an `ET_REL` file before
+//! libdw reads its DWARF, and where it gives up on that DWARF altogether
+//! (its `load_dw`: `find_symtab`, then `__libdwfl_relocate`).
+//!
+//! libdwfl relocates every debug section in place, section by section in
+//! file order, skipping what it cannot handle (a type it does not know, an
+//! undefined symbol) but failing on what it cannot make sense of: a symbol
+//! table it cannot read, a relocation section naming no section, a
+//! relocation outside its section, a symbol index past the table. Once it
+//! fails, `dwfl_module_getdwarf` has no DWARF to give and upstream reports
+//! no debugging information. So every such section is checked here, the
+//! ones we do not read too (location lists, frames), and applied only
+//! where we read the result ([`super::reloc`] does one section's entries).
+
+use std::borrow::Cow;
+
+use object::elf;
+
+use super::reloc::{self, GiveUp, SymbolValue};
+use super::{compress, ElfFile, Found, Section};
+
+/// The sections libebl takes for debug sections (`default_debugscn_p`),
+/// whose relocations libdwfl applies; `.zdebug_*` names count too.
+const DEBUG_SECTIONS: &[&[u8]] = &[
+    b".debug",
+    b".line",
+    b".debug_srcinfo",
+    b".debug_sfnames",
+    b".debug_aranges",
+    b".debug_pubnames",
+    b".debug_info",
+    b".debug_abbrev",
+    b".debug_line",
+    b".debug_frame",
+    b".debug_str",
+    b".debug_loc",
+    b".debug_macinfo",
+    b".debug_ranges",
+    b".debug_pubtypes",
+    b".debug_types",
+    b".gdb_index",
+    b".debug_macro",
+    b".debug_addr",
+    b".debug_line_str",
+    b".debug_loclists",
+    b".debug_names",
+    b".debug_rnglists",
+    b".debug_str_offsets",
+    b".debug_weaknames",
+    b".debug_funcnames",
+    b".debug_typenames",
+    b".debug_varnames",
+];
+
+fn is_debug_section(name: &[u8]) -> bool {
+    DEBUG_SECTIONS.iter().any(|d| name == *d || (name.starts_with(b".zdebug") && name.get(2..) == d.get(1..)))
+}
+
+/// The symbol table `find_symtab` settles on, read as it reads it.
+struct Symtab<'data> {
+    symbols: Cow<'data, [u8]>,
+    /// The `SHT_SYMTAB_SHNDX` section that goes with it, if any.
+    xndx: Option<Cow<'data, [u8]>>,
+    /// The size of its string table.
+    strings: u64,
+    /// Its entries (libdwfl's `syments`).
+    count: u32,
+}
+
+impl<'data> ElfFile<'data> {
+    /// Relocates the sections of `found` named in `read`, and checks the
+    /// relocations of every debug section as libdwfl applies them.
+    pub(super) fn relocate(&self, found: &mut [Found<'data>], read: &[&str]) -> Result<(), GiveUp> {
+        let symtab = self.dwfl_symtab()?;
+        // Where libdwfl places each section of an object file: relocations
+        // against symbols in loaded sections add that address.
+        let placed = reloc::offline_layout(self.sections.iter().map(|s| reloc::Placed {
+            alloc: s.has_flag(elf::SHF_ALLOC),
+            addr: s.addr,
+            align: s.addralign,
+            size: s.size,
+        }));
+        let symbol = |index: u32| self.reloc_symbol(&symtab, &placed, index);
+        // Whether every symbol of the table resolves (libdwfl gives up on
+        // none of them), worked out when first needed.
+        let mut symbols_ok = None;
+        let target_of = reloc::Target { machine: self.e_machine, is_64: self.is_64, endian: self.endian };
+        for s in self.sections.iter().skip(1) {
+            let is_rela = s.kind == elf::SHT_RELA.0;
+            if !(is_rela || s.kind == elf::SHT_REL.0) || s.size == 0 {
+                continue;
+            }
+            let t = self.sections.get(s.info as usize).ok_or(GiveUp)?;
+            let tname = self.string(self.shstrndx, t.name).map_err(|_| GiveUp)?;
+            if !is_debug_section(tname) {
+                continue;
+            }
+            let kept = found.iter().position(|f| f.index == s.info as usize);
+            // The target's bytes as libdwfl relocates them (decompressed);
+            // whether they are a copy rather than the file's.
+            let (len, copied) = match kept {
+                Some(k) => (found[k].data.len() as u64, matches!(found[k].data, Cow::Owned(_))),
+                None => match self.dwfl_section(t, tname)? {
+                    Some(data) => (data.len() as u64, matches!(data, Cow::Owned(_))),
+                    None => continue,
+                },
+            };
+            if t.kind == elf::SHT_NOBITS.0 || len == 0 {
+                continue;
+            }
+            // The relocation section's name must read too, and its bytes
+            // decompress if they are compressed.
+            self.string(self.shstrndx, s.name).map_err(|_| GiveUp)?;
+            let compressed = s.has_flag(elf::SHF_COMPRESSED);
+            self.check_headers_overlap((s, compressed), (t, copied))?;
+            let relocs = if compressed {
+                let raw = self.section_data(s).map_err(|_| GiveUp)?;
+                let data = compress::decompress_elf(raw, self.is_64, self.endian).ok_or(GiveUp)?;
+                if !(data.len() as u64).is_multiple_of(self.libelf_entry_size(s.kind)) {
+                    return Err(GiveUp);
+                }
+                Cow::Owned(data)
+            } else {
+                Cow::Borrowed(self.section_data(s).map_err(|_| GiveUp)?)
+            };
+            let data = match kept {
+                Some(k) if read.contains(&found[k].name) => Some(found[k].data.to_mut().as_mut()),
+                _ => None,
+            };
+            // A section only checked (location lists, frames: as large as
+            // `.debug_info` in kernel objects) is first looked over for
+            // what could fail at all; nearly always nothing can.
+            if data.is_none() {
+                let symbols_ok = *symbols_ok.get_or_insert_with(|| (1..symtab.count).all(|i| symbol(i).is_ok()));
+                if symbols_ok && reloc::cannot_fail(&target_of, &relocs, is_rela, len, symtab.count) {
+                    continue;
+                }
+            }
+            reloc::apply(&target_of, data, len, &relocs, is_rela, &symbol)?;
+        }
+        Ok(())
+    }
+
+    /// A debug section that libdw does not keep, as libdwfl loads it to
+    /// relocate it: decompressed (failing is fatal), `None` if there is
+    /// nothing to relocate.
+    fn dwfl_section(&self, t: &Section, name: &[u8]) -> Result<Option<Cow<'data, [u8]>>, GiveUp> {
+        if t.has_flag(elf::SHF_COMPRESSED) {
+            let raw = self.section_data(t).map_err(|_| GiveUp)?;
+            return compress::decompress_elf(raw, self.is_64, self.endian).map(|d| Some(Cow::Owned(d))).ok_or(GiveUp);
+        }
+        if t.kind == elf::SHT_NOBITS.0 || t.size == 0 {
+            return Ok(None);
+        }
+        let raw = self.data.get(t.offset as usize..).and_then(|d| d.get(..t.size as usize)).ok_or(GiveUp)?;
+        if name.starts_with(b".zdebug") {
+            if let Some(data) = compress::decompress_gnu(raw) {
+                return Ok(Some(Cow::Owned(data)));
+            }
+        }
+        Ok(Some(Cow::Borrowed(raw)))
+    }
+
+    /// libdwfl will not relocate with or into a section that starts in the
+    /// ELF header, nor one of the mapped file (not a decompressed copy)
+    /// that overlaps the section or program headers.
+    fn check_headers_overlap(
+        &self,
+        (s, s_copied): (&Section, bool),
+        (t, t_copied): (&Section, bool),
+    ) -> Result<(), GiveUp> {
+        let ehsize = if self.is_64 { 64 } else { 52 };
+        if s.offset < ehsize || t.offset < ehsize {
+            return Err(GiveUp);
+        }
+        let overlaps = |sec: &Section, copied: bool, (start, end): (u64, u64)| {
+            !copied && start < sec.offset.wrapping_add(sec.size) && sec.offset < end
+        };
+        let shentsize = if self.is_64 { 64 } else { 40 };
+        let shdrs = (self.e_shoff, self.e_shoff.wrapping_add(self.sections.len() as u64 * shentsize));
+        if overlaps(s, s_copied, shdrs) || overlaps(t, t_copied, shdrs) {
+            return Err(GiveUp);
+        }
+        match self.phdrs()? {
+            Some(phdrs) if overlaps(s, s_copied, phdrs) || overlaps(t, t_copied, phdrs) => Err(GiveUp),
+            _ => Ok(()),
+        }
+    }
+
+    /// Where the program headers are, as libelf's `elf_getphdrnum` counts
+    /// them (an offset past the file is an error; a count past it is cut).
+    fn phdrs(&self) -> Result<Option<(u64, u64)>, GiveUp> {
+        let off = self.e_phoff;
+        if off == 0 {
+            return Ok(None);
+        }
+        let len = self.data.len() as u64;
+        if off >= len {
+            return Err(GiveUp);
+        }
+        let mut count = u64::from(self.e_phnum);
+        if count == 0xffff {
+            if let Some(s0) = self.sections.first() {
+                count = u64::from(s0.info);
+            }
+        }
+        let size = if self.is_64 { 56 } else { 32 };
+        count = count.min((len - off) / size);
+        Ok((count != 0).then(|| (off, off + count * size)))
+    }
+
+    /// libdwfl's `find_symtab` for the file itself (`load_symtab`, then its
+    /// checks of the tables): the symbol table relocations resolve against.
+    fn dwfl_symtab(&self) -> Result<Symtab<'data>, GiveUp> {
+        let (mut symtab, mut dynsym, mut xndx) = (None, None, None);
+        for s in self.sections.iter().skip(1) {
+            match elf::SectionType(s.kind) {
+                elf::SHT_SYMTAB if s.entsize != 0 => {
+                    symtab = Some(s);
+                    if xndx.is_some() {
+                        break;
+                    }
+                }
+                elf::SHT_DYNSYM if s.entsize != 0 && symtab.is_none() => dynsym = Some(s),
+                elf::SHT_SYMTAB_SHNDX => {
+                    xndx = Some(s);
+                    if symtab.is_some() {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Without a symbol table, a dynamic one will do; without either
+        // (no separate debug file for an object), libdwfl gives up.
+        let (table, xndx) = match (symtab, dynsym) {
+            (Some(t), _) => (t, xndx),
+            (None, Some(d)) => (d, None),
+            (None, None) => return Err(GiveUp),
+        };
+        let strtab = self.sections.get(table.link as usize).ok_or(GiveUp)?;
+        let strtab_name = self.string(self.shstrndx, strtab.name).map_err(|_| GiveUp)?;
+        let strings = self.dwfl_table(strtab, strtab_name)?;
+        let xndx = match xndx {
+            Some(x) => Some(self.dwfl_table(x, strtab_name)?),
+            None => None,
+        };
+        let symbols = self.dwfl_table(table, strtab_name)?;
+        let count = table.size / table.entsize;
+        if count > symbols.len() as u64 / table.entsize || u64::from(table.info) > count {
+            return Err(GiveUp);
+        }
+        // Relocations may name any entry the table's bytes hold.
+        let count = u32::try_from(symbols.len() / self.symbol_size()).unwrap_or(u32::MAX);
+        Ok(Symtab { symbols, xndx, strings: strings.len() as u64, count })
+    }
+
+    /// One of the tables `find_symtab` loads: decompressed if need be
+    /// (`.zdebug` going by the string table's name, as libdwfl has it), and
+    /// not empty.
+    fn dwfl_table(&self, s: &Section, strtab_name: &[u8]) -> Result<Cow<'data, [u8]>, GiveUp> {
+        let raw = self.section_data(s).map_err(|_| GiveUp)?;
+        let data = if s.has_flag(elf::SHF_COMPRESSED) {
+            Cow::Owned(compress::decompress_elf(raw, self.is_64, self.endian).ok_or(GiveUp)?)
+        } else if strtab_name.starts_with(b".zdebug") {
+            compress::decompress_gnu(raw).map_or(Cow::Borrowed(raw), Cow::Owned)
+        } else {
+            Cow::Borrowed(raw)
+        };
+        if data.is_empty() {
+            return Err(GiveUp);
+        }
+        Ok(data)
+    }
+
+    /// The value a relocation against symbol `index` uses (libdwfl's
+    /// `relocate_getsym`, `__libdwfl_relocate_value` and, for undefined and
+    /// common symbols, `resolve_symbol`, which finds nothing in a file
+    /// reported alone).
+    fn reloc_symbol(&self, symtab: &Symtab<'_>, placed: &[u64], index: u32) -> Result<SymbolValue, GiveUp> {
+        // `gelf_getsymshndx`: the index must be in both tables.
+        let extended = match &symtab.xndx {
+            Some(x) => Some(super::read_u32(x, index as usize, self.endian).ok_or(GiveUp)?),
+            None => None,
+        };
+        let sym = self.symbol(&symtab.symbols, index as usize).ok_or(GiveUp)?;
+        let shndx = match elf::SymbolSection(sym.shndx) {
+            elf::SHN_XINDEX => extended.unwrap_or(0),
+            _ => u32::from(sym.shndx),
+        };
+        // Neither defined nor found elsewhere; a name past the string
+        // table is an error first.
+        let unresolved = |common: bool| {
+            if sym.name != 0 && u64::from(sym.name) >= symtab.strings {
+                return Err(GiveUp);
+            }
+            Ok(if common { SymbolValue::Value(0) } else { SymbolValue::Undefined })
+        };
+        match elf::SymbolSection(sym.shndx) {
+            elf::SHN_ABS => return Ok(SymbolValue::Value(sym.value)),
+            elf::SHN_UNDEF => return unresolved(false),
+            elf::SHN_COMMON => return unresolved(true),
+            _ => {}
+        }
+        if shndx == 0 {
+            return unresolved(false);
+        }
+        let section = self.sections.get(shndx as usize).ok_or(GiveUp)?;
+        let at = if section.has_flag(elf::SHF_ALLOC) { placed.get(shndx as usize).copied().unwrap_or(0) } else { 0 };
+        Ok(SymbolValue::Value(sym.value.wrapping_add(at)))
+    }
+}
