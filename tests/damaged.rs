@@ -1,7 +1,8 @@
 //! Damaged DWARF as upstream reads it: every golden object with a symbol
-//! list, with bytes of `.debug_info` (one, then four) or of `.debug_abbrev`
-//! (one) changed at seeded offsets, must give upstream's exit status,
-//! stderr, stdout and `-T` file. (queries/tests/skip_bodies.rs proves that
+//! list, with bytes of `.debug_info` (one, then four), of `.debug_abbrev`
+//! (one), of the relocations of `.debug_info` (one, then four) or of the
+//! symbol table (one) changed at seeded offsets, must give upstream's exit
+//! status, stderr, stdout and `-T` file. (queries/tests/skip_bodies.rs proves that
 //! skipping function bodies changes nothing on the same kind of damage;
 //! this suite holds the engine to what libdw makes of it: which call fails
 //! first, and where a `DW_AT_sibling` takes the walk.)
@@ -48,15 +49,29 @@ fn cases() -> Vec<Case> {
     // section, so upstream fails on each of them, damaged or not
     // (../shared/golden/README.md), where we read them (tests/golden.rs).
     let mips = |o: &Path| o.components().any(|c| c.as_os_str().to_string_lossy().starts_with("mips"));
-    for obj in objs
-        .into_iter()
-        .filter(|o| o.extension().is_some_and(|e| e == "o") && o.with_extension("symbols").is_file() && !mips(o))
-    {
+    // Nor the zstd ones: the reference's libdw reads no zstd section, so
+    // upstream finds no debugging information in them, damaged or not,
+    // where we read them (tests/golden.rs).
+    let zstd = |o: &Path| o.to_string_lossy().contains("zstd");
+    for obj in objs.into_iter().filter(|o| {
+        o.extension().is_some_and(|e| e == "o") && o.with_extension("symbols").is_file() && !mips(o) && !zstd(o)
+    }) {
         let rel = obj.strip_prefix(&golden).unwrap().with_extension("").to_string_lossy().into_owned();
         let bytes = common::read_data(&obj);
-        let variants = [("info1", ".debug_info", 1), ("info4", ".debug_info", 4), ("abbrev1", ".debug_abbrev", 1)];
-        for (k, (name, sect, n)) in variants.into_iter().enumerate() {
-            let Some(range) = section(&bytes, sect) else { continue };
+        // The relocations of `.debug_info` and the symbol table they use:
+        // libdwfl applies them before libdw reads anything, and gives up on
+        // the file's DWARF where it cannot make sense of one.
+        let rel_info: &[&str] = &[".rela.debug_info", ".rel.debug_info"];
+        let variants: [(&str, &[&str], usize); 6] = [
+            ("info1", &[".debug_info"], 1),
+            ("info4", &[".debug_info"], 4),
+            ("abbrev1", &[".debug_abbrev"], 1),
+            ("rela1", rel_info, 1),
+            ("rela4", rel_info, 4),
+            ("symtab1", &[".symtab"], 1),
+        ];
+        for (k, (name, sects, n)) in variants.into_iter().enumerate() {
+            let Some(range) = sects.iter().find_map(|sect| section(&bytes, sect)) else { continue };
             let mut rng = Rng(fnv(&[rel.as_bytes(), name.as_bytes()]));
             let mut b = bytes.clone();
             for _ in 0..n {
