@@ -45,6 +45,7 @@
 mod abbrev;
 mod decode;
 mod header;
+mod lines;
 mod open;
 mod window;
 

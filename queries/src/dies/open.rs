@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use gimli::{constants as dw, AttributeValue, Reader as _, Section as _};
 
-use super::{NOT_READ, R};
+use super::{lines, NOT_READ, R};
 
 /// The unit opened, and libdw's `dwarf_getsrcfiles` message if its line
 /// table cannot be read. Fails only where the unit DIE cannot be read.
@@ -86,18 +86,27 @@ pub(super) fn open<'a>(
     let failed = match stmt_list {
         None => Some(NOT_READ),
         Some(AttributeValue::DebugLineRef(offset)) => {
-            match dwarf.debug_line.program(offset, unit.header.address_size(), unit.comp_dir, unit.name) {
-                // libdw reads the header's directory and file names as it
-                // reads the header; gimli only when they are asked for.
-                Ok(program) if !names_read(dwarf, &unit, program.header()) => Some("invalid .debug_line section"),
-                Ok(program) => {
+            // libdw reads the whole table, where gimli reads the header
+            // (and the names only when asked for them): libdw's verdict
+            // first (`lines.rs`), the table itself from gimli.
+            let lines = dwarf.debug_line.reader();
+            let strings = lines::Strings {
+                line_str: dwarf.debug_line_str.reader().slice(),
+                str: dwarf.debug_str.reader().slice(),
+            };
+            let libdw = (offset.0 < lines.len())
+                .then(|| {
+                    let big = gimli::Endianity::is_big_endian(lines.endian());
+                    lines::read_srclines(lines.slice(), offset.0, unit.header.address_size(), big, &strings)
+                })
+                .flatten();
+            match (libdw, dwarf.debug_line.program(offset, unit.header.address_size(), unit.comp_dir, unit.name)) {
+                (Some(message), _) => Some(message),
+                (None, Ok(program)) => {
                     unit.line_program = Some(program);
                     None
                 }
-                Err(_) => {
-                    let lines = dwarf.debug_line.reader();
-                    Some(line_table_error(lines.slice(), offset.0, lines.endian()))
-                }
+                (None, Err(_)) => Some(line_table_error(lines.slice(), offset.0, lines.endian())),
             }
         }
         // A form that is not a section offset.
@@ -130,18 +139,6 @@ fn str_offsets_header_end(dwarf: &gimli::Dwarf<R<'_>>) -> usize {
     // The padding.
     let _ = r.read_u16();
     start - r.len()
-}
-
-/// Whether every directory and file name of a line table header reads
-/// (libdw's `read_srclines` gives up on the table when one does not: a
-/// `DW_FORM_line_strp` past its section, say).
-fn names_read(
-    dwarf: &gimli::Dwarf<R<'_>>,
-    unit: &gimli::Unit<R<'_>>,
-    header: &gimli::LineProgramHeader<R<'_>>,
-) -> bool {
-    let read = |v: AttributeValue<R<'_>>| dwarf.attr_string(unit, v).is_ok();
-    header.include_directories().iter().all(|d| read(*d)) && header.file_names().iter().all(|f| read(f.path_name()))
 }
 
 /// libdw's message for the line table at `offset` that gimli could not

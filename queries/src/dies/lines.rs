@@ -1,0 +1,404 @@
+//! Whether libdw (0.188) reads a line table's header, and its message
+//! where not.
+//!
+//! Upstream asks for a unit's file names (`dwarf_getsrcfiles`, to tell a
+//! type defined in a `.c` file) and libdw then reads the table
+//! (`read_srclines`), failing on damage gimli reads past or meets only
+//! later: a directory index past the list, a name's string offset past
+//! `.debug_line_str`, a header whose length does not end where its lists
+//! end. This reads the header as libdw does, for its verdict only: the
+//! file names themselves still come from gimli.
+//!
+//! libdw 0.188 reads the line program too, and fails on more (a standard
+//! opcode whose operand count is not the standard one, a line number past
+//! an `int`): not modelled. Walking every program cost 7% of a run's
+//! instructions on mm/vmscan.o (71 KB of `.debug_line`), for damage in
+//! about 1 case of 150 of a fuzz of line tables (docs/performance.md).
+
+use gimli::constants as dw;
+
+/// libdw's `DWARF_E_INVALID_DEBUG_LINE`.
+const INVALID_LINE: &str = "invalid .debug_line section";
+
+/// The sections a line table's strings live in.
+pub(super) struct Strings<'a> {
+    pub line_str: &'a [u8],
+    pub str: &'a [u8],
+}
+
+/// libdw's error for the line table at `offset` of `section` (which must
+/// hold at least one byte there), `None` if it reads it whole.
+pub(super) fn read_srclines(
+    section: &[u8],
+    offset: usize,
+    address_size: u8,
+    big_endian: bool,
+    strings: &Strings<'_>,
+) -> Option<&'static str> {
+    let r = Reader { data: section, at: offset, end: section.len(), big_endian };
+    srclines(r, address_size, strings).err()
+}
+
+/// A cursor over the section, `end` where the current table ends.
+#[derive(Clone, Copy)]
+struct Reader<'a> {
+    data: &'a [u8],
+    at: usize,
+    end: usize,
+    big_endian: bool,
+}
+
+impl Reader<'_> {
+    fn left(&self) -> usize {
+        self.end.saturating_sub(self.at)
+    }
+
+    /// The byte at the cursor; past the section's end (C reads whatever
+    /// follows), 0.
+    fn byte(&mut self) -> u8 {
+        let b = self.data.get(self.at).copied().unwrap_or(0);
+        self.at += 1;
+        b
+    }
+
+    fn uint(&mut self, n: usize) -> u64 {
+        let mut v = 0u64;
+        for i in 0..n {
+            let b = u64::from(self.byte());
+            v |= if self.big_endian { b << (8 * (n - 1 - i)) } else { b << (8 * i) };
+        }
+        v
+    }
+
+    /// libdw's `__libdw_get_uleb128`: the first byte is read whatever is
+    /// left, then at most ten in all and never past the table's end; a
+    /// number that does not end there is all ones.
+    fn uleb(&mut self) -> u64 {
+        if let Some(&b) = self.data.get(self.at).filter(|&&b| b < 0x80 && self.at < self.end) {
+            self.at += 1;
+            return u64::from(b);
+        }
+        let start = self.at;
+        let max = self.end.saturating_sub(start).clamp(1, 10);
+        let mut acc = 0u64;
+        for i in 0..max {
+            let b = self.byte();
+            acc |= u64::from(b & 0x7f).checked_shl(7 * i as u32).unwrap_or(0);
+            if b & 0x80 == 0 {
+                return acc;
+            }
+        }
+        u64::MAX
+    }
+
+    /// libdw's `__libdw_get_sleb128`, the same way.
+    fn sleb(&mut self) -> i64 {
+        if let Some(&b) = self.data.get(self.at).filter(|&&b| b < 0x80 && self.at < self.end) {
+            self.at += 1;
+            return i64::from(((b << 1) as i8) >> 1);
+        }
+        let start = self.at;
+        let max = self.end.saturating_sub(start).clamp(1, 10);
+        let mut acc = 0i64;
+        for i in 0..max {
+            let b = self.byte();
+            let shift = 7 * i as u32;
+            acc |= i64::from(b & 0x7f).checked_shl(shift).unwrap_or(0);
+            if b & 0x80 == 0 {
+                if shift + 7 < 64 && b & 0x40 != 0 {
+                    acc |= -1i64 << (shift + 7);
+                }
+                return acc;
+            }
+        }
+        i64::MAX
+    }
+
+    /// The length of a NUL-terminated string at the cursor within the
+    /// table, with its NUL.
+    fn string_len(&self) -> Option<usize> {
+        let rest = self.data.get(self.at..self.end)?;
+        rest.iter().position(|&b| b == 0).map(|n| n + 1)
+    }
+}
+
+fn srclines(mut r: Reader<'_>, address_size: u8, strings: &Strings<'_>) -> Result<(), &'static str> {
+    if r.left() < 4 {
+        return Err(INVALID_LINE);
+    }
+    let mut unit_length = r.uint(4);
+    let mut offset_size = 4;
+    if unit_length == 0xffff_ffff {
+        if r.left() < 8 {
+            return Err(INVALID_LINE);
+        }
+        unit_length = r.uint(8);
+        offset_size = 8;
+    }
+    if unit_length > r.left() as u64 {
+        return Err(INVALID_LINE);
+    }
+    r.end = r.at + unit_length as usize;
+    if r.left() < 2 {
+        return Err(INVALID_LINE);
+    }
+    let version = r.uint(2);
+    if !(2..=5).contains(&version) {
+        return Err("invalid DWARF version");
+    }
+    if version >= 5 {
+        if r.left() < 2 {
+            return Err(INVALID_LINE);
+        }
+        let (line_address_size, segment_selector_size) = (r.byte(), r.byte());
+        if line_address_size != address_size || segment_selector_size != 0 {
+            return Err(INVALID_LINE);
+        }
+    }
+    if r.left() < offset_size {
+        return Err(INVALID_LINE);
+    }
+    let header_length = r.uint(offset_size);
+    let header_start = r.at;
+    // The minimum instruction length, then (version 4 on) the maximum
+    // operations per instruction, which may not be 0.
+    r.byte();
+    if version >= 4 && (r.left() < 1 || r.byte() == 0) {
+        return Err(INVALID_LINE);
+    }
+    // The default `is_stmt`, the line base, the line range, the opcode
+    // base, then the standard opcodes' operand counts.
+    if r.left() < 4 {
+        return Err(INVALID_LINE);
+    }
+    r.at += 3;
+    let opcode_base = r.byte();
+    if (r.left() as isize) < isize::from(opcode_base) - 1 {
+        return Err(INVALID_LINE);
+    }
+    // An opcode base of 0 takes the cursor back a byte, as in C.
+    r.at = (r.at as isize + isize::from(opcode_base) - 1) as usize;
+
+    let ndirs = if version < 5 {
+        let mut n = 0u64;
+        let mut p = r;
+        while p.at < p.end && p.data.get(p.at) != Some(&0) {
+            let len = p.string_len().ok_or(INVALID_LINE)?;
+            n += 1;
+            p.at += len;
+        }
+        if p.at >= p.end || p.data.get(p.at) != Some(&0) {
+            return Err(INVALID_LINE);
+        }
+        r.at = p.at + 1;
+        n + 1
+    } else {
+        let forms = entry_formats(&mut r, false)?;
+        if r.left() < 1 {
+            return Err(INVALID_LINE);
+        }
+        let ndirs = r.uleb();
+        if !forms.may_hold(ndirs, &r) {
+            return Err(INVALID_LINE);
+        }
+        for _ in 0..ndirs {
+            entry(&mut r, &forms, offset_size, address_size, strings)?;
+        }
+        ndirs
+    };
+
+    if version < 5 {
+        if r.at >= r.end {
+            return Err(INVALID_LINE);
+        }
+        while r.at < r.end && r.data.get(r.at) != Some(&0) {
+            let len = r.string_len().ok_or(INVALID_LINE)?;
+            r.at += len;
+            if r.at >= r.end {
+                return Err(INVALID_LINE);
+            }
+            if r.uleb() >= ndirs {
+                return Err("invalid directory index");
+            }
+            for _ in 0..2 {
+                if r.at >= r.end {
+                    return Err(INVALID_LINE);
+                }
+                r.uleb();
+            }
+        }
+        if r.at >= r.end || r.data.get(r.at) != Some(&0) {
+            return Err(INVALID_LINE);
+        }
+        r.at += 1;
+    } else {
+        let forms = entry_formats(&mut r, true)?;
+        let nfiles = r.uleb();
+        if !forms.may_hold(nfiles, &r) {
+            return Err(INVALID_LINE);
+        }
+        for _ in 0..nfiles {
+            let dir = entry(&mut r, &forms, offset_size, address_size, strings)?;
+            if dir >= ndirs {
+                return Err("invalid directory index");
+            }
+        }
+    }
+    if r.at as u64 != (header_start as u64).wrapping_add(header_length) {
+        return Err("invalid DWARF");
+    }
+
+    Ok(())
+}
+
+/// The entry formats of a DWARF 5 directory or file list: which one is the
+/// path, which the directory index.
+struct Formats {
+    forms: Vec<u16>,
+    path: Option<usize>,
+    index: Option<usize>,
+}
+
+impl Formats {
+    /// Whether `n` entries may follow: none without formats, and (libdw
+    /// assumes) at least a byte per format each.
+    fn may_hold(&self, n: u64, r: &Reader<'_>) -> bool {
+        match self.forms.len() {
+            0 => n == 0,
+            k => n <= (r.left() / k) as u64,
+        }
+    }
+}
+
+fn entry_formats(r: &mut Reader<'_>, files: bool) -> Result<Formats, &'static str> {
+    if r.left() < 1 {
+        return Err(INVALID_LINE);
+    }
+    let n = r.byte();
+    let mut f = Formats { forms: Vec::with_capacity(usize::from(n)), path: None, index: None };
+    for i in 0..usize::from(n) {
+        if r.left() < 1 {
+            return Err(INVALID_LINE);
+        }
+        let desc = r.uleb() as u16;
+        if r.left() < 1 {
+            return Err(INVALID_LINE);
+        }
+        let form = r.uleb() as u16;
+        if !valid_user_form(form) {
+            return Err(INVALID_LINE);
+        }
+        f.forms.push(form);
+        if desc == dw::DW_LNCT_path.0 {
+            f.path = Some(i);
+        } else if files && desc == dw::DW_LNCT_directory_index.0 {
+            f.index = Some(i);
+        }
+    }
+    if n > 0 && (f.path.is_none() || (files && f.index.is_none())) {
+        return Err(INVALID_LINE);
+    }
+    Ok(f)
+}
+
+/// One directory or file entry: its path must read as a string, its
+/// directory index (files) as a number; that index.
+fn entry(
+    r: &mut Reader<'_>,
+    f: &Formats,
+    offset_size: usize,
+    address_size: u8,
+    strings: &Strings<'_>,
+) -> Result<u64, &'static str> {
+    let (mut path, mut dir) = (false, None);
+    for (m, &form) in f.forms.iter().enumerate() {
+        if Some(m) == f.path {
+            path = string_reads(r, form, offset_size, strings);
+        } else if Some(m) == f.index {
+            dir = udata(*r, form);
+        }
+        let len = form_len(r, form, offset_size, address_size).ok_or(INVALID_LINE)?;
+        if r.left() < len {
+            return Err(INVALID_LINE);
+        }
+        r.at += len;
+    }
+    if !path || (f.index.is_some() && dir.is_none()) {
+        return Err(INVALID_LINE);
+    }
+    Ok(dir.unwrap_or(0))
+}
+
+/// `dwarf_formstring` on the value at the cursor.
+fn string_reads(r: &Reader<'_>, form: u16, offset_size: usize, strings: &Strings<'_>) -> bool {
+    let section = match dw::DwForm(form) {
+        dw::DW_FORM_string => return true,
+        dw::DW_FORM_line_strp => strings.line_str,
+        dw::DW_FORM_strp => strings.str,
+        _ => return false,
+    };
+    let mut at = *r;
+    let off = at.uint(offset_size);
+    !section.is_empty() && off < section.len() as u64
+}
+
+/// `dwarf_formudata` on the value at the cursor.
+fn udata(mut r: Reader<'_>, form: u16) -> Option<u64> {
+    Some(match dw::DwForm(form) {
+        dw::DW_FORM_data1 => r.uint(1),
+        dw::DW_FORM_data2 => r.uint(2),
+        dw::DW_FORM_data4 => r.uint(4),
+        dw::DW_FORM_data8 => r.uint(8),
+        dw::DW_FORM_udata => r.uleb(),
+        dw::DW_FORM_sdata => r.sleb() as u64,
+        _ => return None,
+    })
+}
+
+/// libdw's `libdw_valid_user_form`.
+fn valid_user_form(form: u16) -> bool {
+    matches!(form, 0x01 | 0x03..=0x2c | 0x1f01 | 0x1f02 | 0x1f20 | 0x1f21)
+}
+
+/// `__libdw_form_val_len`: the bytes of a value of `form` at the cursor,
+/// `None` where it runs past the table.
+fn form_len(r: &Reader<'_>, form: u16, offset_size: usize, address_size: u8) -> Option<usize> {
+    let mut p = *r;
+    let fixed = match dw::DwForm(form) {
+        dw::DW_FORM_flag_present | dw::DW_FORM_implicit_const => 0,
+        dw::DW_FORM_data1 | dw::DW_FORM_ref1 | dw::DW_FORM_flag | dw::DW_FORM_strx1 | dw::DW_FORM_addrx1 => 1,
+        dw::DW_FORM_data2 | dw::DW_FORM_ref2 | dw::DW_FORM_strx2 | dw::DW_FORM_addrx2 => 2,
+        dw::DW_FORM_strx3 | dw::DW_FORM_addrx3 => 3,
+        dw::DW_FORM_data4 | dw::DW_FORM_ref4 | dw::DW_FORM_strx4 | dw::DW_FORM_addrx4 | dw::DW_FORM_ref_sup4 => 4,
+        dw::DW_FORM_data8 | dw::DW_FORM_ref8 | dw::DW_FORM_ref_sig8 | dw::DW_FORM_ref_sup8 => 8,
+        dw::DW_FORM_data16 => 16,
+        dw::DW_FORM_addr => usize::from(address_size),
+        dw::DW_FORM_strp
+        | dw::DW_FORM_line_strp
+        | dw::DW_FORM_sec_offset
+        | dw::DW_FORM_ref_addr
+        | dw::DW_FORM_strp_sup
+        | dw::DW_FORM_GNU_ref_alt
+        | dw::DW_FORM_GNU_strp_alt => offset_size,
+        dw::DW_FORM_string => return p.string_len(),
+        dw::DW_FORM_block1 | dw::DW_FORM_block2 | dw::DW_FORM_block4 | dw::DW_FORM_block | dw::DW_FORM_exprloc => {
+            let n = match dw::DwForm(form) {
+                dw::DW_FORM_block1 => 1,
+                dw::DW_FORM_block2 => 2,
+                dw::DW_FORM_block4 => 4,
+                _ => 0,
+            };
+            let start = p.at;
+            let len = if n == 0 { p.uleb() } else { p.uint(n) };
+            let total = (p.at - start).checked_add(usize::try_from(len).ok()?)?;
+            return (start.checked_add(total)? <= r.end).then_some(total);
+        }
+        _ => {
+            // LEB128 values (udata, sdata, the index forms).
+            let start = p.at;
+            p.uleb();
+            return (p.at <= r.end).then_some(p.at - start);
+        }
+    };
+    Some(fixed)
+}
