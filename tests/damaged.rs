@@ -1,8 +1,8 @@
 //! Damaged DWARF as upstream reads it: every golden object with a symbol
 //! list, with bytes of `.debug_info` (one, then four), of `.debug_abbrev`
-//! (one), of the relocations of `.debug_info` (one, then four) or of the
-//! symbol table (one) changed at seeded offsets, must give upstream's exit
-//! status, stderr, stdout and `-T` file. (queries/tests/skip_bodies.rs proves that
+//! (one), of the relocations of `.debug_info` (one, then four), of the
+//! symbol table (one) or of `.debug_line` (one) changed at seeded offsets,
+//! must give upstream's exit status, stderr, stdout and `-T` file. (queries/tests/skip_bodies.rs proves that
 //! skipping function bodies changes nothing on the same kind of damage;
 //! this suite holds the engine to what libdw makes of it: which call fails
 //! first, and where a `DW_AT_sibling` takes the walk.)
@@ -62,13 +62,14 @@ fn cases() -> Vec<Case> {
         // libdwfl applies them before libdw reads anything, and gives up on
         // the file's DWARF where it cannot make sense of one.
         let rel_info: &[&str] = &[".rela.debug_info", ".rel.debug_info"];
-        let variants: [(&str, &[&str], usize); 6] = [
+        let variants: [(&str, &[&str], usize); 7] = [
             ("info1", &[".debug_info"], 1),
             ("info4", &[".debug_info"], 4),
             ("abbrev1", &[".debug_abbrev"], 1),
             ("rela1", rel_info, 1),
             ("rela4", rel_info, 4),
             ("symtab1", &[".symtab"], 1),
+            ("line1", &[".debug_line"], 1),
         ];
         for (k, (name, sects, n)) in variants.into_iter().enumerate() {
             let Some(range) = sects.iter().find_map(|sect| section(&bytes, sect)) else { continue };
