@@ -11,9 +11,9 @@
 //!
 //! libdw 0.188 reads the line program too, and fails on more (a standard
 //! opcode whose operand count is not the standard one, a line number past
-//! an `int`): not modelled. Walking every program cost 7% of a run's
-//! instructions on mm/vmscan.o (71 KB of `.debug_line`), for damage in
-//! about 1 case of 150 of a fuzz of line tables (docs/performance.md).
+//! an `int`): not modelled. Walking every program as libdw does cost 5-8%
+//! of a run's CPU on the corpus's large objects, for damage in about 1
+//! case of 150 of a fuzz of line tables (docs/performance.md).
 
 use gimli::constants as dw;
 
