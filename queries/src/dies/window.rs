@@ -282,9 +282,15 @@ impl<'a> Window<'a> {
                 let header = lp.header();
                 let mut files = Vec::new();
                 let count = header.file_names().len() as u64;
-                // DWARF 5 numbers files from 0, earlier versions from 1
-                // (libdw's entry 0 is then "???", never a `.c` file).
-                let (start, end) = if header.version() >= 5 { (0, count) } else { (0, count + 1) };
+                // DWARF 5 numbers files from 0, earlier versions from 1:
+                // libdw's entry 0 is then "???", never a `.c` file (gimli's
+                // is the unit's own name, which is one).
+                let (start, end) = if header.version() >= 5 {
+                    (0, count)
+                } else {
+                    files.push(None);
+                    (1, count + 1)
+                };
                 for i in start..end {
                     let name =
                         header.file(i).and_then(|f| dwarf.attr_string(unit, f.path_name()).ok()).map(|s| s.slice());
