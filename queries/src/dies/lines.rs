@@ -6,8 +6,10 @@
 //! (`read_srclines`), failing on damage gimli reads past or meets only
 //! later: a directory index past the list, a name's string offset past
 //! `.debug_line_str`, a header whose length does not end where its lists
-//! end. This reads the header as libdw does, for its verdict only: the
-//! file names themselves still come from gimli.
+//! end. This reads the header as libdw does, and gives its file names as
+//! libdw numbers them (gimli's own parse of the table is not used: it
+//! refuses some tables libdw reads, and numbers DWARF 4's file 0 as the
+//! unit).
 //!
 //! libdw 0.188 reads the line program too, and fails on more (a standard
 //! opcode whose operand count is not the standard one, a line number past
@@ -26,17 +28,22 @@ pub(super) struct Strings<'a> {
     pub str: &'a [u8],
 }
 
-/// libdw's error for the line table at `offset` of `section` (which must
-/// hold at least one byte there), `None` if it reads it whole.
-pub(super) fn read_srclines(
-    section: &[u8],
+/// A unit's source files as libdw numbers them, by `DW_AT_decl_file`: the
+/// name a file entry gives (its directory left off: only the name's end is
+/// ever looked at), `None` for libdw's "???" (entry 0 before DWARF 5).
+pub(super) type Files<'a> = Vec<Option<&'a [u8]>>;
+
+/// The files of the line table at `offset` of `section` (which must hold
+/// at least one byte there), or libdw's error for it.
+pub(super) fn read_srclines<'a>(
+    section: &'a [u8],
     offset: usize,
     address_size: u8,
     big_endian: bool,
-    strings: &Strings<'_>,
-) -> Option<&'static str> {
+    strings: &Strings<'a>,
+) -> Result<Files<'a>, &'static str> {
     let r = Reader { data: section, at: offset, end: section.len(), big_endian };
-    srclines(r, address_size, strings).err()
+    srclines(r, address_size, strings)
 }
 
 /// A cursor over the section, `end` where the current table ends.
@@ -122,7 +129,7 @@ impl Reader<'_> {
     }
 }
 
-fn srclines(mut r: Reader<'_>, address_size: u8, strings: &Strings<'_>) -> Result<(), &'static str> {
+fn srclines<'a>(mut r: Reader<'a>, address_size: u8, strings: &Strings<'a>) -> Result<Files<'a>, &'static str> {
     if r.left() < 4 {
         return Err(INVALID_LINE);
     }
@@ -207,12 +214,15 @@ fn srclines(mut r: Reader<'_>, address_size: u8, strings: &Strings<'_>) -> Resul
         ndirs
     };
 
+    // Before DWARF 5, entry 0 is libdw's "???".
+    let mut files: Files<'a> = vec![None];
     if version < 5 {
         if r.at >= r.end {
             return Err(INVALID_LINE);
         }
         while r.at < r.end && r.data.get(r.at) != Some(&0) {
             let len = r.string_len().ok_or(INVALID_LINE)?;
+            files.push(r.data.get(r.at..r.at + len - 1));
             r.at += len;
             if r.at >= r.end {
                 return Err(INVALID_LINE);
@@ -237,18 +247,23 @@ fn srclines(mut r: Reader<'_>, address_size: u8, strings: &Strings<'_>) -> Resul
         if !forms.may_hold(nfiles, &r) {
             return Err(INVALID_LINE);
         }
-        for _ in 0..nfiles {
-            let dir = entry(&mut r, &forms, offset_size, address_size, strings)?;
+        for n in 0..nfiles {
+            let (name, dir) = entry(&mut r, &forms, offset_size, address_size, strings)?;
             if dir >= ndirs {
                 return Err("invalid directory index");
+            }
+            // The first entry takes the place of "???".
+            if n == 0 {
+                files[0] = Some(name);
+            } else {
+                files.push(Some(name));
             }
         }
     }
     if r.at as u64 != (header_start as u64).wrapping_add(header_length) {
         return Err("invalid DWARF");
     }
-
-    Ok(())
+    Ok(files)
 }
 
 /// The entry formats of a DWARF 5 directory or file list: which one is the
@@ -302,18 +317,18 @@ fn entry_formats(r: &mut Reader<'_>, files: bool) -> Result<Formats, &'static st
 }
 
 /// One directory or file entry: its path must read as a string, its
-/// directory index (files) as a number; that index.
-fn entry(
-    r: &mut Reader<'_>,
+/// directory index (files) as a number; the path and that index.
+fn entry<'a>(
+    r: &mut Reader<'a>,
     f: &Formats,
     offset_size: usize,
     address_size: u8,
-    strings: &Strings<'_>,
-) -> Result<u64, &'static str> {
-    let (mut path, mut dir) = (false, None);
+    strings: &Strings<'a>,
+) -> Result<(&'a [u8], u64), &'static str> {
+    let (mut path, mut dir) = (None, None);
     for (m, &form) in f.forms.iter().enumerate() {
         if Some(m) == f.path {
-            path = string_reads(r, form, offset_size, strings);
+            path = formstring(r, form, offset_size, strings);
         } else if Some(m) == f.index {
             dir = udata(*r, form);
         }
@@ -323,23 +338,27 @@ fn entry(
         }
         r.at += len;
     }
-    if !path || (f.index.is_some() && dir.is_none()) {
-        return Err(INVALID_LINE);
+    match (path, dir) {
+        (None, _) => Err(INVALID_LINE),
+        (Some(_), None) if f.index.is_some() => Err(INVALID_LINE),
+        (Some(p), dir) => Ok((p, dir.unwrap_or(0))),
     }
-    Ok(dir.unwrap_or(0))
 }
 
-/// `dwarf_formstring` on the value at the cursor.
-fn string_reads(r: &Reader<'_>, form: u16, offset_size: usize, strings: &Strings<'_>) -> bool {
-    let section = match dw::DwForm(form) {
-        dw::DW_FORM_string => return true,
-        dw::DW_FORM_line_strp => strings.line_str,
-        dw::DW_FORM_strp => strings.str,
-        _ => return false,
+/// `dwarf_formstring` on the value at the cursor: the string without its
+/// NUL (up to the section's end if it has none).
+fn formstring<'a>(r: &Reader<'a>, form: u16, offset_size: usize, strings: &Strings<'a>) -> Option<&'a [u8]> {
+    let (section, at) = match dw::DwForm(form) {
+        dw::DW_FORM_string => (r.data, r.at),
+        dw::DW_FORM_line_strp | dw::DW_FORM_strp => {
+            let section = if form == dw::DW_FORM_line_strp.0 { strings.line_str } else { strings.str };
+            let mut p = *r;
+            (section, usize::try_from(p.uint(offset_size)).ok()?)
+        }
+        _ => return None,
     };
-    let mut at = *r;
-    let off = at.uint(offset_size);
-    !section.is_empty() && off < section.len() as u64
+    let rest = section.get(at..).filter(|rest| !rest.is_empty())?;
+    Some(&rest[..rest.iter().position(|&b| b == 0).unwrap_or(rest.len())])
 }
 
 /// `dwarf_formudata` on the value at the cursor.

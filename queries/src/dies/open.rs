@@ -6,7 +6,8 @@
 //! asks for the line table's file names only to tell whether a struct-like
 //! type is defined in a `.c` file (`is_definition_private`). So a bad line
 //! table fails upstream there, with libdw's message, or never. [`open`]
-//! keeps what gimli would have found, and the message instead of failing.
+//! reads the table's file names as libdw reads them (`lines.rs`), or
+//! keeps libdw's message instead of failing.
 
 use std::sync::Arc;
 
@@ -14,13 +15,14 @@ use gimli::{constants as dw, AttributeValue, Reader as _, Section as _};
 
 use super::{lines, NOT_READ, R};
 
-/// The unit opened, and libdw's `dwarf_getsrcfiles` message if its line
-/// table cannot be read. Fails only where the unit DIE cannot be read.
+/// The unit opened, and its source files as libdw's `dwarf_getsrcfiles`
+/// gives them, or its message where the line table cannot be read. Fails
+/// only where the unit DIE cannot be read.
 pub(super) fn open<'a>(
     dwarf: &gimli::Dwarf<R<'a>>,
     header: gimli::UnitHeader<R<'a>>,
     abbreviations: Arc<gimli::Abbreviations>,
-) -> gimli::Result<(gimli::Unit<R<'a>>, Option<&'static str>)> {
+) -> gimli::Result<(gimli::Unit<R<'a>>, Result<lines::Files<'a>, &'static str>)> {
     let enc = header.encoding();
     let mut unit = gimli::Unit {
         abbreviations,
@@ -83,36 +85,29 @@ pub(super) fn open<'a>(
     });
     unit.name = name.and_then(|v| dwarf.attr_string(&unit, v).ok());
     unit.comp_dir = comp_dir.and_then(|v| dwarf.attr_string(&unit, v).ok());
-    let failed = match stmt_list {
-        None => Some(NOT_READ),
+    let files = match stmt_list {
+        None => Err(NOT_READ),
         Some(AttributeValue::DebugLineRef(offset)) => {
-            // libdw reads the whole table, where gimli reads the header
-            // (and the names only when asked for them): libdw's verdict
-            // first (`lines.rs`), the table itself from gimli.
+            // The table as libdw reads it (`lines.rs`): its files, or its
+            // message where it fails.
             let lines = dwarf.debug_line.reader();
             let strings = lines::Strings {
                 line_str: dwarf.debug_line_str.reader().slice(),
                 str: dwarf.debug_str.reader().slice(),
             };
-            let libdw = (offset.0 < lines.len())
-                .then(|| {
-                    let big = gimli::Endianity::is_big_endian(lines.endian());
-                    lines::read_srclines(lines.slice(), offset.0, unit.header.address_size(), big, &strings)
-                })
-                .flatten();
-            match (libdw, dwarf.debug_line.program(offset, unit.header.address_size(), unit.comp_dir, unit.name)) {
-                (Some(message), _) => Some(message),
-                (None, Ok(program)) => {
-                    unit.line_program = Some(program);
-                    None
-                }
-                (None, Err(_)) => Some(line_table_error(lines.slice(), offset.0, lines.endian())),
+            if lines.is_empty() {
+                Err(".debug_line section missing")
+            } else if offset.0 >= lines.len() {
+                Err("invalid offset")
+            } else {
+                let big = gimli::Endianity::is_big_endian(lines.endian());
+                lines::read_srclines(lines.slice(), offset.0, unit.header.address_size(), big, &strings)
             }
         }
         // A form that is not a section offset.
-        Some(_) => Some("invalid DWARF"),
+        Some(_) => Err("invalid DWARF"),
     };
-    Ok((unit, failed))
+    Ok((unit, files))
 }
 
 /// Where libdw's `str_offsets_base_off` puts a DWARF 5 unit's string
@@ -139,26 +134,4 @@ fn str_offsets_header_end(dwarf: &gimli::Dwarf<R<'_>>) -> usize {
     // The padding.
     let _ = r.read_u16();
     start - r.len()
-}
-
-/// libdw's message for the line table at `offset` that gimli could not
-/// read. The missing section, a length past it and a bad version were
-/// each checked against upstream on a hand-made object, a bad offset on a
-/// damaged golden one; for anything else this is libdw's generic
-/// "invalid DWARF", not checked.
-fn line_table_error(section: &[u8], offset: usize, endian: gimli::RunTimeEndian) -> &'static str {
-    if section.is_empty() {
-        return ".debug_line section missing";
-    }
-    let Some(mut r) = section.get(offset..).filter(|r| !r.is_empty()).map(|r| R::new(r, endian)) else {
-        return "invalid offset";
-    };
-    let fits = r.read_initial_length().ok().is_some_and(|(len, _)| len <= r.len());
-    if !fits {
-        return "invalid .debug_line section";
-    }
-    match r.read_u16() {
-        Ok(2..=5) => "invalid DWARF",
-        _ => "invalid DWARF version",
-    }
 }

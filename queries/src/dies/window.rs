@@ -187,7 +187,7 @@ impl<'a> Window<'a> {
                 return (UnitInfo { root: NONE, first: gbase + first, broken, files: Err(NOT_READ) }, true);
             }
         };
-        let (unit, lines_failed) = (&unit.0, unit.1);
+        let (unit, files) = (&unit.0, unit.1);
         // Outside function bodies, the corpus's units take 11-38 bytes of
         // `.debug_info` per DIE (13 at the median, 28 in large objects):
         // 20 lets dense units grow once or twice, but reserves little more
@@ -277,30 +277,6 @@ impl<'a> Window<'a> {
         if root == NONE {
             broken = Some(Broken::Child);
         }
-        let files = match (&unit.line_program, lines_failed) {
-            (Some(lp), None) => {
-                let header = lp.header();
-                let mut files = Vec::new();
-                let count = header.file_names().len() as u64;
-                // DWARF 5 numbers files from 0, earlier versions from 1:
-                // libdw's entry 0 is then "???", never a `.c` file (gimli's
-                // is the unit's own name, which is one).
-                let (start, end) = if header.version() >= 5 {
-                    (0, count)
-                } else {
-                    files.push(None);
-                    (1, count + 1)
-                };
-                for i in start..end {
-                    let name =
-                        header.file(i).and_then(|f| dwarf.attr_string(unit, f.path_name()).ok()).map(|s| s.slice());
-                    files.push(name);
-                }
-                Ok(files)
-            }
-            // `open` gives a message wherever it gives no line program.
-            (_, failed) => Err(failed.unwrap_or(NOT_READ)),
-        };
         (UnitInfo { root, first: gbase + first, broken, files }, complete)
     }
 
