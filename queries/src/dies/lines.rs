@@ -1,5 +1,5 @@
-//! Whether libdw (0.188) reads a line table's header, and its message
-//! where not.
+//! A unit's source files as libdw (0.188) reads them from its line table,
+//! or libdw's message where it cannot.
 //!
 //! Upstream asks for a unit's file names (`dwarf_getsrcfiles`, to tell a
 //! type defined in a `.c` file) and libdw then reads the table
@@ -18,6 +18,8 @@
 //! case of 150 of a fuzz of line tables (docs/performance.md).
 
 use gimli::constants as dw;
+
+use super::decode::{skip_op, Op};
 
 /// libdw's `DWARF_E_INVALID_DEBUG_LINE`.
 const INVALID_LINE: &str = "invalid .debug_line section";
@@ -81,16 +83,11 @@ impl Reader<'_> {
     /// left, then at most ten in all and never past the table's end; a
     /// number that does not end there is all ones.
     fn uleb(&mut self) -> u64 {
-        if let Some(&b) = self.data.get(self.at).filter(|&&b| b < 0x80 && self.at < self.end) {
-            self.at += 1;
-            return u64::from(b);
-        }
-        let start = self.at;
-        let max = self.end.saturating_sub(start).clamp(1, 10);
+        let max = self.end.saturating_sub(self.at).clamp(1, 10);
         let mut acc = 0u64;
         for i in 0..max {
             let b = self.byte();
-            acc |= u64::from(b & 0x7f).checked_shl(7 * i as u32).unwrap_or(0);
+            acc |= u64::from(b & 0x7f) << (7 * i);
             if b & 0x80 == 0 {
                 return acc;
             }
@@ -100,17 +97,12 @@ impl Reader<'_> {
 
     /// libdw's `__libdw_get_sleb128`, the same way.
     fn sleb(&mut self) -> i64 {
-        if let Some(&b) = self.data.get(self.at).filter(|&&b| b < 0x80 && self.at < self.end) {
-            self.at += 1;
-            return i64::from(((b << 1) as i8) >> 1);
-        }
-        let start = self.at;
-        let max = self.end.saturating_sub(start).clamp(1, 10);
+        let max = self.end.saturating_sub(self.at).clamp(1, 10);
         let mut acc = 0i64;
         for i in 0..max {
             let b = self.byte();
             let shift = 7 * i as u32;
-            acc |= i64::from(b & 0x7f).checked_shl(shift).unwrap_or(0);
+            acc |= i64::from(b & 0x7f) << shift;
             if b & 0x80 == 0 {
                 if shift + 7 < 64 && b & 0x40 != 0 {
                     acc |= -1i64 << (shift + 7);
@@ -380,44 +372,28 @@ fn valid_user_form(form: u16) -> bool {
 }
 
 /// `__libdw_form_val_len`: the bytes of a value of `form` at the cursor,
-/// `None` where it runs past the table.
+/// `None` where it runs past the table. The sizes are the DIE reader's
+/// (`decode::skip_op`, for a DWARF 5 unit of the table's offset size).
 fn form_len(r: &Reader<'_>, form: u16, offset_size: usize, address_size: u8) -> Option<usize> {
+    let form = dw::DwForm(form);
+    let format = if offset_size == 8 { gimli::Format::Dwarf64 } else { gimli::Format::Dwarf32 };
+    let enc = gimli::Encoding { format, version: 5, address_size };
+    let implicit = (form == dw::DW_FORM_implicit_const).then_some(0);
     let mut p = *r;
-    let fixed = match dw::DwForm(form) {
-        dw::DW_FORM_flag_present | dw::DW_FORM_implicit_const => 0,
-        dw::DW_FORM_data1 | dw::DW_FORM_ref1 | dw::DW_FORM_flag | dw::DW_FORM_strx1 | dw::DW_FORM_addrx1 => 1,
-        dw::DW_FORM_data2 | dw::DW_FORM_ref2 | dw::DW_FORM_strx2 | dw::DW_FORM_addrx2 => 2,
-        dw::DW_FORM_strx3 | dw::DW_FORM_addrx3 => 3,
-        dw::DW_FORM_data4 | dw::DW_FORM_ref4 | dw::DW_FORM_strx4 | dw::DW_FORM_addrx4 | dw::DW_FORM_ref_sup4 => 4,
-        dw::DW_FORM_data8 | dw::DW_FORM_ref8 | dw::DW_FORM_ref_sig8 | dw::DW_FORM_ref_sup8 => 8,
-        dw::DW_FORM_data16 => 16,
-        dw::DW_FORM_addr => usize::from(address_size),
-        dw::DW_FORM_strp
-        | dw::DW_FORM_line_strp
-        | dw::DW_FORM_sec_offset
-        | dw::DW_FORM_ref_addr
-        | dw::DW_FORM_strp_sup
-        | dw::DW_FORM_GNU_ref_alt
-        | dw::DW_FORM_GNU_strp_alt => offset_size,
-        dw::DW_FORM_string => return p.string_len(),
-        dw::DW_FORM_block1 | dw::DW_FORM_block2 | dw::DW_FORM_block4 | dw::DW_FORM_block | dw::DW_FORM_exprloc => {
-            let n = match dw::DwForm(form) {
-                dw::DW_FORM_block1 => 1,
-                dw::DW_FORM_block2 => 2,
-                dw::DW_FORM_block4 => 4,
-                _ => 0,
-            };
-            let start = p.at;
-            let len = if n == 0 { p.uleb() } else { p.uint(n) };
-            let total = (p.at - start).checked_add(usize::try_from(len).ok()?)?;
-            return (start.checked_add(total)? <= r.end).then_some(total);
+    let start = p.at;
+    match skip_op(gimli::AttributeSpecification::new(dw::DW_AT_name, form, implicit), enc) {
+        Op::Skip(n) => return usize::try_from(n).ok(),
+        Op::String => return p.string_len(),
+        Op::Block(n) => {
+            let len = if n == 0 { p.uleb() } else { p.uint(usize::from(n)) };
+            p.at = p.at.checked_add(usize::try_from(len).ok()?)?;
         }
+        // The 64-bit references the DIE reader leaves to gimli.
+        Op::Gimli(_) if matches!(form, dw::DW_FORM_ref8 | dw::DW_FORM_ref_sup8) => return Some(8),
+        // LEB128 values (udata, sdata, the index forms; `indirect` too).
         _ => {
-            // LEB128 values (udata, sdata, the index forms).
-            let start = p.at;
             p.uleb();
-            return (p.at <= r.end).then_some(p.at - start);
         }
-    };
-    Some(fixed)
+    }
+    (p.at <= r.end).then_some(p.at - start)
 }
