@@ -40,7 +40,7 @@ pub(super) fn open<'a>(
         },
         header,
     };
-    let (mut name, mut comp_dir, mut stmt_list) = (None, None, None);
+    let mut stmt_list = None;
     // `DW_AT_str_offsets_base` as libdw reads it: its first occurrence,
     // whose value must read as a number (`dwarf_formudata`); a section
     // offset must also fall inside `.debug_str_offsets` (`__libdw_formptr`).
@@ -53,8 +53,6 @@ pub(super) fn open<'a>(
         // `Unit::new` sets them.
         for attr in root.attrs() {
             match (attr.name(), attr.value()) {
-                (dw::DW_AT_name, v) => name = Some(v),
-                (dw::DW_AT_comp_dir, v) => comp_dir = Some(v),
                 (dw::DW_AT_stmt_list, v) => stmt_list = Some(v),
                 (dw::DW_AT_str_offsets_base, _) if str_base.is_none() => {
                     str_base = Some(match attr.raw_value() {
@@ -83,8 +81,6 @@ pub(super) fn open<'a>(
         None if unit.header.version() < 5 => 0,
         None => str_offsets_header_end(dwarf),
     });
-    unit.name = name.and_then(|v| dwarf.attr_string(&unit, v).ok());
-    unit.comp_dir = comp_dir.and_then(|v| dwarf.attr_string(&unit, v).ok());
     let files = match stmt_list {
         None => Err(NOT_READ),
         Some(AttributeValue::DebugLineRef(offset)) => {
