@@ -424,6 +424,12 @@ impl<'data> ElfFile<'data> {
         if !s.size.is_multiple_of(entsize) {
             return Err(INVALID_DATA);
         }
+        self.raw_data(s)
+    }
+
+    /// A section's bytes as libelf's `elf_rawdata` finds them: only
+    /// within the file.
+    fn raw_data(&self, s: &Section) -> Result<&'data [u8], &'static str> {
         self.data.read_bytes_at(s.offset, s.size).map_err(|()| INVALID_SECTION_HEADER)
     }
 

@@ -152,7 +152,7 @@ impl<'data> ElfFile<'data> {
         if t.kind == elf::SHT_NOBITS.0 || t.size == 0 {
             return Ok(None);
         }
-        let raw = self.data.get(t.offset as usize..).and_then(|d| d.get(..t.size as usize)).ok_or(GiveUp)?;
+        let raw = self.raw_data(t).map_err(|_| GiveUp)?;
         if name.starts_with(b".zdebug") {
             if let Some(data) = compress::decompress_gnu(raw) {
                 return Ok(Some(Cow::Owned(data)));
@@ -246,8 +246,10 @@ impl<'data> ElfFile<'data> {
             None => None,
         };
         let symbols = self.dwfl_table(table, strtab_name)?;
-        let count = table.size / table.entsize;
-        if count > symbols.len() as u64 / table.entsize || u64::from(table.info) > count {
+        // libdwfl's `syments`, by the header's entry size, checked against
+        // the bytes and the first global.
+        let syments = table.size / table.entsize;
+        if syments > symbols.len() as u64 / table.entsize || u64::from(table.info) > syments {
             return Err(GiveUp);
         }
         // Relocations may name any entry the table's bytes hold.
@@ -284,27 +286,25 @@ impl<'data> ElfFile<'data> {
             None => None,
         };
         let sym = self.symbol(&symtab.symbols, index as usize).ok_or(GiveUp)?;
-        let shndx = match elf::SymbolSection(sym.shndx) {
-            elf::SHN_XINDEX => extended.unwrap_or(0),
-            _ => u32::from(sym.shndx),
-        };
-        // Neither defined nor found elsewhere; a name past the string
-        // table is an error first.
+        // Neither defined nor found elsewhere (an undefined or common
+        // symbol); a name past the string table is an error first.
         let unresolved = |common: bool| {
             if sym.name != 0 && u64::from(sym.name) >= symtab.strings {
                 return Err(GiveUp);
             }
             Ok(if common { SymbolValue::Value(0) } else { SymbolValue::Undefined })
         };
-        match elf::SymbolSection(sym.shndx) {
+        let shndx = match elf::SymbolSection(sym.shndx) {
             elf::SHN_ABS => return Ok(SymbolValue::Value(sym.value)),
             elf::SHN_UNDEF => return unresolved(false),
             elf::SHN_COMMON => return unresolved(true),
-            _ => {}
-        }
-        if shndx == 0 {
-            return unresolved(false);
-        }
+            // An extended index of 0 is undefined too.
+            elf::SHN_XINDEX => match extended.unwrap_or(0) {
+                0 => return unresolved(false),
+                x => x,
+            },
+            _ => u32::from(sym.shndx),
+        };
         let section = self.sections.get(shndx as usize).ok_or(GiveUp)?;
         let at = if section.has_flag(elf::SHF_ALLOC) { placed.get(shndx as usize).copied().unwrap_or(0) } else { 0 };
         Ok(SymbolValue::Value(sym.value.wrapping_add(at)))
