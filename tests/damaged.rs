@@ -2,6 +2,7 @@
 //! list, with bytes of `.debug_info` (one, then four), of `.debug_abbrev`
 //! (one), of the relocations of `.debug_info` (one, then four), of the
 //! symbol table (one) or of `.debug_line` (one) changed at seeded offsets,
+//! or the object made an `ET_EXEC` with program headers near its end,
 //! must give upstream's exit status, stderr, stdout and `-T` file. (queries/tests/skip_bodies.rs proves that
 //! skipping function bodies changes nothing on the same kind of damage;
 //! this suite holds the engine to what libdw makes of it: which call fails
@@ -86,8 +87,41 @@ fn cases() -> Vec<Case> {
                 stable: k % 2 == 1,
             });
         }
+        cases.push(Case {
+            id: format!("{rel}/phdrs"),
+            bytes: with_phdrs(&bytes, &mut Rng(fnv(&[rel.as_bytes(), b"phdrs"]))),
+            symbols: obj.with_extension("symbols"),
+            stable: false,
+        });
     }
     cases
+}
+
+/// The object turned into an `ET_EXEC` whose program header table ends at
+/// the file's end or up to two entries short of it, one to three entries
+/// long: libdwfl places such a file by its program headers, and fails
+/// where the table does not fit (`elf/report.rs`).
+fn with_phdrs(bytes: &[u8], rng: &mut Rng) -> Vec<u8> {
+    let mut b = bytes.to_vec();
+    let (is_64, big) = (b[4] == 2, b[5] == 2);
+    let put = |b: &mut [u8], at: usize, v: u64, n: usize| {
+        let le = v.to_le_bytes();
+        for i in 0..n {
+            b[at + i] = if big { le[n - 1 - i] } else { le[i] };
+        }
+    };
+    let size = if is_64 { 56 } else { 32 };
+    let phoff = (b.len() - rng.below(2 * size + 1)) as u64;
+    let phnum = 1 + rng.below(3) as u64;
+    put(&mut b, 16, 2, 2);
+    if is_64 {
+        put(&mut b, 32, phoff, 8);
+        put(&mut b, 56, phnum, 2);
+    } else {
+        put(&mut b, 28, phoff, 4);
+        put(&mut b, 44, phnum, 2);
+    }
+    b
 }
 
 /// One run: (exit status, digest of stdout and the `-T` file, stderr).

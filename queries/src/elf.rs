@@ -10,6 +10,9 @@
 mod compress;
 mod reloc;
 mod relocate;
+mod report;
+
+pub use report::REPORT_FAILED;
 
 use std::borrow::Cow;
 use std::fmt;

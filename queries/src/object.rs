@@ -244,6 +244,14 @@ fn run(
     read_symtab(globals, state, log);
     let elf = ElfFile::parse(bytes)?;
     let rules = if opts.stable { read_rules(&elf, log)? } else { Rules::default() };
+    if !elf.dwfl_reports() {
+        let msg = format!(
+            "dwfl_report_offline failed for '{}': {}",
+            String::from_utf8_lossy(name),
+            crate::elf::REPORT_FAILED
+        );
+        return Err(Error::new("main", msg));
+    }
     log.debug("process_module", name);
     let sections = elf.dwarf_sections_for(crate::dies::SECTIONS_READ)?;
     // Function bodies matter only to `--debug`'s counts (and, for safety,

@@ -189,7 +189,7 @@ impl<'data> ElfFile<'data> {
 
     /// Where the program headers are, as libelf's `elf_getphdrnum` counts
     /// them (an offset past the file is an error; a count past it is cut).
-    fn phdrs(&self) -> Result<Option<(u64, u64)>, GiveUp> {
+    pub(super) fn phdrs(&self) -> Result<Option<(u64, u64)>, GiveUp> {
         let off = self.e_phoff;
         if off == 0 {
             return Ok(None);
@@ -198,15 +198,18 @@ impl<'data> ElfFile<'data> {
         if off >= len {
             return Err(GiveUp);
         }
-        let mut count = u64::from(self.e_phnum);
-        if count == 0xffff {
-            if let Some(s0) = self.sections.first() {
-                count = u64::from(s0.info);
-            }
-        }
         let size = if self.is_64 { 56 } else { 32 };
-        count = count.min((len - off) / size);
+        let count = self.phnum().min((len - off) / size);
         Ok((count != 0).then(|| (off, off + count * size)))
+    }
+
+    /// `e_phnum`, or section 0's `sh_info` where it is `PN_XNUM` and there
+    /// are sections (libelf's `__elf_getphdrnum_rdlock`).
+    pub(super) fn phnum(&self) -> u64 {
+        match (self.e_phnum, self.sections.first()) {
+            (0xffff, Some(s0)) => u64::from(s0.info),
+            (n, _) => u64::from(n),
+        }
     }
 
     /// libdwfl's `find_symtab` for the file itself (`load_symtab`, then its
