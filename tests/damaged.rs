@@ -2,8 +2,8 @@
 //! list, with bytes of `.debug_info` (one, then four), of `.debug_abbrev`
 //! (one), of the relocations of `.debug_info` (one, then four), of the
 //! symbol table (one) or of `.debug_line` (one) changed at seeded offsets,
-//! or the object made an `ET_EXEC` with program headers near its end,
-//! must give upstream's exit status, stderr, stdout and `-T` file. (queries/tests/skip_bodies.rs proves that
+//! or the object made an `ET_EXEC` with program headers near its end, or
+//! its symbol names' string table compressed, must give upstream's exit status, stderr, stdout and `-T` file. (queries/tests/skip_bodies.rs proves that
 //! skipping function bodies changes nothing on the same kind of damage;
 //! this suite holds the engine to what libdw makes of it: which call fails
 //! first, and where a `DW_AT_sibling` takes the walk.)
@@ -87,6 +87,14 @@ fn cases() -> Vec<Case> {
                 stable: k % 2 == 1,
             });
         }
+        if let Some(b) = with_compressed_strtab(&bytes, &mut Rng(fnv(&[rel.as_bytes(), b"strtabz"]))) {
+            cases.push(Case {
+                id: format!("{rel}/strtabz"),
+                bytes: b,
+                symbols: obj.with_extension("symbols"),
+                stable: true,
+            });
+        }
         cases.push(Case {
             id: format!("{rel}/phdrs"),
             bytes: with_phdrs(&bytes, &mut Rng(fnv(&[rel.as_bytes(), b"phdrs"]))),
@@ -95,6 +103,72 @@ fn cases() -> Vec<Case> {
         });
     }
     cases
+}
+
+/// The symbol table's string table marked `SHF_COMPRESSED`, which libelf
+/// then decompresses for each name (`elf_strptr`): compressed with zlib
+/// and appended to the file, half the time whole, else with a compression
+/// type libelf does not know, cut short, or (its bytes as they are) never
+/// compressed at all. `None` without a symbol table.
+fn with_compressed_strtab(bytes: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
+    use object::read::elf::{FileHeader, SectionHeader};
+    use object::Endianness;
+    fn find<H: FileHeader<Endian = Endianness>>(bytes: &[u8]) -> Option<(usize, u64, u64, Endianness)> {
+        let h = H::parse(bytes).ok()?;
+        let e = h.endian().ok()?;
+        let sections = h.sections(e, bytes).ok()?;
+        let (_, symtab) = sections.iter().enumerate().find(|(_, s)| s.sh_type(e) == object::elf::SHT_SYMTAB)?;
+        let link = symtab.sh_link(e) as usize;
+        let strtab = sections.section(object::SectionIndex(link)).ok()?;
+        let at = h.e_shoff(e).into() as usize + link * h.e_shentsize(e) as usize;
+        Some((at, strtab.sh_offset(e).into(), strtab.sh_size(e).into(), e))
+    }
+    let is_64 = bytes[4] == 2;
+    let (at, offset, size, e) = if is_64 {
+        find::<object::elf::FileHeader64<Endianness>>(bytes)?
+    } else {
+        find::<object::elf::FileHeader32<Endianness>>(bytes)?
+    };
+    let big = e == Endianness::Big;
+    let put = |b: &mut Vec<u8>, at: usize, v: u64, n: usize| {
+        let le = v.to_le_bytes();
+        for i in 0..n {
+            b[at + i] = if big { le[n - 1 - i] } else { le[i] };
+        }
+    };
+    let word = if is_64 { 8 } else { 4 };
+    let mut b = bytes.to_vec();
+    // sh_flags, then (after sh_addr) sh_offset and sh_size. SHF_COMPRESSED
+    // is bit 11: in the flags' second byte whatever their width or order.
+    b[at + 8 + if big { word - 2 } else { 1 }] |= 0x08;
+    let how = rng.below(6);
+    if how == 5 {
+        return Some(b);
+    }
+    let strings = &bytes[offset as usize..(offset + size) as usize];
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut z, strings).unwrap();
+    let mut data = z.finish().unwrap();
+    if how == 4 {
+        data.truncate(data.len() - 4);
+    }
+    let kind = if how == 3 { 2 } else { 1 };
+    let start = b.len() as u64;
+    let mut header = vec![0; if is_64 { 24 } else { 12 }];
+    put(&mut header, 0, kind, 4);
+    if is_64 {
+        put(&mut header, 8, size, 8);
+        put(&mut header, 16, 1, 8);
+    } else {
+        put(&mut header, 4, size, 4);
+        put(&mut header, 8, 1, 4);
+    }
+    b.extend_from_slice(&header);
+    b.extend_from_slice(&data);
+    put(&mut b, at + 8 + 2 * word, start, word);
+    let len = b.len() as u64 - start;
+    put(&mut b, at + 8 + 3 * word, len, word);
+    Some(b)
 }
 
 /// The object turned into an `ET_EXEC` whose program header table ends at

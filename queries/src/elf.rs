@@ -44,10 +44,10 @@ fn error(function: &'static str, message: String) -> ElfError {
 }
 
 /// A defined, non-local, named symbol of a `SHT_SYMTAB` section.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GlobalSymbol<'data> {
     /// The name, without its terminating NUL.
-    pub name: &'data [u8],
+    pub name: Cow<'data, [u8]>,
     /// `st_shndx`, or the extended index for `SHN_XINDEX`; reserved values
     /// (`SHN_ABS`, `SHN_COMMON`) are kept as they are.
     pub shndx: u32,
@@ -68,6 +68,7 @@ pub fn is_elf(data: &[u8]) -> bool {
 const INVALID_SECTION_HEADER: &str = "invalid section header";
 const INVALID_DATA: &str = "invalid data";
 const INVALID_INDEX: &str = "invalid section index";
+const INVALID_HANDLE: &str = "invalid `Elf' handle";
 const INVALID_SECTION: &str = "invalid section";
 const OFFSET_RANGE: &str = "offset out of range";
 
@@ -133,6 +134,9 @@ pub struct ElfFile<'data> {
     /// All section headers, section 0 included; empty when the table does
     /// not fit in the file (libelf then pretends there are none).
     sections: Vec<Section>,
+    /// Compressed string tables as `elf_strptr` decompressed them, by
+    /// section index (damage can mark one compressed).
+    strings: std::sync::Mutex<Vec<(u32, Strings)>>,
 }
 
 impl fmt::Debug for ElfFile<'_> {
@@ -194,6 +198,7 @@ impl<'data> ElfFile<'data> {
             e_phoff: headers.e_phoff,
             e_phnum: headers.e_phnum,
             sections: headers.sections,
+            strings: Default::default(),
         })
     }
 
@@ -226,9 +231,13 @@ impl<'data> ElfFile<'data> {
 
         // The first SHT_SYMTAB_SHNDX section serves every symbol table.
         let mut xindex = None;
+        // libelf types a compressed section's data as a compression header
+        // (`ELF_T_CHDR`), which `gelf_getsymshndx` refuses for either table.
+        let mut compressed = false;
         for s in self.sections.iter().skip(1) {
             if s.kind == elf::SHT_SYMTAB_SHNDX.0 {
                 xindex = Some(getdata(s)?);
+                compressed = s.has_flag(elf::SHF_COMPRESSED);
                 break;
             }
         }
@@ -245,6 +254,9 @@ impl<'data> ElfFile<'data> {
             }
             // Upstream counts in an `unsigned int`.
             let count = (s.size / s.entsize) as u32;
+            if count > 1 && (compressed || s.has_flag(elf::SHF_COMPRESSED)) {
+                return Err(error(F, format!("gelf_getsymshndx failed: {INVALID_HANDLE}")));
+            }
             for n in 1..count {
                 let n = n as usize;
                 let extended = match xindex {
@@ -323,7 +335,7 @@ impl<'data> ElfFile<'data> {
                 continue;
             }
             let name = self.string(self.shstrndx, s.name).ok()?;
-            let Some((canonical, gnu_compressed)) = dwarf_section_name(name, flavour) else {
+            let Some((canonical, gnu_compressed)) = dwarf_section_name(&name, flavour) else {
                 continue;
             };
             if found.iter().any(|f| f.name == canonical) {
@@ -380,7 +392,7 @@ impl<'data> ElfFile<'data> {
             if name.starts_with(b".gnu.debuglto_.debug") {
                 return DwarfFlavour::GnuLto;
             }
-            if matches!(name, b".debug_cu_index" | b".debug_tu_index" | b".zdebug_cu_index" | b".zdebug_tu_index") {
+            if matches!(&*name, b".debug_cu_index" | b".debug_tu_index" | b".zdebug_cu_index" | b".zdebug_tu_index") {
                 return DwarfFlavour::Dwo;
             }
             if name.starts_with(b".debug_") || name.starts_with(b".zdebug_") {
@@ -464,21 +476,47 @@ impl<'data> ElfFile<'data> {
 
     /// libelf's `elf_strptr`: the NUL-terminated string at `offset` of
     /// string table `index`, without its NUL.
-    fn string(&self, index: u32, offset: u32) -> Result<&'data [u8], &'static str> {
+    fn string(&self, index: u32, offset: u32) -> Result<Cow<'data, [u8]>, &'static str> {
         let s = self.sections.get(index as usize).ok_or(INVALID_INDEX)?;
         if s.kind != elf::SHT_STRTAB.0 {
             return Err(INVALID_SECTION);
         }
-        // (A compressed string table would be decompressed by libelf;
-        // no toolchain writes one, so it is read as it is.)
+        if s.has_flag(elf::SHF_COMPRESSED) {
+            let table = self.decompressed_strings(index, s)?;
+            return string_at(&table, offset).map(|t| Cow::Owned(t.to_vec()));
+        }
         if u64::from(offset) >= s.size {
             return Err(OFFSET_RANGE);
         }
-        let table = self.section_data(s)?;
-        let tail = table.get(offset as usize..).ok_or(OFFSET_RANGE)?;
-        let end = tail.iter().position(|&b| b == 0).ok_or(INVALID_INDEX)?;
-        Ok(&tail[..end])
+        string_at(self.section_data(s)?, offset).map(Cow::Borrowed)
     }
+
+    /// A compressed string table as `elf_strptr` reads it: decompressed
+    /// once (`gelf_getchdr`'s checks first), or libelf's message.
+    fn decompressed_strings(&self, index: u32, s: &Section) -> Strings {
+        let mut cache = self.strings.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, table)) = cache.iter().find(|(i, _)| *i == index) {
+            return table.clone();
+        }
+        let table = if s.has_flag(elf::SHF_ALLOC) {
+            Err("invalid section flags")
+        } else {
+            self.section_data(s)
+                .and_then(|raw| compress::decompress_strings(raw, self.is_64, self.endian).map(Into::into))
+        };
+        cache.push((index, table.clone()));
+        table
+    }
+}
+
+/// A decompressed string table, or libelf's message.
+type Strings = Result<std::sync::Arc<[u8]>, &'static str>;
+
+/// The string at `offset` of a string table, as `elf_strptr` finds it.
+fn string_at(table: &[u8], offset: u32) -> Result<&[u8], &'static str> {
+    let tail = table.get(offset as usize..).filter(|t| !t.is_empty()).ok_or(OFFSET_RANGE)?;
+    let end = tail.iter().position(|&b| b == 0).ok_or(INVALID_INDEX)?;
+    Ok(&tail[..end])
 }
 
 /// The ELF header fields we keep, and the section table.

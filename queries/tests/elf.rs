@@ -171,8 +171,8 @@ fn global_symbols_hand_checked() {
     let obj = shared().join("golden/obj/x86_64-gcc-dwarf5-O2");
     let data = read(&obj.join("aliases_weak.o"));
     let file = ElfFile::parse(&data).unwrap();
-    let symbols: BTreeMap<&[u8], (u32, u64)> =
-        file.global_symbols().unwrap().iter().map(|s| (s.name, (s.shndx, s.value))).collect();
+    let globals = file.global_symbols().unwrap();
+    let symbols: BTreeMap<&[u8], (u32, u64)> = globals.iter().map(|s| (&*s.name, (s.shndx, s.value))).collect();
     for (name, addr) in [
         (&b"aw_alias"[..], (1, 0)),
         (b"aw_counter", (4, 0)),
@@ -196,9 +196,24 @@ fn global_symbols_hand_checked() {
         .unwrap()
         .into_iter()
         .filter(|s| s.shndx == 65522)
-        .map(|s| String::from_utf8_lossy(s.name).into_owned())
+        .map(|s| String::from_utf8_lossy(&s.name).into_owned())
         .collect();
     assert_eq!(commons.len(), 2, "{commons:?}");
+}
+
+/// A symbol table marked `SHF_COMPRESSED`: libelf types its data as a
+/// compression header, and `gelf_getsymshndx` refuses it (the reference
+/// prints this on the same object).
+#[test]
+fn compressed_symbol_table_is_refused() {
+    let mut data = read(&shared().join("golden/obj/x86_64-gcc-dwarf4-O0/base_types.o"));
+    let shoff = u64::from_le_bytes(data[0x28..0x30].try_into().unwrap()) as usize;
+    let shnum = u16::from_le_bytes([data[0x3c], data[0x3d]]) as usize;
+    let symtab = (0..shnum).map(|i| shoff + i * 64).find(|&h| data[h + 4] == 2).expect("a symbol table");
+    assert!(ElfFile::parse(&data).unwrap().global_symbols().is_ok());
+    data[symtab + 9] |= 0x08;
+    let err = ElfFile::parse(&data).unwrap().global_symbols().unwrap_err();
+    assert_eq!(err.to_string(), "elf_for_each_global: gelf_getsymshndx failed: invalid `Elf' handle");
 }
 
 #[test]

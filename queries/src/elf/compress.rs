@@ -40,6 +40,31 @@ pub(super) fn decompress_elf(raw: &[u8], is_64: bool, e: Endianness) -> Option<V
     }
 }
 
+/// A string table marked `SHF_COMPRESSED`, as `elf_strptr` decompresses
+/// it (`__libelf_decompress_elf`), with libelf's message where it cannot.
+/// No toolchain writes one; damage can set the flag. Only zlib: libelf
+/// 0.188, the reference's, knows no other type.
+pub(super) fn decompress_strings(raw: &[u8], is_64: bool, e: Endianness) -> Result<Vec<u8>, &'static str> {
+    let (kind, size, align, header_size) = if is_64 {
+        let h = raw.read_at::<elf::CompressionHeader64<Endianness>>(0).map_err(|()| "invalid data")?;
+        (h.ch_type.get(e), h.ch_size.get(e), h.ch_addralign.get(e), std::mem::size_of_val(h))
+    } else {
+        let h = raw.read_at::<elf::CompressionHeader32<Endianness>>(0).map_err(|()| "invalid data")?;
+        (h.ch_type.get(e), u64::from(h.ch_size.get(e)), u64::from(h.ch_addralign.get(e)), std::mem::size_of_val(h))
+    };
+    if kind != elf::ELFCOMPRESS_ZLIB {
+        return Err("unknown compression type");
+    }
+    if align != 0 && !align.is_power_of_two() {
+        return Err("invalid section alignment");
+    }
+    let input = &raw[header_size..];
+    if size / MAX_ZLIB_RATIO > input.len() as u64 {
+        return Err("invalid data");
+    }
+    zlib(input, size).ok_or("cannot decompress data")
+}
+
 /// The contents of a legacy GNU `.zdebug_*` section: `ZLIB`, the size as
 /// 8 big-endian bytes, then zlib data. `None` if it is not compressed that way.
 pub(super) fn decompress_gnu(raw: &[u8]) -> Option<Vec<u8>> {

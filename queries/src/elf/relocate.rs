@@ -92,7 +92,7 @@ impl<'data> ElfFile<'data> {
             }
             let t = self.sections.get(s.info as usize).ok_or(GiveUp)?;
             let tname = self.string(self.shstrndx, t.name).map_err(|_| GiveUp)?;
-            if !is_debug_section(tname) {
+            if !is_debug_section(&tname) {
                 continue;
             }
             let kept = found.iter().position(|f| f.index == s.info as usize);
@@ -100,7 +100,7 @@ impl<'data> ElfFile<'data> {
             // whether they are a copy rather than the file's.
             let (len, copied) = match kept {
                 Some(k) => (found[k].data.len() as u64, matches!(found[k].data, Cow::Owned(_))),
-                None => match self.dwfl_section(t, tname)? {
+                None => match self.dwfl_section(t, &tname)? {
                     Some(data) => (data.len() as u64, matches!(data, Cow::Owned(_))),
                     None => continue,
                 },
@@ -243,12 +243,12 @@ impl<'data> ElfFile<'data> {
         };
         let strtab = self.sections.get(table.link as usize).ok_or(GiveUp)?;
         let strtab_name = self.string(self.shstrndx, strtab.name).map_err(|_| GiveUp)?;
-        let strings = self.dwfl_table(strtab, strtab_name)?;
+        let strings = self.dwfl_table(strtab, &strtab_name)?;
         let xndx = match xndx {
-            Some(x) => Some(self.dwfl_table(x, strtab_name)?),
+            Some(x) => Some(self.dwfl_table(x, &strtab_name)?),
             None => None,
         };
-        let symbols = self.dwfl_table(table, strtab_name)?;
+        let symbols = self.dwfl_table(table, &strtab_name)?;
         // libdwfl's `syments`, by the header's entry size, checked against
         // the bytes and the first global.
         let syments = table.size / table.entsize;
