@@ -3,7 +3,9 @@
 //! (one), of the relocations of `.debug_info` (one, then four), of the
 //! symbol table (one) or of `.debug_line` (one) changed at seeded offsets,
 //! or the object made an `ET_EXEC` with program headers near its end, or
-//! its symbol names' string table compressed, must give upstream's exit status, stderr, stdout and `-T` file. (queries/tests/skip_bodies.rs proves that
+//! its symbol names' string table compressed, or the relocations of one
+//! debug section moved onto those of `.debug_info` or onto `.debug_info`,
+//! must give upstream's exit status, stderr, stdout and `-T` file. (queries/tests/skip_bodies.rs proves that
 //! skipping function bodies changes nothing on the same kind of damage;
 //! this suite holds the engine to what libdw makes of it: which call fails
 //! first, and where a `DW_AT_sibling` takes the walk.)
@@ -87,20 +89,18 @@ fn cases() -> Vec<Case> {
                 stable: k % 2 == 1,
             });
         }
-        if let Some(b) = with_compressed_strtab(&bytes, &mut Rng(fnv(&[rel.as_bytes(), b"strtabz"]))) {
-            cases.push(Case {
-                id: format!("{rel}/strtabz"),
-                bytes: b,
-                symbols: obj.with_extension("symbols"),
-                stable: true,
-            });
+        // Damage made by hand rather than by changed bytes: (name, the
+        // damaged object if it applies, `--stable`).
+        type Made = fn(&[u8], &mut Rng) -> Option<Vec<u8>>;
+        let made: [(&str, Made, bool); 3] = [
+            ("relocs", with_moved_relocs, false),
+            ("strtabz", with_compressed_strtab, true),
+            ("phdrs", |b, rng| Some(with_phdrs(b, rng)), false),
+        ];
+        for (name, make, stable) in made {
+            let Some(b) = make(&bytes, &mut Rng(fnv(&[rel.as_bytes(), name.as_bytes()]))) else { continue };
+            cases.push(Case { id: format!("{rel}/{name}"), bytes: b, symbols: obj.with_extension("symbols"), stable });
         }
-        cases.push(Case {
-            id: format!("{rel}/phdrs"),
-            bytes: with_phdrs(&bytes, &mut Rng(fnv(&[rel.as_bytes(), b"phdrs"]))),
-            symbols: obj.with_extension("symbols"),
-            stable: false,
-        });
     }
     cases
 }
@@ -130,12 +130,7 @@ fn with_compressed_strtab(bytes: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
         find::<object::elf::FileHeader32<Endianness>>(bytes)?
     };
     let big = e == Endianness::Big;
-    let put = |b: &mut Vec<u8>, at: usize, v: u64, n: usize| {
-        let le = v.to_le_bytes();
-        for i in 0..n {
-            b[at + i] = if big { le[n - 1 - i] } else { le[i] };
-        }
-    };
+    let put = |b: &mut [u8], at: usize, v: u64, n: usize| put(b, at, v, n, big);
     let word = if is_64 { 8 } else { 4 };
     let mut b = bytes.to_vec();
     // sh_flags, then (after sh_addr) sh_offset and sh_size. SHF_COMPRESSED
@@ -171,6 +166,68 @@ fn with_compressed_strtab(bytes: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
     Some(b)
 }
 
+/// Stores `v` in the `n` bytes at `at`, in the file's byte order.
+fn put(b: &mut [u8], at: usize, v: u64, n: usize, big: bool) {
+    let le = v.to_le_bytes();
+    for i in 0..n {
+        b[at + i] = if big { le[n - 1 - i] } else { le[i] };
+    }
+}
+
+/// The relocations of a debug section other than `.debug_info` moved onto
+/// the bytes of `.debug_info`'s relocations (at an entry boundary) or of
+/// `.debug_info` itself: libdwfl relocates the file in place, clearing each
+/// entry it applies, so what the moved section finds there depends on what
+/// was done before it (`elf/overlap.rs`). `None` without such sections.
+fn with_moved_relocs(bytes: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
+    use object::read::elf::{FileHeader, SectionHeader};
+    use object::Endianness;
+    /// (name, sh_offset, sh_size, where the header is) of every section.
+    type Sections = Vec<(Vec<u8>, u64, u64, usize)>;
+    fn sections<H: FileHeader<Endian = Endianness>>(bytes: &[u8]) -> Option<(Sections, bool)> {
+        let h = H::parse(bytes).ok()?;
+        let e = h.endian().ok()?;
+        let table = h.sections(e, bytes).ok()?;
+        let shoff = h.e_shoff(e).into() as usize;
+        let all = table
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let name = table.section_name(e, s).unwrap_or_default().to_vec();
+                (name, s.sh_offset(e).into(), s.sh_size(e).into(), shoff + i * h.e_shentsize(e) as usize)
+            })
+            .collect();
+        Some((all, e == Endianness::Big))
+    }
+    let is_64 = bytes[4] == 2;
+    let (all, big) = if is_64 {
+        sections::<object::elf::FileHeader64<Endianness>>(bytes)?
+    } else {
+        sections::<object::elf::FileHeader32<Endianness>>(bytes)?
+    };
+    let find = |n: &[u8]| all.iter().find(|s| s.0 == n);
+    let info_relocs = find(b".rela.debug_info").or_else(|| find(b".rel.debug_info"))?;
+    let rela = info_relocs.0.starts_with(b".rela");
+    let entry = match (is_64, rela) {
+        (true, true) => 24,
+        (true, false) => 16,
+        (false, true) => 12,
+        (false, false) => 8,
+    };
+    let movable: Vec<_> = all
+        .iter()
+        .filter(|s| s.0.starts_with(if rela { b".rela.debug_" } else { b".rel.debug_" }) && s.0 != info_relocs.0)
+        .collect();
+    let moved = movable.get(rng.below(movable.len()))?;
+    let onto = if rng.below(2) == 0 { info_relocs } else { find(b".debug_info")? };
+    let room = onto.2.checked_sub(moved.2)? as usize / entry;
+    let at = onto.1 + (entry * rng.below(room + 1)) as u64;
+    let mut b = bytes.to_vec();
+    let (field, word) = if is_64 { (24, 8) } else { (16, 4) };
+    put(&mut b, moved.3 + field, at, word, big);
+    Some(b)
+}
+
 /// The object turned into an `ET_EXEC` whose program header table ends at
 /// the file's end or up to two entries short of it, one to three entries
 /// long: libdwfl places such a file by its program headers, and fails
@@ -178,12 +235,7 @@ fn with_compressed_strtab(bytes: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
 fn with_phdrs(bytes: &[u8], rng: &mut Rng) -> Vec<u8> {
     let mut b = bytes.to_vec();
     let (is_64, big) = (b[4] == 2, b[5] == 2);
-    let put = |b: &mut [u8], at: usize, v: u64, n: usize| {
-        let le = v.to_le_bytes();
-        for i in 0..n {
-            b[at + i] = if big { le[n - 1 - i] } else { le[i] };
-        }
-    };
+    let put = |b: &mut [u8], at: usize, v: u64, n: usize| put(b, at, v, n, big);
     let size = if is_64 { 56 } else { 32 };
     let phoff = (b.len() - rng.below(2 * size + 1)) as u64;
     let phnum = 1 + rng.below(3) as u64;

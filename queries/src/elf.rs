@@ -8,6 +8,7 @@
 //! this module panic: offsets are checked, arithmetic is checked.
 
 mod compress;
+mod overlap;
 mod reloc;
 mod relocate;
 mod report;

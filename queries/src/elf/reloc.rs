@@ -185,7 +185,7 @@ fn operation(machine: elf::Machine, r_type: elf::RelocationType) -> Option<Op> {
 }
 
 /// One relocation entry, widened.
-struct Reloc {
+pub(super) struct Reloc {
     offset: u64,
     symbol: u32,
     r_type: u32,
@@ -285,7 +285,6 @@ fn apply_entries(
     entries: impl ExactSizeIterator<Item = Reloc>,
     symbol: &dyn Fn(u32) -> Result<SymbolValue, GiveUp>,
 ) -> Result<(), GiveUp> {
-    let (machine, big) = (elf::Machine(t.machine), t.endian == Endianness::Big);
     if !machine_known(t.machine) && entries.len() > 0 {
         return Err(GiveUp);
     }
@@ -293,63 +292,165 @@ fn apply_entries(
     // variables) with one or two types, tens of thousands of times:
     // remember the last type, and each symbol's value in a slot picked by
     // a hash of its index (0 is no symbol, never looked up).
+    let (machine, big) = (elf::Machine(t.machine), t.endian == Endianness::Big);
     let mut last_op = None;
     let mut values = [(0u32, SymbolValue::Undefined); 256];
-    // libdwfl's order: the type, the symbol, then where the bytes are.
     for r in entries {
-        if r.r_type == 0 {
-            // R_*_NONE: nothing to do, and nothing wrong.
-            continue;
+        step(machine, big, (&mut last_op, &mut values), data.as_deref_mut(), len, &r, symbol)?;
+    }
+    Ok(())
+}
+
+/// libdwfl's `relocate` for one entry after another ([`step`]),
+/// remembering what repeats.
+pub(super) struct Stepper {
+    machine: elf::Machine,
+    big: bool,
+    last_op: Option<(u32, Option<Op>)>,
+    values: [(u32, SymbolValue); 256],
+}
+
+impl Stepper {
+    pub(super) fn new(t: &Target) -> Stepper {
+        Stepper {
+            machine: elf::Machine(t.machine),
+            big: t.endian == Endianness::Big,
+            last_op: None,
+            values: [(0u32, SymbolValue::Undefined); 256],
         }
-        let op = match last_op {
-            Some((ty, op)) if ty == r.r_type => op,
-            _ => {
-                let op = operation(machine, elf::RelocationType(r.r_type));
-                last_op = Some((r.r_type, op));
-                op
+    }
+
+    /// [`step`] with what this stepper remembers.
+    #[inline]
+    pub(super) fn step(
+        &mut self,
+        data: Option<&mut [u8]>,
+        len: u64,
+        r: &Reloc,
+        symbol: &dyn Fn(u32) -> Result<SymbolValue, GiveUp>,
+    ) -> Result<bool, GiveUp> {
+        step(self.machine, self.big, (&mut self.last_op, &mut self.values), data, len, r, symbol)
+    }
+}
+
+/// What a [`Stepper`] remembers: the last type and its operation, and
+/// symbol values by a hash of their index.
+type Memo<'a> = (&'a mut Option<(u32, Option<Op>)>, &'a mut [(u32, SymbolValue); 256]);
+
+/// One entry applied to `data` (`None`: only checked) of `len` bytes:
+/// `true` where libdwfl counts it done (and clears it from its table),
+/// `false` where it leaves it (a type it does not handle, a symbol nothing
+/// defines). The caller checks the machine first.
+#[inline(always)]
+fn step(
+    machine: elf::Machine,
+    big: bool,
+    (last_op, values): Memo<'_>,
+    data: Option<&mut [u8]>,
+    len: u64,
+    r: &Reloc,
+    symbol: &dyn Fn(u32) -> Result<SymbolValue, GiveUp>,
+) -> Result<bool, GiveUp> {
+    // libdwfl's order: the type, the symbol, then where the bytes are.
+    if r.r_type == 0 {
+        // R_*_NONE: nothing to do, and nothing wrong.
+        return Ok(true);
+    }
+    let op = match *last_op {
+        Some((ty, op)) if ty == r.r_type => op,
+        _ => {
+            let op = operation(machine, elf::RelocationType(r.r_type));
+            *last_op = Some((r.r_type, op));
+            op
+        }
+    };
+    let Some(op) = op else {
+        return Ok(false);
+    };
+    let value = match r.symbol {
+        0 => SymbolValue::Value(0),
+        index => {
+            let slot = &mut values[(index.wrapping_mul(0x9e37_79b9) >> 24) as usize];
+            if slot.0 != index {
+                *slot = (index, symbol(index)?);
             }
-        };
-        let Some(op) = op else {
-            continue;
-        };
-        let value = match r.symbol {
-            0 => SymbolValue::Value(0),
-            index => {
-                let slot = &mut values[(index.wrapping_mul(0x9e37_79b9) >> 24) as usize];
-                if slot.0 != index {
-                    *slot = (index, symbol(index)?);
-                }
-                slot.1
-            }
-        };
-        let SymbolValue::Value(value) = value else {
-            continue;
-        };
-        if r.addend.is_none() && !matches!(op, Op::Abs(_)) {
-            // SHT_REL: only absolute types make sense, the addend is in place.
-            continue;
+            slot.1
         }
-        if r.offset > len || len - r.offset < op.size() {
-            return Err(GiveUp);
-        }
-        let Some(location) = data.as_deref_mut().and_then(|d| d.get_mut(r.offset as usize..)) else {
-            continue;
-        };
-        match r.addend {
-            // Stores inline (this runs tens of thousands of times an
-            // object); the rarer operations in `apply_one`.
-            Some(addend) => match op {
-                Op::Abs(n) => write_uint(location, n, value.wrapping_add(addend as u64), big),
-                op => apply_one(location, op, value.wrapping_add(addend as u64), big),
-            },
-            None => {
-                if let Op::Abs(n) = op {
-                    apply_one(location, Op::Add(n), value, big);
-                }
+    };
+    let SymbolValue::Value(value) = value else {
+        return Ok(false);
+    };
+    if r.addend.is_none() && !matches!(op, Op::Abs(_)) {
+        // SHT_REL: only absolute types make sense, the addend is in place.
+        return Ok(true);
+    }
+    if r.offset > len || len - r.offset < op.size() {
+        return Err(GiveUp);
+    }
+    let Some(location) = data.and_then(|d| d.get_mut(r.offset as usize..)) else {
+        return Ok(true);
+    };
+    match r.addend {
+        // Stores inline (this runs tens of thousands of times an object);
+        // the rarer operations in `apply_one`.
+        Some(addend) => match op {
+            Op::Abs(n) => write_uint(location, n, value.wrapping_add(addend as u64), big),
+            op => apply_one(location, op, value.wrapping_add(addend as u64), big),
+        },
+        None => {
+            if let Op::Abs(n) = op {
+                apply_one(location, Op::Add(n), value, big);
             }
         }
     }
-    Ok(())
+    Ok(true)
+}
+
+/// The size of one entry of a relocation section.
+pub(super) fn entry_size(t: &Target, is_rela: bool) -> usize {
+    match (t.is_64, is_rela) {
+        (true, true) => 24,
+        (true, false) => 16,
+        (false, true) => 12,
+        (false, false) => 8,
+    }
+}
+
+/// The entry at the start of `bytes` (at least [`entry_size`] of them),
+/// read as [`apply`] reads a table's entries.
+pub(super) fn entry(t: &Target, bytes: &[u8], is_rela: bool) -> Option<Reloc> {
+    let e = t.endian;
+    let mips64 = t.is_64 && t.machine == elf::EM_MIPS.0;
+    let mips64el = mips64 && e == Endianness::Little;
+    let r_type = |ty: elf::RelocationType| if mips64 { ty.0 & 0xff } else { ty.0 };
+    Some(match (t.is_64, is_rela) {
+        (true, true) => {
+            let r: &elf::Rela64<Endianness> = pod::from_bytes(bytes.get(..24)?).ok()?.0;
+            Reloc {
+                offset: r.r_offset.get(e),
+                symbol: r.r_sym(e, mips64el),
+                r_type: r_type(r.r_type(e, mips64el)),
+                addend: Some(r.r_addend.get(e)),
+            }
+        }
+        (true, false) => {
+            let r: &elf::Rel64<Endianness> = pod::from_bytes(bytes.get(..16)?).ok()?.0;
+            Reloc { offset: r.r_offset.get(e), symbol: r.r_sym(e), r_type: r_type(r.r_type(e)), addend: None }
+        }
+        (false, true) => {
+            let r: &elf::Rela32<Endianness> = pod::from_bytes(bytes.get(..12)?).ok()?.0;
+            Reloc {
+                offset: r.r_offset.get(e).into(),
+                symbol: r.r_sym(e),
+                r_type: r.r_type(e).0,
+                addend: Some(r.r_addend.get(e).into()),
+            }
+        }
+        (false, false) => {
+            let r: &elf::Rel32<Endianness> = pod::from_bytes(bytes.get(..8)?).ok()?.0;
+            Reloc { offset: r.r_offset.get(e).into(), symbol: r.r_sym(e), r_type: r.r_type(e).0, addend: None }
+        }
+    })
 }
 
 /// Whether no relocation of `relocs` could make libdwfl give up, whatever

@@ -67,6 +67,19 @@ struct Symtab<'data> {
     count: u32,
 }
 
+/// One relocation section libdwfl applies, ready to apply.
+pub(super) struct Job<'data> {
+    /// The target's index in `found`, if libdw keeps it.
+    pub kept: Option<usize>,
+    /// The target as libdwfl loads it, where libdw does not keep it.
+    pub loaded: Option<Cow<'data, [u8]>>,
+    /// The target's size (decompressed).
+    pub len: u64,
+    /// The entries (decompressed).
+    pub relocs: Cow<'data, [u8]>,
+    pub is_rela: bool,
+}
+
 impl<'data> ElfFile<'data> {
     /// Relocates the sections of `found` named in `read`, and checks the
     /// relocations of every debug section as libdwfl applies them.
@@ -81,49 +94,16 @@ impl<'data> ElfFile<'data> {
             size: s.size,
         }));
         let symbol = |index: u32| self.reloc_symbol(&symtab, &placed, index);
+        if self.sections_overlap() {
+            return self.relocate_in_place(found, &symbol);
+        }
         // Whether every symbol of the table resolves (libdwfl gives up on
         // none of them), worked out when first needed.
         let mut symbols_ok = None;
-        let target_of = reloc::Target { machine: self.e_machine, is_64: self.is_64, endian: self.endian };
+        let target_of = self.reloc_target();
         for s in self.sections.iter().skip(1) {
-            let is_rela = s.kind == elf::SHT_RELA.0;
-            if !(is_rela || s.kind == elf::SHT_REL.0) || s.size == 0 {
-                continue;
-            }
-            let t = self.sections.get(s.info as usize).ok_or(GiveUp)?;
-            let tname = self.string(self.shstrndx, t.name).map_err(|_| GiveUp)?;
-            if !is_debug_section(&tname) {
-                continue;
-            }
-            let kept = found.iter().position(|f| f.index == s.info as usize);
-            // The target's bytes as libdwfl relocates them (decompressed);
-            // whether they are a copy rather than the file's.
-            let (len, copied) = match kept {
-                Some(k) => (found[k].data.len() as u64, matches!(found[k].data, Cow::Owned(_))),
-                None => match self.dwfl_section(t, &tname)? {
-                    Some(data) => (data.len() as u64, matches!(data, Cow::Owned(_))),
-                    None => continue,
-                },
-            };
-            if t.kind == elf::SHT_NOBITS.0 || len == 0 {
-                continue;
-            }
-            // The relocation section's name must read too, and its bytes
-            // decompress if they are compressed.
-            self.string(self.shstrndx, s.name).map_err(|_| GiveUp)?;
-            let compressed = s.has_flag(elf::SHF_COMPRESSED);
-            self.check_headers_overlap((s, compressed), (t, copied))?;
-            let relocs = if compressed {
-                let raw = self.section_data(s).map_err(|_| GiveUp)?;
-                let data = compress::decompress_elf(raw, self.is_64, self.endian).ok_or(GiveUp)?;
-                if !(data.len() as u64).is_multiple_of(self.libelf_entry_size(s.kind)) {
-                    return Err(GiveUp);
-                }
-                Cow::Owned(data)
-            } else {
-                Cow::Borrowed(self.section_data(s).map_err(|_| GiveUp)?)
-            };
-            let data = match kept {
+            let Some(job) = self.job(s, found)? else { continue };
+            let data = match job.kept {
                 Some(k) if read.contains(&found[k].name) => Some(found[k].data.to_mut().as_mut()),
                 _ => None,
             };
@@ -132,19 +112,71 @@ impl<'data> ElfFile<'data> {
             // what could fail at all; nearly always nothing can.
             if data.is_none() {
                 let symbols_ok = *symbols_ok.get_or_insert_with(|| (1..symtab.count).all(|i| symbol(i).is_ok()));
-                if symbols_ok && reloc::cannot_fail(&target_of, &relocs, is_rela, len, symtab.count) {
+                if symbols_ok && reloc::cannot_fail(&target_of, &job.relocs, job.is_rela, job.len, symtab.count) {
                     continue;
                 }
             }
-            reloc::apply(&target_of, data, len, &relocs, is_rela, &symbol)?;
+            reloc::apply(&target_of, data, job.len, &job.relocs, job.is_rela, &symbol)?;
         }
         Ok(())
+    }
+
+    pub(super) fn reloc_target(&self) -> reloc::Target {
+        reloc::Target { machine: self.e_machine, is_64: self.is_64, endian: self.endian }
+    }
+
+    /// What libdwfl's `relocate_section` loads and checks before applying
+    /// section `s`, if it is a relocation section of a debug section with
+    /// contents: the target (decompressed), the entries (decompressed), and
+    /// the checks of both names and of the headers' places.
+    pub(super) fn job(&self, s: &Section, found: &[Found<'data>]) -> Result<Option<Job<'data>>, GiveUp> {
+        let is_rela = s.kind == elf::SHT_RELA.0;
+        if !(is_rela || s.kind == elf::SHT_REL.0) || s.size == 0 {
+            return Ok(None);
+        }
+        let t = self.sections.get(s.info as usize).ok_or(GiveUp)?;
+        let tname = self.string(self.shstrndx, t.name).map_err(|_| GiveUp)?;
+        if !is_debug_section(&tname) {
+            return Ok(None);
+        }
+        let kept = found.iter().position(|f| f.index == s.info as usize);
+        // The target's bytes as libdwfl relocates them (decompressed);
+        // whether they are a copy rather than the file's.
+        let (loaded, len, copied) = match kept {
+            Some(k) => (None, found[k].data.len() as u64, matches!(found[k].data, Cow::Owned(_))),
+            None => match self.dwfl_section(t, &tname)? {
+                Some(data) => {
+                    let (len, copied) = (data.len() as u64, matches!(data, Cow::Owned(_)));
+                    (Some(data), len, copied)
+                }
+                None => return Ok(None),
+            },
+        };
+        if t.kind == elf::SHT_NOBITS.0 || len == 0 {
+            return Ok(None);
+        }
+        // The relocation section's name must read too, and its bytes
+        // decompress if they are compressed.
+        self.string(self.shstrndx, s.name).map_err(|_| GiveUp)?;
+        let compressed = s.has_flag(elf::SHF_COMPRESSED);
+        self.check_headers_overlap((s, compressed), (t, copied))?;
+        let relocs = if compressed {
+            let raw = self.section_data(s).map_err(|_| GiveUp)?;
+            let data = compress::decompress_elf(raw, self.is_64, self.endian).ok_or(GiveUp)?;
+            if !(data.len() as u64).is_multiple_of(self.libelf_entry_size(s.kind)) {
+                return Err(GiveUp);
+            }
+            Cow::Owned(data)
+        } else {
+            Cow::Borrowed(self.section_data(s).map_err(|_| GiveUp)?)
+        };
+        Ok(Some(Job { kept, loaded, len, relocs, is_rela }))
     }
 
     /// A debug section that libdw does not keep, as libdwfl loads it to
     /// relocate it: decompressed (failing is fatal), `None` if there is
     /// nothing to relocate.
-    fn dwfl_section(&self, t: &Section, name: &[u8]) -> Result<Option<Cow<'data, [u8]>>, GiveUp> {
+    pub(super) fn dwfl_section(&self, t: &Section, name: &[u8]) -> Result<Option<Cow<'data, [u8]>>, GiveUp> {
         if t.has_flag(elf::SHF_COMPRESSED) {
             let raw = self.section_data(t).map_err(|_| GiveUp)?;
             return compress::decompress_elf(raw, self.is_64, self.endian).map(|d| Some(Cow::Owned(d))).ok_or(GiveUp);
