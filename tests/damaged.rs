@@ -5,7 +5,7 @@
 //! or the object made an `ET_EXEC` with program headers near its end, or
 //! its symbol names' string table compressed, or the relocations of one
 //! debug section moved onto those of `.debug_info` or onto `.debug_info`,
-//! must give upstream's exit status, stderr, stdout and `-T` file. (queries/tests/skip_bodies.rs proves that
+//! or a relocated debug section moved onto another, must give upstream's exit status, stderr, stdout and `-T` file. (queries/tests/skip_bodies.rs proves that
 //! skipping function bodies changes nothing on the same kind of damage;
 //! this suite holds the engine to what libdw makes of it: which call fails
 //! first, and where a `DW_AT_sibling` takes the walk.)
@@ -92,8 +92,9 @@ fn cases() -> Vec<Case> {
         // Damage made by hand rather than by changed bytes: (name, the
         // damaged object if it applies, `--stable`).
         type Made = fn(&[u8], &mut Rng) -> Option<Vec<u8>>;
-        let made: [(&str, Made, bool); 3] = [
+        let made: [(&str, Made, bool); 4] = [
             ("relocs", with_moved_relocs, false),
+            ("moved", with_moved_section, false),
             ("strtabz", with_compressed_strtab, true),
             ("phdrs", |b, rng| Some(with_phdrs(b, rng)), false),
         ];
@@ -180,31 +181,7 @@ fn put(b: &mut [u8], at: usize, v: u64, n: usize, big: bool) {
 /// entry it applies, so what the moved section finds there depends on what
 /// was done before it (`elf/overlap.rs`). `None` without such sections.
 fn with_moved_relocs(bytes: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
-    use object::read::elf::{FileHeader, SectionHeader};
-    use object::Endianness;
-    /// (name, sh_offset, sh_size, where the header is) of every section.
-    type Sections = Vec<(Vec<u8>, u64, u64, usize)>;
-    fn sections<H: FileHeader<Endian = Endianness>>(bytes: &[u8]) -> Option<(Sections, bool)> {
-        let h = H::parse(bytes).ok()?;
-        let e = h.endian().ok()?;
-        let table = h.sections(e, bytes).ok()?;
-        let shoff = h.e_shoff(e).into() as usize;
-        let all = table
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let name = table.section_name(e, s).unwrap_or_default().to_vec();
-                (name, s.sh_offset(e).into(), s.sh_size(e).into(), shoff + i * h.e_shentsize(e) as usize)
-            })
-            .collect();
-        Some((all, e == Endianness::Big))
-    }
-    let is_64 = bytes[4] == 2;
-    let (all, big) = if is_64 {
-        sections::<object::elf::FileHeader64<Endianness>>(bytes)?
-    } else {
-        sections::<object::elf::FileHeader32<Endianness>>(bytes)?
-    };
+    let (all, is_64, big) = section_table(bytes)?;
     let find = |n: &[u8]| all.iter().find(|s| s.0 == n);
     let info_relocs = find(b".rela.debug_info").or_else(|| find(b".rel.debug_info"))?;
     let rela = info_relocs.0.starts_with(b".rela");
@@ -222,10 +199,65 @@ fn with_moved_relocs(bytes: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
     let onto = if rng.below(2) == 0 { info_relocs } else { find(b".debug_info")? };
     let room = onto.2.checked_sub(moved.2)? as usize / entry;
     let at = onto.1 + (entry * rng.below(room + 1)) as u64;
+    Some(with_offset(bytes, moved.3, at, is_64, big))
+}
+
+/// (name, sh_offset, sh_size, where the header is) of every section.
+type Sections = Vec<(Vec<u8>, u64, u64, usize)>;
+
+/// The section table, whether the file is 64-bit, and whether big-endian.
+fn section_table(bytes: &[u8]) -> Option<(Sections, bool, bool)> {
+    use object::read::elf::{FileHeader, SectionHeader};
+    use object::Endianness;
+    fn read<H: FileHeader<Endian = Endianness>>(bytes: &[u8]) -> Option<(Sections, bool)> {
+        let h = H::parse(bytes).ok()?;
+        let e = h.endian().ok()?;
+        let table = h.sections(e, bytes).ok()?;
+        let shoff = h.e_shoff(e).into() as usize;
+        let all = table
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let name = table.section_name(e, s).unwrap_or_default().to_vec();
+                (name, s.sh_offset(e).into(), s.sh_size(e).into(), shoff + i * h.e_shentsize(e) as usize)
+            })
+            .collect();
+        Some((all, e == Endianness::Big))
+    }
+    let is_64 = bytes[4] == 2;
+    let (all, big) = if is_64 {
+        read::<object::elf::FileHeader64<Endianness>>(bytes)?
+    } else {
+        read::<object::elf::FileHeader32<Endianness>>(bytes)?
+    };
+    Some((all, is_64, big))
+}
+
+/// The object with the section whose header is at `header` moved to `at`.
+fn with_offset(bytes: &[u8], header: usize, at: u64, is_64: bool, big: bool) -> Vec<u8> {
     let mut b = bytes.to_vec();
     let (field, word) = if is_64 { (24, 8) } else { (16, 4) };
-    put(&mut b, moved.3 + field, at, word, big);
-    Some(b)
+    put(&mut b, header + field, at, word, big);
+    b
+}
+
+/// A relocated debug section other than `.debug_info` moved to lie over
+/// another debug section, compressed or not: libdwfl relocates it in the
+/// file's bytes, which the other section's reader (libdwfl or libdw,
+/// decompressing it, or not) then finds changed. `None` without such
+/// sections.
+fn with_moved_section(bytes: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
+    let (all, is_64, big) = section_table(bytes)?;
+    let debug = |n: &[u8]| n.starts_with(b".debug_") || n.starts_with(b".zdebug_");
+    let relocated =
+        |n: &[u8]| all.iter().any(|r| r.0.strip_prefix(b".rela").or_else(|| r.0.strip_prefix(b".rel")) == Some(n));
+    let movable: Vec<_> =
+        all.iter().filter(|s| debug(&s.0) && !s.0.ends_with(b"debug_info") && relocated(&s.0)).collect();
+    let moved = movable.get(rng.below(movable.len()))?;
+    let onto: Vec<_> = all.iter().filter(|s| debug(&s.0) && s.0 != moved.0 && s.2 > 0).collect();
+    let onto = onto.get(rng.below(onto.len()))?;
+    let at = onto.1 + rng.below(onto.2 as usize) as u64;
+    Some(with_offset(bytes, moved.3, at, is_64, big))
 }
 
 /// The object turned into an `ET_EXEC` whose program header table ends at

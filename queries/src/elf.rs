@@ -354,6 +354,9 @@ impl<'data> ElfFile<'data> {
         }
         if self.e_type == elf::ET_REL.0 && flavour != DwarfFlavour::Dwo {
             self.relocate(&mut found, read).ok()?;
+            // Where sections overlap, one libdw decompresses from the
+            // relocated bytes may no longer decompress: libdw skips it.
+            found.retain(|f| !f.data.is_empty());
         }
         Some(found)
     }

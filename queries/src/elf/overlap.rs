@@ -8,17 +8,23 @@
 //! (`relocate_section`, "partial always OK"). So where sections overlap,
 //! which only damage makes them do, a later section sees what earlier ones
 //! wrote: entries already cleared (type 0, nothing to do) or relocated
-//! bytes. An intact file has no overlapping sections, and takes
-//! `relocate`'s way, relocating copies of the sections libdw keeps.
+//! bytes, and a compressed section is decompressed from the bytes as they
+//! are when libdwfl first relocates it, or, if it relocates none, when
+//! libdw reads it. An intact file has no overlapping
+//! sections, and takes `relocate`'s way, relocating copies of the sections
+//! libdw keeps.
+//!
+//! Not followed: the symbol table is read as it was before relocating.
 
 use std::borrow::Cow;
 
 use object::Endianness;
 
 use super::reloc::{self, GiveUp, SymbolValue};
-use super::{ElfFile, Found};
+use super::{compress, ElfFile, Found};
 
 /// Where one relocation section's target lives while relocating.
+#[derive(Clone, Copy)]
 enum Target {
     /// A copy of its own (decompressed): in `found`, or `loaded[i]`.
     Found(usize),
@@ -52,32 +58,38 @@ impl<'data> ElfFile<'data> {
         let mut image = self.data.to_vec();
         let t = self.reloc_target();
         let mut loaded: Vec<Vec<u8>> = Vec::new();
+        // Each target as libdwfl first loaded it, by section index.
+        let mut targets: Vec<(usize, Target)> = Vec::new();
         for s in self.sections.iter().skip(1) {
             let Some(job) = self.job(s, found)? else { continue };
-            let target_section = &self.sections[s.info as usize];
-            let target = match (job.kept, job.loaded) {
-                (Some(k), _) if matches!(found[k].data, Cow::Owned(_)) => Target::Found(k),
-                (None, Some(Cow::Owned(copy))) => {
-                    loaded.push(copy);
-                    Target::Loaded(loaded.len() - 1)
+            let index = s.info as usize;
+            let target = match targets.iter().find(|(i, _)| *i == index) {
+                Some(&(_, target)) => target,
+                None => {
+                    let target = self.load_target(&image, index, job.kept, found, &mut loaded)?;
+                    targets.push((index, target));
+                    target
                 }
-                _ => Target::Image(target_section.offset as usize),
+            };
+            let len = match target {
+                Target::Found(k) => found[k].data.len(),
+                Target::Loaded(l) => loaded[l].len(),
+                Target::Image(_) => job.len as usize,
             };
             // libelf hands the entries over in place where the file's byte
             // order is the host's (little-endian), they are not compressed
             // and they are aligned for their type (`convert_data`); else as
-            // a copy of the bytes as they are now, which the clearing does
-            // not reach. (A compressed section is decompressed from the
-            // file's bytes as they were: overlapping compressed sections
-            // are not followed further.)
+            // a copy of the bytes as they are now (decompressed from them),
+            // which the clearing does not reach.
             let (start, size) = (s.offset as usize, reloc::entry_size(&t, job.is_rela));
             let align = if self.is_64 { 8 } else { 4 };
             let uncompressed = matches!(job.relocs, Cow::Borrowed(_));
             let in_file = uncompressed && self.endian == Endianness::Little && start % align == 0;
+            let now = &image[start..start + s.size as usize];
             let mut own = match (in_file, uncompressed) {
                 (true, _) => Vec::new(),
-                (false, true) => image[start..start + job.relocs.len()].to_vec(),
-                (false, false) => job.relocs.into_owned(),
+                (false, true) => now.to_vec(),
+                (false, false) => compress::decompress_elf(now, self.is_64, self.endian).ok_or(GiveUp)?,
             };
             let count = if in_file { s.size as usize / size } else { own.len() / size };
             if count > 0 && !reloc::machine_known(self.e_machine) {
@@ -91,9 +103,9 @@ impl<'data> ElfFile<'data> {
                 let data: &mut [u8] = match target {
                     Target::Found(k) => found[k].data.to_mut(),
                     Target::Loaded(l) => &mut loaded[l],
-                    Target::Image(at) => &mut image[at..at + job.len as usize],
+                    Target::Image(at) => &mut image[at..at + len],
                 };
-                if stepper.step(Some(data), job.len, &r, symbol)? {
+                if stepper.step(Some(data), len as u64, &r, symbol)? {
                     let table: &mut [u8] = if in_file { &mut image[start..] } else { &mut own };
                     table[i * size..(i + 1) * size].fill(0);
                     done += 1;
@@ -113,13 +125,59 @@ impl<'data> ElfFile<'data> {
                 }
             }
         }
-        // libdw reads the sections once libdwfl is done with the file.
+        // libdw reads the sections once libdwfl is done with the file,
+        // decompressing those libdwfl did not (an empty one it skips).
         for f in found.iter_mut() {
-            if let Cow::Borrowed(bytes) = f.data {
-                let at = self.sections[f.index].offset as usize;
-                f.data = Cow::Owned(image[at..at + bytes.len()].to_vec());
+            let target = targets.iter().find(|(i, _)| *i == f.index).map(|&(_, t)| t);
+            if matches!(target, Some(Target::Found(_))) {
+                continue;
             }
+            let sec = &self.sections[f.index];
+            let raw = &image[sec.offset as usize..(sec.offset + sec.size) as usize];
+            f.data = Cow::Owned(if target.is_some() {
+                raw.to_vec()
+            } else if sec.has_flag(object::elf::SHF_COMPRESSED) {
+                compress::decompress_elf(raw, self.is_64, self.endian).unwrap_or_default()
+            } else if self.string(self.shstrndx, sec.name).is_ok_and(|n| n.starts_with(b".zdebug")) {
+                compress::decompress_gnu(raw).unwrap_or_else(|| raw.to_vec())
+            } else {
+                raw.to_vec()
+            });
         }
         Ok(())
+    }
+
+    /// A relocation target as libdwfl first loads it: decompressed from
+    /// the file's bytes as they are by then (`elf_compress`, failing being
+    /// fatal; `elf_compress_gnu`, failing leaving the bytes as they are),
+    /// else the bytes themselves.
+    fn load_target(
+        &self,
+        image: &[u8],
+        index: usize,
+        kept: Option<usize>,
+        found: &mut [Found<'data>],
+        loaded: &mut Vec<Vec<u8>>,
+    ) -> Result<Target, GiveUp> {
+        let t = &self.sections[index];
+        let raw = &image[t.offset as usize..(t.offset + t.size) as usize];
+        let fresh = if t.has_flag(object::elf::SHF_COMPRESSED) {
+            Some(compress::decompress_elf(raw, self.is_64, self.endian).ok_or(GiveUp)?)
+        } else if self.string(self.shstrndx, t.name).is_ok_and(|n| n.starts_with(b".zdebug")) {
+            compress::decompress_gnu(raw)
+        } else {
+            None
+        };
+        Ok(match (fresh, kept) {
+            (Some(data), Some(k)) => {
+                found[k].data = Cow::Owned(data);
+                Target::Found(k)
+            }
+            (Some(data), None) => {
+                loaded.push(data);
+                Target::Loaded(loaded.len() - 1)
+            }
+            (None, _) => Target::Image(t.offset as usize),
+        })
     }
 }

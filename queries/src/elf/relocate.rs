@@ -71,8 +71,6 @@ struct Symtab<'data> {
 pub(super) struct Job<'data> {
     /// The target's index in `found`, if libdw keeps it.
     pub kept: Option<usize>,
-    /// The target as libdwfl loads it, where libdw does not keep it.
-    pub loaded: Option<Cow<'data, [u8]>>,
     /// The target's size (decompressed).
     pub len: u64,
     /// The entries (decompressed).
@@ -139,16 +137,22 @@ impl<'data> ElfFile<'data> {
         if !is_debug_section(&tname) {
             return Ok(None);
         }
+        // `elf_compress` decompresses neither a loaded section nor one of
+        // no type or no bytes, and libdwfl gives up where it fails.
+        let undecompressible = |x: &Section| {
+            x.has_flag(elf::SHF_COMPRESSED)
+                && (x.has_flag(elf::SHF_ALLOC) || x.kind == elf::SHT_NULL.0 || x.kind == elf::SHT_NOBITS.0)
+        };
+        if undecompressible(t) {
+            return Err(GiveUp);
+        }
         let kept = found.iter().position(|f| f.index == s.info as usize);
         // The target's bytes as libdwfl relocates them (decompressed);
         // whether they are a copy rather than the file's.
-        let (loaded, len, copied) = match kept {
-            Some(k) => (None, found[k].data.len() as u64, matches!(found[k].data, Cow::Owned(_))),
+        let (len, copied) = match kept {
+            Some(k) => (found[k].data.len() as u64, matches!(found[k].data, Cow::Owned(_))),
             None => match self.dwfl_section(t, &tname)? {
-                Some(data) => {
-                    let (len, copied) = (data.len() as u64, matches!(data, Cow::Owned(_)));
-                    (Some(data), len, copied)
-                }
+                Some(data) => (data.len() as u64, matches!(data, Cow::Owned(_))),
                 None => return Ok(None),
             },
         };
@@ -158,6 +162,9 @@ impl<'data> ElfFile<'data> {
         // The relocation section's name must read too, and its bytes
         // decompress if they are compressed.
         self.string(self.shstrndx, s.name).map_err(|_| GiveUp)?;
+        if undecompressible(s) {
+            return Err(GiveUp);
+        }
         let compressed = s.has_flag(elf::SHF_COMPRESSED);
         self.check_headers_overlap((s, compressed), (t, copied))?;
         let relocs = if compressed {
@@ -170,7 +177,7 @@ impl<'data> ElfFile<'data> {
         } else {
             Cow::Borrowed(self.section_data(s).map_err(|_| GiveUp)?)
         };
-        Ok(Some(Job { kept, loaded, len, relocs, is_rela }))
+        Ok(Some(Job { kept, len, relocs, is_rela }))
     }
 
     /// A debug section that libdw does not keep, as libdwfl loads it to
