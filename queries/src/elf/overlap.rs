@@ -14,13 +14,14 @@
 //! sections, and takes `relocate`'s way, relocating copies of the sections
 //! libdw keeps.
 //!
-//! Not followed: the symbol table is read as it was before relocating.
+//! The symbol table too is read as it is when each entry needs it.
 
 use std::borrow::Cow;
 
 use object::Endianness;
 
-use super::reloc::{self, GiveUp, SymbolValue};
+use super::reloc::{self, GiveUp};
+use super::relocate::Symtab;
 use super::{compress, ElfFile, Found};
 
 /// Where one relocation section's target lives while relocating.
@@ -53,7 +54,8 @@ impl<'data> ElfFile<'data> {
     pub(super) fn relocate_in_place(
         &self,
         found: &mut [Found<'data>],
-        symbol: &dyn Fn(u32) -> Result<SymbolValue, GiveUp>,
+        symtab: &Symtab<'data>,
+        placed: &[u64],
     ) -> Result<(), GiveUp> {
         let mut image = self.data.to_vec();
         let t = self.reloc_target();
@@ -100,12 +102,27 @@ impl<'data> ElfFile<'data> {
             for i in 0..count {
                 let table: &mut [u8] = if in_file { &mut image[start..] } else { &mut own };
                 let Some(r) = reloc::entry(&t, &table[i * size..], job.is_rela) else { break };
+                // The symbol as the table reads now, where relocations may
+                // have written over it: looked up before the target is
+                // borrowed, where `step` would look it up, and not
+                // remembered from one entry to the next.
+                let value = match (symtab.in_file, r.symbol) {
+                    (_, 0) => None,
+                    _ if !reloc::handled(&t, r.r_type) => None,
+                    (Some(at), index) => {
+                        let now = &image[at..at + symtab.symbols.len()];
+                        Some(self.reloc_symbol(symtab, now, placed, index))
+                    }
+                    (None, index) => Some(self.reloc_symbol(symtab, &symtab.symbols, placed, index)),
+                };
+                stepper.forget(r.symbol);
                 let data: &mut [u8] = match target {
                     Target::Found(k) => found[k].data.to_mut(),
                     Target::Loaded(l) => &mut loaded[l],
                     Target::Image(at) => &mut image[at..at + len],
                 };
-                if stepper.step(Some(data), len as u64, &r, symbol)? {
+                let symbol = |_| value.unwrap_or(Err(GiveUp));
+                if stepper.step(Some(data), len as u64, &r, &symbol)? {
                     let table: &mut [u8] = if in_file { &mut image[start..] } else { &mut own };
                     table[i * size..(i + 1) * size].fill(0);
                     done += 1;

@@ -186,9 +186,9 @@ fn operation(machine: elf::Machine, r_type: elf::RelocationType) -> Option<Op> {
 
 /// One relocation entry, widened.
 pub(super) struct Reloc {
-    offset: u64,
-    symbol: u32,
-    r_type: u32,
+    pub offset: u64,
+    pub symbol: u32,
+    pub r_type: u32,
     /// `None` for `SHT_REL` (the addend is in the section bytes).
     addend: Option<i64>,
 }
@@ -320,6 +320,14 @@ impl Stepper {
         }
     }
 
+    /// Forgets the value of symbol `index`, to look it up again.
+    pub(super) fn forget(&mut self, index: u32) {
+        let slot = &mut self.values[slot_of(index)];
+        if slot.0 == index {
+            slot.0 = 0;
+        }
+    }
+
     /// [`step`] with what this stepper remembers.
     #[inline]
     pub(super) fn step(
@@ -370,7 +378,7 @@ fn step(
     let value = match r.symbol {
         0 => SymbolValue::Value(0),
         index => {
-            let slot = &mut values[(index.wrapping_mul(0x9e37_79b9) >> 24) as usize];
+            let slot = &mut values[slot_of(index)];
             if slot.0 != index {
                 *slot = (index, symbol(index)?);
             }
@@ -404,6 +412,18 @@ fn step(
         }
     }
     Ok(true)
+}
+
+/// Where a [`Stepper`] keeps the value of symbol `index`.
+#[inline(always)]
+fn slot_of(index: u32) -> usize {
+    (index.wrapping_mul(0x9e37_79b9) >> 24) as usize
+}
+
+/// Whether libdwfl applies relocations of type `r_type` at all (else it
+/// skips them without looking at their symbol).
+pub(super) fn handled(t: &Target, r_type: u32) -> bool {
+    r_type != 0 && operation(elf::Machine(t.machine), elf::RelocationType(r_type)).is_some()
 }
 
 /// The size of one entry of a relocation section.

@@ -57,8 +57,12 @@ fn is_debug_section(name: &[u8]) -> bool {
 }
 
 /// The symbol table `find_symtab` settles on, read as it reads it.
-struct Symtab<'data> {
-    symbols: Cow<'data, [u8]>,
+pub(super) struct Symtab<'data> {
+    pub symbols: Cow<'data, [u8]>,
+    /// Where the table lies in the file, if libelf reads it in place there
+    /// (uncompressed, the host's byte order, aligned): relocations that
+    /// write over it change the symbols later ones find.
+    pub in_file: Option<usize>,
     /// The `SHT_SYMTAB_SHNDX` section that goes with it, if any.
     xndx: Option<Cow<'data, [u8]>>,
     /// The size of its string table.
@@ -91,9 +95,9 @@ impl<'data> ElfFile<'data> {
             align: s.addralign,
             size: s.size,
         }));
-        let symbol = |index: u32| self.reloc_symbol(&symtab, &placed, index);
+        let symbol = |index: u32| self.reloc_symbol(&symtab, &symtab.symbols, &placed, index);
         if self.sections_overlap() {
-            return self.relocate_in_place(found, &symbol);
+            return self.relocate_in_place(found, &symtab, &placed);
         }
         // Whether every symbol of the table resolves (libdwfl gives up on
         // none of them), worked out when first needed.
@@ -296,7 +300,12 @@ impl<'data> ElfFile<'data> {
         }
         // Relocations may name any entry the table's bytes hold.
         let count = u32::try_from(symbols.len() / self.symbol_size()).unwrap_or(u32::MAX);
-        Ok(Symtab { symbols, xndx, strings: strings.len() as u64, count })
+        let align = if self.is_64 { 8 } else { 4 };
+        let in_file = (matches!(symbols, Cow::Borrowed(_))
+            && self.endian == object::Endianness::Little
+            && table.offset % align == 0)
+            .then_some(table.offset as usize);
+        Ok(Symtab { symbols, in_file, xndx, strings: strings.len() as u64, count })
     }
 
     /// One of the tables `find_symtab` loads: decompressed if need be
@@ -321,13 +330,21 @@ impl<'data> ElfFile<'data> {
     /// `relocate_getsym`, `__libdwfl_relocate_value` and, for undefined and
     /// common symbols, `resolve_symbol`, which finds nothing in a file
     /// reported alone).
-    fn reloc_symbol(&self, symtab: &Symtab<'_>, placed: &[u64], index: u32) -> Result<SymbolValue, GiveUp> {
+    /// `symbols` is the table's bytes as they are now (`symtab.symbols`
+    /// unless relocations wrote over them).
+    pub(super) fn reloc_symbol(
+        &self,
+        symtab: &Symtab<'_>,
+        symbols: &[u8],
+        placed: &[u64],
+        index: u32,
+    ) -> Result<SymbolValue, GiveUp> {
         // `gelf_getsymshndx`: the index must be in both tables.
         let extended = match &symtab.xndx {
             Some(x) => Some(super::read_u32(x, index as usize, self.endian).ok_or(GiveUp)?),
             None => None,
         };
-        let sym = self.symbol(&symtab.symbols, index as usize).ok_or(GiveUp)?;
+        let sym = self.symbol(symbols, index as usize).ok_or(GiveUp)?;
         // Neither defined nor found elsewhere (an undefined or common
         // symbol); a name past the string table is an error first.
         let unresolved = |common: bool| {
