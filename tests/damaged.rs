@@ -5,7 +5,8 @@
 //! or the object made an `ET_EXEC` with program headers near its end, or
 //! its symbol names' string table compressed, or the relocations of one
 //! debug section moved onto those of `.debug_info` or onto `.debug_info`,
-//! or a relocated debug section moved onto another, must give upstream's exit status, stderr, stdout and `-T` file. (queries/tests/skip_bodies.rs proves that
+//! or a relocated debug section moved onto another, or `e_machine`
+//! changed, must give upstream's exit status, stderr, stdout and `-T` file. (queries/tests/skip_bodies.rs proves that
 //! skipping function bodies changes nothing on the same kind of damage;
 //! this suite holds the engine to what libdw makes of it: which call fails
 //! first, and where a `DW_AT_sibling` takes the walk.)
@@ -92,7 +93,8 @@ fn cases() -> Vec<Case> {
         // Damage made by hand rather than by changed bytes: (name, the
         // damaged object if it applies, `--stable`).
         type Made = fn(&[u8], &mut Rng) -> Option<Vec<u8>>;
-        let made: [(&str, Made, bool); 4] = [
+        let made: [(&str, Made, bool); 5] = [
+            ("machine", |b, rng| Some(with_machine(b, rng)), false),
             ("relocs", with_moved_relocs, false),
             ("moved", with_moved_section, false),
             ("strtabz", with_compressed_strtab, true),
@@ -173,6 +175,19 @@ fn put(b: &mut [u8], at: usize, v: u64, n: usize, big: bool) {
     for i in 0..n {
         b[at + i] = if big { le[n - 1 - i] } else { le[i] };
     }
+}
+
+/// The object claiming another machine: libdwfl then reads its relocation
+/// types as that machine's (`elf/reloc.rs`), or gives up on a machine
+/// libebl does not know. Machines with a libebl backend, two without, and
+/// none; not MIPS or LoongArch, which the reference cannot read and we do.
+fn with_machine(bytes: &[u8], rng: &mut Rng) -> Vec<u8> {
+    const MACHINES: [u64; 24] =
+        [0, 2, 3, 4, 18, 20, 21, 22, 40, 42, 43, 50, 53, 62, 69, 70, 71, 72, 100, 183, 243, 247, 252, 0x9026];
+    let mut b = bytes.to_vec();
+    let big = b[5] == 2;
+    put(&mut b, 18, MACHINES[rng.below(MACHINES.len())], 2, big);
+    b
 }
 
 /// The relocations of a debug section other than `.debug_info` moved onto

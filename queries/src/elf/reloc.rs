@@ -41,11 +41,12 @@ pub(super) enum SymbolValue {
 /// Whether libebl (elfutils 0.188, the reference's) has an entry for the
 /// machine. For one it has not, libdwfl gives up at the first relocation of
 /// a debug section (`check_badreltype`: "unknown machine"). Found by running
-/// the reference on an object with each `e_machine` from 0 to 259; MIPS
-/// and LoongArch, which 0.188 does not know but whose objects we read
+/// the reference on an object with each `e_machine` from 0 to 259, plus
+/// Alpha (0x9026), the one machine of libebl's table past that; MIPS and
+/// LoongArch, which 0.188 does not know but whose objects we read
 /// (tests/golden.rs), are known here.
 pub(super) fn machine_known(machine: u16) -> bool {
-    matches!(machine, 1..=5 | 7 | 8 | 9 | 15 | 17..=22 | 36..=40 | 42..=50 | 52..=63 | 66..=94 | 183 | 191 | 243 | 247 | 252 | 258)
+    matches!(machine, 1..=5 | 7 | 8 | 9 | 15 | 17..=22 | 36..=40 | 42..=50 | 52..=63 | 66..=94 | 183 | 191 | 243 | 247 | 252 | 258 | 0x9026)
 }
 
 /// What a relocation type does to the bytes at its offset, with
@@ -85,11 +86,15 @@ impl Op {
 }
 
 /// The operation of a relocation type (libebl's `reloc_simple_type`),
-/// `None` for types libdwfl leaves alone. Thread-local offsets
+/// `None` for types libdwfl leaves alone. Every machine libebl 0.188 has a
+/// backend for is here, the ones no toolchain of ours targets too: damage
+/// can make an object of one machine claim another, and libdwfl then reads
+/// its relocation types as that machine's (`big`: IA-64's depend on the
+/// byte order). Thread-local offsets
 /// (DTPOFF/DTPREL/LDO, in `DW_AT_location` expressions) are among them:
 /// the reference skips them on every target (a damaged one past its
 /// section's end does not stop it), so they are not checked either.
-fn operation(machine: elf::Machine, r_type: elf::RelocationType) -> Option<Op> {
+fn operation(machine: elf::Machine, r_type: elf::RelocationType, big: bool) -> Option<Op> {
     use Op::*;
     let op = match machine {
         elf::EM_X86_64 => match r_type {
@@ -177,6 +182,47 @@ fn operation(machine: elf::Machine, r_type: elf::RelocationType) -> Option<Op> {
             elf::R_LARCH_SUB6 => Sub6,
             elf::R_LARCH_ADD_ULEB128 => AddUleb,
             elf::R_LARCH_SUB_ULEB128 => SubUleb,
+            _ => return None,
+        },
+        elf::EM_SPARC | elf::EM_SPARC32PLUS | elf::EM_SPARCV9 => match r_type {
+            elf::R_SPARC_8 => Abs(1),
+            elf::R_SPARC_16 | elf::R_SPARC_UA16 => Abs(2),
+            elf::R_SPARC_32 | elf::R_SPARC_UA32 => Abs(4),
+            elf::R_SPARC_64 | elf::R_SPARC_UA64 => Abs(8),
+            _ => return None,
+        },
+        // libebl gives the 68HC1x family the m68k backend.
+        elf::EM_68K | elf::EM_68HC12 | elf::EM_68HC16 | elf::EM_68HC11 | elf::EM_68HC08 | elf::EM_68HC05 => {
+            match r_type {
+                elf::R_68K_32 => Abs(4),
+                elf::R_68K_16 => Abs(2),
+                elf::R_68K_8 => Abs(1),
+                _ => return None,
+            }
+        }
+        elf::EM_SH => match r_type {
+            elf::R_SH_DIR32 => Abs(4),
+            _ => return None,
+        },
+        elf::EM_BPF => match r_type {
+            elf::R_BPF_64_64 => Abs(8),
+            elf::R_BPF_64_32 => Abs(4),
+            _ => return None,
+        },
+        elf::EM_CSKY => match r_type {
+            elf::R_CKCORE_ADDR32 => Abs(4),
+            _ => return None,
+        },
+        elf::EM_ALPHA => match r_type {
+            elf::R_ALPHA_REFLONG => Abs(4),
+            elf::R_ALPHA_REFQUAD => Abs(8),
+            _ => return None,
+        },
+        elf::EM_IA_64 => match (r_type, big) {
+            (elf::R_IA64_DIR32MSB | elf::R_IA64_SECREL32MSB, true) => Abs(4),
+            (elf::R_IA64_DIR32LSB | elf::R_IA64_SECREL32LSB, false) => Abs(4),
+            (elf::R_IA64_DIR64MSB | elf::R_IA64_SECREL64MSB, true) => Abs(8),
+            (elf::R_IA64_DIR64LSB | elf::R_IA64_SECREL64LSB, false) => Abs(8),
             _ => return None,
         },
         _ => return None,
@@ -367,7 +413,7 @@ fn step(
     let op = match *last_op {
         Some((ty, op)) if ty == r.r_type => op,
         _ => {
-            let op = operation(machine, elf::RelocationType(r.r_type));
+            let op = operation(machine, elf::RelocationType(r.r_type), big);
             *last_op = Some((r.r_type, op));
             op
         }
@@ -423,7 +469,8 @@ fn slot_of(index: u32) -> usize {
 /// Whether libdwfl applies relocations of type `r_type` at all (else it
 /// skips them without looking at their symbol).
 pub(super) fn handled(t: &Target, r_type: u32) -> bool {
-    r_type != 0 && operation(elf::Machine(t.machine), elf::RelocationType(r_type)).is_some()
+    r_type != 0
+        && operation(elf::Machine(t.machine), elf::RelocationType(r_type), t.endian == Endianness::Big).is_some()
 }
 
 /// The size of one entry of a relocation section.
