@@ -104,8 +104,7 @@ impl<'data> ElfFile<'data> {
                 let Some(r) = reloc::entry(&t, &table[i * size..], job.is_rela) else { break };
                 // The symbol as the table reads now, where relocations may
                 // have written over it: looked up before the target is
-                // borrowed, where `step` would look it up, and not
-                // remembered from one entry to the next.
+                // borrowed, for the entries `step` would look it up for.
                 let value = match (symtab.in_file, r.symbol) {
                     (_, 0) => None,
                     _ if !reloc::handled(&t, r.r_type) => None,
@@ -115,7 +114,6 @@ impl<'data> ElfFile<'data> {
                     }
                     (None, index) => Some(self.reloc_symbol(symtab, &symtab.symbols, placed, index)),
                 };
-                stepper.forget(r.symbol);
                 let data: &mut [u8] = match target {
                     Target::Found(k) => found[k].data.to_mut(),
                     Target::Loaded(l) => &mut loaded[l],

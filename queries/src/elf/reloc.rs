@@ -347,8 +347,9 @@ fn apply_entries(
     Ok(())
 }
 
-/// libdwfl's `relocate` for one entry after another ([`step`]),
-/// remembering what repeats.
+/// libdwfl's `relocate` one entry at a time ([`step`]), each symbol looked
+/// up again: where sections overlap, relocations can change the symbol
+/// table between two entries.
 pub(super) struct Stepper {
     machine: elf::Machine,
     big: bool,
@@ -366,16 +367,7 @@ impl Stepper {
         }
     }
 
-    /// Forgets the value of symbol `index`, to look it up again.
-    pub(super) fn forget(&mut self, index: u32) {
-        let slot = &mut self.values[slot_of(index)];
-        if slot.0 == index {
-            slot.0 = 0;
-        }
-    }
-
-    /// [`step`] with what this stepper remembers.
-    #[inline]
+    /// [`step`], the entry's symbol not taken from an earlier entry.
     pub(super) fn step(
         &mut self,
         data: Option<&mut [u8]>,
@@ -383,12 +375,13 @@ impl Stepper {
         r: &Reloc,
         symbol: &dyn Fn(u32) -> Result<SymbolValue, GiveUp>,
     ) -> Result<bool, GiveUp> {
+        self.values[slot_of(r.symbol)].0 = 0;
         step(self.machine, self.big, (&mut self.last_op, &mut self.values), data, len, r, symbol)
     }
 }
 
-/// What a [`Stepper`] remembers: the last type and its operation, and
-/// symbol values by a hash of their index.
+/// What [`step`] remembers between entries: the last type and its
+/// operation, and symbol values by a hash of their index.
 type Memo<'a> = (&'a mut Option<(u32, Option<Op>)>, &'a mut [(u32, SymbolValue); 256]);
 
 /// One entry applied to `data` (`None`: only checked) of `len` bytes:
