@@ -6,7 +6,8 @@
 //! its symbol names' string table compressed, or the relocations of one
 //! debug section moved onto those of `.debug_info` or onto `.debug_info`,
 //! or a relocated debug section moved onto another, or `e_machine`
-//! changed, must give upstream's exit status, stderr, stdout and `-T` file. (queries/tests/skip_bodies.rs proves that
+//! changed, or one relocation of `.debug_info` applied a few bytes on,
+//! must give upstream's exit status, stderr, stdout and `-T` file. (queries/tests/skip_bodies.rs proves that
 //! skipping function bodies changes nothing on the same kind of damage;
 //! this suite holds the engine to what libdw makes of it: which call fails
 //! first, and where a `DW_AT_sibling` takes the walk.)
@@ -93,8 +94,9 @@ fn cases() -> Vec<Case> {
         // Damage made by hand rather than by changed bytes: (name, the
         // damaged object if it applies, `--stable`).
         type Made = fn(&[u8], &mut Rng) -> Option<Vec<u8>>;
-        let made: [(&str, Made, bool); 5] = [
+        let made: [(&str, Made, bool); 6] = [
             ("machine", |b, rng| Some(with_machine(b, rng)), false),
+            ("reloff", with_moved_reloc, false),
             ("relocs", with_moved_relocs, false),
             ("moved", with_moved_section, false),
             ("strtabz", with_compressed_strtab, true),
@@ -177,6 +179,38 @@ fn put(b: &mut [u8], at: usize, v: u64, n: usize, big: bool) {
     }
 }
 
+/// One relocation of `.debug_info` applied 1 to 8 bytes further on: the
+/// value it stores clobbers what follows, a type reference often, which
+/// can then land anywhere in the unit, its header included. `None` without
+/// such relocations.
+fn with_moved_reloc(bytes: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
+    let (all, is_64, big) = section_table(bytes)?;
+    let relocs = all.iter().find(|s| s.0 == b".rela.debug_info" || s.0 == b".rel.debug_info")?;
+    let rela = relocs.0.starts_with(b".rela");
+    let entry = entry_size(is_64, rela);
+    let count = relocs.2 as usize / entry;
+    let at = relocs.1 as usize + entry * rng.below(count);
+    let word = if is_64 { 8 } else { 4 };
+    let offset = bytes.get(at..at + word)?;
+    let mut v = 0u64;
+    for i in 0..word {
+        v |= u64::from(offset[if big { word - 1 - i } else { i }]) << (8 * i);
+    }
+    let mut b = bytes.to_vec();
+    put(&mut b, at, v + 1 + rng.below(8) as u64, word, big);
+    Some(b)
+}
+
+/// The size of a relocation entry.
+fn entry_size(is_64: bool, rela: bool) -> usize {
+    match (is_64, rela) {
+        (true, true) => 24,
+        (true, false) => 16,
+        (false, true) => 12,
+        (false, false) => 8,
+    }
+}
+
 /// The object claiming another machine: libdwfl then reads its relocation
 /// types as that machine's (`elf/reloc.rs`), or gives up on a machine
 /// libebl does not know. Machines with a libebl backend, two without, and
@@ -200,12 +234,7 @@ fn with_moved_relocs(bytes: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
     let find = |n: &[u8]| all.iter().find(|s| s.0 == n);
     let info_relocs = find(b".rela.debug_info").or_else(|| find(b".rel.debug_info"))?;
     let rela = info_relocs.0.starts_with(b".rela");
-    let entry = match (is_64, rela) {
-        (true, true) => 24,
-        (true, false) => 16,
-        (false, true) => 12,
-        (false, false) => 8,
-    };
+    let entry = entry_size(is_64, rela);
     let movable: Vec<_> = all
         .iter()
         .filter(|s| s.0.starts_with(if rela { b".rela.debug_" } else { b".rel.debug_" }) && s.0 != info_relocs.0)

@@ -330,6 +330,19 @@ impl<'a, 'u> Entries<'a, 'u> {
         Some(e)
     }
 
+    /// [`Self::at`] for an offset in the unit's header, whose bytes libdw
+    /// reads as an entry where a reference lands there: `bytes` is the
+    /// whole unit, header included.
+    pub(super) fn in_header(unit: &'u gimli::Unit<R<'a>>, bytes: R<'a>, at: usize) -> Option<Self> {
+        let mut e = Entries::new(unit).ok()?;
+        if at >= e.start || bytes.len() != e.end {
+            return None;
+        }
+        (e.whole, e.start, e.input) = (bytes, 0, bytes);
+        e.input.skip(at).ok()?;
+        Some(e)
+    }
+
     pub(super) fn is_empty(&self) -> bool {
         self.input.is_empty()
     }

@@ -141,6 +141,14 @@ fn next_sibling(
 /// Entries read where types land between DIEs, per unit, at most.
 const MAX_STRAYS: usize = 256;
 
+/// The bytes of the unit at `range` of `.debug_info`, header included.
+fn unit_bytes<'a>(dwarf: &gimli::Dwarf<R<'a>>, (base, end): (u64, u64)) -> Option<R<'a>> {
+    let mut r = *dwarf.debug_info.reader();
+    r.skip(usize::try_from(base).ok()?).ok()?;
+    r.truncate(usize::try_from(end - base).ok()?).ok()?;
+    Some(r)
+}
+
 /// `off` falls in one of `bodies` (sorted ranges).
 fn in_body(bodies: &[(u32, u32)], off: u32) -> bool {
     let k = bodies.partition_point(|b| b.0 <= off);
@@ -213,7 +221,11 @@ impl<'a> Window<'a> {
         // libdw reads a DIE wherever a reference lands: the tag it finds.
         let tag_at = |plans: &mut Plans, off: u32| -> u16 {
             let Some(rel) = (off as u64).checked_sub(base) else { return 0 };
-            let Ok(mut r) = unit.header.range_from(gimli::UnitOffset(rel as usize)..) else { return 0 };
+            // In the header too: libdw reads an entry from its bytes.
+            let header = || Entries::in_header(unit, unit_bytes(dwarf, (base, end))?, rel as usize).map(|e| e.input);
+            let Some(mut r) = unit.header.range_from(gimli::UnitOffset(rel as usize)..).ok().or_else(header) else {
+                return 0;
+            };
             match r.read_uleb128() {
                 Ok(0) | Err(_) => 0,
                 Ok(code) => plans.get(&unit.abbreviations, code, unit.encoding()).map_or(0, |p| p.tag),
@@ -540,7 +552,11 @@ impl<'a> Window<'a> {
         off: u32,
         inner: &mut Vec<(u32, u32, bool)>,
     ) -> Option<u32> {
-        let raw = Entries::at(unit, (off as u64).checked_sub(range.0)? as usize)?;
+        let rel = (off as u64).checked_sub(range.0)? as usize;
+        let raw = match Entries::at(unit, rel) {
+            Some(raw) => raw,
+            None => Entries::in_header(unit, unit_bytes(dwarf, range)?, rel)?,
+        };
         let kept = (self.arena.dies.len(), self.arena.nums.len(), self.arena.linkage.len(), inner.len());
         let mut replay_from = Some(kept.0);
         let (broken, _) = self.walk(dwarf, unit, raw, false, plans, range, inner, &mut replay_from);
