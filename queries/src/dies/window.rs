@@ -141,12 +141,22 @@ fn next_sibling(
 /// Entries read where types land between DIEs, per unit, at most.
 const MAX_STRAYS: usize = 256;
 
-/// The bytes of the unit at `range` of `.debug_info`, header included.
-fn unit_bytes<'a>(dwarf: &gimli::Dwarf<R<'a>>, (base, end): (u64, u64)) -> Option<R<'a>> {
-    let mut r = *dwarf.debug_info.reader();
-    r.skip(usize::try_from(base).ok()?).ok()?;
-    r.truncate(usize::try_from(end - base).ok()?).ok()?;
-    Some(r)
+/// The entries from unit offset `at` on of the unit at `range` of
+/// `.debug_info`, wherever a reference lands: in the unit's header too,
+/// whose bytes libdw reads as an entry (`dwarf_formref_die` only checks
+/// the offset is inside the unit).
+fn entries_at<'a, 'u>(
+    dwarf: &gimli::Dwarf<R<'a>>,
+    unit: &'u gimli::Unit<R<'a>>,
+    (base, end): (u64, u64),
+    at: usize,
+) -> Option<Entries<'a, 'u>> {
+    Entries::at(unit, at).or_else(|| {
+        let mut whole = *dwarf.debug_info.reader();
+        whole.skip(usize::try_from(base).ok()?).ok()?;
+        whole.truncate(usize::try_from(end - base).ok()?).ok()?;
+        Entries::in_header(unit, whole, at)
+    })
 }
 
 /// `off` falls in one of `bodies` (sorted ranges).
@@ -221,11 +231,7 @@ impl<'a> Window<'a> {
         // libdw reads a DIE wherever a reference lands: the tag it finds.
         let tag_at = |plans: &mut Plans, off: u32| -> u16 {
             let Some(rel) = (off as u64).checked_sub(base) else { return 0 };
-            // In the header too: libdw reads an entry from its bytes.
-            let header = || Entries::in_header(unit, unit_bytes(dwarf, (base, end))?, rel as usize).map(|e| e.input);
-            let Some(mut r) = unit.header.range_from(gimli::UnitOffset(rel as usize)..).ok().or_else(header) else {
-                return 0;
-            };
+            let Some(mut r) = entries_at(dwarf, unit, (base, end), rel as usize).map(|e| e.input) else { return 0 };
             match r.read_uleb128() {
                 Ok(0) | Err(_) => 0,
                 Ok(code) => plans.get(&unit.abbreviations, code, unit.encoding()).map_or(0, |p| p.tag),
@@ -552,11 +558,7 @@ impl<'a> Window<'a> {
         off: u32,
         inner: &mut Vec<(u32, u32, bool)>,
     ) -> Option<u32> {
-        let rel = (off as u64).checked_sub(range.0)? as usize;
-        let raw = match Entries::at(unit, rel) {
-            Some(raw) => raw,
-            None => Entries::in_header(unit, unit_bytes(dwarf, range)?, rel)?,
-        };
+        let raw = entries_at(dwarf, unit, range, (off as u64).checked_sub(range.0)? as usize)?;
         let kept = (self.arena.dies.len(), self.arena.nums.len(), self.arena.linkage.len(), inner.len());
         let mut replay_from = Some(kept.0);
         let (broken, _) = self.walk(dwarf, unit, raw, false, plans, range, inner, &mut replay_from);
