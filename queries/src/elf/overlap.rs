@@ -20,7 +20,7 @@ use std::borrow::Cow;
 
 use object::Endianness;
 
-use super::reloc::{self, GiveUp};
+use super::reloc::{self, GiveUp, SymbolValue};
 use super::relocate::Symtab;
 use super::{compress, ElfFile, Found};
 
@@ -97,30 +97,41 @@ impl<'data> ElfFile<'data> {
             if count > 0 && !reloc::machine_known(self.e_machine) {
                 return Err(GiveUp);
             }
-            let mut stepper = reloc::Stepper::new(&t);
+            let big = self.endian == Endianness::Big;
             let mut done = 0;
             for i in 0..count {
                 let table: &mut [u8] = if in_file { &mut image[start..] } else { &mut own };
                 let Some(r) = reloc::entry(&t, &table[i * size..], job.is_rela) else { break };
-                // The symbol as the table reads now, where relocations may
-                // have written over it: looked up before the target is
-                // borrowed, for the entries `step` would look it up for.
-                let value = match (symtab.in_file, r.symbol) {
-                    (_, 0) => None,
-                    _ if !reloc::handled(&t, r.r_type) => None,
-                    (Some(at), index) => {
-                        let now = &image[at..at + symtab.symbols.len()];
-                        Some(self.reloc_symbol(symtab, now, placed, index))
+                // libdwfl's `relocate`, as `reloc::apply` does it, but for
+                // the symbol: read from the table as it is now, where
+                // relocations may have written over it.
+                let applied = match (r.r_type, reloc::operation_of(&t, r.r_type)) {
+                    (0, _) => true,
+                    (_, None) => false,
+                    (_, Some(op)) => {
+                        let value = match (r.symbol, symtab.in_file) {
+                            (0, _) => SymbolValue::Value(0),
+                            (index, Some(at)) => {
+                                let now = &image[at..at + symtab.symbols.len()];
+                                self.reloc_symbol(symtab, now, placed, index)?
+                            }
+                            (index, None) => self.reloc_symbol(symtab, &symtab.symbols, placed, index)?,
+                        };
+                        let data: &mut [u8] = match target {
+                            Target::Found(k) => found[k].data.to_mut(),
+                            Target::Loaded(l) => &mut loaded[l],
+                            Target::Image(at) => &mut image[at..at + len],
+                        };
+                        match value {
+                            SymbolValue::Value(v) => {
+                                reloc::store(op, v, &r, Some(data), len as u64, big).map(|()| true)?
+                            }
+                            SymbolValue::Undefined => false,
+                        }
                     }
-                    (None, index) => Some(self.reloc_symbol(symtab, &symtab.symbols, placed, index)),
                 };
-                let data: &mut [u8] = match target {
-                    Target::Found(k) => found[k].data.to_mut(),
-                    Target::Loaded(l) => &mut loaded[l],
-                    Target::Image(at) => &mut image[at..at + len],
-                };
-                let symbol = |_| value.unwrap_or(Err(GiveUp));
-                if stepper.step(Some(data), len as u64, &r, &symbol)? {
+                // libdwfl clears each entry it applied.
+                if applied {
                     let table: &mut [u8] = if in_file { &mut image[start..] } else { &mut own };
                     table[i * size..(i + 1) * size].fill(0);
                     done += 1;

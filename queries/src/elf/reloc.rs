@@ -52,7 +52,7 @@ pub(super) fn machine_known(machine: u16) -> bool {
 /// What a relocation type does to the bytes at its offset, with
 /// `v` = symbol value + addend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
+pub(super) enum Op {
     /// Store `v` in `n` bytes (for `SHT_REL`: add the symbol value to the
     /// addend stored there).
     Abs(usize),
@@ -341,101 +341,62 @@ fn apply_entries(
     let (machine, big) = (elf::Machine(t.machine), t.endian == Endianness::Big);
     let mut last_op = None;
     let mut values = [(0u32, SymbolValue::Undefined); 256];
+    // libdwfl's order: the type, the symbol, then where the bytes are.
     for r in entries {
-        step(machine, big, (&mut last_op, &mut values), data.as_deref_mut(), len, &r, symbol)?;
+        if r.r_type == 0 {
+            // R_*_NONE: nothing to do, and nothing wrong.
+            continue;
+        }
+        let op = match last_op {
+            Some((ty, op)) if ty == r.r_type => op,
+            _ => {
+                let op = operation(machine, elf::RelocationType(r.r_type), big);
+                last_op = Some((r.r_type, op));
+                op
+            }
+        };
+        let Some(op) = op else {
+            continue;
+        };
+        let value = match r.symbol {
+            0 => SymbolValue::Value(0),
+            index => {
+                let slot = &mut values[(index.wrapping_mul(0x9e37_79b9) >> 24) as usize];
+                if slot.0 != index {
+                    *slot = (index, symbol(index)?);
+                }
+                slot.1
+            }
+        };
+        let SymbolValue::Value(value) = value else {
+            continue;
+        };
+        store(op, value, &r, data.as_deref_mut(), len, big)?;
     }
     Ok(())
 }
 
-/// libdwfl's `relocate` one entry at a time ([`step`]), each symbol looked
-/// up again: where sections overlap, relocations can change the symbol
-/// table between two entries.
-pub(super) struct Stepper {
-    machine: elf::Machine,
-    big: bool,
-    last_op: Option<(u32, Option<Op>)>,
-    values: [(u32, SymbolValue); 256],
+/// The operation of relocation type `r_type` of `t`'s machine, `None`
+/// where libdwfl leaves the type alone (type 0, R_*_NONE, it counts done).
+pub(super) fn operation_of(t: &Target, r_type: u32) -> Option<Op> {
+    operation(elf::Machine(t.machine), elf::RelocationType(r_type), t.endian == Endianness::Big)
 }
 
-impl Stepper {
-    pub(super) fn new(t: &Target) -> Stepper {
-        Stepper {
-            machine: elf::Machine(t.machine),
-            big: t.endian == Endianness::Big,
-            last_op: None,
-            values: [(0u32, SymbolValue::Undefined); 256],
-        }
-    }
-
-    /// [`step`], the entry's symbol not taken from an earlier entry.
-    pub(super) fn step(
-        &mut self,
-        data: Option<&mut [u8]>,
-        len: u64,
-        r: &Reloc,
-        symbol: &dyn Fn(u32) -> Result<SymbolValue, GiveUp>,
-    ) -> Result<bool, GiveUp> {
-        self.values[slot_of(r.symbol)].0 = 0;
-        step(self.machine, self.big, (&mut self.last_op, &mut self.values), data, len, r, symbol)
-    }
-}
-
-/// What [`step`] remembers between entries: the last type and its
-/// operation, and symbol values by a hash of their index.
-type Memo<'a> = (&'a mut Option<(u32, Option<Op>)>, &'a mut [(u32, SymbolValue); 256]);
-
-/// One entry applied to `data` (`None`: only checked) of `len` bytes:
-/// `true` where libdwfl counts it done (and clears it from its table),
-/// `false` where it leaves it (a type it does not handle, a symbol nothing
-/// defines). The caller checks the machine first.
+/// The end of libdwfl's `relocate` for an entry whose type has operation
+/// `op` and whose symbol has `value`: the bytes must lie in the section
+/// (`len` bytes), and are written in `data` unless it is `None` (only
+/// checked).
 #[inline(always)]
-fn step(
-    machine: elf::Machine,
-    big: bool,
-    (last_op, values): Memo<'_>,
-    data: Option<&mut [u8]>,
-    len: u64,
-    r: &Reloc,
-    symbol: &dyn Fn(u32) -> Result<SymbolValue, GiveUp>,
-) -> Result<bool, GiveUp> {
-    // libdwfl's order: the type, the symbol, then where the bytes are.
-    if r.r_type == 0 {
-        // R_*_NONE: nothing to do, and nothing wrong.
-        return Ok(true);
-    }
-    let op = match *last_op {
-        Some((ty, op)) if ty == r.r_type => op,
-        _ => {
-            let op = operation(machine, elf::RelocationType(r.r_type), big);
-            *last_op = Some((r.r_type, op));
-            op
-        }
-    };
-    let Some(op) = op else {
-        return Ok(false);
-    };
-    let value = match r.symbol {
-        0 => SymbolValue::Value(0),
-        index => {
-            let slot = &mut values[slot_of(index)];
-            if slot.0 != index {
-                *slot = (index, symbol(index)?);
-            }
-            slot.1
-        }
-    };
-    let SymbolValue::Value(value) = value else {
-        return Ok(false);
-    };
+pub(super) fn store(op: Op, value: u64, r: &Reloc, data: Option<&mut [u8]>, len: u64, big: bool) -> Result<(), GiveUp> {
     if r.addend.is_none() && !matches!(op, Op::Abs(_)) {
         // SHT_REL: only absolute types make sense, the addend is in place.
-        return Ok(true);
+        return Ok(());
     }
     if r.offset > len || len - r.offset < op.size() {
         return Err(GiveUp);
     }
     let Some(location) = data.and_then(|d| d.get_mut(r.offset as usize..)) else {
-        return Ok(true);
+        return Ok(());
     };
     match r.addend {
         // Stores inline (this runs tens of thousands of times an object);
@@ -450,20 +411,7 @@ fn step(
             }
         }
     }
-    Ok(true)
-}
-
-/// Where a [`Stepper`] keeps the value of symbol `index`.
-#[inline(always)]
-fn slot_of(index: u32) -> usize {
-    (index.wrapping_mul(0x9e37_79b9) >> 24) as usize
-}
-
-/// Whether libdwfl applies relocations of type `r_type` at all (else it
-/// skips them without looking at their symbol).
-pub(super) fn handled(t: &Target, r_type: u32) -> bool {
-    r_type != 0
-        && operation(elf::Machine(t.machine), elf::RelocationType(r_type), t.endian == Endianness::Big).is_some()
+    Ok(())
 }
 
 /// The size of one entry of a relocation section.
