@@ -78,15 +78,12 @@ impl<'data> ElfFile<'data> {
                 Target::Loaded(l) => loaded[l].len(),
                 Target::Image(_) => job.len as usize,
             };
-            // libelf hands the entries over in place where the file's byte
-            // order is the host's (little-endian), they are not compressed
-            // and they are aligned for their type (`convert_data`); else as
-            // a copy of the bytes as they are now (decompressed from them),
-            // which the clearing does not reach.
+            // Entries libelf hands over as a copy (`data_in_place`, or
+            // decompressed) are taken from the bytes as they are now; the
+            // clearing does not reach the file's bytes then.
             let (start, size) = (s.offset as usize, reloc::entry_size(&t, job.is_rela));
-            let align = if self.is_64 { 8 } else { 4 };
             let uncompressed = matches!(job.relocs, Cow::Borrowed(_));
-            let in_file = uncompressed && self.endian == Endianness::Little && start % align == 0;
+            let in_file = uncompressed && self.data_in_place(s);
             let now = &image[start..start + s.size as usize];
             let mut own = match (in_file, uncompressed) {
                 (true, _) => Vec::new(),

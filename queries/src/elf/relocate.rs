@@ -300,12 +300,18 @@ impl<'data> ElfFile<'data> {
         }
         // Relocations may name any entry the table's bytes hold.
         let count = u32::try_from(symbols.len() / self.symbol_size()).unwrap_or(u32::MAX);
-        let align = if self.is_64 { 8 } else { 4 };
-        let in_file = (matches!(symbols, Cow::Borrowed(_))
-            && self.endian == object::Endianness::Little
-            && table.offset % align == 0)
-            .then_some(table.offset as usize);
+        let in_file =
+            (matches!(symbols, Cow::Borrowed(_)) && self.data_in_place(table)).then_some(table.offset as usize);
         Ok(Symtab { symbols, in_file, xndx, strings: strings.len() as u64, count })
+    }
+
+    /// Whether libelf's `elf_getdata` hands a symbol or relocation table
+    /// (uncompressed) over in place in the file rather than as a copy:
+    /// where its byte order is the host's (the reference runs on x86-64)
+    /// and it is aligned for its entries (`convert_data`).
+    pub(super) fn data_in_place(&self, s: &Section) -> bool {
+        let align = if self.is_64 { 8 } else { 4 };
+        self.endian == object::Endianness::Little && s.offset.is_multiple_of(align)
     }
 
     /// One of the tables `find_symtab` loads: decompressed if need be
