@@ -251,64 +251,24 @@ pub(super) fn apply(
     is_rela: bool,
     symbol: &dyn Fn(u32) -> Result<SymbolValue, GiveUp>,
 ) -> Result<(), GiveUp> {
-    let machine = elf::Machine(t.machine);
-    let (e, big) = (t.endian, t.endian == Endianness::Big);
-    // MIPS64 lays out r_info its own way when little-endian, and packs
-    // three types in r_type, of which debug data only uses the first.
-    let mips64 = t.is_64 && machine == elf::EM_MIPS;
-    let mips64el = mips64 && !big;
-    let r_type = |ty: elf::RelocationType| if mips64 { ty.0 & 0xff } else { ty.0 };
-    let mut copy = Vec::new();
-    match (t.is_64, is_rela) {
+    let size = entry_size(t, is_rela);
+    if !machine_known(t.machine) && relocs.len() >= size {
+        return Err(GiveUp);
+    }
+    if t.is_64 && is_rela && t.endian == Endianness::Little && t.machine != elf::EM_MIPS.0 {
         // Kernel objects of 64-bit little-endian targets: tens of thousands
         // of entries, read without a byte-order test per field.
-        (true, true) if !big && !mips64 => {
-            let le = LittleEndian;
-            let entries = table::<elf::Rela64<LittleEndian>>(relocs, &mut copy).iter().map(|r| Reloc {
-                offset: r.r_offset.get(le),
-                symbol: r.r_sym(le, false),
-                r_type: r.r_type(le, false).0,
-                addend: Some(r.r_addend.get(le)),
-            });
-            apply_entries(t, data, len, entries, symbol)
-        }
-        (true, true) => {
-            let entries = table::<elf::Rela64<Endianness>>(relocs, &mut copy).iter().map(|r| Reloc {
-                offset: r.r_offset.get(e),
-                symbol: r.r_sym(e, mips64el),
-                r_type: r_type(r.r_type(e, mips64el)),
-                addend: Some(r.r_addend.get(e)),
-            });
-            apply_entries(t, data, len, entries, symbol)
-        }
-        (true, false) => {
-            let entries = table::<elf::Rel64<Endianness>>(relocs, &mut copy).iter().map(|r| Reloc {
-                offset: r.r_offset.get(e),
-                symbol: r.r_sym(e),
-                r_type: r_type(r.r_type(e)),
-                addend: None,
-            });
-            apply_entries(t, data, len, entries, symbol)
-        }
-        (false, true) => {
-            let entries = table::<elf::Rela32<Endianness>>(relocs, &mut copy).iter().map(|r| Reloc {
-                offset: r.r_offset.get(e).into(),
-                symbol: r.r_sym(e),
-                r_type: r.r_type(e).0,
-                addend: Some(r.r_addend.get(e).into()),
-            });
-            apply_entries(t, data, len, entries, symbol)
-        }
-        (false, false) => {
-            let entries = table::<elf::Rel32<Endianness>>(relocs, &mut copy).iter().map(|r| Reloc {
-                offset: r.r_offset.get(e).into(),
-                symbol: r.r_sym(e),
-                r_type: r.r_type(e).0,
-                addend: None,
-            });
-            apply_entries(t, data, len, entries, symbol)
-        }
+        let le = LittleEndian;
+        let mut copy = Vec::new();
+        let entries = table::<elf::Rela64<LittleEndian>>(relocs, &mut copy).iter().map(|r| Reloc {
+            offset: r.r_offset.get(le),
+            symbol: r.r_sym(le, false),
+            r_type: r.r_type(le, false).0,
+            addend: Some(r.r_addend.get(le)),
+        });
+        return apply_entries(t, data, len, entries, symbol);
     }
+    apply_entries(t, data, len, relocs.chunks_exact(size).filter_map(|r| entry(t, r, is_rela)), symbol)
 }
 
 /// The entries of a relocation section. libelf reads a misaligned section
@@ -328,12 +288,9 @@ fn apply_entries(
     t: &Target,
     mut data: Option<&mut [u8]>,
     len: u64,
-    entries: impl ExactSizeIterator<Item = Reloc>,
+    entries: impl Iterator<Item = Reloc>,
     symbol: &dyn Fn(u32) -> Result<SymbolValue, GiveUp>,
 ) -> Result<(), GiveUp> {
-    if !machine_known(t.machine) && entries.len() > 0 {
-        return Err(GiveUp);
-    }
     // Debug sections relocate against a few dozen symbols (sections,
     // variables) with one or two types, tens of thousands of times:
     // remember the last type, and each symbol's value in a slot picked by
@@ -424,10 +381,11 @@ pub(super) fn entry_size(t: &Target, is_rela: bool) -> usize {
     }
 }
 
-/// The entry at the start of `bytes` (at least [`entry_size`] of them),
-/// read as [`apply`] reads a table's entries.
+/// The entry at the start of `bytes` (at least [`entry_size`] of them).
 pub(super) fn entry(t: &Target, bytes: &[u8], is_rela: bool) -> Option<Reloc> {
     let e = t.endian;
+    // MIPS64 lays out r_info its own way when little-endian, and packs
+    // three types in r_type, of which debug data only uses the first.
     let mips64 = t.is_64 && t.machine == elf::EM_MIPS.0;
     let mips64el = mips64 && e == Endianness::Little;
     let r_type = |ty: elf::RelocationType| if mips64 { ty.0 & 0xff } else { ty.0 };
