@@ -363,27 +363,12 @@ impl<'data> ElfFile<'data> {
 
     /// One debug section's bytes, decompressed (libdw's `check_section`).
     fn dwarf_section_data(&self, s: &Section, gnu_compressed: bool) -> Loaded<'data> {
-        if s.has_flag(elf::SHF_COMPRESSED) {
+        match self.section_data(s) {
             // libdw skips a section it cannot decompress.
-            return match self
-                .section_data(s)
-                .ok()
-                .and_then(|raw| compress::decompress_elf(raw, self.is_64, self.endian))
-            {
-                Some(data) => Loaded::Data(Cow::Owned(data)),
-                None => Loaded::Ignored,
-            };
+            Ok(raw) => self.unpack(s, gnu_compressed, raw).map_or(Loaded::Ignored, Loaded::Data),
+            Err(_) if s.has_flag(elf::SHF_COMPRESSED) => Loaded::Ignored,
+            Err(_) => Loaded::Invalid,
         }
-        let Ok(raw) = self.section_data(s) else {
-            return Loaded::Invalid;
-        };
-        if gnu_compressed {
-            // A `.zdebug_*` section that is not really compressed is read as it is.
-            if let Some(data) = compress::decompress_gnu(raw) {
-                return Loaded::Data(Cow::Owned(data));
-            }
-        }
-        Loaded::Data(Cow::Borrowed(raw))
     }
 
     /// How libdw names the sections of this file (its `scn_dwarf_type`): the
@@ -458,8 +443,8 @@ impl<'data> ElfFile<'data> {
         let (word, addr) = if self.is_64 { (8, 8) } else { (4, 4) };
         match elf::SectionType(kind) {
             elf::SHT_SYMTAB | elf::SHT_DYNSYM => self.symbol_size() as u64,
-            elf::SHT_RELA => 3 * word,
-            elf::SHT_REL => 2 * word,
+            elf::SHT_RELA => reloc::entry_size(self.is_64, true) as u64,
+            elf::SHT_REL => reloc::entry_size(self.is_64, false) as u64,
             elf::SHT_DYNAMIC => 2 * word,
             elf::SHT_INIT_ARRAY | elf::SHT_FINI_ARRAY | elf::SHT_PREINIT_ARRAY => addr,
             elf::SHT_HASH => {

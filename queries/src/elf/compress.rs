@@ -5,10 +5,14 @@
 //! The declared size comes from the file, so it is bounded before anything
 //! is allocated.
 
+use std::borrow::Cow;
+
 use flate2::{Decompress, FlushDecompress, Status};
 use object::elf;
 use object::read::ReadRef;
 use object::Endianness;
+
+use super::{ElfFile, Section};
 
 /// No section is decompressed to more than this, whatever its header says.
 const MAX_SIZE: u64 = 1 << 30;
@@ -18,9 +22,35 @@ const MAX_ZLIB_RATIO: u64 = 1032;
 /// 128 KiB of output; anything claiming more is not worth allocating for.
 const MAX_ZSTD_RATIO: u64 = 1 << 16;
 
+impl ElfFile<'_> {
+    /// Section `s`'s bytes `raw` as libelf hands them over: decompressed by
+    /// `elf_compress` if `SHF_COMPRESSED` (`None` where it cannot be), by
+    /// `elf_compress_gnu` if a `.zdebug_*` section (`gnu`; left as they
+    /// are where they are not compressed that way after all), else as they
+    /// are. Each reader decides what a failure means to it: libdw skips the
+    /// section, libdwfl gives up.
+    pub(super) fn unpack<'r>(&self, s: &Section, gnu: bool, raw: &'r [u8]) -> Option<Cow<'r, [u8]>> {
+        if s.has_flag(elf::SHF_COMPRESSED) {
+            return decompress_elf(raw, self.is_64, self.endian).map(Cow::Owned);
+        }
+        if gnu {
+            if let Some(data) = decompress_gnu(raw) {
+                return Some(Cow::Owned(data));
+            }
+        }
+        Some(Cow::Borrowed(raw))
+    }
+
+    /// Whether the section header string table names `s` `.zdebug_*`, as
+    /// libdwfl tells a GNU-compressed section.
+    pub(super) fn gnu_named(&self, s: &Section) -> bool {
+        self.string(self.shstrndx, s.name).is_ok_and(|n| n.starts_with(b".zdebug"))
+    }
+}
+
 /// The contents of an `SHF_COMPRESSED` section (`Elf32_Chdr`/`Elf64_Chdr`
 /// header, then zlib or zstd data). `None` if it cannot be decompressed.
-pub(super) fn decompress_elf(raw: &[u8], is_64: bool, e: Endianness) -> Option<Vec<u8>> {
+fn decompress_elf(raw: &[u8], is_64: bool, e: Endianness) -> Option<Vec<u8>> {
     let (kind, size, align, header_size) = if is_64 {
         let h = raw.read_at::<elf::CompressionHeader64<Endianness>>(0).ok()?;
         (h.ch_type.get(e), h.ch_size.get(e), h.ch_addralign.get(e), std::mem::size_of_val(h))
@@ -67,7 +97,7 @@ pub(super) fn decompress_strings(raw: &[u8], is_64: bool, e: Endianness) -> Resu
 
 /// The contents of a legacy GNU `.zdebug_*` section: `ZLIB`, the size as
 /// 8 big-endian bytes, then zlib data. `None` if it is not compressed that way.
-pub(super) fn decompress_gnu(raw: &[u8]) -> Option<Vec<u8>> {
+fn decompress_gnu(raw: &[u8]) -> Option<Vec<u8>> {
     let rest = raw.strip_prefix(b"ZLIB")?;
     let size = u64::from_be_bytes(rest.get(..8)?.try_into().ok()?);
     // libelf's sanity check: compressed data is never much bigger than the

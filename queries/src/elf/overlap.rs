@@ -22,7 +22,7 @@ use object::Endianness;
 
 use super::reloc::{self, GiveUp, SymbolValue};
 use super::relocate::Symtab;
-use super::{compress, ElfFile, Found};
+use super::{ElfFile, Found};
 
 /// Where one relocation section's target lives while relocating.
 #[derive(Clone, Copy)]
@@ -81,14 +81,14 @@ impl<'data> ElfFile<'data> {
             // Entries libelf hands over as a copy (`data_in_place`, or
             // decompressed) are taken from the bytes as they are now; the
             // clearing does not reach the file's bytes then.
-            let (start, size) = (s.offset as usize, reloc::entry_size(&t, job.is_rela));
+            let (start, size) = (s.offset as usize, reloc::entry_size(t.is_64, job.is_rela));
             let uncompressed = matches!(job.relocs, Cow::Borrowed(_));
             let in_file = uncompressed && self.data_in_place(s);
             let now = &image[start..start + s.size as usize];
             let mut own = match (in_file, uncompressed) {
                 (true, _) => Vec::new(),
                 (false, true) => now.to_vec(),
-                (false, false) => compress::decompress_elf(now, self.is_64, self.endian).ok_or(GiveUp)?,
+                (false, false) => self.unpack(s, false, now).ok_or(GiveUp)?.into_owned(),
             };
             let count = if in_file { s.size as usize / size } else { own.len() / size };
             if count > 0 && !reloc::machine_known(self.e_machine) {
@@ -159,12 +159,8 @@ impl<'data> ElfFile<'data> {
             let raw = &image[sec.offset as usize..(sec.offset + sec.size) as usize];
             f.data = Cow::Owned(if target.is_some() {
                 raw.to_vec()
-            } else if sec.has_flag(object::elf::SHF_COMPRESSED) {
-                compress::decompress_elf(raw, self.is_64, self.endian).unwrap_or_default()
-            } else if self.string(self.shstrndx, sec.name).is_ok_and(|n| n.starts_with(b".zdebug")) {
-                compress::decompress_gnu(raw).unwrap_or_else(|| raw.to_vec())
             } else {
-                raw.to_vec()
+                self.unpack(sec, self.gnu_named(sec), raw).unwrap_or_default().into_owned()
             });
         }
         Ok(())
@@ -184,12 +180,9 @@ impl<'data> ElfFile<'data> {
     ) -> Result<Target, GiveUp> {
         let t = &self.sections[index];
         let raw = &image[t.offset as usize..(t.offset + t.size) as usize];
-        let fresh = if t.has_flag(object::elf::SHF_COMPRESSED) {
-            Some(compress::decompress_elf(raw, self.is_64, self.endian).ok_or(GiveUp)?)
-        } else if self.string(self.shstrndx, t.name).is_ok_and(|n| n.starts_with(b".zdebug")) {
-            compress::decompress_gnu(raw)
-        } else {
-            None
+        let fresh = match self.unpack(t, self.gnu_named(t), raw).ok_or(GiveUp)? {
+            Cow::Owned(data) => Some(data),
+            Cow::Borrowed(_) => None,
         };
         Ok(match (fresh, kept) {
             (Some(data), Some(k)) => {

@@ -251,7 +251,7 @@ pub(super) fn apply(
     is_rela: bool,
     symbol: &dyn Fn(u32) -> Result<SymbolValue, GiveUp>,
 ) -> Result<(), GiveUp> {
-    let size = entry_size(t, is_rela);
+    let size = entry_size(t.is_64, is_rela);
     if !machine_known(t.machine) && relocs.len() >= size {
         return Err(GiveUp);
     }
@@ -372,8 +372,8 @@ pub(super) fn store(op: Op, value: u64, r: &Reloc, data: Option<&mut [u8]>, len:
 }
 
 /// The size of one entry of a relocation section.
-pub(super) fn entry_size(t: &Target, is_rela: bool) -> usize {
-    match (t.is_64, is_rela) {
+pub(super) fn entry_size(is_64: bool, is_rela: bool) -> usize {
+    match (is_64, is_rela) {
         (true, true) => 24,
         (true, false) => 16,
         (false, true) => 12,

@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use object::elf;
 
 use super::reloc::{self, GiveUp, SymbolValue};
-use super::{compress, ElfFile, Found, Section};
+use super::{ElfFile, Found, Section};
 
 /// The sections libebl takes for debug sections (`default_debugscn_p`),
 /// whose relocations libdwfl applies; `.zdebug_*` names count too.
@@ -171,16 +171,11 @@ impl<'data> ElfFile<'data> {
         }
         let compressed = s.has_flag(elf::SHF_COMPRESSED);
         self.check_headers_overlap((s, compressed), (t, copied))?;
-        let relocs = if compressed {
-            let raw = self.section_data(s).map_err(|_| GiveUp)?;
-            let data = compress::decompress_elf(raw, self.is_64, self.endian).ok_or(GiveUp)?;
-            if !(data.len() as u64).is_multiple_of(self.libelf_entry_size(s.kind)) {
-                return Err(GiveUp);
-            }
-            Cow::Owned(data)
-        } else {
-            Cow::Borrowed(self.section_data(s).map_err(|_| GiveUp)?)
-        };
+        // libdwfl decompresses a relocation section by `elf_compress` only.
+        let relocs = self.unpack(s, false, self.section_data(s).map_err(|_| GiveUp)?).ok_or(GiveUp)?;
+        if compressed && !(relocs.len() as u64).is_multiple_of(self.libelf_entry_size(s.kind)) {
+            return Err(GiveUp);
+        }
         Ok(Some(Job { kept, len, relocs, is_rela }))
     }
 
@@ -188,20 +183,12 @@ impl<'data> ElfFile<'data> {
     /// relocate it: decompressed (failing is fatal), `None` if there is
     /// nothing to relocate.
     pub(super) fn dwfl_section(&self, t: &Section, name: &[u8]) -> Result<Option<Cow<'data, [u8]>>, GiveUp> {
-        if t.has_flag(elf::SHF_COMPRESSED) {
-            let raw = self.section_data(t).map_err(|_| GiveUp)?;
-            return compress::decompress_elf(raw, self.is_64, self.endian).map(|d| Some(Cow::Owned(d))).ok_or(GiveUp);
-        }
-        if t.kind == elf::SHT_NOBITS.0 || t.size == 0 {
+        let compressed = t.has_flag(elf::SHF_COMPRESSED);
+        if !compressed && (t.kind == elf::SHT_NOBITS.0 || t.size == 0) {
             return Ok(None);
         }
-        let raw = self.raw_data(t).map_err(|_| GiveUp)?;
-        if name.starts_with(b".zdebug") {
-            if let Some(data) = compress::decompress_gnu(raw) {
-                return Ok(Some(Cow::Owned(data)));
-            }
-        }
-        Ok(Some(Cow::Borrowed(raw)))
+        let raw = if compressed { self.section_data(t) } else { self.raw_data(t) }.map_err(|_| GiveUp)?;
+        self.unpack(t, name.starts_with(b".zdebug"), raw).map(Some).ok_or(GiveUp)
     }
 
     /// libdwfl will not relocate with or into a section that starts in the
@@ -319,13 +306,7 @@ impl<'data> ElfFile<'data> {
     /// not empty.
     fn dwfl_table(&self, s: &Section, strtab_name: &[u8]) -> Result<Cow<'data, [u8]>, GiveUp> {
         let raw = self.section_data(s).map_err(|_| GiveUp)?;
-        let data = if s.has_flag(elf::SHF_COMPRESSED) {
-            Cow::Owned(compress::decompress_elf(raw, self.is_64, self.endian).ok_or(GiveUp)?)
-        } else if strtab_name.starts_with(b".zdebug") {
-            compress::decompress_gnu(raw).map_or(Cow::Borrowed(raw), Cow::Owned)
-        } else {
-            Cow::Borrowed(raw)
-        };
+        let data = self.unpack(s, strtab_name.starts_with(b".zdebug"), raw).ok_or(GiveUp)?;
         if data.is_empty() {
             return Err(GiveUp);
         }
