@@ -6,7 +6,8 @@
 //! with a zero name or form. libdw reads entries one at a time as codes are
 //! asked for: any children byte but 1 means none, a code met a second time
 //! ends the table, a zero tag or attribute name is taken as it is, and
-//! an attribute with a zero form takes no bytes (and has no value). So the
+//! an attribute with a zero form takes no bytes (and has no value; a
+//! sibling of no form is one `dwarf_siblingof` cannot follow). So the
 //! entries libdw would find are written again in a form gimli takes, and
 //! that table is read instead.
 
@@ -43,8 +44,13 @@ pub(super) fn lenient(section: &[u8], offset: usize, endian: RunTimeEndian) -> O
         out.push(u8::from(entry.children));
         for (name, form, value) in entry.attrs {
             // A zero form: no bytes, as `DW_FORM_flag_present`, under a name
-            // nothing reads, so that it gives no value.
+            // nothing reads, so that it gives no value. Except a sibling:
+            // `dwarf_siblingof` finds the attribute by name and fails to
+            // follow it, as it fails on any form but a reference, which is
+            // what a `DW_AT_sibling` of `DW_FORM_flag_present` is read as.
+            let sibling = dw::DW_AT_sibling.0 as u64;
             let (name, form) = match (name, form) {
+                (n, 0) if n == sibling => (sibling, dw::DW_FORM_flag_present.0 as u64),
                 (_, 0) => (NAMELESS, dw::DW_FORM_flag_present.0 as u64),
                 (0, form) => (NAMELESS, form),
                 pair => pair,
@@ -158,8 +164,9 @@ mod tests {
         let table: &[u8] = &[
             // 1: base_type, children byte 2 (none), a zero-named data1
             1, 0x24, 2, 0, 0x0b, 0x03, 0x0e, 0, 0, //
-            // 2: tag 0, a zero-form attribute, then an implicit_const
-            2, 0, 1, 0x49, 0, 0x0b, 0x21, 0x7f, 0, 0, //
+            // 2: tag 0, a zero-form attribute, a zero-form sibling, then an
+            // implicit_const
+            2, 0, 1, 0x49, 0, 0x01, 0, 0x0b, 0x21, 0x7f, 0, 0, //
             // 1 again: libdw keeps the first, and stops there
             1, 0x13, 1, 0, 0, //
             // 4: never reached
@@ -176,7 +183,8 @@ mod tests {
         assert!(two.has_children());
         let specs = two.attributes();
         assert_eq!((specs[0].name(), specs[0].form()), (dw::DW_AT_hi_user, dw::DW_FORM_flag_present));
-        assert_eq!((specs[1].form(), specs[1].implicit_const_value()), (dw::DW_FORM_implicit_const, Some(-1)));
+        assert_eq!((specs[1].name(), specs[1].form()), (dw::DW_AT_sibling, dw::DW_FORM_flag_present));
+        assert_eq!((specs[2].form(), specs[2].implicit_const_value()), (dw::DW_FORM_implicit_const, Some(-1)));
         assert!(a.get(4).is_none());
         // An entry cut short (no terminating pair): not found, nor anything
         // after it.
