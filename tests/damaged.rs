@@ -6,7 +6,8 @@
 //! its symbol names' string table compressed, or the relocations of one
 //! debug section moved onto those of `.debug_info` or onto `.debug_info`,
 //! or a relocated debug section moved onto another, or `e_machine`
-//! changed, or one relocation of `.debug_info` applied a few bytes on,
+//! changed, or one relocation of `.debug_info` applied a few bytes on, or
+//! an entry's code written over with a zero two bytes long,
 //! must give upstream's exit status, stderr, stdout and `-T` file. (queries/tests/skip_bodies.rs proves that
 //! skipping function bodies changes nothing on the same kind of damage;
 //! this suite holds the engine to what libdw makes of it: which call fails
@@ -94,7 +95,8 @@ fn cases() -> Vec<Case> {
         // Damage made by hand rather than by changed bytes: (name, the
         // damaged object if it applies, `--stable`).
         type Made = fn(&[u8], &mut Rng) -> Option<Vec<u8>>;
-        let made: [(&str, Made, bool); 6] = [
+        let made: [(&str, Made, bool); 7] = [
+            ("longnull", with_long_null, false),
             ("machine", |b, rng| Some(with_machine(b, rng)), false),
             ("reloff", with_moved_reloc, false),
             ("relocs", with_moved_relocs, false),
@@ -199,6 +201,74 @@ fn with_moved_reloc(bytes: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
     let mut b = bytes.to_vec();
     put(&mut b, at, v + 1 + rng.below(8) as u64, word, big);
     Some(b)
+}
+
+/// One entry's abbreviation code written over with a zero two bytes long
+/// (0x80 0x00), and the relocations of those bytes made `R_*_NONE`. libdw
+/// takes such a zero for a null entry only where a first child would
+/// start (`dwarf_child` skips 0x80 bytes there), and elsewhere steps onto
+/// it as onto an entry whose code is none (`dies/window.rs`). Any entry but
+/// a unit's: a first child, a later one, one in a function body. `None`
+/// where `.debug_info` is compressed or gimli cannot walk it.
+fn with_long_null(bytes: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
+    let (all, is_64, big) = section_table(bytes)?;
+    let info = all.iter().find(|s| s.0 == b".debug_info")?;
+    // sh_flags follows sh_name and sh_type in both classes.
+    let flags = get(bytes, info.3 + 8, if is_64 { 8 } else { 4 }, big)?;
+    if flags & object::elf::SHF_COMPRESSED.0 != 0 {
+        return None;
+    }
+    let (start, size) = (info.1 as usize, info.2 as usize);
+    let entries = entry_offsets(bytes.get(start..start + size)?, section(bytes, ".debug_abbrev")?, bytes, big)?;
+    let at = *entries.get(rng.below(entries.len()))?;
+    let mut b = bytes.to_vec();
+    b[start + at..start + at + 2].copy_from_slice(&[0x80, 0]);
+    if let Some(relocs) = all.iter().find(|s| s.0 == b".rela.debug_info" || s.0 == b".rel.debug_info") {
+        let entry = entry_size(is_64, relocs.0.starts_with(b".rela"));
+        let word = if is_64 { 8 } else { 4 };
+        for k in 0..relocs.2 as usize / entry {
+            let e = relocs.1 as usize + k * entry;
+            let offset = get(&b, e, word, big)? as usize;
+            // A relocation stores at most 8 bytes.
+            if offset < at + 2 && offset + 8 > at {
+                put(&mut b, e + word, 0, word, big);
+            }
+        }
+    }
+    Some(b)
+}
+
+/// The `.debug_info` offsets of the entries of `info` but the units' own
+/// (the bytes before relocation: they decide only values, not where
+/// entries are), with enough room for two bytes; `None` if gimli cannot
+/// walk them.
+fn entry_offsets(info: &[u8], abbrev: std::ops::Range<usize>, bytes: &[u8], big: bool) -> Option<Vec<usize>> {
+    let endian = if big { gimli::RunTimeEndian::Big } else { gimli::RunTimeEndian::Little };
+    let debug_abbrev = gimli::DebugAbbrev::new(bytes.get(abbrev)?, endian);
+    let mut units = gimli::DebugInfo::new(info, endian).units();
+    let mut out = Vec::new();
+    while let Some(unit) = units.next().ok()? {
+        let base = unit.debug_info_offset()?.0;
+        let abbrevs = unit.abbreviations(&debug_abbrev).ok()?;
+        let mut raw = unit.entries_raw(&abbrevs, None).ok()?;
+        while !raw.is_empty() {
+            let (depth, at) = (raw.next_depth(), base + raw.next_offset().0);
+            let Some(a) = raw.read_abbreviation().ok()? else { continue };
+            for spec in a.attributes() {
+                raw.read_attribute(*spec).ok()?;
+            }
+            if depth > 0 && at + 2 <= info.len() {
+                out.push(at);
+            }
+        }
+    }
+    Some(out)
+}
+
+/// The `n`-byte value at `at`.
+fn get(b: &[u8], at: usize, n: usize, big: bool) -> Option<u64> {
+    let bytes = b.get(at..at + n)?;
+    Some((0..n).fold(0, |v, i| v | u64::from(bytes[if big { n - 1 - i } else { i }]) << (8 * i)))
 }
 
 /// The size of a relocation entry.

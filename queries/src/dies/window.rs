@@ -325,6 +325,8 @@ impl<'a> Window<'a> {
         // `DW_AT_sibling`: libdw goes on from there once they end.
         let mut siblings: Vec<(usize, Sibling)> = Vec::new();
         let mut needs_full = false;
+        // The last entry read has children: the next is its first child.
+        let mut opened = false;
         // Follows a `DW_AT_sibling` (`Entries::go_to_sibling`'s outcome):
         // where libdw refuses it, the unit breaks. Where it takes reading
         // back, what follows is read as libdw walks it, as the siblings it
@@ -368,13 +370,42 @@ impl<'a> Window<'a> {
                     break;
                 }
                 raw.depth -= 1;
+                raw.long_null = false;
                 Ok(None)
             } else {
                 raw.entry(plans)
             };
+            let first_child = std::mem::take(&mut opened);
             let plan = match entry {
-                Ok(Some(p)) => p,
+                Ok(Some(p)) => {
+                    opened = p.children;
+                    p
+                }
                 Ok(None) => {
+                    // A null entry written longer than one byte is one only
+                    // to `dwarf_child`, which skips 0x80 bytes before a
+                    // first child; `dwarf_siblingof` takes only a 0 byte
+                    // for the end of a level. So libdw steps onto it as onto
+                    // an entry, whose abbreviation code 0 is none: where it
+                    // follows a sibling, `dwarf_child` fails on it; as a
+                    // first child, the parent has none, but stepping over
+                    // the parent fails on it, unless the parent's
+                    // `DW_AT_sibling` leads past. (Not so under the unit
+                    // DIE, which libdw never steps over.)
+                    if raw.long_null {
+                        let parent_sibling = usize::try_from(raw.depth)
+                            .ok()
+                            .and_then(|d| siblings.get(d))
+                            .is_some_and(|p| p.1 != Sibling::None);
+                        if !first_child {
+                            broken = Some(Broken::Child);
+                            break;
+                        }
+                        if raw.depth > 0 && !parent_sibling {
+                            broken = Some(Broken::Sibling);
+                            break;
+                        }
+                    }
                     // The children at `raw.depth + 1` ended.
                     let parent = usize::try_from(raw.depth).ok().and_then(|d| siblings.get_mut(d));
                     if let Some(p) = parent.filter(|p| p.1 != Sibling::None) {
