@@ -13,13 +13,13 @@
 //!
 //! libdw 0.188 reads the line program too, and fails on more (a standard
 //! opcode whose operand count is not the standard one, a line number past
-//! an `int`): not modelled. Walking every program as libdw does cost 5-8%
-//! of a run's CPU on the corpus's large objects, for damage in about 1
-//! case of 150 of a fuzz of line tables (docs/performance.md).
+//! an `int`), and `DW_LNE_define_file` adds files: `program.rs` walks it.
 
 use gimli::constants as dw;
 
 use super::decode::{skip_op, Op};
+
+mod program;
 
 /// libdw's `DWARF_E_INVALID_DEBUG_LINE`.
 const INVALID_LINE: &str = "invalid .debug_line section";
@@ -82,7 +82,17 @@ impl Reader<'_> {
     /// libdw's `__libdw_get_uleb128`: the first byte is read whatever is
     /// left, then at most ten in all and never past the table's end; a
     /// number that does not end there is all ones.
+    #[inline]
     fn uleb(&mut self) -> u64 {
+        // Most operands are one byte.
+        if let Some(&b) = self.data.get(self.at).filter(|&&b| b < 0x80 && self.at < self.end) {
+            self.at += 1;
+            return u64::from(b);
+        }
+        self.uleb_long()
+    }
+
+    fn uleb_long(&mut self) -> u64 {
         let max = self.end.saturating_sub(self.at).clamp(1, 10);
         let mut acc = 0u64;
         for i in 0..max {
@@ -170,11 +180,13 @@ fn srclines<'a>(mut r: Reader<'a>, address_size: u8, strings: &Strings<'a>) -> R
     if r.left() < 4 {
         return Err(INVALID_LINE);
     }
-    r.at += 3;
+    let (default_is_stmt, line_base, line_range) = (r.byte(), r.byte() as i8, r.byte());
     let opcode_base = r.byte();
     if (r.left() as isize) < isize::from(opcode_base) - 1 {
         return Err(INVALID_LINE);
     }
+    // libdw's `standard_opcode_lengths` points a byte before the first.
+    let lengths = r.at - 1;
     // An opcode base of 0 takes the cursor back a byte, as in C.
     r.at = (r.at as isize + isize::from(opcode_base) - 1) as usize;
 
@@ -255,6 +267,8 @@ fn srclines<'a>(mut r: Reader<'a>, address_size: u8, strings: &Strings<'a>) -> R
     if r.at as u64 != (header_start as u64).wrapping_add(header_length) {
         return Err("invalid DWARF");
     }
+    let header = program::Header { opcode_base, line_base, line_range, default_is_stmt, lengths, address_size, ndirs };
+    program::walk(r, &header, &mut files)?;
     Ok(files)
 }
 
