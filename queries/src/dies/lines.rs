@@ -264,7 +264,14 @@ fn srclines<'a>(mut r: Reader<'a>, address_size: u8, strings: &Strings<'a>) -> R
             }
         }
     }
-    if r.at as u64 != (header_start as u64).wrapping_add(header_length) {
+    // NVIDIA's CUBINs end the header with a 4-byte offset into
+    // `.debug_str`: libdw reads one wherever the header is 4 bytes longer
+    // than its lists.
+    let header_end = (header_start as u64).wrapping_add(header_length);
+    if (r.at as u64).wrapping_add(4) == header_end {
+        r.at += 4;
+    }
+    if r.at as u64 != header_end {
         return Err("invalid DWARF");
     }
     let header = program::Header { opcode_base, line_base, line_range, default_is_stmt, lengths, address_size, ndirs };
@@ -346,7 +353,9 @@ fn entry<'a>(
     }
     match (path, dir) {
         (None, _) => Err(INVALID_LINE),
-        (Some(_), None) if f.index.is_some() => Err(INVALID_LINE),
+        // libdw takes an index of all ones (a LEB128 cut off by the
+        // table's end reads as one) for none.
+        (Some(_), None | Some(u64::MAX)) if f.index.is_some() => Err(INVALID_LINE),
         (Some(p), dir) => Ok((p, dir.unwrap_or(0))),
     }
 }
@@ -382,7 +391,31 @@ fn udata(mut r: Reader<'_>, form: u16) -> Option<u64> {
 
 /// libdw's `libdw_valid_user_form`.
 fn valid_user_form(form: u16) -> bool {
-    matches!(form, 0x01 | 0x03..=0x2c | 0x1f01 | 0x1f02 | 0x1f20 | 0x1f21)
+    matches!(
+        dw::DwForm(form),
+        dw::DW_FORM_block
+            | dw::DW_FORM_block1
+            | dw::DW_FORM_block2
+            | dw::DW_FORM_block4
+            | dw::DW_FORM_data1
+            | dw::DW_FORM_data2
+            | dw::DW_FORM_data4
+            | dw::DW_FORM_data8
+            | dw::DW_FORM_data16
+            | dw::DW_FORM_flag
+            | dw::DW_FORM_line_strp
+            | dw::DW_FORM_sdata
+            | dw::DW_FORM_sec_offset
+            | dw::DW_FORM_string
+            | dw::DW_FORM_strp
+            | dw::DW_FORM_strp_sup
+            | dw::DW_FORM_strx
+            | dw::DW_FORM_strx1
+            | dw::DW_FORM_strx2
+            | dw::DW_FORM_strx3
+            | dw::DW_FORM_strx4
+            | dw::DW_FORM_udata
+    )
 }
 
 /// `__libdw_form_val_len`: the bytes of a value of `form` at the cursor,
@@ -410,4 +443,59 @@ fn form_len(r: &Reader<'_>, form: u16, offset_size: usize, address_size: u8) -> 
         }
     }
     (p.at <= r.end).then_some(p.at - start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A DWARF 5 line table: one directory, `/d`; files of `formats` (each
+    /// a content code and a form), `files` their bytes; `extra` bytes
+    /// after them that the header's length counts; no program.
+    fn table(formats: &[(u8, u8)], files: &[u8], extra: &[u8]) -> Vec<u8> {
+        let mut header = vec![1, 1, 1, 0xfb, 14, 13, 0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1];
+        header.extend([1, 1, 0x08, 1]); // directories: a string path; one
+        header.extend(b"/d\0");
+        header.push(formats.len() as u8);
+        for &(code, form) in formats {
+            header.extend([code, form]);
+        }
+        header.extend(files);
+        header.extend(extra);
+        let mut t = vec![0; 4];
+        t.extend(5u16.to_le_bytes());
+        t.extend([8, 0]);
+        t.extend((header.len() as u32).to_le_bytes());
+        t.extend(header);
+        let len = (t.len() - 4) as u32;
+        t[..4].copy_from_slice(&len.to_le_bytes());
+        t
+    }
+
+    fn read(t: &[u8]) -> Result<Vec<Option<&[u8]>>, &'static str> {
+        read_srclines(t, 0, 8, false, &Strings { line_str: &[], str: &[] })
+    }
+
+    /// A path (string) and a directory index of `form`.
+    fn with_index(form: u8) -> [(u8, u8); 2] {
+        [(1, 0x08), (2, form)]
+    }
+
+    #[test]
+    fn headers_read_as_libdw_reads_them() {
+        let one_file = [&[1][..], b"a.c\0", &[0]].concat();
+        assert_eq!(read(&table(&with_index(0x0b), &one_file, &[])), Ok(vec![Some(&b"a.c"[..])]));
+        // A header 4 bytes longer than its lists: a CUBIN's offset into
+        // `.debug_str`, read; any other length is wrong.
+        assert!(read(&table(&with_index(0x0b), &one_file, &[7, 0, 0, 0])).is_ok());
+        assert_eq!(read(&table(&with_index(0x0b), &one_file, &[7, 0, 0])), Err("invalid DWARF"));
+        // Only the forms libdw 0.188 takes for an entry's contents.
+        assert_eq!(read(&table(&with_index(0x01), &one_file, &[])), Err(INVALID_LINE));
+        // A directory index past the list, and one cut off by the table's
+        // end (all ones to libdw, which it takes for none).
+        let past = [&[1][..], b"a.c\0", &[5]].concat();
+        assert_eq!(read(&table(&with_index(0x0f), &past, &[])), Err("invalid directory index"));
+        let cut = [&[1][..], b"a.c\0", &[0x80]].concat();
+        assert_eq!(read(&table(&with_index(0x0f), &cut, &[])), Err(INVALID_LINE));
+    }
 }
