@@ -8,7 +8,8 @@
 //! debug section moved onto those of `.debug_info` or onto `.debug_info`,
 //! or a relocated debug section moved onto another, or `e_machine`
 //! changed, or one relocation of `.debug_info` applied a few bytes on, or
-//! an entry's code written over with a zero two bytes long,
+//! an entry's code written over with a zero two bytes long, or the NUL
+//! that ends `.debug_str` made another byte,
 //! must give upstream's exit status, stderr, stdout and `-T` file. (queries/tests/skip_bodies.rs proves that
 //! skipping function bodies changes nothing on the same kind of damage;
 //! this suite holds the engine to what libdw makes of it: which call fails
@@ -97,7 +98,8 @@ fn cases() -> Vec<Case> {
         // Damage made by hand rather than by changed bytes: (name, the
         // damaged object if it applies, `--stable`).
         type Made = fn(&[u8], &mut Rng) -> Option<Vec<u8>>;
-        let made: [(&str, Made, bool); 7] = [
+        let made: [(&str, Made, bool); 8] = [
+            ("strend", with_unterminated_strings, false),
             ("longnull", with_long_null, false),
             ("machine", |b, rng| Some(with_machine(b, rng)), false),
             ("reloff", with_moved_reloc, false),
@@ -202,6 +204,18 @@ fn with_moved_reloc(bytes: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
     }
     let mut b = bytes.to_vec();
     put(&mut b, at, v + 1 + rng.below(8) as u64, word, big);
+    Some(b)
+}
+
+/// `.debug_str`'s last byte, the NUL that ends its last string, made
+/// another: libdw's strings are C strings in the file, so that one runs on
+/// into the bytes after the section. `None` where the section does not end
+/// in a NUL.
+fn with_unterminated_strings(bytes: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
+    let range = section(bytes, ".debug_str")?;
+    let last = range.end.checked_sub(1).filter(|&l| l >= range.start && bytes[l] == 0)?;
+    let mut b = bytes.to_vec();
+    b[last] = 1 + rng.below(255) as u8;
     Some(b)
 }
 

@@ -391,6 +391,8 @@ pub struct Dies<'a> {
     whole: bool,
     /// The unit whose DIEs are loaded, in window mode.
     current: Option<u32>,
+    /// `.debug_str` and the rest of the file (see `DwarfSections::str_tail`).
+    str_tail: &'a [u8],
 }
 
 /// Why the object's DWARF could not be used at all.
@@ -452,6 +454,7 @@ impl<'a> Dies<'a> {
             skip_bodies,
             whole: false,
             current: None,
+            str_tail: sections.str_tail(),
         };
         if all_units {
             dies.load_all();
@@ -518,6 +521,7 @@ impl<'a> Dies<'a> {
             skip_bodies: false,
             whole: false,
             current: Some(w.unit),
+            str_tail: &[],
         }
     }
 
@@ -538,7 +542,7 @@ impl<'a> Dies<'a> {
             self.current = Some(k);
             return;
         };
-        let mut window = Window::new(arena);
+        let mut window = Window::new(arena, self.str_tail);
         let mut skip = self.skip_bodies;
         let info = loop {
             let (info, complete) = window.read_unit(dwarf, header, skip);
@@ -567,7 +571,7 @@ impl<'a> Dies<'a> {
     fn load_all(&mut self) {
         let Some(dwarf) = &self.dwarf else { return };
         let mut skip = self.skip_bodies;
-        let mut window = Window::new(Arena::default());
+        let mut window = Window::new(Arena::default(), self.str_tail);
         let units = loop {
             let mut units = Vec::with_capacity(self.headers.len());
             let mut complete = true;

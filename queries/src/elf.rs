@@ -314,14 +314,24 @@ impl<'data> ElfFile<'data> {
     /// (location and range lists are as large as `.debug_info` in kernel
     /// objects) was a real part of a run.
     pub fn dwarf_sections_for(&self, read: &[&str]) -> Result<DwarfSections<'data>, ElfError> {
-        let sections = self
+        let sections: Vec<_> = self
             .collect_dwarf_sections(read)
             .unwrap_or_default()
             .into_iter()
             .filter(|found| read.contains(&found.name))
             .map(|found| (found.name, found.data))
             .collect();
-        Ok(DwarfSections { big_endian: self.big_endian(), is_64: self.is_64, sections })
+        // libdw hands out `.debug_str`'s strings as pointers into the file
+        // where the section is the file's bytes: one the section does not
+        // end runs on into the bytes after it (damage only).
+        let str_tail = match sections.iter().find(|(n, _)| *n == ".debug_str") {
+            Some((_, Cow::Borrowed(b))) => {
+                let at = (b.as_ptr() as usize).wrapping_sub(self.data.as_ptr() as usize);
+                self.data.get(at..).filter(|t| t.len() >= b.len() && t.as_ptr() == b.as_ptr()).unwrap_or(&[])
+            }
+            _ => &[],
+        };
+        Ok(DwarfSections { big_endian: self.big_endian(), is_64: self.is_64, sections, str_tail })
     }
 
     /// libdw's `global_read`/`check_section`, then libdwfl's relocation.
@@ -660,6 +670,9 @@ pub struct DwarfSections<'data> {
     /// ELF class (64-bit addresses), not the DWARF format.
     pub is_64: bool,
     sections: Vec<(&'static str, Cow<'data, [u8]>)>,
+    /// The file's bytes from `.debug_str`'s first on, where the section is
+    /// the file's own bytes (empty otherwise): see [`Self::str_tail`].
+    str_tail: &'data [u8],
 }
 
 impl<'data> DwarfSections<'data> {
@@ -667,6 +680,13 @@ impl<'data> DwarfSections<'data> {
     /// empty if absent.
     pub fn get(&self, name: &str) -> &[u8] {
         self.sections.iter().find(|(n, _)| *n == name).map_or(&[], |(_, data)| data)
+    }
+
+    /// `.debug_str` and the rest of the file after it, where the section
+    /// is the file's own bytes, else nothing: libdw's strings are C strings
+    /// in place, so one the section does not end goes on in the file.
+    pub fn str_tail(&self) -> &'data [u8] {
+        self.str_tail
     }
 
     /// The names of the sections present, in file order.

@@ -111,6 +111,8 @@ pub(super) struct Window<'a> {
     /// Some unit has DIEs read again after a rewind: `arena.offsets` is
     /// not sorted.
     replayed: bool,
+    /// `.debug_str` and the rest of the file (see `DwarfSections::str_tail`).
+    str_tail: &'a [u8],
 }
 
 /// After the attributes of the entry at unit offset `at` and `depth` (not
@@ -166,8 +168,8 @@ fn in_body(bodies: &[(u32, u32)], off: u32) -> bool {
 }
 
 impl<'a> Window<'a> {
-    pub(super) fn new(arena: Arena<'a>) -> Self {
-        Window { arena, refs: Vec::new(), crossed: false, bodies: Vec::new(), replayed: false }
+    pub(super) fn new(arena: Arena<'a>, str_tail: &'a [u8]) -> Self {
+        Window { arena, refs: Vec::new(), crossed: false, bodies: Vec::new(), replayed: false, str_tail }
     }
 
     /// Forgets what was read, to read the same units again.
@@ -658,10 +660,10 @@ impl<'a> Window<'a> {
         };
         raw.attributes(plans, plan.keep, |want, value| match want {
             Want::Name if first(1) => {
-                let (name, unmeasured) = name_string(dwarf, unit, value);
+                let (name, unmeasured) = name_string(dwarf, self.str_tail, unit, value);
                 r.die.set_name(name, unmeasured);
             }
-            Want::Linkage if first(2) => r.linkage = string(dwarf, unit, value),
+            Want::Linkage if first(2) => r.linkage = string(dwarf, self.str_tail, unit, value),
             Want::Type if first(4) => r.type_off = reference(base, value),
             Want::Origin if first(8) => r.origin_off = reference(base, value),
             Want::Name | Want::Linkage | Want::Type | Want::Origin => {}
@@ -727,6 +729,7 @@ impl<'a> Window<'a> {
 /// its first byte); any other name is found as [`string`] finds it.
 fn name_string<'a>(
     dwarf: &gimli::Dwarf<R<'a>>,
+    str_tail: &'a [u8],
     unit: &gimli::Unit<R<'a>>,
     value: AttributeValue<R<'a>>,
 ) -> (Option<&'a [u8]>, bool) {
@@ -738,22 +741,40 @@ fn name_string<'a>(
             return (s.get(off..).filter(|r| !r.is_empty()), true);
         }
     }
-    (string(dwarf, unit, value), false)
+    (string(dwarf, str_tail, unit, value), false)
 }
 
+/// A string attribute's bytes, as libdw's `dwarf_formstring` gives them.
 fn string<'a>(
     dwarf: &gimli::Dwarf<R<'a>>,
+    str_tail: &'a [u8],
     unit: &gimli::Unit<R<'a>>,
     value: AttributeValue<R<'a>>,
 ) -> Option<&'a [u8]> {
-    // Most names are `.debug_str` offsets: find the terminator 8 bytes at
-    // a time (gimli tests byte by byte), with gimli's result (none
-    // without one).
-    if let AttributeValue::DebugStrRef(gimli::DebugStrOffset(off)) = value {
+    // Most names are `.debug_str` offsets, given or by index: find the
+    // terminator 8 bytes at a time (gimli tests byte by byte).
+    let off = match value {
+        AttributeValue::DebugStrRef(gimli::DebugStrOffset(off)) => Some(off),
+        AttributeValue::DebugStrOffsetsIndex(index) => {
+            let format = unit.header.format();
+            Some(dwarf.debug_str_offsets.get_str_offset(format, unit.str_offsets_base, index).ok()?.0)
+        }
+        _ => None,
+    };
+    if let Some(off) = off {
         use gimli::Section as _;
         let s = dwarf.debug_str.reader().slice();
+        // libdw checks that the string starts in the section, no more.
         let rest = s.get(off..).filter(|r| !r.is_empty())?;
-        return super::nul(rest).map(|n| &rest[..n]);
+        if let Some(n) = super::nul(rest) {
+            return Some(&rest[..n]);
+        }
+        // A section that does not end in a NUL (damage): libdw's C string
+        // runs on into the file's bytes after it, up to a NUL or the file's
+        // end (past which the mapping's last page is zeros). Where the
+        // section is not the file's bytes, gimli's answer (none).
+        let on = str_tail.get(off..).filter(|t| t.len() >= rest.len() && t.as_ptr() == rest.as_ptr())?;
+        return Some(&on[..super::nul(on).unwrap_or(on.len())]);
     }
     dwarf.attr_string(unit, value).ok().map(|s| s.slice())
 }
