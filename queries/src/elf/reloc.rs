@@ -124,13 +124,15 @@ fn operation(machine: elf::Machine, r_type: elf::RelocationType, big: bool) -> O
         },
         elf::EM_PPC => match r_type {
             elf::R_PPC_ADDR32 | elf::R_PPC_UADDR32 => Abs(4),
-            elf::R_PPC_ADDR16 | elf::R_PPC_UADDR16 => Abs(2),
+            // Not R_PPC_ADDR16: libebl 0.188 has only the unaligned one.
+            elf::R_PPC_UADDR16 => Abs(2),
             _ => return None,
         },
         elf::EM_PPC64 => match r_type {
             elf::R_PPC64_ADDR64 | elf::R_PPC64_UADDR64 => Abs(8),
             elf::R_PPC64_ADDR32 | elf::R_PPC64_UADDR32 => Abs(4),
-            elf::R_PPC64_ADDR16 | elf::R_PPC64_UADDR16 => Abs(2),
+            // Not R_PPC64_ADDR16, as for PPC.
+            elf::R_PPC64_UADDR16 => Abs(2),
             _ => return None,
         },
         elf::EM_S390 => match r_type {
@@ -606,6 +608,19 @@ mod tests {
         assert_eq!(placed(&[(true, 16, 0x10), (true, 0x4_0000, 0x10)]), [0, 0x40000, 0x40010 + 0x3fff0]);
         // Empty sections take no room: the next one is still the first.
         assert_eq!(placed(&[(true, 4, 0), (true, 4, 4)]), [0, 0x10000, 0x10000]);
+    }
+
+    /// libebl 0.188's `reloc_simple_type`: PowerPC's aligned 16-bit
+    /// type is not one (only the unaligned one), unlike other machines'.
+    #[test]
+    fn sixteen_bit_types_as_libebl_has_them() {
+        let op = |m: elf::Machine, t: elf::RelocationType| operation(m, t, true).map(|o| o.size());
+        assert_eq!(op(elf::EM_PPC, elf::R_PPC_ADDR16), None);
+        assert_eq!(op(elf::EM_PPC, elf::R_PPC_UADDR16), Some(2));
+        assert_eq!(op(elf::EM_PPC64, elf::R_PPC64_ADDR16), None);
+        assert_eq!(op(elf::EM_PPC64, elf::R_PPC64_UADDR16), Some(2));
+        assert_eq!(op(elf::EM_S390, elf::R_390_16), Some(2));
+        assert_eq!(op(elf::EM_X86_64, elf::R_X86_64_16), Some(2));
     }
 
     #[test]
