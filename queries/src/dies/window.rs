@@ -755,10 +755,7 @@ fn string<'a>(
     // terminator 8 bytes at a time (gimli tests byte by byte).
     let off = match value {
         AttributeValue::DebugStrRef(gimli::DebugStrOffset(off)) => Some(off),
-        AttributeValue::DebugStrOffsetsIndex(index) => {
-            let format = unit.header.format();
-            Some(dwarf.debug_str_offsets.get_str_offset(format, unit.str_offsets_base, index).ok()?.0)
-        }
+        AttributeValue::DebugStrOffsetsIndex(index) => Some(dwarf.string_offset(unit, index).ok()?.0),
         _ => None,
     };
     if let Some(off) = off {
