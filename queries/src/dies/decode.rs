@@ -301,10 +301,6 @@ pub(super) struct Entries<'a, 'u> {
     /// Bytes read again after `DW_AT_sibling`s took reading back.
     rewound: usize,
     pub(super) depth: isize,
-    /// The last null entry read was written longer than one byte (a
-    /// ULEB128 zero with continuation bytes), which libdw does not take for
-    /// a null entry everywhere (see `Window::walk`).
-    pub(super) long_null: bool,
     pub(super) enc: gimli::Encoding,
     pub(super) abbrevs: &'u gimli::Abbreviations,
 }
@@ -320,7 +316,6 @@ impl<'a, 'u> Entries<'a, 'u> {
             start: at.0,
             rewound: 0,
             depth: 0,
-            long_null: false,
             enc: unit.encoding(),
             abbrevs: &unit.abbreviations,
         })
@@ -409,11 +404,9 @@ impl<'a, 'u> Entries<'a, 'u> {
     /// The next entry's plan; `None` for a null entry.
     #[inline]
     pub(super) fn entry(&mut self, plans: &mut Plans) -> gimli::Result<Option<Plan>> {
-        let len = self.input.len();
         let code = self.input.read_uleb128()?;
         if code == 0 {
             self.depth -= 1;
-            self.long_null = len - self.input.len() > 1;
             return Ok(None);
         }
         let plan = plans.get(self.abbrevs, code, self.enc)?;
@@ -652,7 +645,6 @@ mod tests {
                     start: 0,
                     rewound: 0,
                     depth: 0,
-                    long_null: false,
                     enc: encoding,
                     abbrevs: &abbrevs,
                 };

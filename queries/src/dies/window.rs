@@ -372,7 +372,6 @@ impl<'a> Window<'a> {
                     break;
                 }
                 raw.depth -= 1;
-                raw.long_null = false;
                 Ok(None)
             } else {
                 raw.entry(plans)
@@ -394,15 +393,17 @@ impl<'a> Window<'a> {
                     // the parent fails on it, unless the parent's
                     // `DW_AT_sibling` leads past. (Not so under the unit
                     // DIE, which libdw never steps over.)
-                    if raw.long_null {
-                        let parent_sibling = usize::try_from(raw.depth)
-                            .ok()
-                            .and_then(|d| siblings.get(d))
-                            .is_some_and(|p| p.1 != Sibling::None);
+                    // (The bytes read tell it: the end of the unit's bytes,
+                    // stood in for a null entry above, reads none.)
+                    if raw.next_offset().0 - at > 1 {
                         if !first_child {
                             broken = Some(Broken::Child);
                             break;
                         }
+                        let parent_sibling = usize::try_from(raw.depth)
+                            .ok()
+                            .and_then(|d| siblings.get(d))
+                            .is_some_and(|p| p.1 != Sibling::None);
                         if raw.depth > 0 && !parent_sibling {
                             broken = Some(Broken::Sibling);
                             break;
