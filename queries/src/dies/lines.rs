@@ -82,17 +82,7 @@ impl Reader<'_> {
     /// libdw's `__libdw_get_uleb128`: the first byte is read whatever is
     /// left, then at most ten in all and never past the table's end; a
     /// number that does not end there is all ones.
-    #[inline]
     fn uleb(&mut self) -> u64 {
-        // Most operands are one byte.
-        if let Some(&b) = self.data.get(self.at).filter(|&&b| b < 0x80 && self.at < self.end) {
-            self.at += 1;
-            return u64::from(b);
-        }
-        self.uleb_long()
-    }
-
-    fn uleb_long(&mut self) -> u64 {
         let max = self.end.saturating_sub(self.at).clamp(1, 10);
         let mut acc = 0u64;
         for i in 0..max {

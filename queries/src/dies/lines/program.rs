@@ -134,14 +134,15 @@ pub(super) fn walk<'a>(mut r: Reader<'a>, h: &Header, files: &mut Files<'a>) -> 
     // LEB128 reads, and kept there it would be loaded and stored for
     // every opcode.
     let mut at = r.at;
-    // An operand: there must be a byte of it at least; most are one byte.
+    // An operand, LEB128 read by `$read`: there must be a byte of it at
+    // least; most are one byte, whose value `$one` gives.
     macro_rules! operand {
-        ($read:ident) => {{
+        ($read:ident, $one:expr) => {{
             match program.get(at) {
                 None => return Err(INVALID_LINE),
                 Some(&b) if b < 0x80 => {
                     at += 1;
-                    i64::from(b)
+                    $one(b)
                 }
                 Some(_) => {
                     r.at = at;
@@ -152,6 +153,9 @@ pub(super) fn walk<'a>(mut r: Reader<'a>, h: &Header, files: &mut Files<'a>) -> 
             }
         }};
     }
+    let unsigned = |b: u8| i64::from(b);
+    // A one-byte SLEB128 has its sign in bit 6.
+    let signed = |b: u8| i64::from(((b << 1) as i8) >> 1);
     while let Some(&opcode) = program.get(at) {
         at += 1;
         match class[usize::from(opcode)] {
@@ -170,9 +174,9 @@ pub(super) fn walk<'a>(mut r: Reader<'a>, h: &Header, files: &mut Files<'a>) -> 
                 bad &= !DISCRIMINATOR;
             }
             Class::Skip => {
-                operand!(uleb);
+                operand!(uleb, unsigned);
             }
-            Class::SetColumn => mark(&mut bad, COLUMN, operand!(uleb) as u32 > u32::from(u16::MAX)),
+            Class::SetColumn => mark(&mut bad, COLUMN, operand!(uleb, unsigned) as u32 > u32::from(u16::MAX)),
             Class::NegateStmt => {
                 is_stmt = 1u8.wrapping_sub(is_stmt);
                 mark(&mut bad, IS_STMT, is_stmt > 1);
@@ -182,25 +186,9 @@ pub(super) fn walk<'a>(mut r: Reader<'a>, h: &Header, files: &mut Files<'a>) -> 
                 extended(&mut r, h, files, (&mut line, &mut is_stmt, &mut bad), discriminator_count)?;
                 at = r.at;
             }
-            Class::AdvanceLine => {
-                // A one-byte SLEB128 has its sign in bit 6; libdw reads the
-                // operand into an `int`.
-                let v = match program.get(at) {
-                    None => return Err(INVALID_LINE),
-                    Some(&b) if b < 0x80 => {
-                        at += 1;
-                        i64::from(((b << 1) as i8) >> 1)
-                    }
-                    Some(_) => {
-                        r.at = at;
-                        let v = r.sleb();
-                        at = r.at;
-                        v
-                    }
-                };
-                line += i64::from(v as i32);
-            }
-            Class::SetIsa => mark(&mut bad, ISA, operand!(uleb) as u32 > 0xff),
+            // libdw reads the operand into an `int`.
+            Class::AdvanceLine => line += i64::from(operand!(sleb, signed) as i32),
+            Class::SetIsa => mark(&mut bad, ISA, operand!(uleb, unsigned) as u32 > 0xff),
             Class::ConstAddPc => {
                 if special_fails {
                     return Err(INVALID_LINE);
@@ -215,7 +203,7 @@ pub(super) fn walk<'a>(mut r: Reader<'a>, h: &Header, files: &mut Files<'a>) -> 
             Class::Nothing => {}
             Class::Unknown => {
                 for _ in 0..opcode_length(opcode) {
-                    operand!(uleb);
+                    operand!(uleb, unsigned);
                 }
             }
             Class::Fails => return Err(INVALID_LINE),
