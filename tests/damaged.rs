@@ -9,7 +9,8 @@
 //! or a relocated debug section moved onto another, or `e_machine`
 //! changed, or one relocation of `.debug_info` applied a few bytes on, or
 //! an entry's code written over with a zero two bytes long, or the NUL
-//! that ends `.debug_str` made another byte,
+//! that ends `.debug_str` made another byte, or the relocations of one
+//! type made to name a symbol that does not exist,
 //! must give upstream's exit status, stderr, stdout and `-T` file. (queries/tests/skip_bodies.rs proves that
 //! skipping function bodies changes nothing on the same kind of damage;
 //! this suite holds the engine to what libdw makes of it: which call fails
@@ -98,7 +99,8 @@ fn cases() -> Vec<Case> {
         // Damage made by hand rather than by changed bytes: (name, the
         // damaged object if it applies, `--stable`).
         type Made = fn(&[u8], &mut Rng) -> Option<Vec<u8>>;
-        let made: [(&str, Made, bool); 8] = [
+        let made: [(&str, Made, bool); 9] = [
+            ("reltype", with_unknown_symbols_of_a_type, false),
             ("strend", with_unterminated_strings, false),
             ("longnull", with_long_null, false),
             ("machine", |b, rng| Some(with_machine(b, rng)), false),
@@ -204,6 +206,39 @@ fn with_moved_reloc(bytes: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
     }
     let mut b = bytes.to_vec();
     put(&mut b, at, v + 1 + rng.below(8) as u64, word, big);
+    Some(b)
+}
+
+/// Every relocation of one type, in all the debug sections' relocations,
+/// made to name a symbol past the symbol table: libdwfl gives up on the
+/// file's DWARF at the first one if it applies that type, and skips them
+/// all, symbol unseen, if libebl's `reloc_simple_type` does not have it
+/// (`elf/reloc.rs`). The type is one of those the file uses, so each
+/// machine's are tried. `None` without relocations of debug sections.
+fn with_unknown_symbols_of_a_type(bytes: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
+    let (all, is_64, big) = section_table(bytes)?;
+    let relocs: Vec<_> =
+        all.iter().filter(|s| s.0.starts_with(b".rel.debug_") || s.0.starts_with(b".rela.debug_")).collect();
+    // r_info: the symbol above the type, 32 and 32 bits or 24 and 8.
+    let (word, type_bits) = if is_64 { (8, 32) } else { (4, 8) };
+    let mut entries = Vec::new();
+    for r in &relocs {
+        let entry = entry_size(is_64, r.0.starts_with(b".rela"));
+        for k in 0..r.2 as usize / entry {
+            let at = r.1 as usize + k * entry + word;
+            let info = get(bytes, at, word, big)?;
+            entries.push((at, info & ((1 << type_bits) - 1)));
+        }
+    }
+    let mut types: Vec<u64> = entries.iter().map(|e| e.1).filter(|&t| t != 0).collect();
+    types.sort_unstable();
+    types.dedup();
+    let chosen = *types.get(rng.below(types.len()))?;
+    let past = if is_64 { 0xffff_fff0 } else { 0xff_fff0 };
+    let mut b = bytes.to_vec();
+    for (at, t) in entries.into_iter().filter(|e| e.1 == chosen) {
+        put(&mut b, at, past << type_bits | t, word, big);
+    }
     Some(b)
 }
 

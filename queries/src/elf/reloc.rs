@@ -60,14 +60,10 @@ pub(super) enum Op {
     Add(usize),
     /// Subtract `v` from the `n` bytes there.
     Sub(usize),
-    /// Store `v` in the low 6 bits of the byte.
-    Set6,
     /// Add `v` to the low 6 bits of the byte.
     Add6,
     /// Subtract `v` from the low 6 bits of the byte.
     Sub6,
-    /// Store `v` in the ULEB128 there, keeping its length.
-    SetUleb,
     /// Add `v` to the ULEB128 there, keeping its length.
     AddUleb,
     /// Subtract `v` from the ULEB128 there, keeping its length.
@@ -148,23 +144,20 @@ fn operation(machine: elf::Machine, r_type: elf::RelocationType, big: bool) -> O
             elf::R_MIPS_16 => Abs(2),
             _ => return None,
         },
+        // libebl 0.188's RISC-V types: not SET6, ADD8, SUB8, SUB6 or the
+        // ULEB128 pair (GCC's `.debug_frame` uses SET6/SUB6), which libdwfl
+        // skips before it looks at their symbol or offset.
         elf::EM_RISCV => match r_type {
             elf::R_RISCV_64 => Abs(8),
             elf::R_RISCV_32 | elf::R_RISCV_SET32 => Abs(4),
             elf::R_RISCV_SET16 => Abs(2),
             elf::R_RISCV_SET8 => Abs(1),
-            elf::R_RISCV_SET6 => Set6,
             elf::R_RISCV_ADD64 => Add(8),
             elf::R_RISCV_ADD32 => Add(4),
             elf::R_RISCV_ADD16 => Add(2),
-            elf::R_RISCV_ADD8 => Add(1),
             elf::R_RISCV_SUB64 => Sub(8),
             elf::R_RISCV_SUB32 => Sub(4),
             elf::R_RISCV_SUB16 => Sub(2),
-            elf::R_RISCV_SUB8 => Sub(1),
-            elf::R_RISCV_SUB6 => Sub6,
-            elf::R_RISCV_SET_ULEB128 => SetUleb,
-            elf::R_RISCV_SUB_ULEB128 => SubUleb,
             _ => return None,
         },
         elf::EM_LOONGARCH => match r_type {
@@ -511,23 +504,16 @@ fn apply_one(location: &mut [u8], op: Op, v: u64, big: bool) {
                 write_uint(location, n, new, big);
             }
         }
-        Op::Set6 | Op::Add6 | Op::Sub6 => {
+        Op::Add6 | Op::Sub6 => {
             if let Some(byte) = location.first_mut() {
-                let low = match op {
-                    Op::Set6 => v,
-                    Op::Add6 => u64::from(*byte).wrapping_add(v),
-                    _ => u64::from(*byte).wrapping_sub(v),
-                };
+                let low =
+                    if op == Op::Add6 { u64::from(*byte).wrapping_add(v) } else { u64::from(*byte).wrapping_sub(v) };
                 *byte = (*byte & 0xc0) | (low as u8 & 0x3f);
             }
         }
-        Op::SetUleb | Op::AddUleb | Op::SubUleb => {
+        Op::AddUleb | Op::SubUleb => {
             if let Some((old, len)) = read_uleb(location) {
-                let new = match op {
-                    Op::SetUleb => v,
-                    Op::AddUleb => old.wrapping_add(v),
-                    _ => old.wrapping_sub(v),
-                };
+                let new = if op == Op::AddUleb { old.wrapping_add(v) } else { old.wrapping_sub(v) };
                 write_uleb(&mut location[..len], new);
             }
         }
@@ -624,6 +610,24 @@ mod tests {
     }
 
     #[test]
+    fn riscv_types_as_libebl_has_them() {
+        let op = |t: elf::RelocationType| operation(elf::EM_RISCV, t, false);
+        for t in [
+            elf::R_RISCV_SET6,
+            elf::R_RISCV_SUB6,
+            elf::R_RISCV_ADD8,
+            elf::R_RISCV_SUB8,
+            elf::R_RISCV_SET_ULEB128,
+            elf::R_RISCV_SUB_ULEB128,
+        ] {
+            assert_eq!(op(t), None, "type {t}");
+        }
+        assert_eq!(op(elf::R_RISCV_SET8), Some(Op::Abs(1)));
+        assert_eq!(op(elf::R_RISCV_ADD16), Some(Op::Add(2)));
+        assert_eq!(op(elf::R_RISCV_SUB64), Some(Op::Sub(8)));
+    }
+
+    #[test]
     fn integers() {
         let mut buf = [0u8; 8];
         write_uint(&mut buf, 4, 0x1122_3344_5566, true);
@@ -647,7 +651,7 @@ mod tests {
         let mut byte = [0xc1u8];
         apply_one(&mut byte, Op::Sub6, 2, false);
         assert_eq!(byte, [0xff]);
-        apply_one(&mut byte, Op::Set6, 0x45, false);
+        apply_one(&mut byte, Op::Add6, 0x46, false);
         assert_eq!(byte, [0xc5]);
     }
 
@@ -655,14 +659,14 @@ mod tests {
     fn uleb() {
         // A padded three-byte ULEB128 keeps its length.
         let mut buf = [0x80, 0x80, 0x00, 0xaa];
-        apply_one(&mut buf, Op::SetUleb, 300, false);
+        apply_one(&mut buf, Op::AddUleb, 300, false);
         assert_eq!(buf, [0xac, 0x82, 0x00, 0xaa]);
         assert_eq!(read_uleb(&buf), Some((300, 3)));
         apply_one(&mut buf, Op::SubUleb, 44, false);
         assert_eq!(read_uleb(&buf), Some((256, 3)));
         // Unterminated: left alone.
         let mut open = [0x80, 0x80];
-        apply_one(&mut open, Op::SetUleb, 1, false);
+        apply_one(&mut open, Op::AddUleb, 1, false);
         assert_eq!(open, [0x80, 0x80]);
     }
 
