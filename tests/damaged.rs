@@ -1,6 +1,6 @@
 //! Damaged DWARF as upstream reads it: every golden object with a symbol
 //! list, with bytes of `.debug_info` (one, then four), of `.debug_abbrev`
-//! (one), of the relocations of `.debug_info` (one, then four), of the
+//! (one, then four), of the relocations of `.debug_info` (one, then four), of the
 //! symbol table (one) or of `.debug_line` (one, then four) changed at
 //! seeded offsets,
 //! or the object made an `ET_EXEC` with program headers near its end, or
@@ -71,7 +71,7 @@ fn cases() -> Vec<Case> {
         // libdwfl applies them before libdw reads anything, and gives up on
         // the file's DWARF where it cannot make sense of one.
         let rel_info: &[&str] = &[".rela.debug_info", ".rel.debug_info"];
-        let variants: [(&str, &[&str], usize); 8] = [
+        let variants: [(&str, &[&str], usize); 9] = [
             ("info1", &[".debug_info"], 1),
             ("info4", &[".debug_info"], 4),
             ("abbrev1", &[".debug_abbrev"], 1),
@@ -80,6 +80,7 @@ fn cases() -> Vec<Case> {
             ("symtab1", &[".symtab"], 1),
             ("line1", &[".debug_line"], 1),
             ("line4", &[".debug_line"], 4),
+            ("abbrev4", &[".debug_abbrev"], 4),
         ];
         for (k, (name, sects, n)) in variants.into_iter().enumerate() {
             let Some(range) = sects.iter().find_map(|sect| section(&bytes, sect)) else { continue };

@@ -45,9 +45,16 @@ pub(super) fn open<'a>(
     // whose value must read as a number (`dwarf_formudata`); a section
     // offset must also fall inside `.debug_str_offsets` (`__libdw_formptr`).
     let mut str_base: Option<Option<u64>> = None;
+    let mut cursor = unit.header.entries(&unit.abbreviations);
+    match cursor.next_dfs() {
+        Ok(_) => {}
+        // A unit DIE without children whose attributes do not read: libdw
+        // never reads them (nothing in the unit asks), so the unit opens,
+        // with nothing in it (`window.rs` keeps the DIE bare).
+        Err(_) if !unit_die_has_children(&unit).unwrap_or(true) => return Ok((unit, Err(NOT_READ))),
+        Err(e) => return Err(e),
+    }
     {
-        let mut cursor = unit.header.entries(&unit.abbreviations);
-        cursor.next_dfs()?;
         let root = cursor.current().ok_or(gimli::Error::MissingUnitDie)?;
         // The bases string and list forms are read against, as gimli's
         // `Unit::new` sets them.
@@ -104,6 +111,14 @@ pub(super) fn open<'a>(
         Some(_) => Err("invalid DWARF"),
     };
     Ok((unit, files))
+}
+
+/// Whether the unit DIE's abbreviation says it has children; `None` if its
+/// code is none or names no abbreviation.
+fn unit_die_has_children(unit: &gimli::Unit<R<'_>>) -> Option<bool> {
+    let mut r = unit.header.range_from(gimli::UnitOffset(unit.header.header_size())..).ok()?;
+    let code = r.read_uleb128().ok()?;
+    Some(unit.abbreviations.get(code)?.has_children())
 }
 
 /// Where libdw's `str_offsets_base_off` puts a DWARF 5 unit's string

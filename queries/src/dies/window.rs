@@ -97,6 +97,29 @@ struct ReadDie<'a> {
     sibling: Sibling,
 }
 
+impl ReadDie<'_> {
+    /// An entry with no attributes read: its numbers would start at `nums`.
+    fn bare(tag: u16, nums: usize) -> Self {
+        ReadDie {
+            die: Die {
+                name: None,
+                tag,
+                flags: 0,
+                nums_len: 0,
+                first_child: NONE,
+                next_sibling: NONE,
+                type_: NONE,
+                abstract_origin: NONE,
+                nums: nums as u32,
+            },
+            type_off: NO_OFF,
+            origin_off: NO_OFF,
+            linkage: None,
+            sibling: Sibling::None,
+        }
+    }
+}
+
 /// DIEs being read into an arena whose first DIE has index `arena.base`.
 pub(super) struct Window<'a> {
     pub(super) arena: Arena<'a>,
@@ -458,10 +481,22 @@ impl<'a> Window<'a> {
                 continue;
             }
             let nums = self.arena.nums.len();
-            let Ok(read) = self.read_die(dwarf, unit, &mut raw, plans, plan) else {
-                self.arena.nums.truncate(nums);
-                broken = attributes_broken;
-                break;
+            let read = match self.read_die(dwarf, unit, &mut raw, plans, plan) {
+                Ok(read) => read,
+                // A unit DIE without children: libdw never reads its
+                // attributes (`dwarf_child` answers from the abbreviation),
+                // so the unit is one with nothing in it. (Not an entry
+                // read where a type lands: rendering reads its attributes.)
+                Err(_) if at == unit.header.header_size() && !plan.children => {
+                    self.arena.nums.truncate(nums);
+                    self.add_die(ReadDie::bare(plan.tag, nums), idx, offset, (base, end), inner, false);
+                    break;
+                }
+                Err(_) => {
+                    self.arena.nums.truncate(nums);
+                    broken = attributes_broken;
+                    break;
+                }
             };
             let depth = depth as usize;
             if depth > last_at_depth.len() {
@@ -631,23 +666,7 @@ impl<'a> Window<'a> {
     ) -> gimli::Result<ReadDie<'a>> {
         let base = unit.header.debug_info_offset().map_or(0, |o| o.0 as u64);
         let nums_start = self.arena.nums.len();
-        let mut r = ReadDie {
-            die: Die {
-                name: None,
-                tag: plan.tag,
-                flags: 0,
-                nums_len: 0,
-                first_child: NONE,
-                next_sibling: NONE,
-                type_: NONE,
-                abstract_origin: NONE,
-                nums: nums_start as u32,
-            },
-            type_off: NO_OFF,
-            origin_off: NO_OFF,
-            linkage: None,
-            sibling: Sibling::None,
-        };
+        let mut r = ReadDie::bare(plan.tag, nums_start);
         let nums = &mut self.arena.nums;
         // libdw's `dwarf_attr` (`__libdw_find_attr`) takes an attribute's
         // first occurrence, whether or not its value reads: a damaged
