@@ -11,7 +11,9 @@
 //! an entry's code written over with a zero two bytes long, or the NUL
 //! that ends `.debug_str` made another byte, or the relocations of one
 //! type made to name a symbol that does not exist,
-//! must give upstream's exit status, stderr, stdout and `-T` file. (queries/tests/skip_bodies.rs proves that
+//! must give upstream's exit status, stderr, stdout and `-T` file; so must
+//! the damaged objects a differential fuzz found (`tests/data/fuzz/`).
+//! (queries/tests/skip_bodies.rs proves that
 //! skipping function bodies changes nothing on the same kind of damage;
 //! this suite holds the engine to what libdw makes of it: which call fails
 //! first, and where a `DW_AT_sibling` takes the walk.)
@@ -115,6 +117,20 @@ fn cases() -> Vec<Case> {
             let Some(b) = make(&bytes, &mut Rng(fnv(&[rel.as_bytes(), name.as_bytes()]))) else { continue };
             cases.push(Case { id: format!("{rel}/{name}"), bytes: b, symbols: obj.with_extension("symbols"), stable });
         }
+    }
+    // Damaged objects a differential fuzz found, kept as they are
+    // (`tests/data/fuzz/README.md`).
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&fuzz)
+        .unwrap_or_else(|e| panic!("{}: {e}", fuzz.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "o"))
+        .collect();
+    found.sort();
+    for obj in found {
+        let name = obj.file_stem().unwrap().to_string_lossy().into_owned();
+        let bytes = common::read_data(&obj);
+        cases.push(Case { id: format!("fuzz/{name}"), bytes, symbols: obj.with_extension("symbols"), stable: false });
     }
     cases
 }

@@ -17,6 +17,12 @@ use gimli::{constants as dw, RunTimeEndian};
 const NAMELESS: u64 = dw::DW_AT_hi_user.0 as u64;
 /// The tag written for tag 0, which [`super::Plans`] reads back as 0.
 pub(super) const TAGLESS: u16 = dw::DW_TAG_hi_user.0;
+/// The tag written for a tag past 16 bits, which gimli cannot hold: one
+/// upstream renders no more than it renders that tag.
+const WIDE_TAG: u64 = dw::DW_TAG_hi_user.0 as u64 - 1;
+/// The form written for a form past 16 bits: one libdw cannot skip, nor
+/// gimli read.
+const WIDE_FORM: u64 = 0xffff;
 
 /// The table at `offset` of `.debug_abbrev` (`section`) as libdw would
 /// find its entries; `None` if not even that can be read.
@@ -40,7 +46,14 @@ pub(super) fn lenient(section: &[u8], offset: usize, endian: RunTimeEndian) -> O
             continue;
         }
         uleb(&mut out, u64::from(code));
-        uleb(&mut out, if entry.tag == 0 { u64::from(TAGLESS) } else { entry.tag });
+        uleb(
+            &mut out,
+            match entry.tag {
+                0 => u64::from(TAGLESS),
+                t if t > 0xffff => WIDE_TAG,
+                t => t,
+            },
+        );
         out.push(u8::from(entry.children));
         for (name, form, value) in entry.attrs {
             // A zero form: no bytes, as `DW_FORM_flag_present`, under a name
@@ -49,10 +62,13 @@ pub(super) fn lenient(section: &[u8], offset: usize, endian: RunTimeEndian) -> O
             // follow it, as it fails on any form but a reference, which is
             // what a `DW_AT_sibling` of `DW_FORM_flag_present` is read as.
             let sibling = dw::DW_AT_sibling.0 as u64;
+            // Names and forms past 16 bits (gimli reads no more) are no
+            // attribute upstream reads, and no form libdw can skip.
+            let form = if form > 0xffff { WIDE_FORM } else { form };
             let (name, form) = match (name, form) {
                 (n, 0) if n == sibling => (sibling, dw::DW_FORM_flag_present.0 as u64),
                 (_, 0) => (NAMELESS, dw::DW_FORM_flag_present.0 as u64),
-                (0, form) => (NAMELESS, form),
+                (n, form) if n == 0 || n > 0xffff => (NAMELESS, form),
                 pair => pair,
             };
             uleb(&mut out, name);
@@ -73,14 +89,15 @@ struct Entry {
     attrs: Vec<(u64, u64, Option<i64>)>,
 }
 
-/// The rest of an entry after its code, as libdw reads it.
+/// The rest of an entry after its code, as libdw reads it: its tag,
+/// names and forms are `unsigned int`s, so only their low 32 bits count.
 fn entry(r: &mut Bytes<'_>) -> Option<Entry> {
-    let tag = r.uleb()?;
+    let tag = u64::from(r.uleb()? as u32);
     let children = r.byte()? == dw::DW_CHILDREN_yes.0;
     let mut attrs = Vec::new();
     loop {
-        let name = r.uleb()?;
-        let form = r.uleb()?;
+        let name = u64::from(r.uleb()? as u32);
+        let form = u64::from(r.uleb()? as u32);
         if name == 0 && form == 0 {
             return Some(Entry { tag, children, attrs });
         }
@@ -98,7 +115,8 @@ impl Bytes<'_> {
         Some(b)
     }
 
-    /// LEB128 as libdw reads it: at most ten bytes, the excess dropped.
+    /// LEB128 as libdw reads it: at most ten bytes, and all ones where
+    /// those do not end it (the next read goes on after them).
     fn uleb(&mut self) -> Option<u64> {
         let mut v = 0u64;
         for i in 0..10 {
@@ -108,7 +126,7 @@ impl Bytes<'_> {
                 return Some(v);
             }
         }
-        Some(v)
+        Some(u64::MAX)
     }
 
     fn sleb(&mut self) -> Option<i64> {
@@ -191,5 +209,37 @@ mod tests {
         let cut: &[u8] = &[1, 0x24, 0, 0, 0, 3, 0x0d, 0, 0x03];
         let a = lenient(cut, 0, RunTimeEndian::Little).expect("a table");
         assert!(a.get(1).is_some() && a.get(3).is_none());
+    }
+
+    /// Values past 16 bits, which gimli refuses and libdw keeps as 32-bit
+    /// `unsigned int`s.
+    #[test]
+    fn wide_values() {
+        let table: &[u8] = &[
+            // 1: tag 0x10024, a form 0x10000, a name 0x10003, a name
+            // 2^32 + 3 (DW_AT_name to libdw) of form string
+            1, 0xa4, 0x80, 0x04, 0, //
+            0x49, 0x80, 0x80, 0x04, //
+            0x83, 0x80, 0x04, 0x08, //
+            0x83, 0x80, 0x80, 0x80, 0x10, 0x08, 0, 0, //
+            // 2: a LEB128 of ten continued bytes is all ones (a name no
+            // one reads); the form after it reads on
+            2, 0x24, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0b, 0, 0, 0,
+        ];
+        let a = lenient(table, 0, RunTimeEndian::Little).expect("a table");
+        let one = a.get(1).expect("code 1");
+        assert_eq!(one.tag().0 as u64, WIDE_TAG);
+        let specs: Vec<_> = one.attributes().iter().map(|s| (s.name(), s.form())).collect();
+        assert_eq!(
+            specs,
+            [
+                (dw::DW_AT_type, gimli::DwForm(WIDE_FORM as u16)),
+                (dw::DW_AT_hi_user, dw::DW_FORM_string),
+                (dw::DW_AT_name, dw::DW_FORM_string),
+            ]
+        );
+        let two = a.get(2).expect("code 2");
+        let specs: Vec<_> = two.attributes().iter().map(|s| (s.name(), s.form())).collect();
+        assert_eq!(specs, [(dw::DW_AT_hi_user, dw::DW_FORM_data1)]);
     }
 }
