@@ -130,10 +130,8 @@ const DECLARATION: u8 = 1;
 /// The DIE has a `DW_AT_linkage_name` (kept aside: few DIEs have one).
 const LINKAGE: u8 = 2;
 /// An entry read where a type landed (`Window::read_stray`) whose
-/// children libdw cannot walk: `dwarf_child` fails on them, or
-/// `dwarf_siblingof` does.
-const CHILD_FAILS: u8 = 4;
-const SIBLING_FAILS: u8 = 8;
+/// children end in damage ([`ChildrenEnd`], in [`Arena::ends`]).
+const CHILDREN_BREAK: u8 = 4;
 /// The name's end is not looked for until the name is asked for: most
 /// DIEs read are never rendered or matched by name, and finding the end of
 /// each name in `.debug_str` as it was read waited on a cache miss a name
@@ -206,19 +204,22 @@ impl<'a> Die<'a> {
     pub fn declaration(&self) -> bool {
         self.flags & DECLARATION != 0
     }
+}
 
-    /// Where walking the children fails, for an entry read where a type
-    /// landed; `None` for any other entry (a unit that cannot be walked
-    /// fails as a whole: [`UnitInfo::broken`]).
-    pub fn children_fail(&self) -> Option<Broken> {
-        if self.flags & CHILD_FAILS != 0 {
-            Some(Broken::Child)
-        } else if self.flags & SIBLING_FAILS != 0 {
-            Some(Broken::Sibling)
-        } else {
-            None
-        }
-    }
+/// How libdw's walk over an entry's children meets the damage, for an
+/// entry read where a type landed (`Window::read_stray`) whose children do
+/// not all read: after the children that do, which are kept. (A unit that
+/// cannot be walked fails as a whole: [`UnitInfo::broken`].)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildrenEnd {
+    /// The last child kept leads into it (through its own children or its
+    /// `DW_AT_sibling`): `dwarf_siblingof` fails stepping past that child.
+    Past,
+    /// The next child is an entry that does not read whole, with this tag
+    /// (0, libdw's `DW_TAG_invalid`, where its code names no
+    /// abbreviation): `dwarf_siblingof` steps onto it and fails stepping
+    /// past it, unless rendering takes it up first.
+    Entry(u16),
 }
 
 /// A loaded unit moved out of a [`Dies`] (see [`Dies::take_window`]).
@@ -311,6 +312,9 @@ struct Arena<'a> {
     /// (global) index, in index order, with the tag libdw reads there
     /// (0 where it finds no abbreviation): only damaged units have any.
     strays: Vec<(DieIdx, u16)>,
+    /// Entries read where a type landed whose children end in damage, by
+    /// (global) index (flagged `CHILDREN_BREAK`).
+    ends: Vec<(DieIdx, ChildrenEnd)>,
     base: DieIdx,
 }
 
@@ -320,6 +324,7 @@ impl Arena<'_> {
         self.offsets.clear();
         self.nums.clear();
         self.strays.clear();
+        self.ends.clear();
         self.linkage.clear();
     }
 }
@@ -618,6 +623,16 @@ impl<'a> Dies<'a> {
     pub fn stray_type(&self, idx: DieIdx) -> Option<u16> {
         let strays = &self.arena.strays;
         strays.binary_search_by_key(&idx, |s| s.0).ok().map(|k| strays[k].1)
+    }
+
+    /// How walking a DIE's children meets damage after the children kept;
+    /// `None` where they end as they should.
+    #[inline]
+    pub fn children_end(&self, idx: DieIdx) -> Option<ChildrenEnd> {
+        if self.die(idx).flags & CHILDREN_BREAK == 0 {
+            return None;
+        }
+        self.arena.ends.iter().find(|e| e.0 == idx).map(|e| e.1)
     }
 
     /// A DIE's offset in `.debug_info`, for identification and `--dump-die-map`.

@@ -10,7 +10,7 @@
 use gimli::constants as dw;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::dies::{Broken, DeclFile, DieIdx, Dies, Num, NONE};
+use crate::dies::{Broken, ChildrenEnd, DeclFile, DieIdx, Dies, Num, NONE};
 use crate::error::Error;
 use crate::kabi::Rules;
 use crate::log::Log;
@@ -977,9 +977,6 @@ impl<'d, 'a> Renderer<'d, 'a> {
         die: DieIdx,
         tag: Option<dw::DwTag>,
     ) -> Result<(), Error> {
-        if let Some(b) = self.dies.die(die).children_fail() {
-            return Err(container_fails(b));
-        }
         st.first_list_item = true;
         self.dies.prefetch_child_names(die);
         let mut c = self.dies.die(die).first_child;
@@ -988,6 +985,16 @@ impl<'d, 'a> Renderer<'d, 'a> {
                 self.process_type(st, cache, c)?;
             }
             c = self.dies.die(c).next_sibling;
+        }
+        if let Some(end) = self.dies.children_end(die) {
+            // A child that does not read whole, taken up by rendering, fails
+            // there if upstream renders no such tag.
+            if let (None, ChildrenEnd::Entry(t)) = (tag, end) {
+                if !renders(t) {
+                    return Err(unexpected_type(t));
+                }
+            }
+            return Err(children_end_fails());
         }
         st.first_list_item = false;
         Ok(())
@@ -1306,20 +1313,15 @@ impl<'d, 'a> Renderer<'d, 'a> {
                     }
                 }
                 dw::DW_TAG_variant_part => self.process_type(st, c, m)?,
-                dw::DW_TAG_class_type
-                | dw::DW_TAG_enumeration_type
-                | dw::DW_TAG_structure_type
-                | dw::DW_TAG_template_type_parameter
-                | dw::DW_TAG_union_type
-                | dw::DW_TAG_subprogram => {}
-                _ => {
-                    return Err(Error::new(
-                        "___process_structure_type",
-                        format!("unexpected structure_type child: {:x}", tag.0),
-                    ))
-                }
+                _ => structure_child(tag)?,
             }
             m = self.dies.die(m).next_sibling;
+        }
+        if let Some(end) = self.dies.children_end(die) {
+            if let ChildrenEnd::Entry(t) = end {
+                structure_child(dw::DwTag(t))?;
+            }
+            return Err(children_end_fails());
         }
         st.first_list_item = false;
         Ok(())
@@ -1400,6 +1402,9 @@ impl<'d, 'a> Renderer<'d, 'a> {
         let mut orig = None;
         let mut placeholder = NONE;
         let mut res = Kabi::Done;
+        // The walk stopped at a member that decides (upstream's callback
+        // returned non-zero).
+        let mut stopped = false;
         for m in self.dies.children(die) {
             let md = self.dies.die(m);
             if md.tag != dw::DW_TAG_member.0 {
@@ -1452,7 +1457,11 @@ impl<'d, 'a> Renderer<'d, 'a> {
                 }
             }
             res = r;
+            stopped = true;
             break;
+        }
+        if !stopped && self.dies.children_end(die).is_some() {
+            return Err(children_end_fails());
         }
         if res == Kabi::Reserved {
             return Ok((Kabi::Reserved, placeholder, orig));
@@ -1510,6 +1519,29 @@ fn renders(tag: u16) -> bool {
 /// Upstream's failure on a DIE whose tag it does not render.
 fn unexpected_type(tag: u16) -> Error {
     Error::new("process_type", format!("unexpected type: {tag:x}"))
+}
+
+/// A structure's child of a tag upstream's walk takes (renders or skips),
+/// or its error for one it refuses.
+fn structure_child(tag: dw::DwTag) -> Result<(), Error> {
+    match tag {
+        dw::DW_TAG_member
+        | dw::DW_TAG_variant_part
+        | dw::DW_TAG_class_type
+        | dw::DW_TAG_enumeration_type
+        | dw::DW_TAG_structure_type
+        | dw::DW_TAG_template_type_parameter
+        | dw::DW_TAG_union_type
+        | dw::DW_TAG_subprogram => Ok(()),
+        _ => Err(Error::new("___process_structure_type", format!("unexpected structure_type child: {:x}", tag.0))),
+    }
+}
+
+/// Upstream's `process_die_container` after the children kept of an entry
+/// whose children end in damage (`ChildrenEnd`): whichever child comes
+/// next, libdw cannot step past it.
+fn children_end_fails() -> Error {
+    container_fails(Broken::Sibling)
 }
 
 /// Upstream's `process_die_container` where libdw cannot walk the

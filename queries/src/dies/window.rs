@@ -163,6 +163,12 @@ fn next_sibling(
     Ok(false)
 }
 
+/// Where a walk that broke meets the damage, for `read_stray`: the depth
+/// (the walk's first entry at 0) of the entry whose children meet it, and
+/// how; a negative depth where rendering meets none (the first entry has
+/// no children to libdw).
+type Damage = (isize, ChildrenEnd);
+
 /// Entries read where types land between DIEs, per unit, at most.
 const MAX_STRAYS: usize = 256;
 
@@ -247,7 +253,11 @@ impl<'a> Window<'a> {
         // Where DIEs read again after a rewind start (see `walk`'s `follow!`).
         let mut replay_from = None;
         let (mut broken, needs_full) = match Entries::new(unit) {
-            Ok(raw) => self.walk(dwarf, unit, raw, skip_bodies, &mut plans, (base, end), &mut inner, &mut replay_from),
+            Ok(raw) => {
+                let walked =
+                    self.walk(dwarf, unit, raw, skip_bodies, &mut plans, (base, end), &mut inner, &mut replay_from);
+                (walked.0, walked.1)
+            }
             Err(_) => (Some(Broken::Child), false),
         };
         if let Some(b) = self.bodies[first_body..].last_mut().filter(|b| b.1 == u32::MAX) {
@@ -266,8 +276,9 @@ impl<'a> Window<'a> {
         let mut complete = !needs_full;
         // A type landing between DIEs (damaged DWARF): libdw reads an entry
         // there all the same, and upstream renders what it reads. So do we,
-        // where that entry and its children read without error; else only
-        // its tag is kept (`strays`, for the renderer's checks). An
+        // where that entry reads: with what of its children reads, and how
+        // walking them meets the damage ([`ChildrenEnd`]); else only its
+        // tag is kept (`strays`, for the renderer's checks). An
         // abstract origin is read where it lands too (a concrete
         // instance's name is its origin's). Entries so read may land
         // references between DIEs in turn, up to a budget.
@@ -338,9 +349,10 @@ impl<'a> Window<'a> {
         (base, end): (u64, u64),
         inner: &mut Vec<(u32, u32, bool)>,
         replay_from: &mut Option<usize>,
-    ) -> (Option<Broken>, bool) {
+    ) -> (Option<Broken>, bool, Damage) {
         let gbase = self.arena.base;
         let mut broken = None;
+        let mut damage: Damage = (-1, ChildrenEnd::Past);
         // Last (read) DIE seen at each depth, as a global index: its next
         // sibling is the next read DIE at that depth.
         let mut last_at_depth: Vec<DieIdx> = Vec::new();
@@ -360,7 +372,7 @@ impl<'a> Window<'a> {
         // siblings, so a unit read skipping them is read again in full (as
         // one referring into a body is). A macro: it leaves the loop.
         macro_rules! follow {
-            ($went:expr) => {
+            ($went:expr, $depth:expr) => {
                 match $went {
                     Ok(false) => {}
                     Ok(true) => {
@@ -374,6 +386,7 @@ impl<'a> Window<'a> {
                     }
                     Err(()) => {
                         broken = Some(Broken::Sibling);
+                        damage = ($depth - 1, ChildrenEnd::Past);
                         break;
                     }
                 }
@@ -421,6 +434,7 @@ impl<'a> Window<'a> {
                     if raw.next_offset().0 - at > 1 {
                         if !first_child {
                             broken = Some(Broken::Child);
+                            damage = (depth - 1, ChildrenEnd::Entry(0));
                             break;
                         }
                         let parent_sibling = usize::try_from(raw.depth)
@@ -429,6 +443,9 @@ impl<'a> Window<'a> {
                             .is_some_and(|p| p.1 != Sibling::None);
                         if raw.depth > 0 && !parent_sibling {
                             broken = Some(Broken::Sibling);
+                            // The parent has no children; stepping past it
+                            // fails.
+                            damage = (depth - 2, ChildrenEnd::Past);
                             break;
                         }
                     }
@@ -437,7 +454,7 @@ impl<'a> Window<'a> {
                     if let Some(p) = parent.filter(|p| p.1 != Sibling::None) {
                         let (at, sibling) = std::mem::replace(p, (0, Sibling::None));
                         if raw.depth > 0 {
-                            follow!(raw.go_to_sibling(at, sibling));
+                            follow!(raw.go_to_sibling(at, sibling), raw.depth);
                         }
                     }
                     // The unit DIE's children ended: libdw's walk of the
@@ -449,6 +466,7 @@ impl<'a> Window<'a> {
                 }
                 Err(_) => {
                     broken = Some(Broken::Child);
+                    damage = (depth - 1, ChildrenEnd::Entry(0));
                     break;
                 }
             };
@@ -472,11 +490,12 @@ impl<'a> Window<'a> {
                 });
                 if read.is_err() {
                     broken = attributes_broken;
+                    damage = (depth - 1, ChildrenEnd::Entry(plan.tag));
                     break;
                 }
                 let sibling = Entries::fixed_sibling(attrs, &plan, sibling);
                 if sibling != Sibling::None {
-                    follow!(next_sibling(&mut raw, &mut siblings, depth as usize, at, plan.children, sibling));
+                    follow!(next_sibling(&mut raw, &mut siblings, depth as usize, at, plan.children, sibling), depth);
                 }
                 continue;
             }
@@ -495,6 +514,7 @@ impl<'a> Window<'a> {
                 Err(_) => {
                     self.arena.nums.truncate(nums);
                     broken = attributes_broken;
+                    damage = (depth - 1, ChildrenEnd::Entry(plan.tag));
                     break;
                 }
             };
@@ -503,13 +523,14 @@ impl<'a> Window<'a> {
                 // Skipped a level: malformed tree.
                 self.arena.nums.truncate(nums);
                 broken = Some(Broken::Child);
+                damage = (depth as isize - 1, ChildrenEnd::Entry(plan.tag));
                 break;
             }
             let sibling = Entries::fixed_sibling(attrs, &plan, read.sibling);
             self.add_die(read, idx, offset, (base, end), inner, replay_from.is_some());
             link(&mut self.arena, &mut last_at_depth, depth, idx);
             if depth > 0 && sibling != Sibling::None {
-                follow!(next_sibling(&mut raw, &mut siblings, depth, at, plan.children, sibling));
+                follow!(next_sibling(&mut raw, &mut siblings, depth, at, plan.children, sibling), depth as isize);
             }
             if depth == 0 && !plan.children {
                 // A unit DIE without children has nothing libdw walks.
@@ -522,7 +543,7 @@ impl<'a> Window<'a> {
                 self.bodies.push(((base + raw.next_offset().0 as u64) as u32, u32::MAX));
             }
         }
-        (broken, needs_full)
+        (broken, needs_full, damage)
     }
 
     /// A read entry joins the arena; its references are kept to resolve:
@@ -628,27 +649,36 @@ impl<'a> Window<'a> {
         inner: &mut Vec<(u32, u32, bool)>,
     ) -> Option<u32> {
         let raw = entries_at(dwarf, unit, range, (off as u64).checked_sub(range.0)? as usize)?;
-        let kept = (self.arena.dies.len(), self.arena.nums.len(), self.arena.linkage.len(), inner.len());
+        let kept = (self.arena.dies.len(), inner.len());
         let mut replay_from = Some(kept.0);
-        let (broken, _) = self.walk(dwarf, unit, raw, false, plans, range, inner, &mut replay_from);
-        let Some(mut root) = self.arena.dies.get(kept.0).cloned() else {
+        let (broken, _, (depth, end)) = self.walk(dwarf, unit, raw, false, plans, range, inner, &mut replay_from);
+        if self.arena.dies.len() == kept.0 {
             // The entry itself cannot be read: only its tag is kept.
-            inner.truncate(kept.3);
+            inner.truncate(kept.1);
             return None;
-        };
-        if let Some(b) = broken {
-            // The entry reads, its children do not: libdw fails only when
-            // rendering walks them. The entry is kept, without them.
-            root.first_child = NONE;
-            root.flags |= if b == Broken::Sibling { SIBLING_FAILS } else { CHILD_FAILS };
-            self.arena.dies.truncate(kept.0);
-            self.arena.offsets.truncate(kept.0 + 1);
-            self.arena.nums.truncate(root.nums as usize + root.nums_len as usize);
-            self.arena.linkage.truncate(kept.2 + usize::from(root.flags & LINKAGE != 0));
-            self.arena.dies.push(root);
-            // The entry's own references come first.
-            let own = inner[kept.3..].iter().take_while(|r| r.0 as usize == kept.0).count();
-            inner.truncate(kept.3 + own);
+        }
+        if broken.is_some() {
+            // The entry reads, some of its children do not: libdw fails only
+            // when rendering walks them. What read is kept, and each entry
+            // from this one down to the one whose children meet the damage
+            // says how they end (the ones above: past the child that leads
+            // there).
+            let gbase = self.arena.base;
+            let mut at = kept.0;
+            for d in 0..=depth {
+                let end = if d == depth { end } else { ChildrenEnd::Past };
+                self.arena.dies[at].flags |= CHILDREN_BREAK;
+                self.arena.ends.push((gbase + at as DieIdx, end));
+                // Down to the last child: the walk stopped inside it.
+                let mut c = self.arena.dies[at].first_child;
+                if d == depth || c == NONE {
+                    break;
+                }
+                while self.arena.dies[(c - gbase) as usize].next_sibling != NONE {
+                    c = self.arena.dies[(c - gbase) as usize].next_sibling;
+                }
+                at = (c - gbase) as usize;
+            }
         }
         self.replayed = true;
         Some(kept.0 as u32)
