@@ -837,7 +837,9 @@ fn reference(base: u64, value: AttributeValue<R<'_>>) -> u64 {
 }
 
 /// `dwarf_formudata`: data forms zero-extended, sdata/implicit_const
-/// sign-extended then read as unsigned, udata as is; anything else is not a number.
+/// sign-extended then read as unsigned, udata as is, and (libdw 0.188)
+/// the index of an `addrx*`, `rnglistx` or `loclistx` form as a constant;
+/// anything else is not a number.
 fn udata(value: &AttributeValue<R<'_>>) -> Option<u64> {
     Some(match *value {
         AttributeValue::Data1(v) => v as u64,
@@ -846,6 +848,9 @@ fn udata(value: &AttributeValue<R<'_>>) -> Option<u64> {
         AttributeValue::Data8(v) => v,
         AttributeValue::Sdata(v) => v as u64,
         AttributeValue::Udata(v) => v,
+        AttributeValue::DebugAddrIndex(i) => i.0 as u64,
+        AttributeValue::DebugRngListsIndex(i) => i.0 as u64,
+        AttributeValue::DebugLocListsIndex(i) => i.0 as u64,
         _ => return None,
     })
 }
@@ -853,6 +858,17 @@ fn udata(value: &AttributeValue<R<'_>>) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_as_dwarf_formudata_reads_them() {
+        assert_eq!(udata(&AttributeValue::Data2(0x1234)), Some(0x1234));
+        assert_eq!(udata(&AttributeValue::Sdata(-1)), Some(u64::MAX));
+        assert_eq!(udata(&AttributeValue::DebugAddrIndex(gimli::DebugAddrIndex(4))), Some(4));
+        assert_eq!(udata(&AttributeValue::DebugRngListsIndex(gimli::DebugRngListsIndex(7))), Some(7));
+        assert_eq!(udata(&AttributeValue::DebugLocListsIndex(gimli::DebugLocListsIndex(9))), Some(9));
+        assert_eq!(udata(&AttributeValue::SecOffset(16)), None);
+        assert_eq!(udata(&AttributeValue::Flag(true)), None);
+    }
 
     #[test]
     fn offset_index_finds_what_binary_search_finds() {
