@@ -396,8 +396,34 @@ pub struct Dies<'a> {
     whole: bool,
     /// The unit whose DIEs are loaded, in window mode.
     current: Option<u32>,
-    /// `.debug_str` and the rest of the file (see `DwarfSections::str_tail`).
-    str_tail: &'a [u8],
+    tails: Tails<'a>,
+}
+
+/// The string sections and the rest of the file after each, where the
+/// section is the file's bytes (`DwarfSections::str_tail`): where libdw's C
+/// strings run on to.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Tails<'a> {
+    pub str: &'a [u8],
+    pub line_str: &'a [u8],
+}
+
+/// The string at `off` of a string section as libdw's `dwarf_formstring`
+/// hands it out: a C string in place, checked only to start in the
+/// section. One the section does not end (damage) runs on into the file's
+/// bytes after it (`tail`: the section's bytes and the file's after them,
+/// empty where the section is not the file's bytes), up to a NUL or the
+/// file's end, past which the mapping's last page is zeros; without a
+/// tail, it ends with the section.
+pub(crate) fn c_string<'a>(section: &'a [u8], tail: &'a [u8], off: usize) -> Option<&'a [u8]> {
+    let rest = section.get(off..).filter(|r| !r.is_empty())?;
+    if let Some(n) = nul(rest) {
+        return Some(&rest[..n]);
+    }
+    match tail.get(off..).filter(|t| t.len() >= rest.len()) {
+        Some(on) => Some(&on[..nul(on).unwrap_or(on.len())]),
+        None => Some(rest),
+    }
 }
 
 /// Why the object's DWARF could not be used at all.
@@ -459,7 +485,7 @@ impl<'a> Dies<'a> {
             skip_bodies,
             whole: false,
             current: None,
-            str_tail: sections.str_tail(),
+            tails: Tails { str: sections.str_tail(), line_str: sections.line_str_tail() },
         };
         if all_units {
             dies.load_all();
@@ -526,7 +552,7 @@ impl<'a> Dies<'a> {
             skip_bodies: false,
             whole: false,
             current: Some(w.unit),
-            str_tail: &[],
+            tails: Tails::default(),
         }
     }
 
@@ -547,7 +573,7 @@ impl<'a> Dies<'a> {
             self.current = Some(k);
             return;
         };
-        let mut window = Window::new(arena, self.str_tail);
+        let mut window = Window::new(arena, self.tails);
         let mut skip = self.skip_bodies;
         let info = loop {
             let (info, complete) = window.read_unit(dwarf, header, skip);
@@ -576,7 +602,7 @@ impl<'a> Dies<'a> {
     fn load_all(&mut self) {
         let Some(dwarf) = &self.dwarf else { return };
         let mut skip = self.skip_bodies;
-        let mut window = Window::new(Arena::default(), self.str_tail);
+        let mut window = Window::new(Arena::default(), self.tails);
         let units = loop {
             let mut units = Vec::with_capacity(self.headers.len());
             let mut complete = true;
@@ -763,6 +789,21 @@ fn find_num(slots: &[u64], num: Num) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn c_strings_as_libdw_hands_them_out() {
+        let file = b"ab\0cd\0efgh\0rest";
+        let (section, tail) = (&file[..9], &file[..]);
+        assert_eq!(c_string(section, tail, 0), Some(&b"ab"[..]));
+        assert_eq!(c_string(section, tail, 3), Some(&b"cd"[..]));
+        // Unterminated in the section: on into the file, to a NUL or its end.
+        assert_eq!(c_string(section, tail, 6), Some(&b"efgh"[..]));
+        assert_eq!(c_string(&file[..14], tail, 11), Some(&b"rest"[..]));
+        // Without the file's bytes, it ends with the section.
+        assert_eq!(c_string(section, &[], 6), Some(&b"efg"[..]));
+        // Only the start is checked against the section.
+        assert_eq!(c_string(section, tail, 9), None);
+    }
 
     #[test]
     fn nul_finds_the_first_zero() {

@@ -314,24 +314,25 @@ impl<'data> ElfFile<'data> {
     /// (location and range lists are as large as `.debug_info` in kernel
     /// objects) was a real part of a run.
     pub fn dwarf_sections_for(&self, read: &[&str]) -> Result<DwarfSections<'data>, ElfError> {
-        let sections: Vec<_> = self
-            .collect_dwarf_sections(read)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|found| read.contains(&found.name))
-            .map(|found| (found.name, found.data))
-            .collect();
-        // libdw hands out `.debug_str`'s strings as pointers into the file
-        // where the section is the file's bytes: one the section does not
-        // end runs on into the bytes after it (damage only).
-        let str_tail = match sections.iter().find(|(n, _)| *n == ".debug_str") {
-            Some((_, Cow::Borrowed(b))) => {
-                let at = (b.as_ptr() as usize).wrapping_sub(self.data.as_ptr() as usize);
-                self.data.get(at..).filter(|t| t.len() >= b.len() && t.as_ptr() == b.as_ptr()).unwrap_or(&[])
+        let mut found = self.collect_dwarf_sections(read).unwrap_or_default();
+        found.retain(|f| read.contains(&f.name));
+        // libdw hands out the string sections' strings as pointers into the
+        // file where the section is the file's bytes: one the section does
+        // not end runs on into the bytes after it (damage only).
+        let mut tail = |name: &str| -> Cow<'data, [u8]> {
+            match found.iter_mut().find(|f| f.name == name) {
+                Some(Found { tail: Some(t), .. }) => Cow::Owned(std::mem::take(t)),
+                Some(Found { data: Cow::Borrowed(b), .. }) => {
+                    let at = (b.as_ptr() as usize).wrapping_sub(self.data.as_ptr() as usize);
+                    let t = self.data.get(at..).filter(|t| t.len() >= b.len() && t.as_ptr() == b.as_ptr());
+                    Cow::Borrowed(t.unwrap_or(&[]))
+                }
+                _ => Cow::Borrowed(&[]),
             }
-            _ => &[],
         };
-        Ok(DwarfSections { big_endian: self.big_endian(), is_64: self.is_64, sections, str_tail })
+        let tails = [tail(".debug_str"), tail(".debug_line_str")];
+        let sections = found.into_iter().map(|f| (f.name, f.data)).collect();
+        Ok(DwarfSections { big_endian: self.big_endian(), is_64: self.is_64, sections, tails })
     }
 
     /// libdw's `global_read`/`check_section`, then libdwfl's relocation.
@@ -359,7 +360,7 @@ impl<'data> ElfFile<'data> {
                 Loaded::Invalid => return None,
             };
             if !data.is_empty() {
-                found.push(Found { name: canonical, index, data });
+                found.push(Found { name: canonical, index, data, tail: None });
             }
         }
         if self.e_type == elf::ET_REL.0 && flavour != DwarfFlavour::Dwo {
@@ -593,6 +594,10 @@ struct Found<'data> {
     /// Its section header index, which relocation sections name in `sh_info`.
     index: usize,
     data: Cow<'data, [u8]>,
+    /// The bytes libdw reads it from and what follows them to the file's
+    /// end, where they are not `data`'s own (the relocated image of a file
+    /// whose sections overlap): see [`DwarfSections::str_tail`].
+    tail: Option<Vec<u8>>,
 }
 
 /// What became of one debug section.
@@ -670,9 +675,10 @@ pub struct DwarfSections<'data> {
     /// ELF class (64-bit addresses), not the DWARF format.
     pub is_64: bool,
     sections: Vec<(&'static str, Cow<'data, [u8]>)>,
-    /// The file's bytes from `.debug_str`'s first on, where the section is
-    /// the file's own bytes (empty otherwise): see [`Self::str_tail`].
-    str_tail: &'data [u8],
+    /// The file's bytes from `.debug_str`'s and `.debug_line_str`'s first
+    /// on, where the section is the file's bytes (empty otherwise): see
+    /// [`Self::str_tail`].
+    tails: [Cow<'data, [u8]>; 2],
 }
 
 impl<'data> DwarfSections<'data> {
@@ -683,10 +689,16 @@ impl<'data> DwarfSections<'data> {
     }
 
     /// `.debug_str` and the rest of the file after it, where the section
-    /// is the file's own bytes, else nothing: libdw's strings are C strings
-    /// in place, so one the section does not end goes on in the file.
-    pub fn str_tail(&self) -> &'data [u8] {
-        self.str_tail
+    /// is the file's bytes (relocated, if libdwfl relocated the file in
+    /// place), else nothing: libdw's strings are C strings in place, so
+    /// one the section does not end goes on in the file.
+    pub fn str_tail(&self) -> &[u8] {
+        &self.tails[0]
+    }
+
+    /// The same for `.debug_line_str`.
+    pub fn line_str_tail(&self) -> &[u8] {
+        &self.tails[1]
     }
 
     /// The names of the sections present, in file order.

@@ -28,6 +28,8 @@ const INVALID_LINE: &str = "invalid .debug_line section";
 pub(super) struct Strings<'a> {
     pub line_str: &'a [u8],
     pub str: &'a [u8],
+    /// Where their C strings run on to.
+    pub tails: super::Tails<'a>,
 }
 
 /// A unit's source files as libdw numbers them, by `DW_AT_decl_file`: the
@@ -356,9 +358,13 @@ fn formstring<'a>(r: &Reader<'a>, form: u16, offset_size: usize, strings: &Strin
     let (section, at) = match dw::DwForm(form) {
         dw::DW_FORM_string => (r.data, r.at),
         dw::DW_FORM_line_strp | dw::DW_FORM_strp => {
-            let section = if form == dw::DW_FORM_line_strp.0 { strings.line_str } else { strings.str };
+            let (section, tail) = if form == dw::DW_FORM_line_strp.0 {
+                (strings.line_str, strings.tails.line_str)
+            } else {
+                (strings.str, strings.tails.str)
+            };
             let mut p = *r;
-            (section, usize::try_from(p.uint(offset_size)).ok()?)
+            return super::c_string(section, tail, usize::try_from(p.uint(offset_size)).ok()?);
         }
         _ => return None,
     };
@@ -463,7 +469,7 @@ mod tests {
     }
 
     fn read(t: &[u8]) -> Result<Vec<Option<&[u8]>>, &'static str> {
-        read_srclines(t, 0, 8, false, &Strings { line_str: &[], str: &[] })
+        read_srclines(t, 0, 8, false, &Strings { line_str: &[], str: &[], tails: Default::default() })
     }
 
     /// A path (string) and a directory index of `form`.

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use gimli::{constants as dw, AttributeValue, Reader as _, Section as _};
 
-use super::{lines, NOT_READ, R};
+use super::{lines, Tails, NOT_READ, R};
 
 /// The unit opened, and its source files as libdw's `dwarf_getsrcfiles`
 /// gives them, or its message where the line table cannot be read. Fails
@@ -22,6 +22,7 @@ pub(super) fn open<'a>(
     dwarf: &gimli::Dwarf<R<'a>>,
     header: gimli::UnitHeader<R<'a>>,
     abbreviations: Arc<gimli::Abbreviations>,
+    tails: Tails<'a>,
 ) -> gimli::Result<(gimli::Unit<R<'a>>, Result<lines::Files<'a>, &'static str>)> {
     let enc = header.encoding();
     let mut unit = gimli::Unit {
@@ -97,6 +98,7 @@ pub(super) fn open<'a>(
             let strings = lines::Strings {
                 line_str: dwarf.debug_line_str.reader().slice(),
                 str: dwarf.debug_str.reader().slice(),
+                tails,
             };
             if lines.is_empty() {
                 Err(".debug_line section missing")

@@ -134,8 +134,8 @@ pub(super) struct Window<'a> {
     /// Some unit has DIEs read again after a rewind: `arena.offsets` is
     /// not sorted.
     replayed: bool,
-    /// `.debug_str` and the rest of the file (see `DwarfSections::str_tail`).
-    str_tail: &'a [u8],
+    /// Where libdw's C strings run on to.
+    tails: Tails<'a>,
 }
 
 /// After the attributes of the entry at unit offset `at` and `depth` (not
@@ -197,8 +197,8 @@ fn in_body(bodies: &[(u32, u32)], off: u32) -> bool {
 }
 
 impl<'a> Window<'a> {
-    pub(super) fn new(arena: Arena<'a>, str_tail: &'a [u8]) -> Self {
-        Window { arena, refs: Vec::new(), crossed: false, bodies: Vec::new(), replayed: false, str_tail }
+    pub(super) fn new(arena: Arena<'a>, tails: Tails<'a>) -> Self {
+        Window { arena, refs: Vec::new(), crossed: false, bodies: Vec::new(), replayed: false, tails }
     }
 
     /// Forgets what was read, to read the same units again.
@@ -229,7 +229,7 @@ impl<'a> Window<'a> {
             let table = abbrev::lenient(section.slice(), header.debug_abbrev_offset().0, section.endian()).ok_or(e)?;
             Ok(std::sync::Arc::new(table))
         });
-        let unit = match abbrevs.and_then(|a| open::open(dwarf, *header, a)) {
+        let unit = match abbrevs.and_then(|a| open::open(dwarf, *header, a, self.tails)) {
             Ok(u) => u,
             Err(_) => {
                 let broken = Some(Broken::Child);
@@ -710,10 +710,10 @@ impl<'a> Window<'a> {
         };
         raw.attributes(plans, plan.keep, |want, value| match want {
             Want::Name if first(1) => {
-                let (name, unmeasured) = name_string(dwarf, self.str_tail, unit, value);
+                let (name, unmeasured) = name_string(dwarf, self.tails.str, unit, value);
                 r.die.set_name(name, unmeasured);
             }
-            Want::Linkage if first(2) => r.linkage = string(dwarf, self.str_tail, unit, value),
+            Want::Linkage if first(2) => r.linkage = string(dwarf, self.tails.str, unit, value),
             Want::Type if first(4) => r.type_off = reference(base, value),
             Want::Origin if first(8) => r.origin_off = reference(base, value),
             Want::Name | Want::Linkage | Want::Type | Want::Origin => {}
@@ -810,18 +810,7 @@ fn string<'a>(
     };
     if let Some(off) = off {
         use gimli::Section as _;
-        let s = dwarf.debug_str.reader().slice();
-        // libdw checks that the string starts in the section, no more.
-        let rest = s.get(off..).filter(|r| !r.is_empty())?;
-        if let Some(n) = super::nul(rest) {
-            return Some(&rest[..n]);
-        }
-        // A section that does not end in a NUL (damage): libdw's C string
-        // runs on into the file's bytes after it, up to a NUL or the file's
-        // end (past which the mapping's last page is zeros). Where the
-        // section is not the file's bytes, gimli's answer (none).
-        let on = str_tail.get(off..).filter(|t| t.len() >= rest.len() && t.as_ptr() == rest.as_ptr())?;
-        return Some(&on[..super::nul(on).unwrap_or(on.len())]);
+        return c_string(dwarf.debug_str.reader().slice(), str_tail, off);
     }
     dwarf.attr_string(unit, value).ok().map(|s| s.slice())
 }

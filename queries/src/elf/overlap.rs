@@ -157,11 +157,17 @@ impl<'data> ElfFile<'data> {
             }
             let sec = &self.sections[f.index];
             let raw = &image[sec.offset as usize..(sec.offset + sec.size) as usize];
-            f.data = Cow::Owned(if target.is_some() {
-                raw.to_vec()
+            let data = if target.is_some() {
+                Cow::Borrowed(raw)
             } else {
-                self.unpack(sec, self.gnu_named(sec), raw).unwrap_or_default().into_owned()
-            });
+                self.unpack(sec, self.gnu_named(sec), raw).unwrap_or_default()
+            };
+            // A string section read in place: its strings run on in the
+            // image (`DwarfSections::str_tail`).
+            if matches!(data, Cow::Borrowed(_)) && matches!(f.name, ".debug_str" | ".debug_line_str") {
+                f.tail = Some(image[sec.offset as usize..].to_vec());
+            }
+            f.data = Cow::Owned(data.into_owned());
         }
         Ok(())
     }
