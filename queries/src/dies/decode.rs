@@ -372,8 +372,12 @@ impl<'a, 'u> Entries<'a, 'u> {
     /// On intact DWARF the target is where reading got to anyway. libdw
     /// takes a target short of that too (inside the entry's attributes, or
     /// among its children): reading goes back there, and `true` says so.
-    /// As libdw could walk such a loop for ever, going back has a budget:
-    /// the unit's length read again.
+    /// libdw's walk ends (each step at a level lands further on, and
+    /// upstream's first pass does not enter an entry twice), but reading an
+    /// entry's children again each time can take long on hostile DWARF, so
+    /// going back has a budget: [`REWIND_BUDGET`] times the unit's length
+    /// read again. (Once the unit's length was too little: two rewinds over
+    /// most of a small unit are common in damage a fuzz made.)
     pub(super) fn go_to_sibling(&mut self, at: usize, sibling: Sibling) -> Result<bool, ()> {
         match sibling {
             Sibling::None => Ok(false),
@@ -386,7 +390,7 @@ impl<'a, 'u> Entries<'a, 'u> {
                     return Ok(false);
                 }
                 self.rewound += here - to;
-                if self.rewound > self.end {
+                if self.rewound > REWIND_BUDGET * self.end {
                     return Err(());
                 }
                 let mut r = self.whole;
@@ -531,6 +535,10 @@ impl<'a, 'u> Entries<'a, 'u> {
         Ok(value)
     }
 }
+
+/// How many times its length a unit may be read again after
+/// `DW_AT_sibling`s take reading back ([`Entries::go_to_sibling`]).
+const REWIND_BUDGET: usize = 16;
 
 /// An entry's `DW_AT_sibling`, as libdw's `dwarf_siblingof` reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
