@@ -61,7 +61,8 @@ pub(super) fn open<'a>(
         // `Unit::new` sets them.
         for attr in root.attrs() {
             match (attr.name(), attr.value()) {
-                (dw::DW_AT_stmt_list, v) => stmt_list = Some(v),
+                // libdw's `dwarf_attr` takes the first occurrence.
+                (dw::DW_AT_stmt_list, _) if stmt_list.is_none() => stmt_list = Some(attr.raw_value()),
                 (dw::DW_AT_str_offsets_base, _) if str_base.is_none() => {
                     str_base = Some(match attr.raw_value() {
                         AttributeValue::SecOffset(o) => {
@@ -91,7 +92,7 @@ pub(super) fn open<'a>(
     });
     let files = match stmt_list {
         None => Err(NOT_READ),
-        Some(AttributeValue::DebugLineRef(offset)) => {
+        Some(value) => {
             // The table as libdw reads it (`lines.rs`): its files, or its
             // message where it fails.
             let lines = dwarf.debug_line.reader();
@@ -100,19 +101,43 @@ pub(super) fn open<'a>(
                 str: dwarf.debug_str.reader().slice(),
                 tails,
             };
-            if lines.is_empty() {
-                Err(".debug_line section missing")
-            } else if offset.0 >= lines.len() {
-                Err("invalid offset")
-            } else {
-                let big = gimli::Endianity::is_big_endian(lines.endian());
-                lines::read_srclines(lines.slice(), offset.0, unit.header.address_size(), big, &strings)
+            match line_offset(value, unit.header.version(), lines.len()) {
+                Ok(offset) => {
+                    let big = gimli::Endianity::is_big_endian(lines.endian());
+                    lines::read_srclines(lines.slice(), offset, unit.header.address_size(), big, &strings)
+                }
+                Err(message) => Err(message),
             }
         }
-        // A form that is not a section offset.
-        Some(_) => Err("invalid DWARF"),
     };
     Ok((unit, files))
+}
+
+/// Where a `DW_AT_stmt_list` of this value puts the unit's line table in
+/// a `.debug_line` of `len` bytes, as libdw's `__libdw_formptr` finds it,
+/// or its message: a section offset (DWARF 2 and 3: `data4` and `data8`
+/// too) must fall inside the section, and any other form is a number
+/// only before DWARF 4.
+fn line_offset(value: AttributeValue<R<'_>>, version: u16, len: usize) -> Result<usize, &'static str> {
+    if len == 0 {
+        return Err(".debug_line section missing");
+    }
+    // Section offsets are checked against the section (`invalid offset`),
+    // then any offset against its end (`invalid DWARF`).
+    let (offset, checked) = match value {
+        AttributeValue::SecOffset(o) => (o as u64, true),
+        _ if version > 3 => return Err("invalid DWARF"),
+        AttributeValue::Data4(v) => (u64::from(v), true),
+        AttributeValue::Data8(v) => (v, true),
+        v => (super::window::udata(&v).ok_or("no constant value")?, false),
+    };
+    if checked && offset > len as u64 {
+        Err("invalid offset")
+    } else if offset >= len as u64 {
+        Err("invalid DWARF")
+    } else {
+        Ok(offset as usize)
+    }
 }
 
 /// Whether the unit DIE's abbreviation says it has children; `None` if its
@@ -147,4 +172,23 @@ fn str_offsets_header_end(dwarf: &gimli::Dwarf<R<'_>>) -> usize {
     // The padding.
     let _ = r.read_u16();
     start - r.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_table_offsets_as_libdw_finds_them() {
+        let sec = |o| AttributeValue::SecOffset(o);
+        assert_eq!(line_offset(sec(4), 5, 100), Ok(4));
+        assert_eq!(line_offset(sec(4), 5, 0), Err(".debug_line section missing"));
+        assert_eq!(line_offset(sec(101), 5, 100), Err("invalid offset"));
+        assert_eq!(line_offset(sec(100), 5, 100), Err("invalid DWARF"));
+        // Other forms: an error from DWARF 4 on, a number before.
+        assert_eq!(line_offset(AttributeValue::Data8(4), 5, 100), Err("invalid DWARF"));
+        assert_eq!(line_offset(AttributeValue::Data4(4), 3, 100), Ok(4));
+        assert_eq!(line_offset(AttributeValue::Data1(200), 2, 100), Err("invalid DWARF"));
+        assert_eq!(line_offset(AttributeValue::Flag(true), 2, 100), Err("no constant value"));
+    }
 }

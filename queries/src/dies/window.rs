@@ -829,7 +829,7 @@ fn reference(base: u64, value: AttributeValue<R<'_>>) -> u64 {
 /// sign-extended then read as unsigned, udata as is, and (libdw 0.188)
 /// the index of an `addrx*`, `rnglistx` or `loclistx` form as a constant;
 /// anything else is not a number.
-fn udata(value: &AttributeValue<R<'_>>) -> Option<u64> {
+pub(super) fn udata(value: &AttributeValue<R<'_>>) -> Option<u64> {
     Some(match *value {
         AttributeValue::Data1(v) => v as u64,
         AttributeValue::Data2(v) => v as u64,
