@@ -526,9 +526,28 @@ impl<'a, 'u> Entries<'a, 'u> {
         })
     }
 
+    /// A `DW_FORM_indirect` value as libdw's `__libdw_find_attr` reads it:
+    /// its form (an `unsigned int`), then a value of that form. Form 0
+    /// takes no bytes and is no value; `indirect` again or
+    /// `implicit_const` is an error.
+    #[cold]
+    fn indirect(&mut self) -> gimli::Result<AttributeValue<R<'a>>> {
+        let form = self.input.read_uleb128()? as u32;
+        match form {
+            0 => Ok(AttributeValue::Block(gimli::EndianSlice::new(&[], self.input.endian()))),
+            f if f > 0xffff || f == dw::DW_FORM_indirect.0 as u32 || f == dw::DW_FORM_implicit_const.0 as u32 => {
+                Err(gimli::Error::UnknownForm(dw::DwForm(0)))
+            }
+            f => self.value(gimli::AttributeSpecification::new(dw::DW_AT_null, dw::DwForm(f as u16), None)),
+        }
+    }
+
     /// Lets gimli parse one attribute.
     #[cold]
     pub(super) fn gimli(&mut self, spec: gimli::AttributeSpecification) -> gimli::Result<AttributeValue<R<'a>>> {
+        if spec.form() == dw::DW_FORM_indirect {
+            return self.indirect();
+        }
         let mut raw = gimli::EntriesRaw::new(self.input, self.enc, self.abbrevs, gimli::UnitOffset(0));
         let value = raw.read_attribute(spec)?.raw_value();
         self.input.skip(raw.next_offset().0)?;
@@ -574,6 +593,40 @@ mod tests {
         0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x1f01, 0x1f02, 0x1f20, 0x1f21, 0x02, 0x2d, 0x7f,
     ];
 
+    /// `DW_FORM_indirect` as libdw's `__libdw_find_attr` takes it.
+    #[test]
+    fn indirect_forms_as_libdw_reads_them() {
+        let abbrev = [1, 0x34, 0, 0x03, 0x16, 0x0b, 0x0b, 0, 0, 0];
+        let abbrevs = DebugAbbrev::new(&abbrev, LittleEndian).abbreviations(DebugAbbrevOffset(0)).unwrap();
+        let enc = Encoding { format: Format::Dwarf32, version: 5, address_size: 8 };
+        fn read<'a>(
+            abbrevs: &gimli::Abbreviations,
+            enc: Encoding,
+            entry: &'a [u8],
+        ) -> gimli::Result<(Vec<AttributeValue<R<'a>>>, usize)> {
+            let input = EndianSlice::new(entry, RunTimeEndian::Little);
+            let mut plans = Plans::default();
+            let mut e = Entries { input, end: entry.len(), whole: input, start: 0, rewound: 0, depth: 0, enc, abbrevs };
+            let plan = e.entry(&mut plans)?.expect("an entry");
+            let mut kept = Vec::new();
+            e.attributes(&plans, plan.keep, |_, v| kept.push(v))?;
+            Ok((kept, e.next_offset().0))
+        }
+        let read = |entry| read(&abbrevs, enc, entry);
+        // A name of form string, then byte_size 7.
+        let (kept, end) = read(&[1, 0x08, b'a', 0, 7]).unwrap();
+        assert_eq!(kept[0], AttributeValue::String(EndianSlice::new(b"a", RunTimeEndian::Little)));
+        assert_eq!((kept[1], end), (AttributeValue::Data1(7), 5));
+        // Form 0 (here written five bytes long: libdw keeps 32 bits) takes
+        // no bytes and is no name.
+        let (kept, end) = read(&[1, 0x80, 0x80, 0x80, 0x80, 0x10, 7]).unwrap();
+        assert!(matches!(kept[0], AttributeValue::Block(b) if b.is_empty()));
+        assert_eq!((kept[1], end), (AttributeValue::Data1(7), 7));
+        // Indirect again, and implicit_const: errors.
+        assert!(read(&[1, 0x16, 0x08, b'a', 0, 7]).is_err());
+        assert!(read(&[1, 0x21, 7]).is_err());
+    }
+
     /// Skipping an entry's attributes (as bodies are skipped) fails exactly
     /// where reading them fails, and ends at the same place otherwise: a
     /// corrupt body is found whether it is skipped or read.
@@ -606,9 +659,14 @@ mod tests {
                 dw::DW_AT_location.0,
             ];
             let mut abbrev = vec![1, 0x34, 0];
+            // `DW_FORM_indirect` is read as libdw reads it, not as gimli
+            // does (`Entries::indirect`): there, reading and skipping are
+            // held to each other only.
+            let mut indirect = false;
             for _ in 0..1 + rand() % 4 {
                 uleb(&mut abbrev, names[(rand() % names.len() as u64) as usize] as u64);
                 let form = FORMS[(rand() % FORMS.len() as u64) as usize];
+                indirect |= form == dw::DW_FORM_indirect.0;
                 uleb(&mut abbrev, form as u64);
                 if form == dw::DW_FORM_implicit_const.0 {
                     abbrev.push(0x7f);
@@ -644,6 +702,7 @@ mod tests {
                 Ok(())
             });
             // Ours: read (keeping the wanted values) or skipped.
+            let mut outcomes = Vec::new();
             for keep in [true, false] {
                 let mut plans = Plans::default();
                 let mut ours = Entries {
@@ -662,6 +721,10 @@ mod tests {
                 let read = ours.attributes(&plans, if keep { plan.keep } else { plan.skip }, |_, v| kept.push(v));
                 let what =
                     || format!("abbrev {abbrev:x?} entry {entry:x?} {encoding:?} keep {keep}: {parsed:?} vs {read:?}");
+                outcomes.push(read.as_ref().ok().map(|_| ours.next_offset()));
+                if indirect {
+                    continue;
+                }
                 assert_eq!(parsed.is_ok(), read.is_ok(), "{}", what());
                 if parsed.is_ok() {
                     assert_eq!(parse.next_offset(), ours.next_offset(), "{}", what());
@@ -670,6 +733,7 @@ mod tests {
                     }
                 }
             }
+            assert_eq!(outcomes[0], outcomes[1], "abbrev {abbrev:x?} entry {entry:x?} {encoding:?}");
             compared += 1;
             failed += usize::from(parsed.is_err());
         }

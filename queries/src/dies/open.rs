@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use gimli::{constants as dw, AttributeValue, Reader as _, Section as _};
 
+use super::decode::Entries;
 use super::{lines, Tails, NOT_READ, R};
 
 /// The unit opened, and its source files as libdw's `dwarf_getsrcfiles`
@@ -46,40 +47,51 @@ pub(super) fn open<'a>(
     // whose value must read as a number (`dwarf_formudata`); a section
     // offset must also fall inside `.debug_str_offsets` (`__libdw_formptr`).
     let mut str_base: Option<Option<u64>> = None;
-    let mut cursor = unit.header.entries(&unit.abbreviations);
-    match cursor.next_dfs() {
-        Ok(_) => {}
-        // A unit DIE without children whose attributes do not read: libdw
-        // never reads them (nothing in the unit asks), so the unit opens,
-        // with nothing in it (`window.rs` keeps the DIE bare).
-        Err(_) if !unit_die_has_children(&unit).unwrap_or(true) => return Ok((unit, Err(NOT_READ))),
-        Err(e) => return Err(e),
-    }
+    // The unit DIE's attributes, read as the walk reads entries
+    // (`decode.rs`: libdw's forms, `DW_FORM_indirect` as libdw takes it).
+    let mut values = Vec::new();
     {
-        let root = cursor.current().ok_or(gimli::Error::MissingUnitDie)?;
-        // The bases string and list forms are read against, as gimli's
-        // `Unit::new` sets them.
-        for attr in root.attrs() {
-            match (attr.name(), attr.value()) {
-                // libdw's `dwarf_attr` takes the first occurrence.
-                (dw::DW_AT_stmt_list, _) if stmt_list.is_none() => stmt_list = Some(attr.raw_value()),
-                (dw::DW_AT_str_offsets_base, _) if str_base.is_none() => {
-                    str_base = Some(match attr.raw_value() {
-                        AttributeValue::SecOffset(o) => {
-                            Some(o as u64).filter(|&o| o < dwarf.debug_str_offsets.reader().len() as u64)
-                        }
-                        AttributeValue::Sdata(v) => Some(v as u64),
-                        v => v.udata_value(),
-                    });
-                }
-                (dw::DW_AT_addr_base | dw::DW_AT_GNU_addr_base, AttributeValue::DebugAddrBase(b)) => unit.addr_base = b,
-                (dw::DW_AT_loclists_base, AttributeValue::DebugLocListsBase(b)) => unit.loclists_base = b,
-                (dw::DW_AT_rnglists_base | dw::DW_AT_GNU_ranges_base, AttributeValue::DebugRngListsBase(b)) => {
-                    unit.rnglists_base = b
-                }
-                (dw::DW_AT_GNU_dwo_id, AttributeValue::DwoId(id)) if unit.dwo_id.is_none() => unit.dwo_id = Some(id),
-                _ => {}
+        let mut raw = Entries::new(&unit)?;
+        let code = raw.input.read_uleb128()?;
+        let abbrev = unit.abbreviations.get(code).ok_or(gimli::Error::InvalidAbbreviationCode(code))?;
+        for spec in abbrev.attributes() {
+            match raw.value(*spec) {
+                Ok(v) => values.push((spec.name(), v)),
+                // A unit DIE without children whose attributes do not
+                // read: libdw never reads them (nothing in the unit asks),
+                // so the unit opens, with nothing in it (`window.rs` keeps
+                // the DIE bare).
+                Err(_) if !abbrev.has_children() => return Ok((unit, Err(NOT_READ))),
+                Err(e) => return Err(e),
             }
+        }
+    }
+    // The bases string and list forms are read against, as gimli's
+    // `Unit::new` sets them, from the first occurrence of each (libdw's
+    // `dwarf_attr`).
+    for (name, value) in values {
+        match (name, value) {
+            (dw::DW_AT_stmt_list, v) if stmt_list.is_none() => stmt_list = Some(v),
+            (dw::DW_AT_str_offsets_base, v) if str_base.is_none() => {
+                str_base = Some(match v {
+                    AttributeValue::SecOffset(o) => {
+                        Some(o as u64).filter(|&o| o < dwarf.debug_str_offsets.reader().len() as u64)
+                    }
+                    AttributeValue::Sdata(v) => Some(v as u64),
+                    v => v.udata_value(),
+                });
+            }
+            (dw::DW_AT_addr_base | dw::DW_AT_GNU_addr_base, AttributeValue::SecOffset(o)) => {
+                unit.addr_base = gimli::DebugAddrBase(o)
+            }
+            (dw::DW_AT_loclists_base, AttributeValue::SecOffset(o)) => unit.loclists_base = gimli::DebugLocListsBase(o),
+            (dw::DW_AT_rnglists_base | dw::DW_AT_GNU_ranges_base, AttributeValue::SecOffset(o)) => {
+                unit.rnglists_base = gimli::DebugRngListsBase(o)
+            }
+            (dw::DW_AT_GNU_dwo_id, AttributeValue::Data8(id)) if unit.dwo_id.is_none() => {
+                unit.dwo_id = Some(gimli::DwoId(id))
+            }
+            _ => {}
         }
     }
     unit.str_offsets_base = gimli::DebugStrOffsetsBase(match str_base.flatten() {
@@ -138,14 +150,6 @@ fn line_offset(value: AttributeValue<R<'_>>, version: u16, len: usize) -> Result
     } else {
         Ok(offset as usize)
     }
-}
-
-/// Whether the unit DIE's abbreviation says it has children; `None` if its
-/// code is none or names no abbreviation.
-fn unit_die_has_children(unit: &gimli::Unit<R<'_>>) -> Option<bool> {
-    let mut r = unit.header.range_from(gimli::UnitOffset(unit.header.header_size())..).ok()?;
-    let code = r.read_uleb128().ok()?;
-    Some(unit.abbreviations.get(code)?.has_children())
 }
 
 /// Where libdw's `str_offsets_base_off` puts a DWARF 5 unit's string
