@@ -548,6 +548,10 @@ impl<'a> Window<'a> {
 
     /// A read entry joins the arena; its references are kept to resolve:
     /// those into the unit (`range`) in `inner`, the others for later.
+    /// Always inlined: once per DIE read, and a second (cold) call site,
+    /// for a bare unit DIE, made LLVM call it instead (+0.2M instructions
+    /// on mm/slub.o without PGO).
+    #[inline(always)]
     fn add_die(
         &mut self,
         read: ReadDie<'a>,
