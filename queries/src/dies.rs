@@ -137,6 +137,11 @@ const CHILDREN_BREAK: u8 = 4;
 /// each name in `.debug_str` as it was read waited on a cache miss a name
 /// (3.4% of a run's samples on mm/vmscan.o, nearly all on the first load).
 const UNMEASURED: u8 = 16;
+/// libdw's error where the DIE has a `DW_AT_name` that `dwarf_formstring`
+/// fails on (see [`Die::name_error`]): "no string data", or (both bits)
+/// "invalid offset".
+const NAME_NO_STRING: u8 = 32;
+const NAME_ERROR: u8 = 32 | 64;
 
 /// Shows the name as [`Die::name`] gives it, not the rest of `.debug_str`.
 impl std::fmt::Debug for Die<'_> {
@@ -186,6 +191,23 @@ impl<'a> Die<'a> {
         }
         // The section ends in a NUL (`Window` stores no name otherwise).
         Some(&n[..nul(n).unwrap_or(n.len())])
+    }
+
+    /// libdw's error where the DIE has a `DW_AT_name` that
+    /// `dwarf_formstring` fails on: a form that holds no string, or an
+    /// offset outside the string section. libdw leaves it set, and
+    /// upstream prints it where a later call fails without setting one.
+    pub fn name_error(&self) -> Option<&'static str> {
+        match self.flags & NAME_ERROR {
+            0 => None,
+            NAME_NO_STRING => Some("no string data"),
+            _ => Some("invalid offset"),
+        }
+    }
+
+    /// Notes that reading the name failed (see [`Self::name_error`]).
+    pub(crate) fn set_name_error(&mut self, bad_offset: bool) {
+        self.flags |= if bad_offset { NAME_ERROR } else { NAME_NO_STRING };
     }
 
     /// Whether [`Self::name`] is `Some`, without reading the name.
@@ -789,6 +811,27 @@ fn find_num(slots: &[u64], num: Num) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn name_errors() {
+        let mut d = Die {
+            name: None,
+            tag: 0x13,
+            flags: DECLARATION,
+            nums_len: 0,
+            first_child: NONE,
+            next_sibling: NONE,
+            type_: NONE,
+            abstract_origin: NONE,
+            nums: 0,
+        };
+        assert_eq!(d.name_error(), None);
+        d.set_name_error(false);
+        assert_eq!(d.name_error(), Some("no string data"));
+        d.set_name_error(true);
+        assert_eq!(d.name_error(), Some("invalid offset"));
+        assert!(d.declaration());
+    }
 
     #[test]
     fn c_strings_as_libdw_hands_them_out() {

@@ -226,6 +226,12 @@ pub struct Renderer<'d, 'a> {
     flags: Flags,
     /// This object's number in the run, to tell its DIEs from stale ones.
     obj: u32,
+    /// libdw's error number as upstream's calls so far left it: set by a
+    /// call that failed and that upstream ignored (a name that does not
+    /// read as a string), printed where a later call fails without
+    /// setting one. Only names read in the fqn pass and in matching
+    /// symbols are followed.
+    libdw_error: &'static str,
     pub entries: Vec<Entry<'a>>,
     /// Finished entries by (DIE, state).
     map: slots::Slots,
@@ -288,6 +294,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
             rules,
             flags,
             obj,
+            libdw_error: "no error",
             entries: Vec::new(),
             map: slots::Slots::default(),
             fqn_up: Vec::new(),
@@ -524,6 +531,10 @@ impl<'d, 'a> Renderer<'d, 'a> {
         let tag = d.tag;
         let passes =
             tag == dw::DW_TAG_namespace.0 || tag == dw::DW_TAG_class_type.0 || tag == dw::DW_TAG_structure_type.0;
+        // Upstream reads every DIE's name here (`get_name_attr`).
+        if let Some(e) = d.name_error() {
+            self.libdw_error = e;
+        }
         self.fqn_up[i] = up;
         if count && has_fqn(up, d.name()) {
             self.misses += 1;
@@ -590,7 +601,10 @@ impl<'d, 'a> Renderer<'d, 'a> {
         if tag != dw::DW_TAG_subprogram.0 && tag != dw::DW_TAG_variable.0 {
             return Ok(());
         }
-        // match_export_symbol
+        // match_export_symbol reads the name.
+        if let Some(e) = self.dies.die(die).name_error() {
+            self.libdw_error = e;
+        }
         let origin = self.dies.die(die).abstract_origin;
         let source = if origin != NONE { origin } else { die };
         let mut sym = self.dies.symbol_name(die).and_then(|n| table.get_unprocessed(n));
@@ -1366,7 +1380,10 @@ impl<'d, 'a> Renderer<'d, 'a> {
             // libdw returns no file for an index past its list, and sets
             // no error: upstream prints libdw's message for none.
             DeclFile::OutOfRange => {
-                return Err(Error::new("is_definition_private", "dwarf_filesrc failed: 'no error'".into()))
+                return Err(Error::new(
+                    "is_definition_private",
+                    format!("dwarf_filesrc failed: '{}'", self.libdw_error),
+                ))
             }
         };
         let private = name.is_some_and(|n| match n.iter().rposition(|&b| b == b'.') {

@@ -67,6 +67,9 @@ pub(super) fn lenient(section: &[u8], offset: usize, endian: RunTimeEndian) -> O
             let form = if form > 0xffff { WIDE_FORM } else { form };
             let (name, form) = match (name, form) {
                 (n, 0) if n == sibling => (sibling, dw::DW_FORM_flag_present.0 as u64),
+                // A name of no form: libdw finds it, and fails to read it
+                // as a string.
+                (n, 0) if n == dw::DW_AT_name.0 as u64 => (n, dw::DW_FORM_flag_present.0 as u64),
                 (_, 0) => (NAMELESS, dw::DW_FORM_flag_present.0 as u64),
                 (n, form) if n == 0 || n > 0xffff => (NAMELESS, form),
                 pair => pair,
@@ -209,6 +212,15 @@ mod tests {
         let cut: &[u8] = &[1, 0x24, 0, 0, 0, 3, 0x0d, 0, 0x03];
         let a = lenient(cut, 0, RunTimeEndian::Little).expect("a table");
         assert!(a.get(1).is_some() && a.get(3).is_none());
+    }
+
+    /// A name of form 0 stays a name, which libdw finds and cannot read.
+    #[test]
+    fn a_name_of_no_form() {
+        let table: &[u8] = &[1, 0x13, 0, 0x03, 0, 0x0b, 0x0b, 0, 0, 0];
+        let a = lenient(table, 0, RunTimeEndian::Little).expect("a table");
+        let specs: Vec<_> = a.get(1).expect("code 1").attributes().iter().map(|s| (s.name(), s.form())).collect();
+        assert_eq!(specs, [(dw::DW_AT_name, dw::DW_FORM_flag_present), (dw::DW_AT_byte_size, dw::DW_FORM_data1)]);
     }
 
     /// Values past 16 bits, which gimli refuses and libdw keeps as 32-bit

@@ -716,6 +716,17 @@ impl<'a> Window<'a> {
             Want::Name if first(1) => {
                 let (name, unmeasured) = name_string(dwarf, self.tails.str, unit, value);
                 r.die.set_name(name, unmeasured);
+                if name.is_none() {
+                    // What `dwarf_formstring` fails with: an offset (given
+                    // or by index) outside its section, or no string form.
+                    let offset = matches!(
+                        value,
+                        AttributeValue::DebugStrRef(_)
+                            | AttributeValue::DebugStrOffsetsIndex(_)
+                            | AttributeValue::DebugLineStrRef(_)
+                    );
+                    r.die.set_name_error(offset);
+                }
             }
             Want::Linkage if first(2) => r.linkage = string(dwarf, self.tails.str, unit, value),
             Want::Type if first(4) => r.type_off = reference(base, value),
