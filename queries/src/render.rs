@@ -1378,7 +1378,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
                 return Err(Error::new("is_definition_private", format!("dwarf_getsrcfiles failed: '{message}'")))
             }
             // libdw returns no file for an index past its list, and sets
-            // no error: upstream prints libdw's message for none.
+            // no error: upstream prints the one left from before.
             DeclFile::OutOfRange => {
                 return Err(Error::new(
                     "is_definition_private",
