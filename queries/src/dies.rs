@@ -367,8 +367,9 @@ pub struct UnitInfo<'a> {
 }
 
 /// libdw's message for a unit without a line table (`dwarf_getsrclines`
-/// returns without setting an error), and for units never read.
-const NOT_READ: &str = "no error";
+/// returns without setting an error), and for units never read. Upstream
+/// prints the error left from before there (`Renderer::libdw_error`).
+pub(crate) const NOT_READ: &str = "no error";
 
 /// What a `DW_AT_decl_file` index names in its unit's line table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

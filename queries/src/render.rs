@@ -1375,7 +1375,10 @@ impl<'d, 'a> Renderer<'d, 'a> {
         let name = match self.dies.decl_file_name(unit, file) {
             DeclFile::Name(name) => name,
             DeclFile::NoLineTable(message) => {
-                return Err(Error::new("is_definition_private", format!("dwarf_getsrcfiles failed: '{message}'")))
+                // A unit DIE without `DW_AT_stmt_list`: libdw sets no error
+                // either, and upstream prints the one left from before.
+                let message = if message == crate::dies::NOT_READ { self.libdw_error } else { message };
+                return Err(Error::new("is_definition_private", format!("dwarf_getsrcfiles failed: '{message}'")));
             }
             // libdw returns no file for an index past its list, and sets
             // no error: upstream prints the one left from before.
