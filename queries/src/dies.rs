@@ -283,7 +283,7 @@ impl UnitWindow<'_> {
         match &info.files {
             Err(message) => {
                 out.u32(u32::MAX);
-                string(out, Some(message.as_bytes()));
+                string(out, message.map(str::as_bytes));
             }
             Ok(files) => {
                 out.u32(files.len() as u32);
@@ -361,22 +361,21 @@ pub struct UnitInfo<'a> {
     /// Set when reading this unit's DIE tree failed part-way: upstream
     /// reports it when it reaches the unit, in the libdw call that failed.
     pub broken: Option<Broken>,
-    /// File names of the line program, indexed as `DW_AT_decl_file` is.
-    /// Or libdw's `dwarf_getsrcfiles` message where the table cannot be read.
-    files: Result<Vec<Option<&'a [u8]>>, &'static str>,
+    files: SrcFiles<'a>,
 }
 
-/// libdw's message for a unit without a line table (`dwarf_getsrclines`
-/// returns without setting an error), and for units never read. Upstream
-/// prints the error left from before there (`Renderer::libdw_error`).
-pub(crate) const NOT_READ: &str = "no error";
+/// File names of a unit's line program, indexed as `DW_AT_decl_file` is,
+/// or how libdw's `dwarf_getsrcfiles` fails: with its message, or (`None`)
+/// without setting one (a unit without a line table, or never read), where
+/// upstream prints the error left from before (`Renderer::libdw_error`).
+pub(crate) type SrcFiles<'a> = Result<Vec<Option<&'a [u8]>>, Option<&'static str>>;
 
 /// What a `DW_AT_decl_file` index names in its unit's line table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeclFile<'a> {
     /// The line table cannot be read: libdw's `dwarf_getsrcfiles` fails
-    /// with this message.
-    NoLineTable(&'static str),
+    /// with this message, or (`None`) without setting one.
+    NoLineTable(Option<&'static str>),
     /// An index past the table's files (libdw's `dwarf_filesrc` fails).
     OutOfRange,
     /// The file's name, `None` where it cannot be read.
@@ -528,7 +527,7 @@ impl<'a> Dies<'a> {
 
     /// What stands for the unit libdw fails on after the last one.
     fn end_info(&self, first: DieIdx) -> UnitInfo<'a> {
-        UnitInfo { root: NONE, first, broken: self.end, files: Err(NOT_READ) }
+        UnitInfo { root: NONE, first, broken: self.end, files: Err(None) }
     }
 
     /// Unit `k` (loaded).
@@ -557,7 +556,7 @@ impl<'a> Dies<'a> {
                 root: NONE,
                 first: base,
                 broken: Some(Broken::Child),
-                files: Err(NOT_READ),
+                files: Err(None),
             }),
             arena,
         }
@@ -725,7 +724,7 @@ impl<'a> Dies<'a> {
     pub fn decl_file_name(&self, unit: u32, file: u64) -> DeclFile<'a> {
         let files = match &self.unit(unit).files {
             Ok(files) => files,
-            Err(message) => return DeclFile::NoLineTable(message),
+            Err(message) => return DeclFile::NoLineTable(*message),
         };
         match usize::try_from(file).ok().and_then(|i| files.get(i)) {
             Some(&name) => DeclFile::Name(name),

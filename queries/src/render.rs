@@ -1375,9 +1375,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         let name = match self.dies.decl_file_name(unit, file) {
             DeclFile::Name(name) => name,
             DeclFile::NoLineTable(message) => {
-                // A unit DIE without `DW_AT_stmt_list`: libdw sets no error
-                // either, and upstream prints the one left from before.
-                let message = if message == crate::dies::NOT_READ { self.libdw_error } else { message };
+                let message = message.unwrap_or(self.libdw_error);
                 return Err(Error::new("is_definition_private", format!("dwarf_getsrcfiles failed: '{message}'")));
             }
             // libdw returns no file for an index past its list, and sets

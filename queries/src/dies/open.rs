@@ -14,7 +14,7 @@ use std::sync::Arc;
 use gimli::{constants as dw, AttributeValue, Reader as _, Section as _};
 
 use super::decode::Entries;
-use super::{lines, Tails, NOT_READ, R};
+use super::{lines, SrcFiles, Tails, R};
 
 /// The unit opened, and its source files as libdw's `dwarf_getsrcfiles`
 /// gives them, or its message where the line table cannot be read. Fails
@@ -24,7 +24,7 @@ pub(super) fn open<'a>(
     header: gimli::UnitHeader<R<'a>>,
     abbreviations: Arc<gimli::Abbreviations>,
     tails: Tails<'a>,
-) -> gimli::Result<(gimli::Unit<R<'a>>, Result<lines::Files<'a>, &'static str>)> {
+) -> gimli::Result<(gimli::Unit<R<'a>>, SrcFiles<'a>)> {
     let enc = header.encoding();
     let mut unit = gimli::Unit {
         abbreviations,
@@ -61,7 +61,7 @@ pub(super) fn open<'a>(
                 // read: libdw never reads them (nothing in the unit asks),
                 // so the unit opens, with nothing in it (`window.rs` keeps
                 // the DIE bare).
-                Err(_) if !abbrev.has_children() => return Ok((unit, Err(NOT_READ))),
+                Err(_) if !abbrev.has_children() => return Ok((unit, Err(None))),
                 Err(e) => return Err(e),
             }
         }
@@ -103,7 +103,7 @@ pub(super) fn open<'a>(
         None => str_offsets_header_end(dwarf),
     });
     let files = match stmt_list {
-        None => Err(NOT_READ),
+        None => Err(None),
         Some(value) => {
             // The table as libdw reads it (`lines.rs`): its files, or its
             // message where it fails.
@@ -116,9 +116,9 @@ pub(super) fn open<'a>(
             match line_offset(value, unit.header.version(), lines.len()) {
                 Ok(offset) => {
                     let big = gimli::Endianity::is_big_endian(lines.endian());
-                    lines::read_srclines(lines.slice(), offset, unit.header.address_size(), big, &strings)
+                    lines::read_srclines(lines.slice(), offset, unit.header.address_size(), big, &strings).map_err(Some)
                 }
-                Err(message) => Err(message),
+                Err(message) => Err(Some(message)),
             }
         }
     };

@@ -233,7 +233,7 @@ impl<'a> Window<'a> {
             Ok(u) => u,
             Err(_) => {
                 let broken = Some(Broken::Child);
-                return (UnitInfo { root: NONE, first: gbase + first, broken, files: Err(NOT_READ) }, true);
+                return (UnitInfo { root: NONE, first: gbase + first, broken, files: Err(None) }, true);
             }
         };
         let (unit, files) = (&unit.0, unit.1);
