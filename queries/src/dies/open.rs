@@ -42,56 +42,43 @@ pub(super) fn open<'a>(
         },
         header,
     };
-    let mut stmt_list = None;
-    // `DW_AT_str_offsets_base` as libdw reads it: its first occurrence,
-    // whose value must read as a number (`dwarf_formudata`); a section
-    // offset must also fall inside `.debug_str_offsets` (`__libdw_formptr`).
-    let mut str_base: Option<Option<u64>> = None;
-    // The unit DIE's attributes, read as the walk reads entries
+    // The two attributes of the unit DIE rendering depends on, each from
+    // its first occurrence (libdw's `dwarf_attr`): the line table, and
+    // `DW_AT_str_offsets_base` as libdw reads it, whose value must read as
+    // a number (`dwarf_formudata`); a section offset must also fall inside
+    // `.debug_str_offsets` (`__libdw_formptr`). (Nothing reads addresses or
+    // location and range lists: gimli's other bases stay at their
+    // defaults.) The attributes are read as the walk reads entries
     // (`decode.rs`: libdw's forms, `DW_FORM_indirect` as libdw takes it).
-    let mut values = Vec::new();
+    let mut stmt_list = None;
+    let mut str_base: Option<Option<u64>> = None;
     {
         let mut raw = Entries::new(&unit)?;
         let code = raw.input.read_uleb128()?;
         let abbrev = unit.abbreviations.get(code).ok_or(gimli::Error::InvalidAbbreviationCode(code))?;
         for spec in abbrev.attributes() {
-            match raw.value(*spec) {
-                Ok(v) => values.push((spec.name(), v)),
+            let value = match raw.value(*spec) {
+                Ok(v) => v,
                 // A unit DIE without children whose attributes do not
                 // read: libdw never reads them (nothing in the unit asks),
                 // so the unit opens, with nothing in it (`window.rs` keeps
                 // the DIE bare).
                 Err(_) if !abbrev.has_children() => return Ok((unit, Err(None))),
                 Err(e) => return Err(e),
+            };
+            match spec.name() {
+                dw::DW_AT_stmt_list if stmt_list.is_none() => stmt_list = Some(value),
+                dw::DW_AT_str_offsets_base if str_base.is_none() => {
+                    str_base = Some(match value {
+                        AttributeValue::SecOffset(o) => {
+                            Some(o as u64).filter(|&o| o < dwarf.debug_str_offsets.reader().len() as u64)
+                        }
+                        AttributeValue::Sdata(v) => Some(v as u64),
+                        v => v.udata_value(),
+                    });
+                }
+                _ => {}
             }
-        }
-    }
-    // The bases string and list forms are read against, as gimli's
-    // `Unit::new` sets them, from the first occurrence of each (libdw's
-    // `dwarf_attr`).
-    for (name, value) in values {
-        match (name, value) {
-            (dw::DW_AT_stmt_list, v) if stmt_list.is_none() => stmt_list = Some(v),
-            (dw::DW_AT_str_offsets_base, v) if str_base.is_none() => {
-                str_base = Some(match v {
-                    AttributeValue::SecOffset(o) => {
-                        Some(o as u64).filter(|&o| o < dwarf.debug_str_offsets.reader().len() as u64)
-                    }
-                    AttributeValue::Sdata(v) => Some(v as u64),
-                    v => v.udata_value(),
-                });
-            }
-            (dw::DW_AT_addr_base | dw::DW_AT_GNU_addr_base, AttributeValue::SecOffset(o)) => {
-                unit.addr_base = gimli::DebugAddrBase(o)
-            }
-            (dw::DW_AT_loclists_base, AttributeValue::SecOffset(o)) => unit.loclists_base = gimli::DebugLocListsBase(o),
-            (dw::DW_AT_rnglists_base | dw::DW_AT_GNU_ranges_base, AttributeValue::SecOffset(o)) => {
-                unit.rnglists_base = gimli::DebugRngListsBase(o)
-            }
-            (dw::DW_AT_GNU_dwo_id, AttributeValue::Data8(id)) if unit.dwo_id.is_none() => {
-                unit.dwo_id = Some(gimli::DwoId(id))
-            }
-            _ => {}
         }
     }
     unit.str_offsets_base = gimli::DebugStrOffsetsBase(match str_base.flatten() {
