@@ -163,11 +163,17 @@ fn next_sibling(
     Ok(false)
 }
 
-/// Where a walk that broke meets the damage, for `read_stray`: the depth
-/// (the walk's first entry at 0) of the entry whose children meet it, and
-/// how; a negative depth where rendering meets none (the first entry has
-/// no children to libdw).
-type Damage = (isize, ChildrenEnd);
+/// Where a walk broke: the libdw call upstream's first pass fails in,
+/// and, for `read_stray`, where rendering meets the damage: the depth (the
+/// walk's first entry at 0) of the entry whose children meet it, and how;
+/// a negative depth where rendering meets none (the first entry has no
+/// children to libdw).
+#[derive(Clone, Copy)]
+struct Break {
+    call: Broken,
+    depth: isize,
+    end: ChildrenEnd,
+}
 
 /// Entries read where types land between DIEs, per unit, at most.
 const MAX_STRAYS: usize = 256;
@@ -254,9 +260,9 @@ impl<'a> Window<'a> {
         let mut replay_from = None;
         let (mut broken, needs_full) = match Entries::new(unit) {
             Ok(raw) => {
-                let walked =
+                let (broke, needs_full) =
                     self.walk(dwarf, unit, raw, skip_bodies, &mut plans, (base, end), &mut inner, &mut replay_from);
-                (walked.0, walked.1)
+                (broke.map(|b| b.call), needs_full)
             }
             Err(_) => (Some(Broken::Child), false),
         };
@@ -349,10 +355,9 @@ impl<'a> Window<'a> {
         (base, end): (u64, u64),
         inner: &mut Vec<(u32, u32, bool)>,
         replay_from: &mut Option<usize>,
-    ) -> (Option<Broken>, bool, Damage) {
+    ) -> (Option<Break>, bool) {
         let gbase = self.arena.base;
-        let mut broken = None;
-        let mut damage: Damage = (-1, ChildrenEnd::Past);
+        let mut broke = None;
         // Last (read) DIE seen at each depth, as a global index: its next
         // sibling is the next read DIE at that depth.
         let mut last_at_depth: Vec<DieIdx> = Vec::new();
@@ -385,8 +390,7 @@ impl<'a> Window<'a> {
                         body = -1;
                     }
                     Err(()) => {
-                        broken = Some(Broken::Sibling);
-                        damage = ($depth - 1, ChildrenEnd::Past);
+                        broke = Some(Break { call: Broken::Sibling, depth: $depth - 1, end: ChildrenEnd::Past });
                         break;
                     }
                 }
@@ -433,8 +437,7 @@ impl<'a> Window<'a> {
                     // stood in for a null entry above, reads none.)
                     if raw.next_offset().0 - at > 1 {
                         if !first_child {
-                            broken = Some(Broken::Child);
-                            damage = (depth - 1, ChildrenEnd::Entry(0));
+                            broke = Some(Break { call: Broken::Child, depth: depth - 1, end: ChildrenEnd::Entry(0) });
                             break;
                         }
                         let parent_sibling = usize::try_from(raw.depth)
@@ -442,10 +445,9 @@ impl<'a> Window<'a> {
                             .and_then(|d| siblings.get(d))
                             .is_some_and(|p| p.1 != Sibling::None);
                         if raw.depth > 0 && !parent_sibling {
-                            broken = Some(Broken::Sibling);
                             // The parent has no children; stepping past it
                             // fails.
-                            damage = (depth - 2, ChildrenEnd::Past);
+                            broke = Some(Break { call: Broken::Sibling, depth: depth - 2, end: ChildrenEnd::Past });
                             break;
                         }
                     }
@@ -465,13 +467,12 @@ impl<'a> Window<'a> {
                     continue;
                 }
                 Err(_) => {
-                    broken = Some(Broken::Child);
-                    damage = (depth - 1, ChildrenEnd::Entry(0));
+                    broke = Some(Break { call: Broken::Child, depth: depth - 1, end: ChildrenEnd::Entry(0) });
                     break;
                 }
             };
             let local = self.arena.dies.len() as DieIdx;
-            let attributes_broken = Some(if plan.children { Broken::Child } else { Broken::Sibling });
+            let attributes_broken = if plan.children { Broken::Child } else { Broken::Sibling };
             if body >= 0 && depth <= body {
                 body = -1;
                 if let Some(b) = self.bodies.last_mut() {
@@ -489,8 +490,8 @@ impl<'a> Window<'a> {
                     }
                 });
                 if read.is_err() {
-                    broken = attributes_broken;
-                    damage = (depth - 1, ChildrenEnd::Entry(plan.tag));
+                    broke =
+                        Some(Break { call: attributes_broken, depth: depth - 1, end: ChildrenEnd::Entry(plan.tag) });
                     break;
                 }
                 let sibling = Entries::fixed_sibling(attrs, &plan, sibling);
@@ -513,8 +514,8 @@ impl<'a> Window<'a> {
                 }
                 Err(_) => {
                     self.arena.nums.truncate(nums);
-                    broken = attributes_broken;
-                    damage = (depth - 1, ChildrenEnd::Entry(plan.tag));
+                    broke =
+                        Some(Break { call: attributes_broken, depth: depth - 1, end: ChildrenEnd::Entry(plan.tag) });
                     break;
                 }
             };
@@ -522,8 +523,8 @@ impl<'a> Window<'a> {
             if depth > last_at_depth.len() {
                 // Skipped a level: malformed tree.
                 self.arena.nums.truncate(nums);
-                broken = Some(Broken::Child);
-                damage = (depth as isize - 1, ChildrenEnd::Entry(plan.tag));
+                broke =
+                    Some(Break { call: Broken::Child, depth: depth as isize - 1, end: ChildrenEnd::Entry(plan.tag) });
                 break;
             }
             let sibling = Entries::fixed_sibling(attrs, &plan, read.sibling);
@@ -543,7 +544,7 @@ impl<'a> Window<'a> {
                 self.bodies.push(((base + raw.next_offset().0 as u64) as u32, u32::MAX));
             }
         }
-        (broken, needs_full, damage)
+        (broke, needs_full)
     }
 
     /// A read entry joins the arena; its references are kept to resolve:
@@ -655,13 +656,13 @@ impl<'a> Window<'a> {
         let raw = entries_at(dwarf, unit, range, (off as u64).checked_sub(range.0)? as usize)?;
         let kept = (self.arena.dies.len(), inner.len());
         let mut replay_from = Some(kept.0);
-        let (broken, _, (depth, end)) = self.walk(dwarf, unit, raw, false, plans, range, inner, &mut replay_from);
+        let (broke, _) = self.walk(dwarf, unit, raw, false, plans, range, inner, &mut replay_from);
         if self.arena.dies.len() == kept.0 {
             // The entry itself cannot be read: only its tag is kept.
             inner.truncate(kept.1);
             return None;
         }
-        if broken.is_some() {
+        if let Some(Break { depth, end, .. }) = broke {
             // The entry reads, some of its children do not: libdw fails only
             // when rendering walks them. What read is kept, and each entry
             // from this one down to the one whose children meet the damage
