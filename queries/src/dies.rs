@@ -138,10 +138,19 @@ const CHILDREN_BREAK: u8 = 4;
 /// (3.4% of a run's samples on mm/vmscan.o, nearly all on the first load).
 const UNMEASURED: u8 = 16;
 /// libdw's error where the DIE has a `DW_AT_name` that `dwarf_formstring`
-/// fails on (see [`Die::name_error`]): "no string data", or (both bits)
-/// "invalid offset".
+/// fails on (see [`Die::name_error`]): [`StringError::NoString`], or (both
+/// bits) [`StringError::BadOffset`].
 const NAME_NO_STRING: u8 = 32;
 const NAME_ERROR: u8 = 32 | 64;
+
+/// Why libdw's `dwarf_formstring` fails on an attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StringError {
+    /// A form that holds no string ("no string data").
+    NoString,
+    /// An offset, given or by index, outside its section ("invalid offset").
+    BadOffset,
+}
 
 /// Shows the name as [`Die::name`] gives it, not the rest of `.debug_str`.
 impl std::fmt::Debug for Die<'_> {
@@ -206,8 +215,11 @@ impl<'a> Die<'a> {
     }
 
     /// Notes that reading the name failed (see [`Self::name_error`]).
-    pub(crate) fn set_name_error(&mut self, bad_offset: bool) {
-        self.flags |= if bad_offset { NAME_ERROR } else { NAME_NO_STRING };
+    pub(crate) fn set_name_error(&mut self, e: StringError) {
+        self.flags |= match e {
+            StringError::NoString => NAME_NO_STRING,
+            StringError::BadOffset => NAME_ERROR,
+        };
     }
 
     /// Whether [`Self::name`] is `Some`, without reading the name.
@@ -826,9 +838,9 @@ mod tests {
             nums: 0,
         };
         assert_eq!(d.name_error(), None);
-        d.set_name_error(false);
+        d.set_name_error(StringError::NoString);
         assert_eq!(d.name_error(), Some("no string data"));
-        d.set_name_error(true);
+        d.set_name_error(StringError::BadOffset);
         assert_eq!(d.name_error(), Some("invalid offset"));
         assert!(d.declaration());
     }

@@ -716,20 +716,12 @@ impl<'a> Window<'a> {
         raw.attributes(plans, plan.keep, |want, value| match want {
             Want::Name if first(1) => {
                 let (name, unmeasured) = name_string(dwarf, self.tails.str, unit, value);
-                r.die.set_name(name, unmeasured);
-                if name.is_none() {
-                    // What `dwarf_formstring` fails with: an offset (given
-                    // or by index) outside its section, or no string form.
-                    let offset = matches!(
-                        value,
-                        AttributeValue::DebugStrRef(_)
-                            | AttributeValue::DebugStrOffsetsIndex(_)
-                            | AttributeValue::DebugLineStrRef(_)
-                    );
-                    r.die.set_name_error(offset);
+                r.die.set_name(name.ok(), unmeasured);
+                if let Err(e) = name {
+                    r.die.set_name_error(e);
                 }
             }
-            Want::Linkage if first(2) => r.linkage = string(dwarf, self.tails.str, unit, value),
+            Want::Linkage if first(2) => r.linkage = string(dwarf, self.tails.str, unit, value).ok(),
             Want::Type if first(4) => r.type_off = reference(base, value),
             Want::Origin if first(8) => r.origin_off = reference(base, value),
             Want::Name | Want::Linkage | Want::Type | Want::Origin => {}
@@ -798,37 +790,47 @@ fn name_string<'a>(
     str_tail: &'a [u8],
     unit: &gimli::Unit<R<'a>>,
     value: AttributeValue<R<'a>>,
-) -> (Option<&'a [u8]>, bool) {
+) -> (Result<&'a [u8], StringError>, bool) {
     if let AttributeValue::DebugStrRef(gimli::DebugStrOffset(off)) = value {
         use gimli::Section as _;
         let s = dwarf.debug_str.reader().slice();
         if s.last() == Some(&0) {
             // A terminator follows every offset in the section.
-            return (s.get(off..).filter(|r| !r.is_empty()), true);
+            return (s.get(off..).filter(|r| !r.is_empty()).ok_or(StringError::BadOffset), true);
         }
     }
     (string(dwarf, str_tail, unit, value), false)
 }
 
-/// A string attribute's bytes, as libdw's `dwarf_formstring` gives them.
+/// A string attribute's bytes, as libdw's `dwarf_formstring` gives them,
+/// or why it fails.
 fn string<'a>(
     dwarf: &gimli::Dwarf<R<'a>>,
     str_tail: &'a [u8],
     unit: &gimli::Unit<R<'a>>,
     value: AttributeValue<R<'a>>,
-) -> Option<&'a [u8]> {
+) -> Result<&'a [u8], StringError> {
     // Most names are `.debug_str` offsets, given or by index: find the
     // terminator 8 bytes at a time (gimli tests byte by byte).
     let off = match value {
         AttributeValue::DebugStrRef(gimli::DebugStrOffset(off)) => Some(off),
-        AttributeValue::DebugStrOffsetsIndex(index) => Some(dwarf.string_offset(unit, index).ok()?.0),
+        AttributeValue::DebugStrOffsetsIndex(index) => {
+            Some(dwarf.string_offset(unit, index).map_err(|_| StringError::BadOffset)?.0)
+        }
         _ => None,
     };
     if let Some(off) = off {
         use gimli::Section as _;
-        return c_string(dwarf.debug_str.reader().slice(), str_tail, off);
+        return c_string(dwarf.debug_str.reader().slice(), str_tail, off).ok_or(StringError::BadOffset);
     }
-    dwarf.attr_string(unit, value).ok().map(|s| s.slice())
+    let offset = matches!(value, AttributeValue::DebugLineStrRef(_));
+    dwarf.attr_string(unit, value).map(|s| s.slice()).map_err(|_| {
+        if offset {
+            StringError::BadOffset
+        } else {
+            StringError::NoString
+        }
+    })
 }
 
 fn reference(base: u64, value: AttributeValue<R<'_>>) -> u64 {
