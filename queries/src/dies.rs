@@ -142,6 +142,10 @@ const UNMEASURED: u8 = 16;
 /// bits) [`StringError::BadOffset`].
 const NAME_NO_STRING: u8 = 32;
 const NAME_ERROR: u8 = 32 | 64;
+/// `DW_AT_type` names a type unit by signature (`DW_FORM_ref_sig8`), which
+/// libdw's `dwarf_formref_die` looks for and does not find (see
+/// [`Die::type_sig8`]).
+const TYPE_SIG8: u8 = 128;
 
 /// Why libdw's `dwarf_formstring` fails on an attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,6 +216,14 @@ impl<'a> Die<'a> {
             NAME_NO_STRING => Some("no string data"),
             _ => Some("invalid offset"),
         }
+    }
+
+    /// `DW_AT_type` is a type-unit signature. libdw looks for the type
+    /// unit in the units it reads, which leave out the type units kept in
+    /// section groups, so `dwarf_formref_die` fails: it sets "invalid
+    /// reference value" unless an error is already set (it leaves that).
+    pub fn type_sig8(&self) -> bool {
+        self.flags & TYPE_SIG8 != 0
     }
 
     /// Notes that reading the name failed (see [`Self::name_error`]).
@@ -707,6 +719,17 @@ impl<'a> Dies<'a> {
         find_num(&self.arena.nums[d.nums as usize..d.nums as usize + d.nums_len as usize], num)
     }
 
+    /// [`Self::num`], or libdw's error where the attribute is present but
+    /// `dwarf_formudata` fails on it.
+    pub fn num_read(&self, idx: DieIdx, num: Num) -> Result<Option<u64>, &'static str> {
+        let d = self.die(idx);
+        match read_num(&self.arena.nums[d.nums as usize..d.nums as usize + d.nums_len as usize], num) {
+            None => Ok(None),
+            Some(Ok(v)) => Ok(Some(v)),
+            Some(Err(e)) => Err(e.message()),
+        }
+    }
+
     /// Children of a DIE in order.
     pub fn children(&self, idx: DieIdx) -> Children<'_, 'a> {
         Children { dies: self, next: self.die(idx).first_child }
@@ -787,6 +810,37 @@ impl Iterator for Children<'_, '_> {
 
 /// The kind of a numeric attribute stored in two slots.
 const WIDE: u64 = 15;
+/// The kind of a numeric attribute that libdw's `dwarf_formudata` fails
+/// on: the attribute's kind above the low 4 bits, and above that the
+/// error ([`NumError`]).
+const FAILED: u64 = 14;
+
+/// Why libdw's `dwarf_formudata` fails on a numeric attribute. libdw
+/// leaves the error set, and upstream prints it where a later call fails
+/// without setting one (`dwarf_filesrc failed: 'no constant value'` after
+/// a DWARF 2 member's `DW_AT_data_member_location`, a location block).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NumError {
+    /// A form that holds no constant (a block, a string, a reference...).
+    NoConstant = 1,
+    /// `DW_FORM_sec_offset` on an attribute that is no section pointer.
+    InvalidDwarf = 2,
+}
+
+impl NumError {
+    pub(crate) fn message(self) -> &'static str {
+        match self {
+            NumError::NoConstant => "no constant value",
+            NumError::InvalidDwarf => "invalid DWARF",
+        }
+    }
+}
+
+/// Stores a numeric attribute that does not read as a number (one slot).
+fn push_num_error(nums: &mut Vec<u64>, num: Num, e: NumError) -> u8 {
+    nums.push((e as u64) << 8 | (num as u64) << 4 | FAILED);
+    1
+}
 
 /// Stores a numeric attribute in one 8-byte slot, the kind in the low 4
 /// bits and the value above, instead of a 16-byte (kind, value) pair: the
@@ -808,10 +862,24 @@ fn push_num(nums: &mut Vec<u64>, num: Num, v: u64) -> u8 {
 /// The value of `num` among one DIE's slots ([`push_num`]).
 #[inline]
 fn find_num(slots: &[u64], num: Num) -> Option<u64> {
+    read_num(slots, num).and_then(Result::ok)
+}
+
+/// `num` among one DIE's slots: its value, or why it does not read
+/// ([`push_num_error`]); `None` where the DIE has no such attribute.
+#[inline]
+fn read_num(slots: &[u64], num: Num) -> Option<Result<u64, NumError>> {
     let mut i = 0;
     while let Some(&s) = slots.get(i) {
-        let (kind, v, next) =
-            if s & 15 == WIDE { (s >> 4, slots.get(i + 1).copied()?, i + 2) } else { (s & 15, s >> 4, i + 1) };
+        let (kind, v, next) = match s & 15 {
+            WIDE => (s >> 4, Ok(slots.get(i + 1).copied()?), i + 2),
+            FAILED => {
+                let e =
+                    if s >> 8 == NumError::InvalidDwarf as u64 { NumError::InvalidDwarf } else { NumError::NoConstant };
+                ((s >> 4) & 15, Err(e), i + 1)
+            }
+            kind => (kind, Ok(s >> 4), i + 1),
+        };
         if kind == num as u64 {
             return Some(v);
         }
@@ -843,6 +911,27 @@ mod tests {
         d.set_name_error(StringError::BadOffset);
         assert_eq!(d.name_error(), Some("invalid offset"));
         assert!(d.declaration());
+    }
+
+    /// Numbers, wide ones and ones libdw does not read share a DIE's slots:
+    /// each kind is found with its own value or error.
+    #[test]
+    fn number_slots() {
+        let mut slots = Vec::new();
+        push_num(&mut slots, Num::ByteSize, 8);
+        push_num_error(&mut slots, Num::DataMemberLocation, NumError::NoConstant);
+        push_num(&mut slots, Num::UpperBound, u64::MAX);
+        push_num_error(&mut slots, Num::DeclFile, NumError::InvalidDwarf);
+        push_num(&mut slots, Num::Encoding, 5);
+        assert_eq!(read_num(&slots, Num::ByteSize), Some(Ok(8)));
+        assert_eq!(read_num(&slots, Num::DataMemberLocation), Some(Err(NumError::NoConstant)));
+        assert_eq!(read_num(&slots, Num::UpperBound), Some(Ok(u64::MAX)));
+        assert_eq!(read_num(&slots, Num::DeclFile), Some(Err(NumError::InvalidDwarf)));
+        assert_eq!(read_num(&slots, Num::Encoding), Some(Ok(5)));
+        assert_eq!(read_num(&slots, Num::Alignment), None);
+        assert_eq!(find_num(&slots, Num::DataMemberLocation), None);
+        assert_eq!(NumError::NoConstant.message(), "no constant value");
+        assert_eq!(NumError::InvalidDwarf.message(), "invalid DWARF");
     }
 
     #[test]

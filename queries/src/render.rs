@@ -872,8 +872,20 @@ impl<'d, 'a> Renderer<'d, 'a> {
         self.emit_own(cache, s);
     }
 
+    /// upstream's `get_udata_attr`: a numeric attribute, if it reads; where
+    /// it is present but does not, libdw's error is left set.
+    fn udata(&mut self, die: DieIdx, num: Num) -> Option<u64> {
+        match self.dies.num_read(die, num) {
+            Ok(v) => v,
+            Err(e) => {
+                self.libdw_error = e;
+                None
+            }
+        }
+    }
+
     fn num_attr(&mut self, cache: Option<EntryId>, die: DieIdx, num: Num, label: &'static str) {
-        if let Some(v) = self.dies.num(die, num) {
+        if let Some(v) = self.udata(die, num) {
             self.emit_num(cache, num, label, v);
         }
     }
@@ -887,7 +899,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
 
     /// The byte size to print, if any: the DIE's, or a `--stable` rule's.
     fn byte_size(&mut self, cache: EntryId, die: DieIdx) -> Result<Option<u64>, Error> {
-        let Some(mut v) = self.dies.num(die, Num::ByteSize) else { return Ok(None) };
+        let Some(mut v) = self.udata(die, Num::ByteSize) else { return Ok(None) };
         if self.flags.stable {
             let fqn = fqn_bytes(&self.texts, self.entries[cache as usize].fqn());
             if let Some(o) = self.rules.byte_size(fqn)? {
@@ -957,6 +969,9 @@ impl<'d, 'a> Renderer<'d, 'a> {
         // rendered as no type, the nearest we can come.
         if let Some(tag) = self.dies.stray_type(die).filter(|&t| !renders(t)) {
             return Err(unexpected_type(tag));
+        }
+        if self.dies.die(die).type_sig8() && self.libdw_error == "no error" {
+            self.libdw_error = "invalid reference value";
         }
         self.emit(cache, b"base_type void");
         Ok(())
@@ -1195,9 +1210,9 @@ impl<'d, 'a> Renderer<'d, 'a> {
     }
 
     fn subrange(&mut self, id: EntryId, die: DieIdx) {
-        let n = match self.dies.num(die, Num::Count) {
+        let n = match self.udata(die, Num::Count) {
             Some(n) => Some(n),
-            None => self.dies.num(die, Num::UpperBound).map(|n| n.wrapping_add(1)),
+            None => self.udata(die, Num::UpperBound).map(|n| n.wrapping_add(1)),
         };
         match n {
             Some(n) => self.emit_num(Some(id), Num::Count, "", n),
@@ -1260,7 +1275,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
                 self.fqn(id, die);
             }
         }
-        if let Some(v) = value.or_else(|| self.dies.num(die, Num::ConstValue)) {
+        if let Some(v) = value.or_else(|| self.udata(die, Num::ConstValue)) {
             self.emit_number(c, Num::ConstValue, "", v, Before::Equals);
         }
         Ok(())
@@ -1367,7 +1382,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
     /// Definitions in `.c` files cannot be part of the ABI (upstream's rule,
     /// independent of `--stable`).
     fn is_definition_private(&mut self, die: DieIdx) -> Result<bool, Error> {
-        let Some(file) = self.dies.num(die, Num::DeclFile) else { return Ok(false) };
+        let Some(file) = self.udata(die, Num::DeclFile) else { return Ok(false) };
         if let Some(&p) = self.srcfiles.get(&file) {
             return Ok(p);
         }

@@ -722,7 +722,12 @@ impl<'a> Window<'a> {
                 }
             }
             Want::Linkage if first(2) => r.linkage = string(dwarf, self.tails.str, unit, value).ok(),
-            Want::Type if first(4) => r.type_off = reference(base, value),
+            Want::Type if first(4) => {
+                if matches!(value, AttributeValue::DebugTypesRef(_)) {
+                    r.die.flags |= TYPE_SIG8;
+                }
+                r.type_off = reference(base, value)
+            }
             Want::Origin if first(8) => r.origin_off = reference(base, value),
             Want::Name | Want::Linkage | Want::Type | Want::Origin => {}
             Want::Sibling => {
@@ -735,15 +740,24 @@ impl<'a> Window<'a> {
                     r.die.flags |= DECLARATION;
                 }
             }
-            Want::Num(num) => {
-                if let Some(v) = udata(&value) {
-                    // libdw's dwarf_attr finds the first occurrence.
-                    if find_num(&nums[nums_start..], num).is_none() {
-                        let slots = push_num(nums, num, v);
-                        r.die.nums_len = r.die.nums_len.saturating_add(slots);
+            // libdw's dwarf_attr finds the first occurrence.
+            Want::Num(num) if read_num(&nums[nums_start..], num).is_none() => {
+                let slots = match udata(&value) {
+                    Some(v) => push_num(nums, num, v),
+                    // A section offset is a location list's where the
+                    // member's place may be one (libdw reads it as such
+                    // then: not followed); elsewhere libdw refuses it.
+                    None if matches!(value, AttributeValue::SecOffset(_)) => {
+                        if num == Num::DataMemberLocation {
+                            return;
+                        }
+                        push_num_error(nums, num, NumError::InvalidDwarf)
                     }
-                }
+                    None => push_num_error(nums, num, NumError::NoConstant),
+                };
+                r.die.nums_len = r.die.nums_len.saturating_add(slots);
             }
+            Want::Num(_) => {}
         })?;
         Ok(r)
     }
