@@ -261,6 +261,11 @@ pub enum ChildrenEnd {
     /// The last child kept leads into it (through its own children or its
     /// `DW_AT_sibling`): `dwarf_siblingof` fails stepping past that child.
     Past,
+    /// `dwarf_child` fails on the entry itself (its code names no
+    /// abbreviation, or it has children and its attributes do not read):
+    /// an abstract origin landing there, which upstream renders as the
+    /// symbol's DIE all the same (`Window::read_unit`).
+    Child,
     /// The next child is an entry that does not read whole, with this tag
     /// (0, libdw's `DW_TAG_invalid`, where its code names no
     /// abbreviation): `dwarf_siblingof` steps onto it and fails stepping

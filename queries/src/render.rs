@@ -1007,6 +1007,9 @@ impl<'d, 'a> Renderer<'d, 'a> {
         tag: Option<dw::DwTag>,
     ) -> Result<(), Error> {
         st.first_list_item = true;
+        if self.dies.children_end(die) == Some(ChildrenEnd::Child) {
+            return Err(container_fails(Broken::Child));
+        }
         self.dies.prefetch_child_names(die);
         let mut c = self.dies.die(die).first_child;
         while c != NONE {

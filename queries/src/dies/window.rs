@@ -269,15 +269,21 @@ impl<'a> Window<'a> {
         if let Some(b) = self.bodies[first_body..].last_mut().filter(|b| b.1 == u32::MAX) {
             b.1 = end as u32;
         }
-        // libdw reads a DIE wherever a reference lands: the tag it finds.
-        let tag_at = |plans: &mut Plans, off: u32| -> u16 {
-            let Some(rel) = (off as u64).checked_sub(base) else { return 0 };
-            let Some(mut r) = entries_at(dwarf, unit, (base, end), rel as usize).map(|e| e.input) else { return 0 };
+        // libdw reads a DIE wherever a reference lands: the plan of the
+        // abbreviation it finds, `None` where its code names none.
+        let plan_at = |plans: &mut Plans, off: u32| -> Option<Plan> {
+            let rel = (off as u64).checked_sub(base)?;
+            let mut r = entries_at(dwarf, unit, (base, end), rel as usize)?.input;
             match r.read_uleb128() {
-                Ok(0) | Err(_) => 0,
-                Ok(code) => plans.get(&unit.abbreviations, code, unit.encoding()).map_or(0, |p| p.tag),
+                Ok(0) | Err(_) => None,
+                Ok(code) => plans.get(&unit.abbreviations, code, unit.encoding()).ok(),
             }
         };
+        // The tag it finds (0, libdw's `DW_TAG_invalid`, for none).
+        let tag_at = |plans: &mut Plans, off: u32| -> u16 { plan_at(plans, off).map_or(0, |p| p.tag) };
+        // Abstract origins landing on an entry `dwarf_child` fails on, by
+        // offset: the bare DIE standing for it.
+        let mut bare_origins: rustc_hash::FxHashMap<u32, u32> = Default::default();
         let sorted = replay_from.unwrap_or(self.arena.dies.len()) as DieIdx;
         let mut complete = !needs_full;
         // A type landing between DIEs (damaged DWARF): libdw reads an entry
@@ -317,7 +323,29 @@ impl<'a> Window<'a> {
                     // libdw follows `DW_AT_abstract_origin` wherever it
                     // lands too (`dwarf_attr_integrate`: a concrete
                     // instance's name is its origin's).
-                    if let Some(t) = read {
+                    let t = match read {
+                        Some(t) => Some(t),
+                        // An entry that does not read: upstream takes it for
+                        // the symbol's DIE all the same (`dwarf_formref_die`
+                        // reads nothing there), and renders it as far as
+                        // libdw lets it: `dwarf_child` fails on it where its
+                        // code names no abbreviation or where it has
+                        // children (it reads the attributes to find them).
+                        // Without children it has none to libdw, and its
+                        // attributes partly read: not followed.
+                        None => match bare_origins.get(&off) {
+                            Some(&t) => Some(t),
+                            None => match plan_at(&mut plans, off) {
+                                Some(p) if !p.children => None,
+                                p => {
+                                    let t = self.bare_child_fails(p.map_or(0, |p| p.tag), off);
+                                    bare_origins.insert(off, t);
+                                    Some(t)
+                                }
+                            },
+                        },
+                    };
+                    if let Some(t) = t {
                         self.arena.dies[i as usize].abstract_origin = self.arena.base + t;
                     }
                     continue;
@@ -687,6 +715,21 @@ impl<'a> Window<'a> {
         }
         self.replayed = true;
         Some(kept.0 as u32)
+    }
+
+    /// A DIE of tag `tag` standing for an entry at `off` that
+    /// `dwarf_child` fails on ([`ChildrenEnd::Child`]), kept after the
+    /// others; its local index.
+    #[cold]
+    fn bare_child_fails(&mut self, tag: u16, off: u32) -> u32 {
+        let local = self.arena.dies.len();
+        let mut die = ReadDie::bare(tag, self.arena.nums.len()).die;
+        die.flags |= CHILDREN_BREAK;
+        self.arena.dies.push(die);
+        self.arena.offsets.push(off);
+        self.arena.ends.push((self.arena.base + local as DieIdx, ChildrenEnd::Child));
+        self.replayed = true;
+        local as u32
     }
 
     /// Reads an entry's attributes.
