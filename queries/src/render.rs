@@ -1007,9 +1007,6 @@ impl<'d, 'a> Renderer<'d, 'a> {
         tag: Option<dw::DwTag>,
     ) -> Result<(), Error> {
         st.first_list_item = true;
-        if self.dies.children_end(die) == Some(ChildrenEnd::Child) {
-            return Err(container_fails(Broken::Child));
-        }
         self.dies.prefetch_child_names(die);
         let mut c = self.dies.die(die).first_child;
         while c != NONE {
@@ -1026,7 +1023,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
                     return Err(unexpected_type(t));
                 }
             }
-            return Err(children_end_fails());
+            return Err(children_end_error(end));
         }
         st.first_list_item = false;
         Ok(())
@@ -1353,7 +1350,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
             if let ChildrenEnd::Entry(t) = end {
                 structure_child(dw::DwTag(t))?;
             }
-            return Err(children_end_fails());
+            return Err(children_end_error(end));
         }
         st.first_list_item = false;
         Ok(())
@@ -1496,8 +1493,8 @@ impl<'d, 'a> Renderer<'d, 'a> {
             stopped = true;
             break;
         }
-        if !stopped && self.dies.children_end(die).is_some() {
-            return Err(children_end_fails());
+        if let Some(end) = self.dies.children_end(die).filter(|_| !stopped) {
+            return Err(children_end_error(end));
         }
         if res == Kabi::Reserved {
             return Ok((Kabi::Reserved, placeholder, orig));
@@ -1578,6 +1575,16 @@ fn structure_child(tag: dw::DwTag) -> Result<(), Error> {
 /// next, libdw cannot step past it.
 fn children_end_fails() -> Error {
     container_fails(Broken::Sibling)
+}
+
+/// Upstream's `process_die_container` over children that end in damage
+/// ([`ChildrenEnd`]): at `dwarf_child` where the entry itself is damaged,
+/// else at `dwarf_siblingof`.
+fn children_end_error(end: ChildrenEnd) -> Error {
+    match end {
+        ChildrenEnd::Child => container_fails(Broken::Child),
+        ChildrenEnd::Past | ChildrenEnd::Entry(_) => children_end_fails(),
+    }
 }
 
 /// Upstream's `process_die_container` where libdw cannot walk the

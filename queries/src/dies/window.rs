@@ -325,24 +325,18 @@ impl<'a> Window<'a> {
                     // instance's name is its origin's).
                     let t = match read {
                         Some(t) => Some(t),
-                        // An entry that does not read: upstream takes it for
-                        // the symbol's DIE all the same (`dwarf_formref_die`
-                        // reads nothing there), and renders it as far as
-                        // libdw lets it: `dwarf_child` fails on it where its
-                        // code names no abbreviation or where it has
-                        // children (it reads the attributes to find them).
-                        // Without children it has none to libdw, and its
-                        // attributes partly read: not followed.
+                        // An entry whose code names no abbreviation (one that
+                        // does read in part is kept: `read_partial`):
+                        // upstream takes it for the symbol's DIE all the same
+                        // (`dwarf_formref_die` reads nothing there), and
+                        // fails at `dwarf_child` rendering it.
                         None => match bare_origins.get(&off) {
                             Some(&t) => Some(t),
-                            None => match plan_at(&mut plans, off) {
-                                Some(p) if !p.children => None,
-                                p => {
-                                    let t = self.bare_child_fails(p.map_or(0, |p| p.tag), off);
-                                    bare_origins.insert(off, t);
-                                    Some(t)
-                                }
-                            },
+                            None => {
+                                let t = self.bare_child_fails(tag_at(&mut plans, off), off);
+                                bare_origins.insert(off, t);
+                                Some(t)
+                            }
                         },
                     };
                     if let Some(t) = t {
@@ -686,9 +680,8 @@ impl<'a> Window<'a> {
         let mut replay_from = Some(kept.0);
         let (broke, _) = self.walk(dwarf, unit, raw, false, plans, range, inner, &mut replay_from);
         if self.arena.dies.len() == kept.0 {
-            // The entry itself cannot be read: only its tag is kept.
             inner.truncate(kept.1);
-            return None;
+            return self.read_partial(dwarf, unit, plans, range, off, inner);
         }
         if let Some(Break { depth, end, .. }) = broke {
             // The entry reads, some of its children do not: libdw fails only
@@ -717,6 +710,46 @@ impl<'a> Window<'a> {
         Some(kept.0 as u32)
     }
 
+    /// An entry where a reference lands whose attributes do not all read:
+    /// kept with the ones before the damage, which libdw's `dwarf_attr`
+    /// finds (it reads up to the attribute asked for), and with no children
+    /// to walk; `dwarf_child` fails on it where it has some (it reads every
+    /// attribute to find them). `None` where its code names no
+    /// abbreviation: only its tag is kept then (0, libdw's
+    /// `DW_TAG_invalid`).
+    #[allow(clippy::too_many_arguments)]
+    #[cold]
+    #[inline(never)]
+    fn read_partial(
+        &mut self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        unit: &gimli::Unit<R<'a>>,
+        plans: &mut Plans,
+        range: (u64, u64),
+        off: u32,
+        inner: &mut Vec<(u32, u32, bool)>,
+    ) -> Option<u32> {
+        let mut raw = entries_at(dwarf, unit, range, (off as u64).checked_sub(range.0)? as usize)?;
+        let plan = raw.entry(plans).ok()??;
+        let mut r = match self.read_die(dwarf, unit, &mut raw, plans, plan) {
+            Err(r) => r,
+            Ok(r) => {
+                // It reads: what failed is not this entry.
+                self.arena.nums.truncate(r.die.nums as usize);
+                return None;
+            }
+        };
+        let local = self.arena.dies.len() as DieIdx;
+        let idx = self.arena.base + local;
+        if plan.children {
+            r.die.flags |= CHILDREN_BREAK;
+            self.arena.ends.push((idx, ChildrenEnd::Child));
+        }
+        self.add_die(r, idx, off as u64, range, inner, true);
+        self.replayed = true;
+        Some(local)
+    }
+
     /// A DIE of tag `tag` standing for an entry at `off` that
     /// `dwarf_child` fails on ([`ChildrenEnd::Child`]), kept after the
     /// others; its local index.
@@ -732,8 +765,11 @@ impl<'a> Window<'a> {
         local as u32
     }
 
-    /// Reads an entry's attributes.
-    #[inline]
+    /// Reads an entry's attributes: the entry, or where they do not all
+    /// read, the entry with those before the damage. Always inlined: its
+    /// second call site (`read_partial`, cold) made LLVM call it instead,
+    /// for every DIE (+7% instructions on mm/vmscan.o without PGO).
+    #[inline(always)]
     fn read_die(
         &mut self,
         dwarf: &gimli::Dwarf<R<'a>>,
@@ -741,9 +777,12 @@ impl<'a> Window<'a> {
         raw: &mut Entries<'a, '_>,
         plans: &Plans,
         plan: Plan,
-    ) -> gimli::Result<ReadDie<'a>> {
+    ) -> Result<ReadDie<'a>, ReadDie<'a>> {
         let base = unit.header.debug_info_offset().map_or(0, |o| o.0 as u64);
         let nums_start = self.arena.nums.len();
+        // A local, not a reference the caller passes: LLVM keeps its
+        // fields in registers then (+6% instructions on mm/vmscan.o with
+        // it behind a reference).
         let mut r = ReadDie::bare(plan.tag, nums_start);
         let nums = &mut self.arena.nums;
         // libdw's `dwarf_attr` (`__libdw_find_attr`) takes an attribute's
@@ -756,53 +795,63 @@ impl<'a> Window<'a> {
             seen |= bit;
             new
         };
-        raw.attributes(plans, plan.keep, |want, value| match want {
-            Want::Name if first(1) => {
-                let (name, unmeasured) = name_string(dwarf, self.tails.str, unit, value);
-                r.die.set_name(name.ok(), unmeasured);
-                if let Err(e) = name {
-                    r.die.set_name_error(e);
-                }
-            }
-            Want::Linkage if first(2) => r.linkage = string(dwarf, self.tails.str, unit, value).ok(),
-            Want::Type if first(4) => {
-                if matches!(value, AttributeValue::DebugTypesRef(_)) {
-                    r.die.flags |= TYPE_SIG8;
-                }
-                r.type_off = reference(base, value)
-            }
-            Want::Origin if first(8) => r.origin_off = reference(base, value),
-            Want::Name | Want::Linkage | Want::Type | Want::Origin => {}
-            Want::Sibling => {
-                if r.sibling == Sibling::None {
-                    r.sibling = Sibling::of(&value);
-                }
-            }
-            Want::Declaration => {
-                if first(16) && matches!(value, AttributeValue::Flag(true)) {
-                    r.die.flags |= DECLARATION;
-                }
-            }
-            // libdw's dwarf_attr finds the first occurrence.
-            Want::Num(num) if read_num(&nums[nums_start..], num).is_none() => {
-                let slots = match udata(&value) {
-                    Some(v) => push_num(nums, num, v),
-                    // A section offset is a location list's where the
-                    // member's place may be one (libdw reads it as such
-                    // then: not followed); elsewhere libdw refuses it.
-                    None if matches!(value, AttributeValue::SecOffset(_)) => {
-                        if num == Num::DataMemberLocation {
-                            return;
-                        }
-                        push_num_error(nums, num, NumError::InvalidDwarf)
+        // The closure is always inlined too: with two callers of
+        // `read_die`, LLVM called it once per attribute read.
+        let read = raw.attributes(
+            plans,
+            plan.keep,
+            #[inline(always)]
+            |want, value| match want {
+                Want::Name if first(1) => {
+                    let (name, unmeasured) = name_string(dwarf, self.tails.str, unit, value);
+                    r.die.set_name(name.ok(), unmeasured);
+                    if let Err(e) = name {
+                        r.die.set_name_error(e);
                     }
-                    None => push_num_error(nums, num, NumError::NoConstant),
-                };
-                r.die.nums_len = r.die.nums_len.saturating_add(slots);
-            }
-            Want::Num(_) => {}
-        })?;
-        Ok(r)
+                }
+                Want::Linkage if first(2) => r.linkage = string(dwarf, self.tails.str, unit, value).ok(),
+                Want::Type if first(4) => {
+                    if matches!(value, AttributeValue::DebugTypesRef(_)) {
+                        r.die.flags |= TYPE_SIG8;
+                    }
+                    r.type_off = reference(base, value)
+                }
+                Want::Origin if first(8) => r.origin_off = reference(base, value),
+                Want::Name | Want::Linkage | Want::Type | Want::Origin => {}
+                Want::Sibling => {
+                    if r.sibling == Sibling::None {
+                        r.sibling = Sibling::of(&value);
+                    }
+                }
+                Want::Declaration => {
+                    if first(16) && matches!(value, AttributeValue::Flag(true)) {
+                        r.die.flags |= DECLARATION;
+                    }
+                }
+                // libdw's dwarf_attr finds the first occurrence.
+                Want::Num(num) if read_num(&nums[nums_start..], num).is_none() => {
+                    let slots = match udata(&value) {
+                        Some(v) => push_num(nums, num, v),
+                        // A section offset is a location list's where the
+                        // member's place may be one (libdw reads it as such
+                        // then: not followed); elsewhere libdw refuses it.
+                        None if matches!(value, AttributeValue::SecOffset(_)) => {
+                            if num == Num::DataMemberLocation {
+                                return;
+                            }
+                            push_num_error(nums, num, NumError::InvalidDwarf)
+                        }
+                        None => push_num_error(nums, num, NumError::NoConstant),
+                    };
+                    r.die.nums_len = r.die.nums_len.saturating_add(slots);
+                }
+                Want::Num(_) => {}
+            },
+        );
+        match read {
+            Ok(()) => Ok(r),
+            Err(_) => Err(r),
+        }
     }
 
     /// Resolves the references read; `false` if one reaches a skipped DIE.
