@@ -91,6 +91,11 @@ struct Section {
 }
 
 impl Section {
+    /// What libdwfl's layout of an object's sections reads of it.
+    fn placed(&self) -> reloc::Placed {
+        reloc::Placed { alloc: self.has_flag(elf::SHF_ALLOC), addr: self.addr, align: self.addralign, size: self.size }
+    }
+
     fn read<S: SectionHeader<Endian = Endianness>>(s: &S, e: Endianness) -> Self {
         Section {
             name: s.sh_name(e),

@@ -491,6 +491,73 @@ pub(super) fn offline_layout(sections: impl Iterator<Item = Placed>) -> Vec<u64>
     }
 }
 
+/// Whether libdwfl's layout of an object file's loaded sections
+/// (`__libdwfl_elf_address_range` for `ET_REL`) fails: it writes each
+/// address it assigns back into the section header (`gelf_update_shdr`),
+/// which for a 32-bit file refuses an address past 32 bits. Only damaged
+/// section headers (sizes and alignments of gigabytes) get there; libdwfl
+/// then refuses the module without an error of its own. The layout as
+/// libdwfl runs it, sections placed already (a nonzero address) included,
+/// where [`offline_layout`] keeps what intact objects need.
+pub(super) fn offline_layout_fails(sections: &[Placed], is_64: bool) -> bool {
+    if is_64 {
+        return false;
+    }
+    let fits = |a: u64| a <= u64::from(u32::MAX);
+    let mut addr: Vec<u64> = sections.iter().map(|s| s.addr).collect();
+    // libdwfl's REL_MIN_ALIGN from its first offline address.
+    let (mut start, mut end, mut base) = (0x10000u64, 0x10000u64, 0x10000u64);
+    let (mut bias, mut first) = (0u64, true);
+    for i in 1..sections.len() {
+        let s = &sections[i];
+        if !s.alloc {
+            continue;
+        }
+        let align = s.align.max(1);
+        let mask = align.wrapping_neg();
+        let next = end.wrapping_add(align - 1) & mask;
+        if addr[i] == 0 || (bias == 0 && end > start && end != next) {
+            addr[i] = next;
+            if end == base {
+                (start, base) = (next, next);
+            } else if base & (align - 1) != 0 {
+                // Lays out every loaded section up to this one again,
+                // from a base aligned for it, writing each back.
+                base = base.wrapping_add(align - 1) & mask;
+                (start, end) = (base, base);
+                for j in 1..=i {
+                    if sections[j].alloc {
+                        let a = sections[j].align.max(1);
+                        addr[j] = end.wrapping_add(a - 1) & a.wrapping_neg();
+                        end = addr[j].wrapping_add(sections[j].size);
+                        if !fits(addr[j]) {
+                            return true;
+                        }
+                    }
+                }
+                continue;
+            }
+            end = next.wrapping_add(s.size);
+            if next != 0 && !fits(next) {
+                return true;
+            }
+        } else {
+            let top = addr[i].wrapping_add(s.size);
+            if first || end < top {
+                end = top;
+            }
+            if first || bias > addr[i] {
+                bias = addr[i];
+            }
+            if addr[i].wrapping_sub(bias).wrapping_add(base) & (align - 1) != 0 {
+                base = (base.wrapping_add(align - 1) & mask).wrapping_add(bias & (align - 1));
+            }
+        }
+        first = false;
+    }
+    false
+}
+
 /// Performs `op` with value `v` on the bytes at the start of `location`;
 /// does nothing if they run past its end.
 fn apply_one(location: &mut [u8], op: Op, v: u64, big: bool) {
@@ -594,6 +661,29 @@ mod tests {
         assert_eq!(placed(&[(true, 16, 0x10), (true, 0x4_0000, 0x10)]), [0, 0x40000, 0x40010 + 0x3fff0]);
         // Empty sections take no room: the next one is still the first.
         assert_eq!(placed(&[(true, 4, 0), (true, 4, 4)]), [0, 0x10000, 0x10000]);
+    }
+
+    /// libdwfl refuses a 32-bit module whose layout places a section past
+    /// 32 bits (`gelf_update_shdr`), directly or when it lays the sections
+    /// out again; never a 64-bit one.
+    #[test]
+    fn layouts_libdwfl_refuses() {
+        let fails = |sections: &[(bool, u64, u64, u64)], is_64: bool| {
+            let null = Placed { alloc: false, addr: 0, align: 0, size: 0 };
+            let all: Vec<Placed> = std::iter::once(null)
+                .chain(sections.iter().map(|&(alloc, addr, align, size)| Placed { alloc, addr, align, size }))
+                .collect();
+            offline_layout_fails(&all, is_64)
+        };
+        assert!(!fails(&[(true, 0, 16, 0x17), (true, 0, 8, 8), (false, 0, 1, u64::MAX)], false));
+        // The second section lands past 4 GiB.
+        assert!(fails(&[(true, 0, 16, 0xffff_ffff), (true, 0, 8, 8)], false));
+        assert!(!fails(&[(true, 0, 16, 0xffff_ffff), (true, 0, 8, 8)], true));
+        // A section aligned past the base lays the others out again, the
+        // first one past 4 GiB.
+        assert!(fails(&[(true, 0, 16, 0x10), (true, 0, 0x1_0000_0000, 0x10)], false));
+        // An address given already is kept while nothing was laid out yet.
+        assert!(!fails(&[(true, 0x2000, 16, 0x10), (true, 0, 8, 8)], false));
     }
 
     /// libebl 0.188's `reloc_simple_type`: PowerPC's aligned 16-bit

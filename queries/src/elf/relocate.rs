@@ -89,12 +89,7 @@ impl<'data> ElfFile<'data> {
         let symtab = self.dwfl_symtab()?;
         // Where libdwfl places each section of an object file: relocations
         // against symbols in loaded sections add that address.
-        let placed = reloc::offline_layout(self.sections.iter().map(|s| reloc::Placed {
-            alloc: s.has_flag(elf::SHF_ALLOC),
-            addr: s.addr,
-            align: s.addralign,
-            size: s.size,
-        }));
+        let placed = reloc::offline_layout(self.sections.iter().map(Section::placed));
         let symbol = |index: u32| self.reloc_symbol(&symtab, &symtab.symbols, &placed, index);
         if self.sections_overlap() {
             return self.relocate_in_place(found, &symtab, &placed);

@@ -6,7 +6,9 @@
 //! has already read. Every other `e_type` (damage can turn an `ET_REL` into
 //! anything) is placed by its `PT_LOAD` program headers
 //! (`__libdwfl_elf_address_range`), and reading those fails where the
-//! program header table does not fit the file. Upstream then stops with
+//! program header table does not fit the file; a relocatable object's
+//! layout fails where a 32-bit file's section would be placed past 32 bits
+//! (`reloc::offline_layout_fails`). Upstream then stops with
 //! `dwfl_report_offline failed for '<file>': no error`: libelf's error has
 //! been read (and cleared) by the time upstream prints it.
 
@@ -21,7 +23,8 @@ impl ElfFile<'_> {
     /// `false` where `dwfl_report_offline` fails.
     pub fn dwfl_reports(&self) -> bool {
         if self.e_type == elf::ET_REL.0 {
-            return true;
+            let sections: Vec<_> = self.sections.iter().map(|s| s.placed()).collect();
+            return !super::reloc::offline_layout_fails(&sections, self.is_64);
         }
         // `elf_getphdrnum`: an offset past the file fails; a count past it
         // is cut to what fits.
