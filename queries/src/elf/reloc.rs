@@ -447,63 +447,20 @@ pub(super) struct Placed {
 }
 
 /// Where libdwfl's offline reporting (`dwfl_report_offline`, as upstream
-/// opens an object) places an object file's sections, by section index:
-/// loaded (`SHF_ALLOC`) sections one after the other, each aligned, from
-/// 0x10000 (its `OFFLINE_REDZONE`), as its `__libdwfl_elf_address_range`
-/// lays them out; 0 for the others. Relocations against a symbol in a
-/// loaded section add its address, so a `DW_AT_low_pc` reads 0x10000 and
-/// up, not 0: only damaged DWARF, where an entry is read from such bytes,
-/// shows the difference.
-pub(super) fn offline_layout(sections: impl Iterator<Item = Placed>) -> Vec<u64> {
-    let sections: Vec<Placed> = sections.collect();
-    let mut placed = vec![0; sections.len()];
-    let mut base: u64 = 0x10000;
-    'layout: loop {
-        let mut end = base;
-        for (i, s) in sections.iter().enumerate().skip(1) {
-            if !s.alloc {
-                continue;
-            }
-            if s.addr != 0 {
-                // Placed already: libdwfl keeps it (and tracks it to
-                // adjust its base, which no object file we read needs).
-                placed[i] = s.addr;
-                continue;
-            }
-            let align = s.align.max(1);
-            // Alignments are powers of two; one that is not aligns as
-            // libdwfl's mask arithmetic does.
-            let mask = align.wrapping_neg();
-            let next = end.wrapping_add(align - 1) & mask;
-            if end == base {
-                // The first section placed: the module's base.
-                base = next;
-            } else if base & (align - 1) != 0 {
-                // A section aligned more than the base: start again from
-                // a base aligned for it.
-                base = base.wrapping_add(align - 1) & mask;
-                continue 'layout;
-            }
-            placed[i] = next;
-            end = next.wrapping_add(s.size);
-        }
-        return placed;
-    }
-}
-
-/// Whether libdwfl's layout of an object file's loaded sections
-/// (`__libdwfl_elf_address_range` for `ET_REL`) fails: it writes each
-/// address it assigns back into the section header (`gelf_update_shdr`),
-/// which for a 32-bit file refuses an address past 32 bits. Only damaged
-/// section headers (sizes and alignments of gigabytes) get there; libdwfl
-/// then refuses the module without an error of its own. The layout as
-/// libdwfl runs it, sections placed already (a nonzero address) included,
-/// where [`offline_layout`] keeps what intact objects need.
-pub(super) fn offline_layout_fails(sections: &[Placed], is_64: bool) -> bool {
-    if is_64 {
-        return false;
-    }
-    let fits = |a: u64| a <= u64::from(u32::MAX);
+/// opens an object) places an object file's sections, by section index, as
+/// its `__libdwfl_elf_address_range` lays them out for `ET_REL`: loaded
+/// (`SHF_ALLOC`) sections one after the other, each aligned, from 0x10000
+/// (its `OFFLINE_REDZONE`); 0 for the others. A relocation against a
+/// symbol in a loaded section adds its address (and the module's bias,
+/// where sections came with addresses of their own), so a `DW_AT_low_pc`
+/// reads 0x10000 and up, not 0: only damaged DWARF, where an entry is read
+/// from such bytes, shows the difference. `None` where the layout fails:
+/// libdwfl writes each address it assigns back into the section header
+/// (`gelf_update_shdr`), which for a 32-bit file refuses one past 32 bits,
+/// and then refuses the module without an error of its own (damaged
+/// section headers: sizes and alignments of gigabytes).
+pub(super) fn offline_layout(sections: &[Placed], is_64: bool) -> Option<Vec<u64>> {
+    let fits = |a: u64| is_64 || a <= u64::from(u32::MAX);
     let mut addr: Vec<u64> = sections.iter().map(|s| s.addr).collect();
     // libdwfl's REL_MIN_ALIGN from its first offline address.
     let (mut start, mut end, mut base) = (0x10000u64, 0x10000u64, 0x10000u64);
@@ -513,16 +470,22 @@ pub(super) fn offline_layout_fails(sections: &[Placed], is_64: bool) -> bool {
         if !s.alloc {
             continue;
         }
+        // Alignments are powers of two; one that is not aligns as
+        // libdwfl's mask arithmetic does.
         let align = s.align.max(1);
         let mask = align.wrapping_neg();
         let next = end.wrapping_add(align - 1) & mask;
+        // Once laying out has started, it places every section, unless
+        // the first one was at 0 already.
         if addr[i] == 0 || (bias == 0 && end > start && end != next) {
             addr[i] = next;
             if end == base {
+                // The first section placed: the module's base.
                 (start, base) = (next, next);
             } else if base & (align - 1) != 0 {
-                // Lays out every loaded section up to this one again,
-                // from a base aligned for it, writing each back.
+                // A section aligned more than the base: every loaded
+                // section up to this one is laid out again from a base
+                // aligned for it.
                 base = base.wrapping_add(align - 1) & mask;
                 (start, end) = (base, base);
                 for j in 1..=i {
@@ -531,7 +494,7 @@ pub(super) fn offline_layout_fails(sections: &[Placed], is_64: bool) -> bool {
                         addr[j] = end.wrapping_add(a - 1) & a.wrapping_neg();
                         end = addr[j].wrapping_add(sections[j].size);
                         if !fits(addr[j]) {
-                            return true;
+                            return None;
                         }
                     }
                 }
@@ -539,9 +502,10 @@ pub(super) fn offline_layout_fails(sections: &[Placed], is_64: bool) -> bool {
             }
             end = next.wrapping_add(s.size);
             if next != 0 && !fits(next) {
-                return true;
+                return None;
             }
         } else {
+            // Placed already: kept, and tracked.
             let top = addr[i].wrapping_add(s.size);
             if first || end < top {
                 end = top;
@@ -555,7 +519,9 @@ pub(super) fn offline_layout_fails(sections: &[Placed], is_64: bool) -> bool {
         }
         first = false;
     }
-    false
+    // The module's bias, which relocations add too (`dwfl_adjusted_address`).
+    let bias = if bias != 0 { base.wrapping_sub(bias) } else { 0 };
+    Some(sections.iter().zip(addr).map(|(s, a)| if s.alloc { a.wrapping_add(bias) } else { 0 }).collect())
 }
 
 /// Performs `op` with value `v` on the bytes at the start of `location`;
@@ -639,13 +605,18 @@ mod tests {
     use super::*;
 
     fn placed(sections: &[(bool, u64, u64)]) -> Vec<u64> {
+        let all: Vec<_> = sections.iter().map(|&(alloc, align, size)| (alloc, 0, align, size)).collect();
+        layout(&all, true).expect("a 64-bit layout never fails")
+    }
+
+    /// The layout of the sections (alloc, address, alignment, size) after
+    /// the null section.
+    fn layout(sections: &[(bool, u64, u64, u64)], is_64: bool) -> Option<Vec<u64>> {
         let null = Placed { alloc: false, addr: 0, align: 0, size: 0 };
-        offline_layout(std::iter::once(null).chain(sections.iter().map(|&(alloc, align, size)| Placed {
-            alloc,
-            addr: 0,
-            align,
-            size,
-        })))
+        let all: Vec<Placed> = std::iter::once(null)
+            .chain(sections.iter().map(|&(alloc, addr, align, size)| Placed { alloc, addr, align, size }))
+            .collect();
+        offline_layout(&all, is_64)
     }
 
     #[test]
@@ -668,13 +639,7 @@ mod tests {
     /// out again; never a 64-bit one.
     #[test]
     fn layouts_libdwfl_refuses() {
-        let fails = |sections: &[(bool, u64, u64, u64)], is_64: bool| {
-            let null = Placed { alloc: false, addr: 0, align: 0, size: 0 };
-            let all: Vec<Placed> = std::iter::once(null)
-                .chain(sections.iter().map(|&(alloc, addr, align, size)| Placed { alloc, addr, align, size }))
-                .collect();
-            offline_layout_fails(&all, is_64)
-        };
+        let fails = |sections: &[(bool, u64, u64, u64)], is_64: bool| layout(sections, is_64).is_none();
         assert!(!fails(&[(true, 0, 16, 0x17), (true, 0, 8, 8), (false, 0, 1, u64::MAX)], false));
         // The second section lands past 4 GiB.
         assert!(fails(&[(true, 0, 16, 0xffff_ffff), (true, 0, 8, 8)], false));
@@ -684,6 +649,28 @@ mod tests {
         assert!(fails(&[(true, 0, 16, 0x10), (true, 0, 0x1_0000_0000, 0x10)], false));
         // An address given already is kept while nothing was laid out yet.
         assert!(!fails(&[(true, 0x2000, 16, 0x10), (true, 0, 8, 8)], false));
+    }
+
+    /// Sections that come with addresses: kept while nothing was laid out
+    /// yet, tracked (the next one placed goes after the highest), and the
+    /// module biased by the base less the lowest; once laying out has
+    /// started, placed like the others.
+    #[test]
+    fn sections_with_addresses() {
+        // Laid out first, then one with an address that does not follow:
+        // placed after the first.
+        assert_eq!(layout(&[(true, 0, 8, 0x11), (true, 0x5000, 8, 8)], true), Some(vec![0, 0x10000, 0x10018]));
+        // ... unless it follows exactly: kept, and the next goes after it.
+        let far = 0x6e00_0000_0000_0000;
+        assert_eq!(
+            layout(&[(true, 0, 8, 0x10), (true, far, 8, 8), (true, 0, 1, 7)], true),
+            Some(vec![0, 0x10000, far, far + 8])
+        );
+        // The first with an address: the module is biased to the base.
+        assert_eq!(
+            layout(&[(true, 0x4000, 16, 0x10), (false, 0, 1, 4), (true, 0, 4, 4)], true),
+            Some(vec![0, 0x10000, 0, 0x10010])
+        );
     }
 
     /// libebl 0.188's `reloc_simple_type`: PowerPC's aligned 16-bit

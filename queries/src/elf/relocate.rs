@@ -89,7 +89,9 @@ impl<'data> ElfFile<'data> {
         let symtab = self.dwfl_symtab()?;
         // Where libdwfl places each section of an object file: relocations
         // against symbols in loaded sections add that address.
-        let placed = reloc::offline_layout(self.sections.iter().map(Section::placed));
+        // (A layout libdwfl refuses never gets here: `dwfl_reports`.)
+        let sections: Vec<_> = self.sections.iter().map(Section::placed).collect();
+        let placed = reloc::offline_layout(&sections, self.is_64).unwrap_or_default();
         let symbol = |index: u32| self.reloc_symbol(&symtab, &symtab.symbols, &placed, index);
         if self.sections_overlap() {
             return self.relocate_in_place(found, &symtab, &placed);

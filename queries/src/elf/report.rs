@@ -8,7 +8,7 @@
 //! (`__libdwfl_elf_address_range`), and reading those fails where the
 //! program header table does not fit the file; a relocatable object's
 //! layout fails where a 32-bit file's section would be placed past 32 bits
-//! (`reloc::offline_layout_fails`). Upstream then stops with
+//! (`reloc::offline_layout`). Upstream then stops with
 //! `dwfl_report_offline failed for '<file>': no error`: libelf's error has
 //! been read (and cleared) by the time upstream prints it.
 
@@ -24,7 +24,7 @@ impl ElfFile<'_> {
     pub fn dwfl_reports(&self) -> bool {
         if self.e_type == elf::ET_REL.0 {
             let sections: Vec<_> = self.sections.iter().map(|s| s.placed()).collect();
-            return !super::reloc::offline_layout_fails(&sections, self.is_64);
+            return super::reloc::offline_layout(&sections, self.is_64).is_some();
         }
         // `elf_getphdrnum`: an offset past the file fails; a count past it
         // is cut to what fits.
