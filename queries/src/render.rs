@@ -874,6 +874,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
 
     /// upstream's `get_udata_attr`: a numeric attribute, if it reads; where
     /// it is present but does not, libdw's error is left set.
+    #[inline]
     fn udata(&mut self, die: DieIdx, num: Num) -> Option<u64> {
         match self.dies.num_read(die, num) {
             Ok(v) => v,
