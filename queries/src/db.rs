@@ -18,7 +18,7 @@ use crate::crc::Fingerprint;
 
 use crate::bytes::Bytes;
 use crate::error::Error;
-use crate::object::{self, Deferred, ElfSym, ObjectOutcome, Options, RunState};
+use crate::object::{self, Deferred, Globals, ObjectOutcome, Options, RunState};
 use crate::symbols::SymbolTable;
 use crate::unitcache::UnitCache;
 
@@ -46,7 +46,7 @@ pub struct Step<'db> {
 
 /// The global symbols of the object's `SHT_SYMTAB` sections.
 #[salsa::tracked(returns(ref))]
-pub fn global_symbols(db: &dyn salsa::Database, obj: ObjectFile) -> Result<Vec<ElfSym>, Error> {
+pub fn global_symbols(db: &dyn salsa::Database, obj: ObjectFile) -> Result<Globals, Error> {
     let _span = tracing::debug_span!("global_symbols", name = %String::from_utf8_lossy(obj.name(db))).entered();
     object::global_symbols(&load(db, obj)?)
 }

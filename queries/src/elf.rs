@@ -231,6 +231,15 @@ impl<'data> ElfFile<'data> {
     /// Upstream's `elf_for_each_global` (SPEC 2.3): the defined, non-local,
     /// named entries of every `SHT_SYMTAB` section, in section order.
     pub fn global_symbols(&self) -> Result<Vec<GlobalSymbol<'data>>, ElfError> {
+        let mut symbols = Vec::new();
+        self.global_symbols_into(&mut symbols)?;
+        Ok(symbols)
+    }
+
+    /// [`Self::global_symbols`] into `symbols`, which keeps the ones read
+    /// before an error: upstream handles each symbol as it reads it (its
+    /// `set_symbol_addr` warnings come before the error).
+    pub fn global_symbols_into(&self, symbols: &mut Vec<GlobalSymbol<'data>>) -> Result<(), ElfError> {
         const F: &str = "elf_for_each_global";
         let getdata = |s: &Section| self.section_data(s).map_err(|m| error(F, format!("elf_getdata failed: {m}")));
         let bad_index = || error(F, format!("gelf_getsymshndx failed: {INVALID_INDEX}"));
@@ -249,7 +258,6 @@ impl<'data> ElfFile<'data> {
         }
 
         let sym_size = self.symbol_size();
-        let mut symbols = Vec::new();
         for s in self.sections.iter().skip(1) {
             if s.kind != elf::SHT_SYMTAB.0 {
                 continue;
@@ -285,7 +293,7 @@ impl<'data> ElfFile<'data> {
                 }
             }
         }
-        Ok(symbols)
+        Ok(())
     }
 
     /// The raw contents of the first section named

@@ -127,14 +127,22 @@ pub struct ElfSym {
     pub value: u64,
 }
 
-/// The global symbols of an object (upstream's `elf_for_each_global`).
-pub fn global_symbols(bytes: &[u8]) -> Result<Vec<ElfSym>, Error> {
+/// An object's global symbols (upstream's `elf_for_each_global`): the ones
+/// read, and the error that stopped reading them, if one did (upstream
+/// has handled the ones before it when it stops).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Globals {
+    pub symbols: Vec<ElfSym>,
+    pub error: Option<Error>,
+}
+
+/// The global symbols of an object.
+pub fn global_symbols(bytes: &[u8]) -> Result<Globals, Error> {
     let elf = ElfFile::parse(bytes)?;
-    Ok(elf
-        .global_symbols()?
-        .into_iter()
-        .map(|s| ElfSym { name: s.name.to_vec(), shndx: s.shndx, value: s.value })
-        .collect())
+    let mut read = Vec::new();
+    let error = elf.global_symbols_into(&mut read).err().map(Error::from);
+    let symbols = read.into_iter().map(|s| ElfSym { name: s.name.to_vec(), shndx: s.shndx, value: s.value }).collect();
+    Ok(Globals { symbols, error })
 }
 
 /// Processes one object. `name` is the argument as given (upstream prints it);
@@ -142,7 +150,7 @@ pub fn global_symbols(bytes: &[u8]) -> Result<Vec<ElfSym>, Error> {
 pub fn process(
     name: &[u8],
     bytes: &[u8],
-    globals: &Result<Vec<ElfSym>, Error>,
+    globals: &Result<Globals, Error>,
     obj: u32,
     state: RunState,
     opts: &Options,
@@ -156,7 +164,7 @@ pub fn process(
 pub fn process_reading_every_die(
     name: &[u8],
     bytes: &[u8],
-    globals: &Result<Vec<ElfSym>, Error>,
+    globals: &Result<Globals, Error>,
     obj: u32,
     state: RunState,
     opts: &Options,
@@ -168,7 +176,7 @@ pub fn process_reading_every_die(
 fn process_with(
     name: &[u8],
     bytes: &[u8],
-    globals: &Result<Vec<ElfSym>, Error>,
+    globals: &Result<Globals, Error>,
     obj: u32,
     mut state: RunState,
     opts: &Options,
@@ -223,7 +231,7 @@ impl ObjectOutcome {
 fn run(
     name: &[u8],
     bytes: &[u8],
-    globals: &Result<Vec<ElfSym>, Error>,
+    globals: &Result<Globals, Error>,
     obj: u32,
     state: &mut RunState,
     opts: &Options,
@@ -241,7 +249,10 @@ fn run(
         return Err(Error::new("elf_for_each_global", msg));
     }
     let globals = globals.as_ref().map_err(Clone::clone)?;
-    read_symtab(globals, state, log);
+    read_symtab(&globals.symbols, state, log);
+    if let Some(e) = &globals.error {
+        return Err(e.clone());
+    }
     let elf = ElfFile::parse(bytes)?;
     let rules = if opts.stable { read_rules(&elf, log)? } else { Rules::default() };
     if !elf.dwfl_reports() {
