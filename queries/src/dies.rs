@@ -45,6 +45,7 @@
 mod abbrev;
 mod decode;
 mod header;
+mod leb;
 mod lines;
 mod open;
 mod window;
@@ -142,10 +143,23 @@ const UNMEASURED: u8 = 16;
 /// bits) [`StringError::BadOffset`].
 const NAME_NO_STRING: u8 = 32;
 const NAME_ERROR: u8 = 32 | 64;
-/// `DW_AT_type` names a type unit by signature (`DW_FORM_ref_sig8`), which
-/// libdw's `dwarf_formref_die` looks for and does not find (see
-/// [`Die::type_sig8`]).
+/// `DW_AT_type` is a reference `dwarf_formref_die` fails on (see
+/// [`Die::type_ref_error`]): a type unit's signature (`DW_FORM_ref_sig8`),
+/// or an offset past the unit.
 const TYPE_SIG8: u8 = 128;
+const TYPE_OUTSIDE: u8 = 8;
+
+/// Why libdw's `dwarf_formref_die` fails on a DIE's `DW_AT_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeRefError {
+    /// A type unit's signature. libdw looks for the type unit in the units
+    /// it reads, which leave out the type units kept in section groups; it
+    /// sets "invalid reference value" unless an error is already set (it
+    /// leaves that).
+    Signature,
+    /// A unit offset past the unit's end: "invalid DWARF".
+    OutsideUnit,
+}
 
 /// Why libdw's `dwarf_formstring` fails on an attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,12 +232,16 @@ impl<'a> Die<'a> {
         }
     }
 
-    /// `DW_AT_type` is a type-unit signature. libdw looks for the type
-    /// unit in the units it reads, which leave out the type units kept in
-    /// section groups, so `dwarf_formref_die` fails: it sets "invalid
-    /// reference value" unless an error is already set (it leaves that).
-    pub fn type_sig8(&self) -> bool {
-        self.flags & TYPE_SIG8 != 0
+    /// Why `dwarf_formref_die` fails on `DW_AT_type`, if it does: upstream
+    /// then prints `base_type void`, and libdw's error is left set.
+    pub fn type_ref_error(&self) -> Option<TypeRefError> {
+        if self.flags & TYPE_SIG8 != 0 {
+            Some(TypeRefError::Signature)
+        } else if self.flags & TYPE_OUTSIDE != 0 {
+            Some(TypeRefError::OutsideUnit)
+        } else {
+            None
+        }
     }
 
     /// Notes that reading the name failed (see [`Self::name_error`]).
@@ -391,6 +409,10 @@ pub struct UnitInfo<'a> {
     /// reports it when it reaches the unit, in the libdw call that failed.
     pub broken: Option<Broken>,
     files: SrcFiles<'a>,
+    /// Index of the first DIE read again (after a `DW_AT_sibling` took
+    /// reading back) or read where a reference landed: the unit's DIEs
+    /// before it are in offset order, each read once.
+    sorted_end: DieIdx,
 }
 
 /// File names of a unit's line program, indexed as `DW_AT_decl_file` is,
@@ -556,7 +578,7 @@ impl<'a> Dies<'a> {
 
     /// What stands for the unit libdw fails on after the last one.
     fn end_info(&self, first: DieIdx) -> UnitInfo<'a> {
-        UnitInfo { root: NONE, first, broken: self.end, files: Err(None) }
+        UnitInfo { root: NONE, first, broken: self.end, files: Err(None), sorted_end: first }
     }
 
     /// Unit `k` (loaded).
@@ -570,6 +592,21 @@ impl<'a> Dies<'a> {
             Some(k) if !self.whole => k,
             _ => (self.units.partition_point(|u| u.first <= idx).max(1) - 1) as u32 + self.unit_base,
         }
+    }
+
+    /// The DIE the unit's walk read at the offset of DIE `idx`, where
+    /// `idx` was read again or where a reference landed: libdw knows a DIE
+    /// by its address, so what upstream keeps for it (its fqn) is that
+    /// DIE's. `None` for the walk's own DIEs.
+    pub fn primary(&self, idx: DieIdx) -> Option<DieIdx> {
+        let info = self.unit(self.unit_of(idx));
+        if idx < info.sorted_end || info.first >= info.sorted_end {
+            return None;
+        }
+        let base = self.arena.base;
+        let walked = &self.arena.offsets[(info.first - base) as usize..(info.sorted_end - base) as usize];
+        let off = self.arena.offsets[(idx - base) as usize];
+        walked.binary_search(&off).ok().map(|k| info.first + k as DieIdx)
     }
 
     /// Hands the loaded unit (window mode) over, e.g. to another thread.
@@ -586,6 +623,7 @@ impl<'a> Dies<'a> {
                 first: base,
                 broken: Some(Broken::Child),
                 files: Err(None),
+                sorted_end: base,
             }),
             arena,
         }

@@ -10,7 +10,7 @@
 use gimli::constants as dw;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::dies::{Broken, ChildrenEnd, DeclFile, DieIdx, Dies, Num, NONE};
+use crate::dies::{Broken, ChildrenEnd, DeclFile, DieIdx, Dies, Num, TypeRefError, NONE};
 use crate::error::Error;
 use crate::kabi::Rules;
 use crate::log::Log;
@@ -553,8 +553,16 @@ impl<'d, 'a> Renderer<'d, 'a> {
     }
 
     /// A DIE's fully qualified name as the fqn pass left it (`None`: upstream's NULL).
-    fn fqn_of(&mut self, die: DieIdx) -> Option<Fqn<'a>> {
-        let up = self.fqn_up[(die - self.fqn_base) as usize];
+    fn fqn_of(&mut self, mut die: DieIdx) -> Option<Fqn<'a>> {
+        let mut up = self.fqn_up[(die - self.fqn_base) as usize];
+        if up == UNSEEN {
+            // A DIE read again where a reference landed has the fqn the
+            // pass gave the DIE read at its offset (upstream's table is by
+            // address).
+            if let Some(p) = self.dies.primary(die) {
+                (die, up) = (p, self.fqn_up[(p - self.fqn_base) as usize]);
+            }
+        }
         let name = self.dies.die(die).name();
         if up == UNSEEN || !has_fqn(up, name) {
             return None;
@@ -971,8 +979,12 @@ impl<'d, 'a> Renderer<'d, 'a> {
         if let Some(tag) = self.dies.stray_type(die).filter(|&t| !renders(t)) {
             return Err(unexpected_type(tag));
         }
-        if self.dies.die(die).type_sig8() && self.libdw_error == "no error" {
-            self.libdw_error = "invalid reference value";
+        match self.dies.die(die).type_ref_error() {
+            Some(TypeRefError::Signature) if self.libdw_error == "no error" => {
+                self.libdw_error = "invalid reference value";
+            }
+            Some(TypeRefError::OutsideUnit) => self.libdw_error = "invalid DWARF",
+            _ => {}
         }
         self.emit(cache, b"base_type void");
         Ok(())

@@ -54,7 +54,7 @@ pub(super) fn open<'a>(
     let mut str_base: Option<Option<u64>> = None;
     {
         let mut raw = Entries::new(&unit)?;
-        let code = raw.input.read_uleb128()?;
+        let code = super::leb::uleb(&mut raw.input)?;
         let abbrev = unit.abbreviations.get(code).ok_or(gimli::Error::InvalidAbbreviationCode(code))?;
         for spec in abbrev.attributes() {
             let value = match raw.value(*spec) {

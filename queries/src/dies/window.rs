@@ -173,6 +173,9 @@ struct Break {
     call: Broken,
     depth: isize,
     end: ChildrenEnd,
+    /// The `.debug_info` offset of the entry met, where it is one whose
+    /// attributes do not all read (`ChildrenEnd::Entry`).
+    partial: Option<u32>,
 }
 
 /// Entries read where types land between DIEs, per unit, at most.
@@ -239,7 +242,9 @@ impl<'a> Window<'a> {
             Ok(u) => u,
             Err(_) => {
                 let broken = Some(Broken::Child);
-                return (UnitInfo { root: NONE, first: gbase + first, broken, files: Err(None) }, true);
+                let info =
+                    UnitInfo { root: NONE, first: gbase + first, broken, files: Err(None), sorted_end: gbase + first };
+                return (info, true);
             }
         };
         let (unit, files) = (&unit.0, unit.1);
@@ -274,7 +279,7 @@ impl<'a> Window<'a> {
         let plan_at = |plans: &mut Plans, off: u32| -> Option<Plan> {
             let rel = (off as u64).checked_sub(base)?;
             let mut r = entries_at(dwarf, unit, (base, end), rel as usize)?.input;
-            match r.read_uleb128() {
+            match leb::uleb(&mut r) {
                 Ok(0) | Err(_) => None,
                 Ok(code) => plans.get(&unit.abbreviations, code, unit.encoding()).ok(),
             }
@@ -359,7 +364,7 @@ impl<'a> Window<'a> {
         if root == NONE {
             broken = Some(Broken::Child);
         }
-        (UnitInfo { root, first: gbase + first, broken, files }, complete)
+        (UnitInfo { root, first: gbase + first, broken, files, sorted_end: gbase + sorted }, complete)
     }
 
     /// Reads entries from where `raw` stands (a unit's root, or where a
@@ -412,7 +417,12 @@ impl<'a> Window<'a> {
                         body = -1;
                     }
                     Err(()) => {
-                        broke = Some(Break { call: Broken::Sibling, depth: $depth - 1, end: ChildrenEnd::Past });
+                        broke = Some(Break {
+                            call: Broken::Sibling,
+                            depth: $depth - 1,
+                            end: ChildrenEnd::Past,
+                            partial: None,
+                        });
                         break;
                     }
                 }
@@ -459,7 +469,12 @@ impl<'a> Window<'a> {
                     // stood in for a null entry above, reads none.)
                     if raw.next_offset().0 - at > 1 {
                         if !first_child {
-                            broke = Some(Break { call: Broken::Child, depth: depth - 1, end: ChildrenEnd::Entry(0) });
+                            broke = Some(Break {
+                                call: Broken::Child,
+                                depth: depth - 1,
+                                end: ChildrenEnd::Entry(0),
+                                partial: None,
+                            });
                             break;
                         }
                         let parent_sibling = usize::try_from(raw.depth)
@@ -469,7 +484,12 @@ impl<'a> Window<'a> {
                         if raw.depth > 0 && !parent_sibling {
                             // The parent has no children; stepping past it
                             // fails.
-                            broke = Some(Break { call: Broken::Sibling, depth: depth - 2, end: ChildrenEnd::Past });
+                            broke = Some(Break {
+                                call: Broken::Sibling,
+                                depth: depth - 2,
+                                end: ChildrenEnd::Past,
+                                partial: None,
+                            });
                             break;
                         }
                     }
@@ -489,7 +509,12 @@ impl<'a> Window<'a> {
                     continue;
                 }
                 Err(_) => {
-                    broke = Some(Break { call: Broken::Child, depth: depth - 1, end: ChildrenEnd::Entry(0) });
+                    broke = Some(Break {
+                        call: Broken::Child,
+                        depth: depth - 1,
+                        end: ChildrenEnd::Entry(0),
+                        partial: None,
+                    });
                     break;
                 }
             };
@@ -512,8 +537,12 @@ impl<'a> Window<'a> {
                     }
                 });
                 if read.is_err() {
-                    broke =
-                        Some(Break { call: attributes_broken, depth: depth - 1, end: ChildrenEnd::Entry(plan.tag) });
+                    broke = Some(Break {
+                        call: attributes_broken,
+                        depth: depth - 1,
+                        end: ChildrenEnd::Entry(plan.tag),
+                        partial: None,
+                    });
                     break;
                 }
                 let sibling = Entries::fixed_sibling(attrs, &plan, sibling);
@@ -536,8 +565,12 @@ impl<'a> Window<'a> {
                 }
                 Err(_) => {
                     self.arena.nums.truncate(nums);
-                    broke =
-                        Some(Break { call: attributes_broken, depth: depth - 1, end: ChildrenEnd::Entry(plan.tag) });
+                    broke = Some(Break {
+                        call: attributes_broken,
+                        depth: depth - 1,
+                        end: ChildrenEnd::Entry(plan.tag),
+                        partial: Some(offset as u32),
+                    });
                     break;
                 }
             };
@@ -545,8 +578,12 @@ impl<'a> Window<'a> {
             if depth > last_at_depth.len() {
                 // Skipped a level: malformed tree.
                 self.arena.nums.truncate(nums);
-                broke =
-                    Some(Break { call: Broken::Child, depth: depth as isize - 1, end: ChildrenEnd::Entry(plan.tag) });
+                broke = Some(Break {
+                    call: Broken::Child,
+                    depth: depth as isize - 1,
+                    end: ChildrenEnd::Entry(plan.tag),
+                    partial: None,
+                });
                 break;
             }
             let sibling = Entries::fixed_sibling(attrs, &plan, read.sibling);
@@ -683,7 +720,7 @@ impl<'a> Window<'a> {
             inner.truncate(kept.1);
             return self.read_partial(dwarf, unit, plans, range, off, inner);
         }
-        if let Some(Break { depth, end, .. }) = broke {
+        if let Some(Break { depth, end, partial, .. }) = broke {
             // The entry reads, some of its children do not: libdw fails only
             // when rendering walks them. What read is kept, and each entry
             // from this one down to the one whose children meet the damage
@@ -692,7 +729,17 @@ impl<'a> Window<'a> {
             let gbase = self.arena.base;
             let mut at = kept.0;
             for d in 0..=depth {
-                let end = if d == depth { end } else { ChildrenEnd::Past };
+                let mut end = if d == depth { end } else { ChildrenEnd::Past };
+                // A last child whose attributes do not all read: libdw steps
+                // onto it, and rendering takes it up as far as its
+                // attributes read (`read_partial`) before stepping past it
+                // fails.
+                if let Some(p) = partial.filter(|_| d == depth) {
+                    if let Some(c) = self.read_partial(dwarf, unit, plans, range, p, inner) {
+                        self.append_child(at, c);
+                        end = ChildrenEnd::Past;
+                    }
+                }
                 self.arena.dies[at].flags |= CHILDREN_BREAK;
                 self.arena.ends.push((gbase + at as DieIdx, end));
                 // Down to the last child: the walk stopped inside it.
@@ -750,6 +797,21 @@ impl<'a> Window<'a> {
         Some(local)
     }
 
+    /// Makes local DIE `child` the last child of local DIE `parent`.
+    fn append_child(&mut self, parent: usize, child: u32) {
+        let gbase = self.arena.base;
+        let idx = gbase + child as DieIdx;
+        let mut c = self.arena.dies[parent].first_child;
+        if c == NONE {
+            self.arena.dies[parent].first_child = idx;
+            return;
+        }
+        while self.arena.dies[(c - gbase) as usize].next_sibling != NONE {
+            c = self.arena.dies[(c - gbase) as usize].next_sibling;
+        }
+        self.arena.dies[(c - gbase) as usize].next_sibling = idx;
+    }
+
     /// A DIE of tag `tag` standing for an entry at `off` that
     /// `dwarf_child` fails on ([`ChildrenEnd::Child`]), kept after the
     /// others; its local index.
@@ -779,6 +841,7 @@ impl<'a> Window<'a> {
         plan: Plan,
     ) -> Result<ReadDie<'a>, ReadDie<'a>> {
         let base = unit.header.debug_info_offset().map_or(0, |o| o.0 as u64);
+        let end = base + unit.header.length_including_self() as u64;
         let nums_start = self.arena.nums.len();
         // A local, not a reference the caller passes: LLVM keeps its
         // fields in registers then (+6% instructions on mm/vmscan.o with
@@ -811,12 +874,14 @@ impl<'a> Window<'a> {
                 }
                 Want::Linkage if first(2) => r.linkage = string(dwarf, self.tails.str, unit, value).ok(),
                 Want::Type if first(4) => {
-                    if matches!(value, AttributeValue::DebugTypesRef(_)) {
-                        r.die.flags |= TYPE_SIG8;
+                    match value {
+                        AttributeValue::DebugTypesRef(_) => r.die.flags |= TYPE_SIG8,
+                        AttributeValue::UnitRef(o) if base + o.0 as u64 >= end => r.die.flags |= TYPE_OUTSIDE,
+                        _ => {}
                     }
-                    r.type_off = reference(base, value)
+                    r.type_off = reference(base, end, value)
                 }
-                Want::Origin if first(8) => r.origin_off = reference(base, value),
+                Want::Origin if first(8) => r.origin_off = reference(base, end, value),
                 Want::Name | Want::Linkage | Want::Type | Want::Origin => {}
                 Want::Sibling => {
                     if r.sibling == Sibling::None {
@@ -939,8 +1004,11 @@ fn string<'a>(
     })
 }
 
-fn reference(base: u64, value: AttributeValue<R<'_>>) -> u64 {
+/// Where a reference of a unit at `base..end` of `.debug_info` leads, as
+/// `dwarf_formref_die` finds it: a unit offset past the unit leads nowhere.
+fn reference(base: u64, end: u64, value: AttributeValue<R<'_>>) -> u64 {
     match value {
+        AttributeValue::UnitRef(o) if base + o.0 as u64 >= end => NO_OFF,
         AttributeValue::UnitRef(o) => base + o.0 as u64,
         AttributeValue::DebugInfoRef(o) => o.0 as u64,
         // Type-unit signatures are not followed (upstream's libdw does not
