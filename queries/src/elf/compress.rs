@@ -30,10 +30,15 @@ impl ElfFile<'_> {
     /// are. Each reader decides what a failure means to it: libdw skips the
     /// section, libdwfl gives up.
     pub(super) fn unpack<'r>(&self, s: &Section, gnu: bool, raw: &'r [u8]) -> Option<Cow<'r, [u8]>> {
+        // libelf decompresses no loaded section, nor one of type
+        // `SHT_NULL` (`elf_compress`, `elf_compress_gnu`).
+        let can = !s.has_flag(elf::SHF_ALLOC) && s.kind != elf::SHT_NULL.0;
         if s.has_flag(elf::SHF_COMPRESSED) {
-            return decompress_elf(raw, self.is_64, self.endian).map(Cow::Owned);
+            return decompress_elf(raw, self.is_64, self.endian).filter(|_| can).map(Cow::Owned);
         }
-        if gnu {
+        // libdw ignores a GNU section that does not decompress, and reads
+        // its bytes as they are.
+        if gnu && can {
             if let Some(data) = decompress_gnu(raw) {
                 return Some(Cow::Owned(data));
             }
