@@ -55,22 +55,29 @@ pub(super) fn lenient(section: &[u8], offset: usize, endian: RunTimeEndian) -> O
             },
         );
         out.push(u8::from(entry.children));
-        for (name, form, value) in entry.attrs {
-            // A zero form: no bytes, as `DW_FORM_flag_present`, under a name
-            // nothing reads, so that it gives no value. Except a sibling:
-            // `dwarf_siblingof` finds the attribute by name and fails to
-            // follow it, as it fails on any form but a reference, which is
-            // what a `DW_AT_sibling` of `DW_FORM_flag_present` is read as.
-            let sibling = dw::DW_AT_sibling.0 as u64;
+        for (name, form, mut value) in entry.attrs {
+            // A zero form takes no bytes. libdw finds the attribute by name
+            // and fails to read it: no string, number, reference or flag,
+            // and a later attribute of the same name is never found. So it
+            // is written as one that takes no bytes and reads as none of
+            // those: `DW_FORM_flag_present` (a sibling of that form is one
+            // `dwarf_siblingof` cannot follow, as it cannot follow one of
+            // form 0), or for a declaration, which would read it as true,
+            // an implicit constant. Under a name nothing reads otherwise.
+            let flag_present = dw::DW_FORM_flag_present.0 as u64;
             // Names and forms past 16 bits (gimli reads no more) are no
             // attribute upstream reads, and no form libdw can skip.
             let form = if form > 0xffff { WIDE_FORM } else { form };
             let (name, form) = match (name, form) {
-                (n, 0) if n == sibling => (sibling, dw::DW_FORM_flag_present.0 as u64),
-                // A name of no form: libdw finds it, and fails to read it
-                // as a string.
-                (n, 0) if n == dw::DW_AT_name.0 as u64 => (n, dw::DW_FORM_flag_present.0 as u64),
-                (_, 0) => (NAMELESS, dw::DW_FORM_flag_present.0 as u64),
+                (n, 0) if n == dw::DW_AT_declaration.0 as u64 => {
+                    value = Some(0);
+                    (n, dw::DW_FORM_implicit_const.0 as u64)
+                }
+                (n, 0) if n == dw::DW_AT_sibling.0 as u64 => (n, flag_present),
+                (n, 0) if u16::try_from(n).is_ok_and(|n| super::decode::Want::of(dw::DwAt(n)).is_some()) => {
+                    (n, flag_present)
+                }
+                (_, 0) => (NAMELESS, flag_present),
                 (n, form) if n == 0 || n > 0xffff => (NAMELESS, form),
                 pair => pair,
             };
@@ -185,7 +192,7 @@ mod tests {
         let table: &[u8] = &[
             // 1: base_type, children byte 2 (none), a zero-named data1
             1, 0x24, 2, 0, 0x0b, 0x03, 0x0e, 0, 0, //
-            // 2: tag 0, a zero-form attribute, a zero-form sibling, then an
+            // 2: tag 0, a zero-form type, a zero-form sibling, then an
             // implicit_const
             2, 0, 1, 0x49, 0, 0x01, 0, 0x0b, 0x21, 0x7f, 0, 0, //
             // 1 again: libdw keeps the first, and stops there
@@ -203,7 +210,7 @@ mod tests {
         assert_eq!(two.tag().0, TAGLESS);
         assert!(two.has_children());
         let specs = two.attributes();
-        assert_eq!((specs[0].name(), specs[0].form()), (dw::DW_AT_hi_user, dw::DW_FORM_flag_present));
+        assert_eq!((specs[0].name(), specs[0].form()), (dw::DW_AT_type, dw::DW_FORM_flag_present));
         assert_eq!((specs[1].name(), specs[1].form()), (dw::DW_AT_sibling, dw::DW_FORM_flag_present));
         assert_eq!((specs[2].form(), specs[2].implicit_const_value()), (dw::DW_FORM_implicit_const, Some(-1)));
         assert!(a.get(4).is_none());
@@ -214,13 +221,30 @@ mod tests {
         assert!(a.get(1).is_some() && a.get(3).is_none());
     }
 
-    /// A name of form 0 stays a name, which libdw finds and cannot read.
+    /// An attribute of form 0 that upstream reads stays that attribute,
+    /// which libdw finds and cannot read (and a later one of its name is
+    /// never found): a name, a number, a declaration (which would read
+    /// `DW_FORM_flag_present` as true); others are nameless.
     #[test]
-    fn a_name_of_no_form() {
+    fn attributes_of_no_form() {
         let table: &[u8] = &[1, 0x13, 0, 0x03, 0, 0x0b, 0x0b, 0, 0, 0];
         let a = lenient(table, 0, RunTimeEndian::Little).expect("a table");
         let specs: Vec<_> = a.get(1).expect("code 1").attributes().iter().map(|s| (s.name(), s.form())).collect();
         assert_eq!(specs, [(dw::DW_AT_name, dw::DW_FORM_flag_present), (dw::DW_AT_byte_size, dw::DW_FORM_data1)]);
+        let table: &[u8] = &[1, 0x13, 0, 0x0b, 0, 0x0b, 0x0b, 0x3c, 0, 0x3a, 0, 0, 0, 0];
+        let a = lenient(table, 0, RunTimeEndian::Little).expect("a table");
+        let specs: Vec<_> = a.get(1).expect("code 1").attributes().iter().map(|s| (s.name(), s.form())).collect();
+        assert_eq!(
+            specs,
+            [
+                (dw::DW_AT_byte_size, dw::DW_FORM_flag_present),
+                (dw::DW_AT_byte_size, dw::DW_FORM_data1),
+                (dw::DW_AT_declaration, dw::DW_FORM_implicit_const),
+                (dw::DW_AT_decl_file, dw::DW_FORM_flag_present),
+            ]
+        );
+        let decl = a.get(1).expect("code 1").attributes()[2];
+        assert_eq!(decl.implicit_const_value(), Some(0));
     }
 
     /// Values past 16 bits, which gimli refuses and libdw keeps as 32-bit
