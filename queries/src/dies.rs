@@ -470,6 +470,9 @@ pub struct Dies<'a> {
     /// The unit whose DIEs are loaded, in window mode.
     current: Option<u32>,
     tails: Tails<'a>,
+    /// No loaded DIE below this index is one read again
+    /// ([`Dies::canonical`]).
+    copies_from: DieIdx,
 }
 
 /// The string sections and the rest of the file after each, where the
@@ -559,6 +562,7 @@ impl<'a> Dies<'a> {
             whole: false,
             current: None,
             tails: Tails { str: sections.str_tail(), line_str: sections.line_str_tail() },
+            copies_from: DieIdx::MAX,
         };
         if all_units {
             dies.load_all();
@@ -642,7 +646,38 @@ impl<'a> Dies<'a> {
             whole: false,
             current: Some(w.unit),
             tails: Tails::default(),
+            copies_from: DieIdx::MAX,
         }
+        .with_copies()
+    }
+
+    /// Notes where the loaded units' DIEs read again start.
+    fn with_copies(mut self) -> Self {
+        self.refresh_copies();
+        self
+    }
+
+    fn refresh_copies(&mut self) {
+        let base = self.arena.base;
+        let end = base + self.arena.dies.len() as DieIdx;
+        let mut from = DieIdx::MAX;
+        for (k, u) in self.units.iter().enumerate() {
+            let unit_end = self.units.get(k + 1).map_or(end, |n| n.first);
+            if u.first >= base && u.sorted_end < unit_end {
+                from = from.min(u.sorted_end);
+            }
+        }
+        self.copies_from = from;
+    }
+
+    /// The DIE upstream means by DIE `idx`: the walk's own at its offset
+    /// where `idx` was read again ([`Self::primary`]), else `idx`.
+    #[inline]
+    pub fn canonical(&self, idx: DieIdx) -> DieIdx {
+        if idx < self.copies_from {
+            return idx;
+        }
+        self.primary(idx).unwrap_or(idx)
     }
 
     /// Makes unit `k`'s DIEs available. Units must be loaded in order.
@@ -685,6 +720,7 @@ impl<'a> Dies<'a> {
         self.units.push(info);
         self.arena = window.arena;
         self.current = Some(k);
+        self.refresh_copies();
     }
 
     /// Reads every unit into one arena, keeping the indices window mode gave.
@@ -716,6 +752,7 @@ impl<'a> Dies<'a> {
         self.unit_base = 0;
         self.arena = window.arena;
         self.whole = true;
+        self.refresh_copies();
     }
 
     /// Drops the loaded DIEs (nothing may read them afterwards).

@@ -1058,6 +1058,11 @@ impl<'d, 'a> Renderer<'d, 'a> {
     }
 
     fn process_type_inner(&mut self, st: &mut Sym<'a>, parent: Option<EntryId>, die: DieIdx) -> Result<(), Error> {
+        // libdw knows a DIE by its address: an entry read again (after a
+        // rewind, or where a reference landed) is the one the walk read
+        // there, cached once (a member met twice replays what it printed).
+        // Here, not in `process_type`, which stays small enough to inline.
+        let die = self.dies.canonical(die);
         let tag = self.dies.die(die).tag;
         let mut want = State::Complete;
         if is_expanded_type(tag) {
