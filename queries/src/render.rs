@@ -227,10 +227,10 @@ pub struct Renderer<'d, 'a> {
     /// This object's number in the run, to tell its DIEs from stale ones.
     obj: u32,
     /// libdw's error number as upstream's calls so far left it: set by a
-    /// call that failed and that upstream ignored (a name that does not
-    /// read as a string), printed where a later call fails without
-    /// setting one. Only names read in the fqn pass and in matching
-    /// symbols are followed.
+    /// call that failed and that upstream ignored, printed where a later
+    /// call fails without setting one. Followed for names read in the fqn
+    /// pass and in matching symbols, numbers read while rendering, and
+    /// types `dwarf_formref_die` does not find.
     libdw_error: &'static str,
     pub entries: Vec<Entry<'a>>,
     /// Finished entries by (DIE, state).
@@ -553,16 +553,8 @@ impl<'d, 'a> Renderer<'d, 'a> {
     }
 
     /// A DIE's fully qualified name as the fqn pass left it (`None`: upstream's NULL).
-    fn fqn_of(&mut self, mut die: DieIdx) -> Option<Fqn<'a>> {
-        let mut up = self.fqn_up[(die - self.fqn_base) as usize];
-        if up == UNSEEN {
-            // A DIE read again where a reference landed has the fqn the
-            // pass gave the DIE read at its offset (upstream's table is by
-            // address).
-            if let Some(p) = self.dies.primary(die) {
-                (die, up) = (p, self.fqn_up[(p - self.fqn_base) as usize]);
-            }
-        }
+    fn fqn_of(&mut self, die: DieIdx) -> Option<Fqn<'a>> {
+        let up = self.fqn_up[(die - self.fqn_base) as usize];
         let name = self.dies.die(die).name();
         if up == UNSEEN || !has_fqn(up, name) {
             return None;
@@ -1589,19 +1581,13 @@ fn structure_child(tag: dw::DwTag) -> Result<(), Error> {
 }
 
 /// Upstream's `process_die_container` after the children kept of an entry
-/// whose children end in damage (`ChildrenEnd`): whichever child comes
-/// next, libdw cannot step past it.
-fn children_end_fails() -> Error {
-    container_fails(Broken::Sibling)
-}
-
-/// Upstream's `process_die_container` over children that end in damage
-/// ([`ChildrenEnd`]): at `dwarf_child` where the entry itself is damaged,
-/// else at `dwarf_siblingof`.
+/// whose children end in damage ([`ChildrenEnd`]): at `dwarf_child` where
+/// the entry itself is damaged, else at `dwarf_siblingof` (whichever child
+/// comes next, libdw cannot step past it).
 fn children_end_error(end: ChildrenEnd) -> Error {
     match end {
         ChildrenEnd::Child => container_fails(Broken::Child),
-        ChildrenEnd::Past | ChildrenEnd::Entry(_) => children_end_fails(),
+        ChildrenEnd::Past | ChildrenEnd::Entry(_) => container_fails(Broken::Sibling),
     }
 }
 
