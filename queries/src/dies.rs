@@ -599,10 +599,9 @@ impl<'a> Dies<'a> {
     }
 
     /// The DIE the unit's walk read at the offset of DIE `idx`, where
-    /// `idx` was read again or where a reference landed: libdw knows a DIE
-    /// by its address, so what upstream keeps for it (its fqn) is that
-    /// DIE's. `None` for the walk's own DIEs.
-    pub fn primary(&self, idx: DieIdx) -> Option<DieIdx> {
+    /// `idx` was read again or where a reference landed. `None` for the
+    /// walk's own DIEs.
+    fn primary(&self, idx: DieIdx) -> Option<DieIdx> {
         let info = self.unit(self.unit_of(idx));
         if idx < info.sorted_end || info.first >= info.sorted_end {
             return None;
@@ -635,6 +634,7 @@ impl<'a> Dies<'a> {
 
     /// The DIEs of one unit taken from another `Dies`.
     pub fn from_window(w: UnitWindow<'a>) -> Dies<'a> {
+        let copies = copies_from(std::slice::from_ref(&w.info), w.arena.base + w.arena.dies.len() as DieIdx);
         Dies {
             dwarf: None,
             headers: Vec::new(),
@@ -646,32 +646,13 @@ impl<'a> Dies<'a> {
             whole: false,
             current: Some(w.unit),
             tails: Tails::default(),
-            copies_from: DieIdx::MAX,
+            copies_from: copies,
         }
-        .with_copies()
     }
 
-    /// Notes where the loaded units' DIEs read again start.
-    fn with_copies(mut self) -> Self {
-        self.refresh_copies();
-        self
-    }
-
-    fn refresh_copies(&mut self) {
-        let base = self.arena.base;
-        let end = base + self.arena.dies.len() as DieIdx;
-        let mut from = DieIdx::MAX;
-        for (k, u) in self.units.iter().enumerate() {
-            let unit_end = self.units.get(k + 1).map_or(end, |n| n.first);
-            if u.first >= base && u.sorted_end < unit_end {
-                from = from.min(u.sorted_end);
-            }
-        }
-        self.copies_from = from;
-    }
-
-    /// The DIE upstream means by DIE `idx`: the walk's own at its offset
-    /// where `idx` was read again ([`Self::primary`]), else `idx`.
+    /// The DIE upstream means by DIE `idx`: libdw knows a DIE by its
+    /// address, so where `idx` was read again, the walk's own at its
+    /// offset ([`Self::primary`]); else `idx`.
     #[inline]
     pub fn canonical(&self, idx: DieIdx) -> DieIdx {
         if idx < self.copies_from {
@@ -720,7 +701,8 @@ impl<'a> Dies<'a> {
         self.units.push(info);
         self.arena = window.arena;
         self.current = Some(k);
-        self.refresh_copies();
+        let end = self.arena.base + self.arena.dies.len() as DieIdx;
+        self.copies_from = copies_from(&self.units[self.units.len() - 1..], end);
     }
 
     /// Reads every unit into one arena, keeping the indices window mode gave.
@@ -752,7 +734,7 @@ impl<'a> Dies<'a> {
         self.unit_base = 0;
         self.arena = window.arena;
         self.whole = true;
-        self.refresh_copies();
+        self.copies_from = copies_from(&self.units, self.arena.base + self.arena.dies.len() as DieIdx);
     }
 
     /// Drops the loaded DIEs (nothing may read them afterwards).
@@ -793,15 +775,10 @@ impl<'a> Dies<'a> {
         self.arena.offsets[(idx - self.arena.base) as usize] as u64
     }
 
-    /// A numeric attribute, if present in a form libdw reads as a number.
-    pub fn num(&self, idx: DieIdx, num: Num) -> Option<u64> {
-        let d = self.die(idx);
-        find_num(&self.arena.nums[d.nums as usize..d.nums as usize + d.nums_len as usize], num)
-    }
-
-    /// [`Self::num`], or libdw's error where the attribute is present but
-    /// `dwarf_formudata` fails on it. Inlined: the renderer asks for four
-    /// or five numbers a member, most of them absent.
+    /// A numeric attribute, if present in a form libdw reads as a number,
+    /// or libdw's error where it is present but `dwarf_formudata` fails on
+    /// it. Inlined: the renderer asks for four or five numbers a member,
+    /// most of them absent.
     #[inline]
     pub fn num_read(&self, idx: DieIdx, num: Num) -> Result<Option<u64>, &'static str> {
         let d = self.die(idx);
@@ -890,6 +867,13 @@ impl Iterator for Children<'_, '_> {
     }
 }
 
+/// Where the DIEs read again of `units` (the loaded ones, the last of
+/// which ends at `end`) start: [`DieIdx::MAX`] where there are none.
+fn copies_from(units: &[UnitInfo<'_>], end: DieIdx) -> DieIdx {
+    let ends = units.iter().skip(1).map(|u| u.first).chain([end]);
+    units.iter().zip(ends).filter(|(u, e)| u.sorted_end < *e).map(|(u, _)| u.sorted_end).min().unwrap_or(DieIdx::MAX)
+}
+
 /// The kind of a numeric attribute stored in two slots.
 const WIDE: u64 = 15;
 /// The kind of a numeric attribute that libdw's `dwarf_formudata` fails
@@ -939,12 +923,6 @@ fn push_num(nums: &mut Vec<u64>, num: Num, v: u64) -> u8 {
         nums.push(v);
         2
     }
-}
-
-/// The value of `num` among one DIE's slots ([`push_num`]).
-#[inline]
-fn find_num(slots: &[u64], num: Num) -> Option<u64> {
-    read_num(slots, num).and_then(Result::ok)
 }
 
 /// `num` among one DIE's slots: its value, or why it does not read
@@ -1014,7 +992,6 @@ mod tests {
         assert_eq!(read_num(&slots, Num::DeclFile), Some(Err(NumError::InvalidDwarf)));
         assert_eq!(read_num(&slots, Num::Encoding), Some(Ok(5)));
         assert_eq!(read_num(&slots, Num::Alignment), None);
-        assert_eq!(find_num(&slots, Num::DataMemberLocation), None);
         assert_eq!(NumError::NoConstant.message(), "no constant value");
         assert_eq!(NumError::InvalidDwarf.message(), "invalid DWARF");
     }
@@ -1080,7 +1057,7 @@ mod tests {
         for n in
             [Num::ByteSize, Num::Encoding, Num::DataMemberLocation, Num::UpperBound, Num::ConstValue, Num::DeclFile]
         {
-            assert_eq!(skip.num(idx, n), full.num(fidx, n));
+            assert_eq!(skip.num_read(idx, n), full.num_read(fidx, n));
         }
         let sc: Vec<u64> = skip.children(idx).map(|c| skip.offset(c)).collect();
         let fc: Vec<u64> = full.children(fidx).map(|c| full.offset(c)).collect();
