@@ -274,18 +274,16 @@ impl<'a> Window<'a> {
         if let Some(b) = self.bodies[first_body..].last_mut().filter(|b| b.1 == u32::MAX) {
             b.1 = end as u32;
         }
-        // libdw reads a DIE wherever a reference lands: the plan of the
-        // abbreviation it finds, `None` where its code names none.
-        let plan_at = |plans: &mut Plans, off: u32| -> Option<Plan> {
-            let rel = (off as u64).checked_sub(base)?;
-            let mut r = entries_at(dwarf, unit, (base, end), rel as usize)?.input;
+        // libdw reads a DIE wherever a reference lands: the tag it finds
+        // (0, libdw's `DW_TAG_invalid`, where the code names none).
+        let tag_at = |plans: &mut Plans, off: u32| -> u16 {
+            let Some(rel) = (off as u64).checked_sub(base) else { return 0 };
+            let Some(mut r) = entries_at(dwarf, unit, (base, end), rel as usize).map(|e| e.input) else { return 0 };
             match leb::uleb(&mut r) {
-                Ok(0) | Err(_) => None,
-                Ok(code) => plans.get(&unit.abbreviations, code, unit.encoding()).ok(),
+                Ok(0) | Err(_) => 0,
+                Ok(code) => plans.get(&unit.abbreviations, code, unit.encoding()).map_or(0, |p| p.tag),
             }
         };
-        // The tag it finds (0, libdw's `DW_TAG_invalid`, for none).
-        let tag_at = |plans: &mut Plans, off: u32| -> u16 { plan_at(plans, off).map_or(0, |p| p.tag) };
         // Abstract origins landing on an entry `dwarf_child` fails on, by
         // offset: the bare DIE standing for it.
         let mut bare_origins: rustc_hash::FxHashMap<u32, u32> = Default::default();
@@ -329,24 +327,18 @@ impl<'a> Window<'a> {
                     // lands too (`dwarf_attr_integrate`: a concrete
                     // instance's name is its origin's).
                     let t = match read {
-                        Some(t) => Some(t),
+                        Some(t) => t,
                         // An entry whose code names no abbreviation (one that
                         // does read in part is kept: `read_partial`):
                         // upstream takes it for the symbol's DIE all the same
                         // (`dwarf_formref_die` reads nothing there), and
                         // fails at `dwarf_child` rendering it.
-                        None => match bare_origins.get(&off) {
-                            Some(&t) => Some(t),
-                            None => {
-                                let t = self.bare_child_fails(tag_at(&mut plans, off), off);
-                                bare_origins.insert(off, t);
-                                Some(t)
-                            }
-                        },
+                        None => *bare_origins.entry(off).or_insert_with(|| {
+                            let bare = ReadDie::bare(tag_at(&mut plans, off), self.arena.nums.len());
+                            self.keep_apart(bare, off, true, (base, end), &mut pending)
+                        }),
                     };
-                    if let Some(t) = t {
-                        self.arena.dies[i as usize].abstract_origin = self.arena.base + t;
-                    }
+                    self.arena.dies[i as usize].abstract_origin = self.arena.base + t;
                     continue;
                 }
                 let tag = match read {
@@ -552,7 +544,7 @@ impl<'a> Window<'a> {
                 continue;
             }
             let nums = self.arena.nums.len();
-            let read = match self.read_die(dwarf, unit, &mut raw, plans, plan) {
+            let read = match self.read_die(dwarf, unit, &mut raw, plans, plan, (base, end)) {
                 Ok(read) => read,
                 // A unit DIE without children: libdw never reads its
                 // attributes (`dwarf_child` answers from the abbreviation),
@@ -778,7 +770,7 @@ impl<'a> Window<'a> {
     ) -> Option<u32> {
         let mut raw = entries_at(dwarf, unit, range, (off as u64).checked_sub(range.0)? as usize)?;
         let plan = raw.entry(plans).ok()??;
-        let mut r = match self.read_die(dwarf, unit, &mut raw, plans, plan) {
+        let r = match self.read_die(dwarf, unit, &mut raw, plans, plan, range) {
             Err(r) => r,
             Ok(r) => {
                 // It reads: what failed is not this entry.
@@ -786,15 +778,29 @@ impl<'a> Window<'a> {
                 return None;
             }
         };
+        Some(self.keep_apart(r, off, plan.children, range, inner))
+    }
+
+    /// Keeps an entry read at `off` after the others (the offsets are no
+    /// longer in order then); where `child_fails`, `dwarf_child` fails on
+    /// it ([`ChildrenEnd::Child`]). Its local index.
+    fn keep_apart(
+        &mut self,
+        mut r: ReadDie<'a>,
+        off: u32,
+        child_fails: bool,
+        range: (u64, u64),
+        inner: &mut Vec<(u32, u32, bool)>,
+    ) -> u32 {
         let local = self.arena.dies.len() as DieIdx;
         let idx = self.arena.base + local;
-        if plan.children {
+        if child_fails {
             r.die.flags |= CHILDREN_BREAK;
             self.arena.ends.push((idx, ChildrenEnd::Child));
         }
         self.add_die(r, idx, off as u64, range, inner, true);
         self.replayed = true;
-        Some(local)
+        local
     }
 
     /// Makes local DIE `child` the last child of local DIE `parent`.
@@ -812,21 +818,6 @@ impl<'a> Window<'a> {
         self.arena.dies[(c - gbase) as usize].next_sibling = idx;
     }
 
-    /// A DIE of tag `tag` standing for an entry at `off` that
-    /// `dwarf_child` fails on ([`ChildrenEnd::Child`]), kept after the
-    /// others; its local index.
-    #[cold]
-    fn bare_child_fails(&mut self, tag: u16, off: u32) -> u32 {
-        let local = self.arena.dies.len();
-        let mut die = ReadDie::bare(tag, self.arena.nums.len()).die;
-        die.flags |= CHILDREN_BREAK;
-        self.arena.dies.push(die);
-        self.arena.offsets.push(off);
-        self.arena.ends.push((self.arena.base + local as DieIdx, ChildrenEnd::Child));
-        self.replayed = true;
-        local as u32
-    }
-
     /// Reads an entry's attributes: the entry, or where they do not all
     /// read, the entry with those before the damage. Always inlined: its
     /// second call site (`read_partial`, cold) made LLVM call it instead,
@@ -839,9 +830,8 @@ impl<'a> Window<'a> {
         raw: &mut Entries<'a, '_>,
         plans: &Plans,
         plan: Plan,
+        (base, end): (u64, u64),
     ) -> Result<ReadDie<'a>, ReadDie<'a>> {
-        let base = unit.header.debug_info_offset().map_or(0, |o| o.0 as u64);
-        let end = base + unit.header.length_including_self() as u64;
         let nums_start = self.arena.nums.len();
         // A local, not a reference the caller passes: LLVM keeps its
         // fields in registers then (+6% instructions on mm/vmscan.o with
@@ -874,12 +864,12 @@ impl<'a> Window<'a> {
                 }
                 Want::Linkage if first(2) => r.linkage = string(dwarf, self.tails.str, unit, value).ok(),
                 Want::Type if first(4) => {
+                    r.type_off = reference(base, end, value);
                     match value {
                         AttributeValue::DebugTypesRef(_) => r.die.flags |= TYPE_SIG8,
-                        AttributeValue::UnitRef(o) if base + o.0 as u64 >= end => r.die.flags |= TYPE_OUTSIDE,
+                        AttributeValue::UnitRef(_) if r.type_off == NO_OFF => r.die.flags |= TYPE_OUTSIDE,
                         _ => {}
                     }
-                    r.type_off = reference(base, end, value)
                 }
                 Want::Origin if first(8) => r.origin_off = reference(base, end, value),
                 Want::Name | Want::Linkage | Want::Type | Want::Origin => {}
