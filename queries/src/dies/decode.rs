@@ -449,7 +449,7 @@ impl<'a, 'u> Entries<'a, 'u> {
                     continue;
                 }
                 Op::Block(0) => {
-                    leb::skip_block(&mut self.input)?;
+                    leb::block(&mut self.input)?;
                     continue;
                 }
                 Op::Block(size) => {
@@ -528,20 +528,10 @@ impl<'a, 'u> Entries<'a, 'u> {
             dw::DW_FORM_addrx | dw::DW_FORM_GNU_addr_index => {
                 AttributeValue::DebugAddrIndex(gimli::DebugAddrIndex(leb::uleb(i)? as usize))
             }
-            // Measured as libdw measures them (`leb::skip_block`); what
+            // Measured as libdw measures them (`leb::block`); what
             // they hold is read as no string and no number.
-            form @ (dw::DW_FORM_block | dw::DW_FORM_exprloc) => {
-                let mut bytes = *i;
-                leb::uleb(&mut bytes)?;
-                let len_bytes = i.len() - bytes.len();
-                let total = i.len();
-                leb::skip_block(i)?;
-                let bytes = bytes.range_to(..(total - i.len()).saturating_sub(len_bytes));
-                match form {
-                    dw::DW_FORM_block => AttributeValue::Block(bytes),
-                    _ => AttributeValue::Exprloc(gimli::Expression(bytes)),
-                }
-            }
+            dw::DW_FORM_block => AttributeValue::Block(leb::block(i)?),
+            dw::DW_FORM_exprloc => AttributeValue::Exprloc(gimli::Expression(leb::block(i)?)),
             dw::DW_FORM_loclistx => {
                 AttributeValue::DebugLocListsIndex(gimli::DebugLocListsIndex(leb::uleb(i)? as usize))
             }
@@ -701,20 +691,10 @@ mod tests {
                 uleb(&mut abbrev, names[(rand() % names.len() as u64) as usize] as u64);
                 let form = FORMS[(rand() % FORMS.len() as u64) as usize];
                 indirect |= form == dw::DW_FORM_indirect.0;
-                leb |= matches!(
-                    dw::DwForm(form),
-                    dw::DW_FORM_udata
-                        | dw::DW_FORM_sdata
-                        | dw::DW_FORM_block
-                        | dw::DW_FORM_exprloc
-                        | dw::DW_FORM_ref_udata
-                        | dw::DW_FORM_strx
-                        | dw::DW_FORM_addrx
-                        | dw::DW_FORM_loclistx
-                        | dw::DW_FORM_rnglistx
-                        | dw::DW_FORM_GNU_addr_index
-                        | dw::DW_FORM_GNU_str_index
-                );
+                // The forms skipped by a LEB128 (their length, for blocks).
+                let value = (dw::DwForm(form) == dw::DW_FORM_implicit_const).then_some(-1);
+                let spec = gimli::AttributeSpecification::new(dw::DW_AT_name, dw::DwForm(form), value);
+                leb |= matches!(skip_op(spec, encodings[0]), Op::Uleb | Op::Sleb | Op::Block(0));
                 uleb(&mut abbrev, form as u64);
                 if form == dw::DW_FORM_implicit_const.0 {
                     abbrev.push(0x7f);

@@ -70,20 +70,23 @@ pub(super) fn sleb(r: &mut R<'_>) -> gimli::Result<i64> {
     Ok(i64::MAX)
 }
 
-/// Skips a block whose length is a ULEB128, as libdw's
+/// A block whose length is a ULEB128, read past as libdw's
 /// `__libdw_form_val_compute_len` measures it: the length and the bytes
 /// of the length together (a sum that wraps, as a `size_t` does), which
-/// must not run past the end.
-pub(super) fn skip_block(r: &mut R<'_>) -> gimli::Result<()> {
+/// must not run past the end. Its bytes: those after the length, within
+/// that measure.
+pub(super) fn block<'a>(r: &mut R<'a>) -> gimli::Result<R<'a>> {
     let start = *r;
     let len = uleb(r)?;
-    let total = len.wrapping_add((start.len() - r.len()) as u64);
+    let len_bytes = start.len() - r.len();
+    let total = len.wrapping_add(len_bytes as u64);
     let total = usize::try_from(total).map_err(|_| gimli::Error::UnexpectedEof(start.offset_id()))?;
     if total > start.len() {
         return Err(gimli::Error::UnexpectedEof(start.offset_id()));
     }
+    let bytes = r.range_to(..total.saturating_sub(len_bytes));
     *r = start.range_from(total..);
-    Ok(())
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -128,11 +131,13 @@ mod tests {
 
     #[test]
     fn blocks_as_libdw_measures_them() {
-        assert_eq!(read(&[2, 0xaa, 0xbb, 0xcc], skip_block), Some(((), 3)));
-        assert_eq!(read(&[3, 0xaa, 0xbb], skip_block), None);
-        // A length of all ones wraps with the ten bytes it took: nine.
+        let content = |r: &mut R<'_>| block(r).map(|b| b.slice().to_vec());
+        assert_eq!(read(&[2, 0xaa, 0xbb, 0xcc], content), Some((vec![0xaa, 0xbb], 3)));
+        assert_eq!(read(&[3, 0xaa, 0xbb], content), None);
+        // A length of all ones wraps with the ten bytes it took: nine, and
+        // no bytes of its own.
         let mut bytes = vec![0x80u8; 10];
         bytes.extend([0; 5]);
-        assert_eq!(read(&bytes, skip_block), Some(((), 9)));
+        assert_eq!(read(&bytes, content), Some((vec![], 9)));
     }
 }
