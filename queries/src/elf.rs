@@ -91,11 +91,6 @@ struct Section {
 }
 
 impl Section {
-    /// What libdwfl's layout of an object's sections reads of it.
-    fn placed(&self) -> reloc::Placed {
-        reloc::Placed { alloc: self.has_flag(elf::SHF_ALLOC), addr: self.addr, align: self.addralign, size: self.size }
-    }
-
     fn read<S: SectionHeader<Endian = Endianness>>(s: &S, e: Endianness) -> Self {
         Section {
             name: s.sh_name(e),
@@ -226,6 +221,18 @@ impl<'data> ElfFile<'data> {
     /// `EM_X86_64`, `EM_AARCH64`, ...
     pub fn e_machine(&self) -> u16 {
         self.e_machine
+    }
+
+    /// Where libdwfl places the sections of this object file, by section
+    /// index (`reloc::offline_layout`); `None` where it refuses the module.
+    fn offline_layout(&self) -> Option<Vec<u64>> {
+        let placed = self.sections.iter().map(|s| reloc::Placed {
+            alloc: s.has_flag(elf::SHF_ALLOC),
+            addr: s.addr,
+            align: s.addralign,
+            size: s.size,
+        });
+        reloc::offline_layout(&placed.collect::<Vec<_>>(), self.is_64)
     }
 
     /// Upstream's `elf_for_each_global` (SPEC 2.3): the defined, non-local,

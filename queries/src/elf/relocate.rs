@@ -90,8 +90,7 @@ impl<'data> ElfFile<'data> {
         // Where libdwfl places each section of an object file: relocations
         // against symbols in loaded sections add that address.
         // (A layout libdwfl refuses never gets here: `dwfl_reports`.)
-        let sections: Vec<_> = self.sections.iter().map(Section::placed).collect();
-        let placed = reloc::offline_layout(&sections, self.is_64).unwrap_or_default();
+        let placed = self.offline_layout().unwrap_or_default();
         let symbol = |index: u32| self.reloc_symbol(&symtab, &symtab.symbols, &placed, index);
         if self.sections_overlap() {
             return self.relocate_in_place(found, &symtab, &placed);

@@ -23,8 +23,7 @@ impl ElfFile<'_> {
     /// `false` where `dwfl_report_offline` fails.
     pub fn dwfl_reports(&self) -> bool {
         if self.e_type == elf::ET_REL.0 {
-            let sections: Vec<_> = self.sections.iter().map(|s| s.placed()).collect();
-            return super::reloc::offline_layout(&sections, self.is_64).is_some();
+            return self.offline_layout().is_some();
         }
         // `elf_getphdrnum`: an offset past the file fails; a count past it
         // is cut to what fits.
