@@ -75,6 +75,7 @@ pub(super) fn sleb(r: &mut R<'_>) -> gimli::Result<i64> {
 /// of the length together (a sum that wraps, as a `size_t` does), which
 /// must not run past the end. Its bytes: those after the length, within
 /// that measure.
+#[inline]
 pub(super) fn block<'a>(r: &mut R<'a>) -> gimli::Result<R<'a>> {
     let start = *r;
     let len = uleb(r)?;
