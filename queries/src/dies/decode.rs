@@ -377,8 +377,11 @@ impl<'a, 'u> Entries<'a, 'u> {
     /// upstream's first pass does not enter an entry twice), but reading an
     /// entry's children again each time can take long on hostile DWARF, so
     /// going back has a budget: [`REWIND_BUDGET`] times the unit's length
-    /// read again. (Once the unit's length was too little: two rewinds over
-    /// most of a small unit are common in damage a fuzz made.)
+    /// read again, or [`REWIND_FLOOR`] bytes where that is more. (Once the
+    /// unit's length was too little: two rewinds over most of a small unit
+    /// are common in damage a fuzz made. Then 16 times was: siblings that
+    /// lead back into each other at each of 11 levels made libdw read a
+    /// 1,349-byte unit's entries 2,048 times over, 525 times its length.)
     pub(super) fn go_to_sibling(&mut self, at: usize, sibling: Sibling) -> Result<bool, ()> {
         match sibling {
             Sibling::None => Ok(false),
@@ -391,7 +394,7 @@ impl<'a, 'u> Entries<'a, 'u> {
                     return Ok(false);
                 }
                 self.rewound += here - to;
-                if self.rewound > REWIND_BUDGET * self.end {
+                if self.rewound > (REWIND_BUDGET * self.end).max(REWIND_FLOOR) {
                     return Err(());
                 }
                 let mut r = self.whole;
@@ -579,6 +582,12 @@ impl<'a, 'u> Entries<'a, 'u> {
 /// How many times its length a unit may be read again after
 /// `DW_AT_sibling`s take reading back ([`Entries::go_to_sibling`]).
 const REWIND_BUDGET: usize = 16;
+
+/// The bytes any unit may be read again, however short: where libdw reads
+/// a small unit's entries again exponentially often, it still ends soon.
+/// What is read again is kept (about 9 bytes of memory a byte), so this
+/// bounds a hostile unit at some 40 MB and a few tens of milliseconds.
+const REWIND_FLOOR: usize = 4 << 20;
 
 /// An entry's `DW_AT_sibling`, as libdw's `dwarf_siblingof` reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
