@@ -109,6 +109,13 @@ impl Section {
     fn has_flag(&self, flag: elf::SectionFlags) -> bool {
         self.flags & flag.0 != 0
     }
+
+    /// Whether libdw looks at the section's name at all: NOBITS have
+    /// nothing to read; groups hold type units and the like, which libdw
+    /// only reads when asked for a section group.
+    fn may_be_dwarf(&self) -> bool {
+        self.kind != elf::SHT_NOBITS.0 && !self.has_flag(elf::SHF_GROUP)
+    }
 }
 
 /// A symbol table entry, widened to 64 bits whatever the ELF class.
@@ -361,9 +368,7 @@ impl<'data> ElfFile<'data> {
         let flavour = self.dwarf_flavour();
         let mut found: Vec<Found<'data>> = Vec::new();
         for (index, s) in self.sections.iter().enumerate().skip(1) {
-            if s.kind == elf::SHT_NOBITS.0 || s.has_flag(elf::SHF_GROUP) {
-                // NOBITS: nothing to read; groups: type units and the like,
-                // which libdw only reads when asked for a section group.
+            if !s.may_be_dwarf() {
                 continue;
             }
             let name = self.string(self.shstrndx, s.name).ok()?;
@@ -405,21 +410,7 @@ impl<'data> ElfFile<'data> {
     /// How libdw names the sections of this file (its `scn_dwarf_type`): the
     /// first section with a debug-like name decides.
     fn dwarf_flavour(&self) -> DwarfFlavour {
-        for s in self.sections.iter().skip(1) {
-            let Ok(name) = self.string(self.shstrndx, s.name) else {
-                continue;
-            };
-            if name.starts_with(b".gnu.debuglto_.debug") {
-                return DwarfFlavour::GnuLto;
-            }
-            if matches!(&*name, b".debug_cu_index" | b".debug_tu_index" | b".zdebug_cu_index" | b".zdebug_tu_index") {
-                return DwarfFlavour::Dwo;
-            }
-            if name.starts_with(b".debug_") || name.starts_with(b".zdebug_") {
-                return if name.ends_with(b".dwo") { DwarfFlavour::Dwo } else { DwarfFlavour::Plain };
-            }
-        }
-        DwarfFlavour::Plain
+        flavour_of(self.sections.iter().skip(1).filter_map(|s| self.string(self.shstrndx, s.name).ok()))
     }
 
     fn symbol_size(&self) -> usize {
@@ -620,6 +611,13 @@ struct Found<'data> {
     tail: Option<Vec<u8>>,
 }
 
+impl Found<'_> {
+    /// A placeholder for section `index` while `found` is rebuilt.
+    fn empty(index: usize) -> Self {
+        Found { name: "", index, data: Cow::Borrowed(&[]), tail: None }
+    }
+}
+
 /// What became of one debug section.
 enum Loaded<'data> {
     Data(Cow<'data, [u8]>),
@@ -662,6 +660,24 @@ const DWARF_SECTIONS: &[&str] = &[
     ".debug_tu_index",
     ".gnu_debugaltlink",
 ];
+
+/// How libdw names the sections of a file whose section names are `names`
+/// (its `scn_dwarf_type`): the first debug-like name decides.
+fn flavour_of<N: AsRef<[u8]>>(names: impl Iterator<Item = N>) -> DwarfFlavour {
+    for name in names {
+        let name = name.as_ref();
+        if name.starts_with(b".gnu.debuglto_.debug") {
+            return DwarfFlavour::GnuLto;
+        }
+        if matches!(name, b".debug_cu_index" | b".debug_tu_index" | b".zdebug_cu_index" | b".zdebug_tu_index") {
+            return DwarfFlavour::Dwo;
+        }
+        if name.starts_with(b".debug_") || name.starts_with(b".zdebug_") {
+            return if name.ends_with(b".dwo") { DwarfFlavour::Dwo } else { DwarfFlavour::Plain };
+        }
+    }
+    DwarfFlavour::Plain
+}
 
 /// The canonical name of a debug section, and whether it is a legacy GNU
 /// `.zdebug_*` section (libdw's `check_section` matching).

@@ -53,7 +53,7 @@ impl<'data> ElfFile<'data> {
     /// again from the relocated bytes.
     pub(super) fn relocate_in_place(
         &self,
-        found: &mut [Found<'data>],
+        found: &mut Vec<Found<'data>>,
         symtab: &Symtab<'data>,
         placed: &[u64],
     ) -> Result<(), GiveUp> {
@@ -169,6 +169,56 @@ impl<'data> ElfFile<'data> {
             }
             f.data = Cow::Owned(data.into_owned());
         }
+        self.find_again(found, &image)
+    }
+
+    /// libdw opens the DWARF once libdwfl is done with the file
+    /// (`load_dw`), and finds the debug sections by their names as they
+    /// read then: where the section names' table lies in bytes relocating
+    /// wrote (cleared entries), a section may have lost its name, or
+    /// another taken a debug one. A name that no longer reads makes libdw
+    /// refuse the file, which upstream reports as libdwfl giving up.
+    fn find_again(&self, found: &mut Vec<Found<'data>>, image: &[u8]) -> Result<(), GiveUp> {
+        let Some(table) = self.sections.get(self.shstrndx as usize) else { return Ok(()) };
+        let range = table.offset as usize..table.offset.saturating_add(table.size) as usize;
+        // A compressed table is read from a copy, which relocating leaves alone.
+        let unchanged = |image: &[u8]| image.get(range.clone()) == self.data.get(range.clone());
+        if table.has_flag(object::elf::SHF_COMPRESSED) || table.kind != object::elf::SHT_STRTAB.0 || unchanged(image) {
+            return Ok(());
+        }
+        let names = &image[range];
+        let name = |s: &super::Section| {
+            if u64::from(s.name) >= table.size {
+                return Err(GiveUp);
+            }
+            super::string_at(names, s.name).map_err(|_| GiveUp)
+        };
+        let flavour = super::flavour_of(self.sections.iter().skip(1).filter_map(|s| name(s).ok()));
+        let mut again: Vec<Found<'data>> = Vec::new();
+        for (index, s) in self.sections.iter().enumerate().skip(1) {
+            if !s.may_be_dwarf() {
+                continue;
+            }
+            let Some((canonical, gnu_compressed)) = super::dwarf_section_name(name(s)?, flavour) else {
+                continue;
+            };
+            if again.iter().any(|f| f.name == canonical) {
+                continue;
+            }
+            let f = match found.iter().position(|f| f.index == index) {
+                Some(k) => Found { name: canonical, ..std::mem::replace(&mut found[k], Found::empty(index)) },
+                None => {
+                    let raw =
+                        image.get(s.offset as usize..s.offset.saturating_add(s.size) as usize).unwrap_or_default();
+                    let Some(data) = self.unpack(s, gnu_compressed, raw) else { continue };
+                    Found { name: canonical, index, data: Cow::Owned(data.into_owned()), tail: None }
+                }
+            };
+            if !f.data.is_empty() {
+                again.push(f);
+            }
+        }
+        *found = again;
         Ok(())
     }
 

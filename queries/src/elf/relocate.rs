@@ -85,7 +85,7 @@ pub(super) struct Job<'data> {
 impl<'data> ElfFile<'data> {
     /// Relocates the sections of `found` named in `read`, and checks the
     /// relocations of every debug section as libdwfl applies them.
-    pub(super) fn relocate(&self, found: &mut [Found<'data>], read: &[&str]) -> Result<(), GiveUp> {
+    pub(super) fn relocate(&self, found: &mut Vec<Found<'data>>, read: &[&str]) -> Result<(), GiveUp> {
         let symtab = self.dwfl_symtab()?;
         // Where libdwfl places each section of an object file: relocations
         // against symbols in loaded sections add that address.
