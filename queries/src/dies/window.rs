@@ -163,6 +163,15 @@ fn next_sibling(
     Ok(false)
 }
 
+/// Whether libdw's walk steps past an entry at `depth` whose attributes do
+/// not all read, its `DW_AT_sibling` being `sibling` where read before the
+/// damage: `dwarf_siblingof` looks no further than an entry's first one,
+/// and `dwarf_child` does not read the attributes of an entry without
+/// children. (The unit DIE is never stepped past.)
+fn steps_over_damage(plan: &Plan, depth: isize, sibling: Sibling) -> bool {
+    !plan.children && depth > 0 && matches!(sibling, Sibling::At(_))
+}
+
 /// Where a walk broke: the libdw call upstream's first pass fails in,
 /// and, for `read_stray`, where rendering meets the damage: the depth (the
 /// walk's first entry at 0) of the entry whose children meet it, and how;
@@ -528,7 +537,7 @@ impl<'a> Window<'a> {
                         sibling = Sibling::of(&v);
                     }
                 });
-                if read.is_err() {
+                if read.is_err() && !steps_over_damage(&plan, depth, Entries::fixed_sibling(attrs, &plan, sibling)) {
                     broke = Some(Break {
                         call: attributes_broken,
                         depth: depth - 1,
@@ -554,6 +563,11 @@ impl<'a> Window<'a> {
                     self.arena.nums.truncate(nums);
                     self.add_die(ReadDie::bare(plan.tag, nums), idx, offset, (base, end), inner, false);
                     break;
+                }
+                // Kept with the attributes before the damage, which
+                // `dwarf_attr` finds (as where a type lands on one).
+                Err(read) if steps_over_damage(&plan, depth, Entries::fixed_sibling(attrs, &plan, read.sibling)) => {
+                    read
                 }
                 Err(_) => {
                     self.arena.nums.truncate(nums);
