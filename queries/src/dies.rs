@@ -170,6 +170,16 @@ pub(crate) enum StringError {
     BadOffset,
 }
 
+impl StringError {
+    /// libdw's message for it.
+    pub(crate) fn message(self) -> &'static str {
+        match self {
+            StringError::NoString => "no string data",
+            StringError::BadOffset => "invalid offset",
+        }
+    }
+}
+
 /// Shows the name as [`Die::name`] gives it, not the rest of `.debug_str`.
 impl std::fmt::Debug for Die<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -227,8 +237,8 @@ impl<'a> Die<'a> {
     pub fn name_error(&self) -> Option<&'static str> {
         match self.flags & NAME_ERROR {
             0 => None,
-            NAME_NO_STRING => Some("no string data"),
-            _ => Some("invalid offset"),
+            NAME_NO_STRING => Some(StringError::NoString.message()),
+            _ => Some(StringError::BadOffset.message()),
         }
     }
 
@@ -339,6 +349,7 @@ impl UnitWindow<'_> {
                 }
             }
         }
+        string(out, info.comp_dir_error.map(str::as_bytes));
         out.u32(self.arena.dies.len() as u32);
         for d in &self.arena.dies {
             let mut fixed = [0u8; 24];
@@ -360,7 +371,13 @@ impl UnitWindow<'_> {
         out.u32(self.arena.linkage.len() as u32);
         for &(i, name) in &self.arena.linkage {
             out.u32(rel(i));
-            string(out, Some(name));
+            match name {
+                Ok(name) => string(out, Some(name)),
+                Err(e) => {
+                    string(out, None);
+                    out.u32(e as u32);
+                }
+            }
         }
         true
     }
@@ -375,8 +392,9 @@ struct Arena<'a> {
     offsets: Vec<u32>,
     /// Numeric attributes, packed (see [`push_num`]).
     nums: Vec<u64>,
-    /// Linkage names by (global) index, in index order.
-    linkage: Vec<(DieIdx, &'a [u8])>,
+    /// Linkage names by (global) index, in index order, or why
+    /// `dwarf_formstring` fails on one.
+    linkage: Vec<(DieIdx, Result<&'a [u8], StringError>)>,
     /// DIEs whose `DW_AT_type` lands inside the unit but on no DIE, by
     /// (global) index, in index order, with the tag libdw reads there
     /// (0 where it finds no abbreviation): only damaged units have any.
@@ -409,6 +427,9 @@ pub struct UnitInfo<'a> {
     /// reports it when it reaches the unit, in the libdw call that failed.
     pub broken: Option<Broken>,
     files: SrcFiles<'a>,
+    /// libdw's error that `dwarf_getsrcfiles` leaves set, first called on
+    /// the unit, though it succeeds (see `open.rs`).
+    comp_dir_error: Option<&'static str>,
     /// Index of the first DIE read again (after a `DW_AT_sibling` took
     /// reading back) or read where a reference landed: the unit's DIEs
     /// before it are in offset order, each read once.
@@ -582,7 +603,7 @@ impl<'a> Dies<'a> {
 
     /// What stands for the unit libdw fails on after the last one.
     fn end_info(&self, first: DieIdx) -> UnitInfo<'a> {
-        UnitInfo { root: NONE, first, broken: self.end, files: Err(None), sorted_end: first }
+        UnitInfo { root: NONE, first, broken: self.end, files: Err(None), comp_dir_error: None, sorted_end: first }
     }
 
     /// Unit `k` (loaded).
@@ -626,6 +647,7 @@ impl<'a> Dies<'a> {
                 first: base,
                 broken: Some(Broken::Child),
                 files: Err(None),
+                comp_dir_error: None,
                 sorted_end: base,
             }),
             arena,
@@ -815,6 +837,12 @@ impl<'a> Dies<'a> {
 
     /// The source file a `DW_AT_decl_file` index names, as upstream's
     /// `dwarf_getsrcfiles` and `dwarf_filesrc` find it.
+    /// The error libdw leaves set the first time `dwarf_getsrcfiles`
+    /// succeeds on the unit, if any.
+    pub fn srcfiles_side_error(&self, unit: u32) -> Option<&'static str> {
+        self.unit(unit).comp_dir_error
+    }
+
     pub fn decl_file_name(&self, unit: u32, file: u64) -> DeclFile<'a> {
         let files = match &self.unit(unit).files {
             Ok(files) => files,
@@ -828,14 +856,30 @@ impl<'a> Dies<'a> {
 
     /// The name upstream matches an exported symbol by: linkage name first.
     pub fn symbol_name(&self, idx: DieIdx) -> Option<&'a [u8]> {
-        let d = self.die(idx);
-        if d.flags & LINKAGE != 0 {
-            let l = &self.arena.linkage;
-            if let Ok(i) = l.binary_search_by_key(&idx, |&(i, _)| i) {
-                return Some(l[i].1);
-            }
+        match self.linkage(idx) {
+            Some(Ok(name)) => Some(name),
+            _ => self.die(idx).name(),
         }
-        d.name()
+    }
+
+    /// libdw's error where reading the name upstream matches an exported
+    /// symbol by fails (`get_symbol_name`): the linkage name's, then the
+    /// name's, which is read only where there is no linkage name to use.
+    /// `None` where neither sets one.
+    pub fn symbol_name_error(&self, idx: DieIdx) -> Option<&'static str> {
+        match self.linkage(idx) {
+            Some(Ok(_)) => None,
+            Some(Err(e)) => self.die(idx).name_error().or(Some(e.message())),
+            None => self.die(idx).name_error(),
+        }
+    }
+
+    fn linkage(&self, idx: DieIdx) -> Option<Result<&'a [u8], StringError>> {
+        if self.die(idx).flags & LINKAGE == 0 {
+            return None;
+        }
+        let l = &self.arena.linkage;
+        l.binary_search_by_key(&idx, |&(i, _)| i).ok().map(|i| l[i].1)
     }
 }
 

@@ -229,9 +229,13 @@ pub struct Renderer<'d, 'a> {
     /// libdw's error number as upstream's calls so far left it: set by a
     /// call that failed and that upstream ignored, printed where a later
     /// call fails without setting one. Followed for names read in the fqn
-    /// pass and in matching symbols, numbers read while rendering, and
-    /// types `dwarf_formref_die` does not find.
+    /// pass and in matching symbols (linkage names too), numbers read
+    /// while rendering, types `dwarf_formref_die` does not find, and a
+    /// unit's `DW_AT_comp_dir` read with its line table.
     libdw_error: &'static str,
+    /// The units whose line table libdw has read (`dwarf_getsrcfiles`
+    /// reads it once): a handful.
+    srcfiles_read: Vec<u32>,
     pub entries: Vec<Entry<'a>>,
     /// Finished entries by (DIE, state).
     map: slots::Slots,
@@ -295,6 +299,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
             flags,
             obj,
             libdw_error: "no error",
+            srcfiles_read: Vec::new(),
             entries: Vec::new(),
             map: slots::Slots::default(),
             fqn_up: Vec::new(),
@@ -601,14 +606,18 @@ impl<'d, 'a> Renderer<'d, 'a> {
         if tag != dw::DW_TAG_subprogram.0 && tag != dw::DW_TAG_variable.0 {
             return Ok(());
         }
-        // match_export_symbol reads the name.
-        if let Some(e) = self.dies.die(die).name_error() {
+        // match_export_symbol reads the name (`get_symbol_name`), and the
+        // origin's where that matches no symbol.
+        if let Some(e) = self.dies.symbol_name_error(die) {
             self.libdw_error = e;
         }
         let origin = self.dies.die(die).abstract_origin;
         let source = if origin != NONE { origin } else { die };
         let mut sym = self.dies.symbol_name(die).and_then(|n| table.get_unprocessed(n));
         if sym.is_none() && source != die {
+            if let Some(e) = self.dies.symbol_name_error(source) {
+                self.libdw_error = e;
+            }
             sym = self.dies.symbol_name(source).and_then(|n| table.get_unprocessed(n));
         }
         let Some(sym) = sym else { return Ok(()) };
@@ -1397,6 +1406,13 @@ impl<'d, 'a> Renderer<'d, 'a> {
             return Ok(p);
         }
         let unit = self.dies.unit_of(die);
+        // libdw reads the unit's line table once (`dwarf_getsrcfiles`).
+        if !self.srcfiles_read.contains(&unit) {
+            self.srcfiles_read.push(unit);
+            if let Some(e) = self.dies.srcfiles_side_error(unit) {
+                self.libdw_error = e;
+            }
+        }
         let name = match self.dies.decl_file_name(unit, file) {
             DeclFile::Name(name) => name,
             DeclFile::NoLineTable(message) => {

@@ -14,17 +14,18 @@ use std::sync::Arc;
 use gimli::{constants as dw, AttributeValue, Reader as _, Section as _};
 
 use super::decode::Entries;
-use super::{lines, SrcFiles, Tails, R};
+use super::{lines, SrcFiles, StringError, Tails, R};
 
 /// The unit opened, and its source files as libdw's `dwarf_getsrcfiles`
-/// gives them, or its message where the line table cannot be read. Fails
-/// only where the unit DIE cannot be read.
+/// gives them, or its message where the line table cannot be read; and
+/// the error that call leaves set though it succeeds (an unreadable
+/// `DW_AT_comp_dir`). Fails only where the unit DIE cannot be read.
 pub(super) fn open<'a>(
     dwarf: &gimli::Dwarf<R<'a>>,
     header: gimli::UnitHeader<R<'a>>,
     abbreviations: Arc<gimli::Abbreviations>,
     tails: Tails<'a>,
-) -> gimli::Result<(gimli::Unit<R<'a>>, SrcFiles<'a>)> {
+) -> gimli::Result<(gimli::Unit<R<'a>>, SrcFiles<'a>, Option<&'static str>)> {
     let enc = header.encoding();
     let mut unit = gimli::Unit {
         abbreviations,
@@ -51,6 +52,7 @@ pub(super) fn open<'a>(
     // defaults.) The attributes are read as the walk reads entries
     // (`decode.rs`: libdw's forms, `DW_FORM_indirect` as libdw takes it).
     let mut stmt_list = None;
+    let mut comp_dir = None;
     let mut str_base: Option<Option<u64>> = None;
     {
         let mut raw = Entries::new(&unit)?;
@@ -63,11 +65,12 @@ pub(super) fn open<'a>(
                 // read: libdw never reads them (nothing in the unit asks),
                 // so the unit opens, with nothing in it (`window.rs` keeps
                 // the DIE bare).
-                Err(_) if !abbrev.has_children() => return Ok((unit, Err(None))),
+                Err(_) if !abbrev.has_children() => return Ok((unit, Err(None), None)),
                 Err(e) => return Err(e),
             };
             match spec.name() {
                 dw::DW_AT_stmt_list if stmt_list.is_none() => stmt_list = Some(value),
+                dw::DW_AT_comp_dir if comp_dir.is_none() => comp_dir = Some(value),
                 dw::DW_AT_str_offsets_base if str_base.is_none() => {
                     str_base = Some(match value {
                         AttributeValue::SecOffset(o) => {
@@ -109,7 +112,14 @@ pub(super) fn open<'a>(
             }
         }
     };
-    Ok((unit, files))
+    // libdw reads the unit's `DW_AT_comp_dir` (`__libdw_getcompdir`) once
+    // it has found the line table, before reading it: a value that is no
+    // string leaves libdw's error set, though the table reads.
+    let comp_dir_error = match (&files, comp_dir) {
+        (Ok(_), Some(value)) => super::window::string(dwarf, tails.str, &unit, value).err().map(StringError::message),
+        _ => None,
+    };
+    Ok((unit, files, comp_dir_error))
 }
 
 /// Where a `DW_AT_stmt_list` of this value puts the unit's line table in

@@ -93,7 +93,8 @@ struct ReadDie<'a> {
     die: Die<'a>,
     type_off: u64,
     origin_off: u64,
-    linkage: Option<&'a [u8]>,
+    /// `DW_AT_linkage_name`, or why `dwarf_formstring` fails on it.
+    linkage: Option<Result<&'a [u8], StringError>>,
     sibling: Sibling,
 }
 
@@ -251,12 +252,18 @@ impl<'a> Window<'a> {
             Ok(u) => u,
             Err(_) => {
                 let broken = Some(Broken::Child);
-                let info =
-                    UnitInfo { root: NONE, first: gbase + first, broken, files: Err(None), sorted_end: gbase + first };
+                let info = UnitInfo {
+                    root: NONE,
+                    first: gbase + first,
+                    broken,
+                    files: Err(None),
+                    comp_dir_error: None,
+                    sorted_end: gbase + first,
+                };
                 return (info, true);
             }
         };
-        let (unit, files) = (&unit.0, unit.1);
+        let (unit, files, comp_dir_error) = (&unit.0, unit.1, unit.2);
         // Outside function bodies, the corpus's units take 11-38 bytes of
         // `.debug_info` per DIE (13 at the median, 28 in large objects):
         // 20 lets dense units grow once or twice, but reserves little more
@@ -365,7 +372,7 @@ impl<'a> Window<'a> {
         if root == NONE {
             broken = Some(Broken::Child);
         }
-        (UnitInfo { root, first: gbase + first, broken, files, sorted_end: gbase + sorted }, complete)
+        (UnitInfo { root, first: gbase + first, broken, files, comp_dir_error, sorted_end: gbase + sorted }, complete)
     }
 
     /// Reads entries from where `raw` stands (a unit's root, or where a
@@ -876,7 +883,7 @@ impl<'a> Window<'a> {
                         r.die.set_name_error(e);
                     }
                 }
-                Want::Linkage if first(2) => r.linkage = string(dwarf, self.tails.str, unit, value).ok(),
+                Want::Linkage if first(2) => r.linkage = Some(string(dwarf, self.tails.str, unit, value)),
                 Want::Type if first(4) => {
                     r.type_off = reference(base, end, value);
                     match value {
@@ -979,7 +986,7 @@ fn name_string<'a>(
 
 /// A string attribute's bytes, as libdw's `dwarf_formstring` gives them,
 /// or why it fails.
-fn string<'a>(
+pub(super) fn string<'a>(
     dwarf: &gimli::Dwarf<R<'a>>,
     str_tail: &'a [u8],
     unit: &gimli::Unit<R<'a>>,
