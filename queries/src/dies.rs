@@ -523,6 +523,18 @@ pub(crate) fn c_string<'a>(section: &'a [u8], tail: &'a [u8], off: usize) -> Opt
     }
 }
 
+/// A string of `.debug_str` found by index (`DW_FORM_strx*`), as libdw
+/// hands it out: its offset is checked only not to be past the section's
+/// end, so one at the end is the file's bytes after the section (up to a
+/// NUL), or, where the section is not the file's bytes, none.
+pub(crate) fn c_string_by_index<'a>(section: &'a [u8], tail: &'a [u8], off: usize) -> Option<&'a [u8]> {
+    if off != section.len() {
+        return c_string(section, tail, off);
+    }
+    let on = tail.get(off..).unwrap_or_default();
+    Some(&on[..nul(on).unwrap_or(on.len())])
+}
+
 /// Why the object's DWARF could not be used at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DwarfError {
@@ -1053,6 +1065,11 @@ mod tests {
         assert_eq!(c_string(section, &[], 6), Some(&b"efg"[..]));
         // Only the start is checked against the section.
         assert_eq!(c_string(section, tail, 9), None);
+        // By index, the section's end is a start too.
+        assert_eq!(c_string_by_index(section, tail, 9), Some(&b"h"[..]));
+        assert_eq!(c_string_by_index(section, &[], 9), Some(&b""[..]));
+        assert_eq!(c_string_by_index(section, tail, 10), None);
+        assert_eq!(c_string_by_index(section, tail, 3), Some(&b"cd"[..]));
     }
 
     #[test]

@@ -74,9 +74,7 @@ pub(super) fn lenient(section: &[u8], offset: usize, endian: RunTimeEndian) -> O
                     (n, dw::DW_FORM_implicit_const.0 as u64)
                 }
                 (n, 0) if n == dw::DW_AT_sibling.0 as u64 => (n, flag_present),
-                (n, 0) if u16::try_from(n).is_ok_and(|n| super::decode::Want::of(dw::DwAt(n)).is_some()) => {
-                    (n, flag_present)
-                }
+                (n, 0) if u16::try_from(n).is_ok_and(|n| read_upstream(dw::DwAt(n))) => (n, flag_present),
                 (_, 0) => (NAMELESS, flag_present),
                 (n, form) if n == 0 || n > 0xffff => (NAMELESS, form),
                 pair => pair,
@@ -91,6 +89,13 @@ pub(super) fn lenient(section: &[u8], offset: usize, endian: RunTimeEndian) -> O
     }
     out.push(0);
     gimli::DebugAbbrev::new(&out, endian).abbreviations(gimli::DebugAbbrevOffset(0)).ok()
+}
+
+/// Whether libdw reads the attribute for upstream: those rendering reads,
+/// and the unit DIE's that opening a unit reads (`open.rs`).
+fn read_upstream(name: dw::DwAt) -> bool {
+    super::decode::Want::of(name).is_some()
+        || matches!(name, dw::DW_AT_stmt_list | dw::DW_AT_comp_dir | dw::DW_AT_str_offsets_base)
 }
 
 struct Entry {

@@ -525,6 +525,11 @@ impl<'a, 'u> Entries<'a, 'u> {
             dw::DW_FORM_udata => AttributeValue::Udata(leb::uleb(i)?),
             dw::DW_FORM_sdata => AttributeValue::Sdata(leb::sleb(i)?),
             dw::DW_FORM_ref_udata => AttributeValue::UnitRef(UnitOffset(leb::uleb(i)? as usize)),
+            // libdw 0.188 reads these as `.debug_info` offsets into the file
+            // itself, as `DW_FORM_ref_addr` (only `DW_FORM_GNU_ref_alt`
+            // looks for a supplementary file); gimli, into that file.
+            dw::DW_FORM_ref_sup4 => AttributeValue::DebugInfoRef(gimli::DebugInfoOffset(i.read_u32()? as usize)),
+            dw::DW_FORM_ref_sup8 => AttributeValue::DebugInfoRef(gimli::DebugInfoOffset(i.read_u64()? as usize)),
             dw::DW_FORM_strx | dw::DW_FORM_GNU_str_index => {
                 AttributeValue::DebugStrOffsetsIndex(DebugStrOffsetsIndex(leb::uleb(i)? as usize))
             }
@@ -735,7 +740,14 @@ mod tests {
             let parsed: gimli::Result<()> = a.attributes().iter().try_for_each(|s| {
                 let attr = parse.read_attribute(*s)?;
                 if Want::of(attr.name()).is_some() {
-                    wanted.push(attr.raw_value());
+                    // `value` reads a supplementary reference as libdw does:
+                    // into this file's `.debug_info`.
+                    wanted.push(match (s.form(), attr.raw_value()) {
+                        (dw::DW_FORM_ref_sup4 | dw::DW_FORM_ref_sup8, AttributeValue::DebugInfoRefSup(o)) => {
+                            AttributeValue::DebugInfoRef(gimli::DebugInfoOffset(o.0))
+                        }
+                        (_, v) => v,
+                    });
                 }
                 Ok(())
             });

@@ -28,6 +28,8 @@ const INVALID_LINE: &str = "invalid .debug_line section";
 pub(super) struct Strings<'a> {
     pub line_str: &'a [u8],
     pub str: &'a [u8],
+    /// `.debug_str_offsets`, for string indexes.
+    pub str_offsets: &'a [u8],
     /// Where their C strings run on to.
     pub tails: super::Tails<'a>,
 }
@@ -366,10 +368,45 @@ fn formstring<'a>(r: &Reader<'a>, form: u16, offset_size: usize, strings: &Strin
             let mut p = *r;
             return super::c_string(section, tail, usize::try_from(p.uint(offset_size)).ok()?);
         }
+        dw::DW_FORM_strx
+        | dw::DW_FORM_GNU_str_index
+        | dw::DW_FORM_strx1
+        | dw::DW_FORM_strx2
+        | dw::DW_FORM_strx3
+        | dw::DW_FORM_strx4 => return string_index(r, form, offset_size, strings),
         _ => return None,
     };
     let rest = section.get(at..).filter(|rest| !rest.is_empty())?;
     Some(&rest[..rest.iter().position(|&b| b == 0).unwrap_or(rest.len())])
+}
+
+/// `dwarf_formstring` on a string index at the cursor, as libdw reads one
+/// in a line table: for the unit it stands in for the table, which sets
+/// no base, so `.debug_str_offsets` is indexed from its start; an index
+/// whose bytes reach the table's last byte fails.
+fn string_index<'a>(r: &Reader<'a>, form: u16, offset_size: usize, strings: &Strings<'a>) -> Option<&'a [u8]> {
+    if strings.str.is_empty() {
+        return None;
+    }
+    let mut p = *r;
+    let fixed = |n: usize| p.at.checked_add(n).filter(|&last| last < p.end).map(|_| n);
+    let index = match dw::DwForm(form) {
+        dw::DW_FORM_strx1 => p.uint(fixed(1)?),
+        dw::DW_FORM_strx2 => p.uint(fixed(2)?),
+        dw::DW_FORM_strx3 => p.uint(fixed(3)?),
+        dw::DW_FORM_strx4 => p.uint(fixed(4)?),
+        _ if p.at >= p.end => return None,
+        _ => p.uleb(),
+    };
+    let offsets = strings.str_offsets;
+    let size = offsets.len();
+    if size == 0 || offset_size > size || index > ((size - offset_size) / offset_size) as u64 {
+        return None;
+    }
+    let at = usize::try_from(index).ok()? * offset_size;
+    let mut o = Reader { data: offsets, at, end: size, big_endian: r.big_endian };
+    let off = usize::try_from(o.uint(offset_size)).ok()?;
+    super::c_string_by_index(strings.str, strings.tails.str, off)
 }
 
 /// `dwarf_formudata` on the value at the cursor.
@@ -469,7 +506,7 @@ mod tests {
     }
 
     fn read(t: &[u8]) -> Result<Vec<Option<&[u8]>>, &'static str> {
-        read_srclines(t, 0, 8, false, &Strings { line_str: &[], str: &[], tails: Default::default() })
+        read_srclines(t, 0, 8, false, &Strings { line_str: &[], str: &[], str_offsets: &[], tails: Default::default() })
     }
 
     /// A path (string) and a directory index of `form`.

@@ -101,6 +101,7 @@ pub(super) fn open<'a>(
             let strings = lines::Strings {
                 line_str: dwarf.debug_line_str.reader().slice(),
                 str: dwarf.debug_str.reader().slice(),
+                str_offsets: dwarf.debug_str_offsets.reader().slice(),
                 tails,
             };
             match line_offset(value, unit.header.version(), lines.len()) {

@@ -994,16 +994,17 @@ pub(super) fn string<'a>(
 ) -> Result<&'a [u8], StringError> {
     // Most names are `.debug_str` offsets, given or by index: find the
     // terminator 8 bytes at a time (gimli tests byte by byte).
-    let off = match value {
-        AttributeValue::DebugStrRef(gimli::DebugStrOffset(off)) => Some(off),
-        AttributeValue::DebugStrOffsetsIndex(index) => {
-            Some(dwarf.string_offset(unit, index).map_err(|_| StringError::BadOffset)?.0)
+    use gimli::Section as _;
+    let section = dwarf.debug_str.reader().slice();
+    match value {
+        AttributeValue::DebugStrRef(gimli::DebugStrOffset(off)) => {
+            return c_string(section, str_tail, off).ok_or(StringError::BadOffset);
         }
-        _ => None,
-    };
-    if let Some(off) = off {
-        use gimli::Section as _;
-        return c_string(dwarf.debug_str.reader().slice(), str_tail, off).ok_or(StringError::BadOffset);
+        AttributeValue::DebugStrOffsetsIndex(index) => {
+            let off = dwarf.string_offset(unit, index).map_err(|_| StringError::BadOffset)?.0;
+            return c_string_by_index(section, str_tail, off).ok_or(StringError::BadOffset);
+        }
+        _ => {}
     }
     let offset = matches!(value, AttributeValue::DebugLineStrRef(_));
     dwarf.attr_string(unit, value).map(|s| s.slice()).map_err(|_| {

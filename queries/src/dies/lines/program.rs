@@ -322,7 +322,13 @@ mod tests {
     }
 
     fn read(t: &[u8]) -> Result<Vec<Option<Vec<u8>>>, &'static str> {
-        let files = read_srclines(t, 0, 8, false, &Strings { line_str: &[], str: &[], tails: Default::default() })?;
+        let files = read_srclines(
+            t,
+            0,
+            8,
+            false,
+            &Strings { line_str: &[], str: &[], str_offsets: &[], tails: Default::default() },
+        )?;
         Ok(files.into_iter().map(|f| f.map(<[u8]>::to_vec)).collect())
     }
 
