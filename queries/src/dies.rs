@@ -494,6 +494,10 @@ pub struct Dies<'a> {
     /// No loaded DIE below this index is one read again
     /// ([`Dies::canonical`]).
     copies_from: DieIdx,
+    /// The DIEs read again (see `copies_from`) by (offset, index), the
+    /// first read at each offset only: a unit's walk can read an entry its
+    /// first reading did not meet more than once (sibling rewinds).
+    first_copies: Vec<(u32, DieIdx)>,
 }
 
 /// The string sections and the rest of the file after each, where the
@@ -596,6 +600,7 @@ impl<'a> Dies<'a> {
             current: None,
             tails: Tails { str: sections.str_tail(), line_str: sections.line_str_tail() },
             copies_from: DieIdx::MAX,
+            first_copies: Vec::new(),
         };
         if all_units {
             dies.load_all();
@@ -631,18 +636,25 @@ impl<'a> Dies<'a> {
         }
     }
 
-    /// The DIE the unit's walk read at the offset of DIE `idx`, where
-    /// `idx` was read again or where a reference landed. `None` for the
+    /// The DIE the unit's walk read first at the offset of DIE `idx`,
+    /// where `idx` was read again or where a reference landed: its first
+    /// reading's, else the first of those read again. `None` for the
     /// walk's own DIEs.
     fn primary(&self, idx: DieIdx) -> Option<DieIdx> {
         let info = self.unit(self.unit_of(idx));
-        if idx < info.sorted_end || info.first >= info.sorted_end {
+        if idx < info.sorted_end {
             return None;
         }
         let base = self.arena.base;
-        let walked = &self.arena.offsets[(info.first - base) as usize..(info.sorted_end - base) as usize];
         let off = self.arena.offsets[(idx - base) as usize];
-        walked.binary_search(&off).ok().map(|k| info.first + k as DieIdx)
+        if info.first < info.sorted_end {
+            let walked = &self.arena.offsets[(info.first - base) as usize..(info.sorted_end - base) as usize];
+            if let Ok(k) = walked.binary_search(&off) {
+                return Some(info.first + k as DieIdx);
+            }
+        }
+        let c = &self.first_copies;
+        c.binary_search_by_key(&off, |&(o, _)| o).ok().map(|k| c[k].1)
     }
 
     /// Hands the loaded unit (window mode) over, e.g. to another thread.
@@ -668,7 +680,9 @@ impl<'a> Dies<'a> {
 
     /// The DIEs of one unit taken from another `Dies`.
     pub fn from_window(w: UnitWindow<'a>) -> Dies<'a> {
-        let copies = copies_from(std::slice::from_ref(&w.info), w.arena.base + w.arena.dies.len() as DieIdx);
+        let units = std::slice::from_ref(&w.info);
+        let copies = copies_from(units, w.arena.base + w.arena.dies.len() as DieIdx);
+        let first_copies = first_copies(units, &w.arena);
         Dies {
             dwarf: None,
             headers: Vec::new(),
@@ -681,6 +695,7 @@ impl<'a> Dies<'a> {
             current: Some(w.unit),
             tails: Tails::default(),
             copies_from: copies,
+            first_copies,
         }
     }
 
@@ -737,6 +752,7 @@ impl<'a> Dies<'a> {
         self.current = Some(k);
         let end = self.arena.base + self.arena.dies.len() as DieIdx;
         self.copies_from = copies_from(&self.units[self.units.len() - 1..], end);
+        self.first_copies = first_copies(&self.units[self.units.len() - 1..], &self.arena);
     }
 
     /// Reads every unit into one arena, keeping the indices window mode gave.
@@ -769,6 +785,7 @@ impl<'a> Dies<'a> {
         self.arena = window.arena;
         self.whole = true;
         self.copies_from = copies_from(&self.units, self.arena.base + self.arena.dies.len() as DieIdx);
+        self.first_copies = first_copies(&self.units, &self.arena);
     }
 
     /// Drops the loaded DIEs (nothing may read them afterwards).
@@ -928,6 +945,22 @@ impl Iterator for Children<'_, '_> {
 fn copies_from(units: &[UnitInfo<'_>], end: DieIdx) -> DieIdx {
     let ends = units.iter().skip(1).map(|u| u.first).chain([end]);
     units.iter().zip(ends).filter(|(u, e)| u.sorted_end < *e).map(|(u, _)| u.sorted_end).min().unwrap_or(DieIdx::MAX)
+}
+
+/// The DIEs read again of `units` (all loaded, in `arena`) by (offset,
+/// index), the first of each offset only.
+fn first_copies(units: &[UnitInfo<'_>], arena: &Arena<'_>) -> Vec<(u32, DieIdx)> {
+    let end = arena.base + arena.dies.len() as DieIdx;
+    let ends = units.iter().skip(1).map(|u| u.first).chain([end]);
+    let mut copies: Vec<(u32, DieIdx)> = units
+        .iter()
+        .zip(ends)
+        .flat_map(|(u, e)| u.sorted_end.max(arena.base)..e.max(u.sorted_end))
+        .filter_map(|i| arena.offsets.get((i - arena.base) as usize).map(|&off| (off, i)))
+        .collect();
+    copies.sort_unstable();
+    copies.dedup_by_key(|c| c.0);
+    copies
 }
 
 /// The kind of a numeric attribute stored in two slots.

@@ -526,7 +526,10 @@ impl<'d, 'a> Renderer<'d, 'a> {
     /// passes down (its `parent_prefix`), [`NONE`] for none.
     fn resolve_fqns(&mut self, die: DieIdx, up: DieIdx, count: bool) {
         // Iterative over siblings, recursive over depth (bounded by the tree).
-        let i = (die - self.fqn_base) as usize;
+        // Keyed as libdw keys a DIE, by its address: an entry read again is
+        // the one first read at its offset (a visit after the first that
+        // gave it an fqn is skipped).
+        let i = (self.dies.canonical(die) - self.fqn_base) as usize;
         let d = self.dies.die(die);
         // Whether it has a name is all a first visit needs: the name's
         // bytes are read only for the debug counts or a second visit.
