@@ -580,8 +580,7 @@ impl<'a> Dies<'a> {
         let load =
             |id: gimli::SectionId| -> Result<R<'a>, ()> { Ok(EndianSlice::new(sections.get(id.name()), endian)) };
         let dwarf: gimli::Dwarf<R<'a>> = gimli::Dwarf::load(load).map_err(|()| DwarfError::NoDebugInfo)?;
-        let abbrev_len = sections.get(".debug_abbrev").len();
-        let (headers, end) = header::units(sections.get(".debug_info"), abbrev_len, endian);
+        let (headers, end) = header::units(sections.get(".debug_info"), sections.get(".debug_abbrev"), endian);
         // A first unit libdw hands out (with a zeroed unit DIE) is not "no
         // debugging information".
         if headers.is_empty() && end != Some(Broken::Child) {

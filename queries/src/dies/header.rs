@@ -16,15 +16,15 @@ use super::{Broken, R};
 
 /// The units, in order, and how the walk over them ends: `None` at the end
 /// of the section, else the [`Broken`] the next unit stands for.
-pub(super) fn units(
-    info: &[u8],
-    abbrev_len: usize,
+pub(super) fn units<'a>(
+    info: &'a [u8],
+    abbrev: &[u8],
     endian: RunTimeEndian,
-) -> (Vec<gimli::UnitHeader<R<'_>>>, Option<Broken>) {
+) -> (Vec<gimli::UnitHeader<R<'a>>>, Option<Broken>) {
     let mut units = Vec::new();
     let mut off = 0;
     while off < info.len() {
-        match unit_at(info, off, abbrev_len, endian) {
+        match unit_at(info, off, abbrev, endian) {
             Ok((h, end)) => {
                 off = end;
                 units.push(h);
@@ -37,12 +37,13 @@ pub(super) fn units(
 
 /// The header of the unit at `off` and where the unit ends, or what stands
 /// for it.
-fn unit_at(
-    info: &[u8],
+fn unit_at<'a>(
+    info: &'a [u8],
     off: usize,
-    abbrev_len: usize,
+    abbrev: &[u8],
     endian: RunTimeEndian,
-) -> Result<(gimli::UnitHeader<R<'_>>, usize), Broken> {
+) -> Result<(gimli::UnitHeader<R<'a>>, usize), Broken> {
+    let abbrev_len = abbrev.len();
     let bad = |_| Broken::Header;
     // libdw wants more than the first four bytes before it reads them.
     if off + 4 >= info.len() {
@@ -68,7 +69,7 @@ fn unit_at(
         gimli::DW_UT_type | gimli::DW_UT_split_type => 8 + offset_size,
         _ => return Err(Broken::Child),
     };
-    let header_size = prefix + 2 + if version >= 5 { 2 } else { 1 } + offset_size + extra;
+    let mut header_size = prefix + 2 + if version >= 5 { 2 } else { 1 } + offset_size + extra;
     if off + header_size >= info.len() {
         return Err(Broken::Header);
     }
@@ -80,6 +81,26 @@ fn unit_at(
     }
     if version < 5 {
         address_size = r.read_u8().map_err(bad)?;
+    }
+    // A length running past the section (or wrapping) ends the unit at
+    // the section's end.
+    let end = usize::try_from(length)
+        .ok()
+        .and_then(|l| (off + prefix).checked_add(l))
+        .filter(|&e| e > off && e <= info.len())
+        .unwrap_or(info.len());
+    // Before DWARF 5, libdw tells a unit's type by its unit DIE's tag
+    // (`__libdw_intern_next_unit`), and places the unit DIE of a type
+    // unit after a signature and a type offset that it never reads.
+    if version < 5 && first_tag(info.get(off + header_size..end), abbrev, abbrev_offset, endian) == Some(0x41) {
+        header_size += 8 + offset_size;
+        let type_unit =
+            gimli::UnitType::Type { type_signature: gimli::DebugTypeSignature(0), type_offset: gimli::UnitOffset(0) };
+        let entries = info.get(off + header_size..end).ok_or(Broken::Child)?;
+        return Ok((
+            header(off, end, prefix, (format, version, address_size), type_unit, abbrev_offset, entries, endian),
+            end,
+        ));
     }
     let unit_type = match gimli::DwUt(unit_type) {
         gimli::DW_UT_partial => gimli::UnitType::Partial,
@@ -101,21 +122,29 @@ fn unit_at(
         }
         _ => gimli::UnitType::Compilation,
     };
-    // A length running past the section (or wrapping) ends the unit at
-    // the section's end.
-    let end = usize::try_from(length)
-        .ok()
-        .and_then(|l| (off + prefix).checked_add(l))
-        .filter(|&e| e > off && e <= info.len())
-        .unwrap_or(info.len());
     // libdw reads the unit DIE where the header says it starts; a unit too
     // short to hold it fails there.
     let entries = info.get(off + header_size..end).ok_or(Broken::Child)?;
-    if !matches!(address_size, 4 | 8) {
-        address_size = 8;
-    }
+    Ok((header(off, end, prefix, (format, version, address_size), unit_type, abbrev_offset, entries, endian), end))
+}
+
+/// The header gimli is handed for a unit from `off` to `end` of
+/// `.debug_info` whose entries are `entries`.
+#[allow(clippy::too_many_arguments)]
+fn header<'a>(
+    off: usize,
+    end: usize,
+    prefix: usize,
+    (format, version, address_size): (gimli::Format, u16, u8),
+    unit_type: gimli::UnitType<usize>,
+    abbrev_offset: usize,
+    entries: &'a [u8],
+    endian: RunTimeEndian,
+) -> gimli::UnitHeader<R<'a>> {
+    // An odd address size is taken as 8.
+    let address_size = if matches!(address_size, 4 | 8) { address_size } else { 8 };
     let encoding = gimli::Encoding { format, version, address_size };
-    let header = gimli::UnitHeader::new(
+    gimli::UnitHeader::new(
         encoding,
         end - off - prefix,
         unit_type,
@@ -123,8 +152,16 @@ fn unit_at(
         gimli::SectionId::DebugInfo,
         gimli::UnitSectionOffset(off),
         R::new(entries, endian),
-    );
-    Ok((header, end))
+    )
+}
+
+/// The tag of the entry `entries` start with, as libdw's `dwarf_tag`
+/// finds it in the abbreviation table at `abbrev_offset`.
+fn first_tag(entries: Option<&[u8]>, abbrev: &[u8], abbrev_offset: usize, endian: RunTimeEndian) -> Option<u16> {
+    let mut r = R::new(entries?, endian);
+    let code = super::leb::uleb(&mut r).ok()?;
+    let table = super::abbrev::lenient(abbrev, abbrev_offset, endian)?;
+    table.get(code).map(|a| a.tag().0)
 }
 
 #[cfg(test)]
@@ -149,7 +186,7 @@ mod tests {
     }
 
     fn ends(info: &[u8]) -> (Vec<(usize, usize, u8)>, Option<Broken>) {
-        let (units, end) = units(info, 16, LE);
+        let (units, end) = units(info, &[1; 16], LE);
         let spans = units
             .iter()
             .map(|h| {
@@ -158,6 +195,31 @@ mod tests {
             })
             .collect();
         (spans, end)
+    }
+
+    /// Before DWARF 5 the unit DIE's tag decides where it starts: one of
+    /// `DW_TAG_type_unit` comes after a signature and a type offset.
+    #[test]
+    fn a_dwarf4_unit_tells_its_type_by_its_tag() {
+        // Abbreviation 1: compile unit; 2: type unit; both with children.
+        let abbrev = [1, 0x11, 1, 0, 0, 2, 0x41, 1, 0, 0, 0];
+        let unit4 = |code: u8| {
+            let mut u = vec![0u8; 4];
+            u.extend_from_slice(&4u16.to_le_bytes());
+            u.extend_from_slice(&0u32.to_le_bytes());
+            u.push(8);
+            u.extend_from_slice(&[code, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            let len = (u.len() - 4) as u32;
+            u[..4].copy_from_slice(&len.to_le_bytes());
+            u
+        };
+        for (code, header) in [(1u8, 11), (2, 23)] {
+            let info = unit4(code);
+            let (units, end) = units(&info, &abbrev, LE);
+            assert_eq!(end, None);
+            assert_eq!(units[0].size_of_header(), header, "abbreviation {code}");
+            assert_eq!(units[0].length_including_self(), info.len());
+        }
     }
 
     /// Each of libdw's rules, on a unit made to break it.
