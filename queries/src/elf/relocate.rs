@@ -183,7 +183,9 @@ impl<'data> ElfFile<'data> {
         if !compressed && (t.kind == elf::SHT_NOBITS.0 || t.size == 0) {
             return Ok(None);
         }
-        let raw = if compressed { self.section_data(t) } else { self.raw_data(t) }.map_err(|_| GiveUp)?;
+        // `elf_rawdata` checks the size against the type's entries as
+        // `elf_getdata` does (a section made `SHT_HASH` must hold words).
+        let raw = self.section_data(t).map_err(|_| GiveUp)?;
         self.unpack(t, name.starts_with(b".zdebug"), raw).map(Some).ok_or(GiveUp)
     }
 
