@@ -87,6 +87,9 @@ pub enum Num {
     UpperBound,
     ConstValue,
     DeclFile,
+    /// `DW_AT_declaration` where it holds no flag: only the error is kept
+    /// ([`NumError::NoFlag`]).
+    Declaration,
 }
 
 impl Num {
@@ -979,6 +982,8 @@ pub(crate) enum NumError {
     NoConstant = 1,
     /// `DW_FORM_sec_offset` on an attribute that is no section pointer.
     InvalidDwarf = 2,
+    /// A flag attribute of another form (`dwarf_formflag`).
+    NoFlag = 3,
 }
 
 impl NumError {
@@ -986,6 +991,7 @@ impl NumError {
         match self {
             NumError::NoConstant => "no constant value",
             NumError::InvalidDwarf => "invalid DWARF",
+            NumError::NoFlag => "no flag value",
         }
     }
 }
@@ -1032,7 +1038,11 @@ fn read_num(slots: &[u64], num: Num) -> Option<Result<u64, NumError>> {
             }
             i += 1;
         } else if kind == FAILED && (s >> 4) & 15 == want {
-            let e = if s >> 8 == NumError::InvalidDwarf as u64 { NumError::InvalidDwarf } else { NumError::NoConstant };
+            let e = match s >> 8 {
+                2 => NumError::InvalidDwarf,
+                3 => NumError::NoFlag,
+                _ => NumError::NoConstant,
+            };
             return Some(Err(e));
         }
     }
@@ -1074,7 +1084,10 @@ mod tests {
         push_num(&mut slots, Num::UpperBound, u64::MAX);
         push_num_error(&mut slots, Num::DeclFile, NumError::InvalidDwarf);
         push_num(&mut slots, Num::Encoding, 5);
+        push_num_error(&mut slots, Num::Declaration, NumError::NoFlag);
         assert_eq!(read_num(&slots, Num::ByteSize), Some(Ok(8)));
+        assert_eq!(read_num(&slots, Num::Declaration), Some(Err(NumError::NoFlag)));
+        assert_eq!(NumError::NoFlag.message(), "no flag value");
         assert_eq!(read_num(&slots, Num::DataMemberLocation), Some(Err(NumError::NoConstant)));
         assert_eq!(read_num(&slots, Num::UpperBound), Some(Ok(u64::MAX)));
         assert_eq!(read_num(&slots, Num::DeclFile), Some(Err(NumError::InvalidDwarf)));

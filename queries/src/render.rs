@@ -1394,6 +1394,9 @@ impl<'d, 'a> Renderer<'d, 'a> {
         if self.dies.die(die).declaration() {
             return Ok(false);
         }
+        // `get_flag_attr`: a `DW_AT_declaration` of another form than a
+        // flag's is none, and leaves "no flag value" set.
+        let _ = self.udata(die, Num::Declaration);
         let fqn = fqn_bytes(&self.texts, self.entries[id as usize].fqn());
         if self.flags.stable && self.rules.is_declonly(fqn) {
             return Ok(false);

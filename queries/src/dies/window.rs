@@ -899,11 +899,17 @@ impl<'a> Window<'a> {
                         r.sibling = Sibling::of(&value);
                     }
                 }
-                Want::Declaration => {
-                    if first(16) && matches!(value, AttributeValue::Flag(true)) {
-                        r.die.flags |= DECLARATION;
+                // `dwarf_formflag` reads only the two flag forms: another
+                // is no flag, an error upstream's `get_flag_attr` leaves set.
+                Want::Declaration if first(16) => match value {
+                    AttributeValue::Flag(true) => r.die.flags |= DECLARATION,
+                    AttributeValue::Flag(false) => {}
+                    _ => {
+                        let slots = push_num_error(nums, Num::Declaration, NumError::NoFlag);
+                        r.die.nums_len = r.die.nums_len.saturating_add(slots);
                     }
-                }
+                },
+                Want::Declaration => {}
                 // libdw's dwarf_attr finds the first occurrence.
                 Want::Num(num) if read_num(&nums[nums_start..], num).is_none() => {
                     let slots = match udata(&value) {
