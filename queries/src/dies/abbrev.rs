@@ -27,24 +27,9 @@ const WIDE_FORM: u64 = 0xffff;
 /// The table at `offset` of `.debug_abbrev` (`section`) as libdw would
 /// find its entries; `None` if not even that can be read.
 pub(super) fn lenient(section: &[u8], offset: usize, endian: RunTimeEndian) -> Option<gimli::Abbreviations> {
-    let mut r = Bytes(section.get(offset..)?);
     let mut out = Vec::new();
-    let mut seen = rustc_hash::FxHashSet::default();
-    // Each entry is copied once read whole. libdw scans on from the last
-    // entry it read only until it finds the code asked for; a malformed
-    // entry, or a code met before, ends the scan for good, so nothing after
-    // either is ever found. A zero byte where an entry starts ends the
-    // table (a zero code written longer does not).
-    while r.0.first().is_some_and(|&b| b != 0) {
-        // libdw keeps codes as `unsigned int`.
-        let Some(code) = r.uleb().map(|c| c as u32) else { break };
-        let Some(entry) = entry(&mut r) else { break };
-        if !seen.insert(code) {
-            break;
-        }
-        if code == 0 {
-            continue;
-        }
+    // Each entry is copied once read whole.
+    for (code, entry) in found(section.get(offset..)?) {
         uleb(&mut out, u64::from(code));
         uleb(
             &mut out,
@@ -89,6 +74,37 @@ pub(super) fn lenient(section: &[u8], offset: usize, endian: RunTimeEndian) -> O
     }
     out.push(0);
     gimli::DebugAbbrev::new(&out, endian).abbreviations(gimli::DebugAbbrevOffset(0)).ok()
+}
+
+/// The tag of abbreviation `code` of the table at `offset`, as libdw
+/// finds it (`dwarf_tag`), without writing the table again.
+pub(super) fn tag_of(section: &[u8], offset: usize, code: u64) -> Option<u64> {
+    found(section.get(offset..)?).find(|&(c, _)| u64::from(c) == code).map(|(_, e)| e.tag)
+}
+
+/// The entries of a table libdw can find, in order, but those of code 0
+/// (which no entry asks for). libdw scans on from the last entry it read
+/// only until it finds the code asked for; a malformed entry, or a code
+/// met before, ends the scan for good, so nothing after either is ever
+/// found. A zero byte where an entry starts ends the table (a zero code
+/// written longer does not).
+fn found(table: &[u8]) -> impl Iterator<Item = (u32, Entry)> + '_ {
+    let mut r = Bytes(table);
+    let mut seen = rustc_hash::FxHashSet::default();
+    std::iter::from_fn(move || loop {
+        if r.0.first().is_none_or(|&b| b == 0) {
+            return None;
+        }
+        // libdw keeps codes as `unsigned int`.
+        let code = r.uleb()? as u32;
+        let entry = entry(&mut r)?;
+        if !seen.insert(code) {
+            return None;
+        }
+        if code != 0 {
+            return Some((code, entry));
+        }
+    })
 }
 
 /// Whether libdw reads the attribute for upstream: those rendering reads,

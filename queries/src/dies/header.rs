@@ -10,7 +10,7 @@
 //! `dwarf_child` fails. Anything else wrong with a header, or bytes after
 //! the last unit, fails `dwarf_get_units` once the units before it are done.
 
-use gimli::{Reader as _, RunTimeEndian};
+use gimli::{constants as dw, Reader as _, RunTimeEndian};
 
 use super::{Broken, R};
 
@@ -69,7 +69,7 @@ fn unit_at<'a>(
         gimli::DW_UT_type | gimli::DW_UT_split_type => 8 + offset_size,
         _ => return Err(Broken::Child),
     };
-    let mut header_size = prefix + 2 + if version >= 5 { 2 } else { 1 } + offset_size + extra;
+    let header_size = prefix + 2 + if version >= 5 { 2 } else { 1 } + offset_size + extra;
     if off + header_size >= info.len() {
         return Err(Broken::Header);
     }
@@ -89,19 +89,6 @@ fn unit_at<'a>(
         .and_then(|l| (off + prefix).checked_add(l))
         .filter(|&e| e > off && e <= info.len())
         .unwrap_or(info.len());
-    // Before DWARF 5, libdw tells a unit's type by its unit DIE's tag
-    // (`__libdw_intern_next_unit`), and places the unit DIE of a type
-    // unit after a signature and a type offset that it never reads.
-    if version < 5 && first_tag(info.get(off + header_size..end), abbrev, abbrev_offset, endian) == Some(0x41) {
-        header_size += 8 + offset_size;
-        let type_unit =
-            gimli::UnitType::Type { type_signature: gimli::DebugTypeSignature(0), type_offset: gimli::UnitOffset(0) };
-        let entries = info.get(off + header_size..end).ok_or(Broken::Child)?;
-        return Ok((
-            header(off, end, prefix, (format, version, address_size), type_unit, abbrev_offset, entries, endian),
-            end,
-        ));
-    }
     let unit_type = match gimli::DwUt(unit_type) {
         gimli::DW_UT_partial => gimli::UnitType::Partial,
         gimli::DW_UT_skeleton => gimli::UnitType::Skeleton(gimli::DwoId(r.read_u64().map_err(bad)?)),
@@ -122,29 +109,29 @@ fn unit_at<'a>(
         }
         _ => gimli::UnitType::Compilation,
     };
+    // Before DWARF 5, libdw tells a unit's type by its unit DIE's tag
+    // (`__libdw_intern_next_unit`), and places the unit DIE of a type
+    // unit after a signature and a type offset that it never reads.
+    let first_tag = |at: usize| {
+        let mut r = R::new(info.get(at..end)?, endian);
+        super::abbrev::tag_of(abbrev, abbrev_offset, super::leb::uleb(&mut r).ok()?)
+    };
+    let (unit_type, header_size) = if version < 5 && first_tag(off + header_size) == Some(dw::DW_TAG_type_unit.0.into())
+    {
+        let unit_type =
+            gimli::UnitType::Type { type_signature: gimli::DebugTypeSignature(0), type_offset: gimli::UnitOffset(0) };
+        (unit_type, header_size + 8 + offset_size)
+    } else {
+        (unit_type, header_size)
+    };
     // libdw reads the unit DIE where the header says it starts; a unit too
     // short to hold it fails there.
     let entries = info.get(off + header_size..end).ok_or(Broken::Child)?;
-    Ok((header(off, end, prefix, (format, version, address_size), unit_type, abbrev_offset, entries, endian), end))
-}
-
-/// The header gimli is handed for a unit from `off` to `end` of
-/// `.debug_info` whose entries are `entries`.
-#[allow(clippy::too_many_arguments)]
-fn header<'a>(
-    off: usize,
-    end: usize,
-    prefix: usize,
-    (format, version, address_size): (gimli::Format, u16, u8),
-    unit_type: gimli::UnitType<usize>,
-    abbrev_offset: usize,
-    entries: &'a [u8],
-    endian: RunTimeEndian,
-) -> gimli::UnitHeader<R<'a>> {
-    // An odd address size is taken as 8.
-    let address_size = if matches!(address_size, 4 | 8) { address_size } else { 8 };
+    if !matches!(address_size, 4 | 8) {
+        address_size = 8;
+    }
     let encoding = gimli::Encoding { format, version, address_size };
-    gimli::UnitHeader::new(
+    let header = gimli::UnitHeader::new(
         encoding,
         end - off - prefix,
         unit_type,
@@ -152,16 +139,8 @@ fn header<'a>(
         gimli::SectionId::DebugInfo,
         gimli::UnitSectionOffset(off),
         R::new(entries, endian),
-    )
-}
-
-/// The tag of the entry `entries` start with, as libdw's `dwarf_tag`
-/// finds it in the abbreviation table at `abbrev_offset`.
-fn first_tag(entries: Option<&[u8]>, abbrev: &[u8], abbrev_offset: usize, endian: RunTimeEndian) -> Option<u16> {
-    let mut r = R::new(entries?, endian);
-    let code = super::leb::uleb(&mut r).ok()?;
-    let table = super::abbrev::lenient(abbrev, abbrev_offset, endian)?;
-    table.get(code).map(|a| a.tag().0)
+    );
+    Ok((header, end))
 }
 
 #[cfg(test)]
