@@ -682,9 +682,7 @@ impl<'a> Dies<'a> {
 
     /// The DIEs of one unit taken from another `Dies`.
     pub fn from_window(w: UnitWindow<'a>) -> Dies<'a> {
-        let units = std::slice::from_ref(&w.info);
-        let copies = copies_from(units, w.arena.base + w.arena.dies.len() as DieIdx);
-        let first_copies = first_copies(units, &w.arena);
+        let (copies_from, first_copies) = copies(std::slice::from_ref(&w.info), &w.arena);
         Dies {
             dwarf: None,
             headers: Vec::new(),
@@ -696,7 +694,7 @@ impl<'a> Dies<'a> {
             whole: false,
             current: Some(w.unit),
             tails: Tails::default(),
-            copies_from: copies,
+            copies_from,
             first_copies,
         }
     }
@@ -752,9 +750,7 @@ impl<'a> Dies<'a> {
         self.units.push(info);
         self.arena = window.arena;
         self.current = Some(k);
-        let end = self.arena.base + self.arena.dies.len() as DieIdx;
-        self.copies_from = copies_from(&self.units[self.units.len() - 1..], end);
-        self.first_copies = first_copies(&self.units[self.units.len() - 1..], &self.arena);
+        (self.copies_from, self.first_copies) = copies(&self.units[self.units.len() - 1..], &self.arena);
     }
 
     /// Reads every unit into one arena, keeping the indices window mode gave.
@@ -786,8 +782,7 @@ impl<'a> Dies<'a> {
         self.unit_base = 0;
         self.arena = window.arena;
         self.whole = true;
-        self.copies_from = copies_from(&self.units, self.arena.base + self.arena.dies.len() as DieIdx);
-        self.first_copies = first_copies(&self.units, &self.arena);
+        (self.copies_from, self.first_copies) = copies(&self.units, &self.arena);
     }
 
     /// Drops the loaded DIEs (nothing may read them afterwards).
@@ -866,14 +861,14 @@ impl<'a> Dies<'a> {
         }
     }
 
-    /// The source file a `DW_AT_decl_file` index names, as upstream's
-    /// `dwarf_getsrcfiles` and `dwarf_filesrc` find it.
     /// The error libdw leaves set the first time `dwarf_getsrcfiles`
     /// succeeds on the unit, if any.
     pub fn srcfiles_side_error(&self, unit: u32) -> Option<&'static str> {
         self.unit(unit).comp_dir_error
     }
 
+    /// The source file a `DW_AT_decl_file` index names, as upstream's
+    /// `dwarf_getsrcfiles` and `dwarf_filesrc` find it.
     pub fn decl_file_name(&self, unit: u32, file: u64) -> DeclFile<'a> {
         let files = match &self.unit(unit).files {
             Ok(files) => files,
@@ -942,16 +937,10 @@ impl Iterator for Children<'_, '_> {
     }
 }
 
-/// Where the DIEs read again of `units` (the loaded ones, the last of
-/// which ends at `end`) start: [`DieIdx::MAX`] where there are none.
-fn copies_from(units: &[UnitInfo<'_>], end: DieIdx) -> DieIdx {
-    let ends = units.iter().skip(1).map(|u| u.first).chain([end]);
-    units.iter().zip(ends).filter(|(u, e)| u.sorted_end < *e).map(|(u, _)| u.sorted_end).min().unwrap_or(DieIdx::MAX)
-}
-
-/// The DIEs read again of `units` (all loaded, in `arena`) by (offset,
-/// index), the first of each offset only.
-fn first_copies(units: &[UnitInfo<'_>], arena: &Arena<'_>) -> Vec<(u32, DieIdx)> {
+/// The DIEs read again of `units` (all loaded, in `arena`): where the
+/// first of them is ([`DieIdx::MAX`] where there are none), and by
+/// (offset, index), the first read at each offset only.
+fn copies(units: &[UnitInfo<'_>], arena: &Arena<'_>) -> (DieIdx, Vec<(u32, DieIdx)>) {
     let end = arena.base + arena.dies.len() as DieIdx;
     let ends = units.iter().skip(1).map(|u| u.first).chain([end]);
     let mut copies: Vec<(u32, DieIdx)> = units
@@ -962,7 +951,9 @@ fn first_copies(units: &[UnitInfo<'_>], arena: &Arena<'_>) -> Vec<(u32, DieIdx)>
         .collect();
     copies.sort_unstable();
     copies.dedup_by_key(|c| c.0);
-    copies
+    // The first of each offset is kept, so the first of all is among them.
+    let from = copies.iter().map(|&(_, i)| i).min().unwrap_or(DieIdx::MAX);
+    (from, copies)
 }
 
 /// The kind of a numeric attribute stored in two slots.
@@ -987,6 +978,15 @@ pub(crate) enum NumError {
 }
 
 impl NumError {
+    /// The error a failed slot holds ([`push_num_error`]).
+    #[cold]
+    fn of_slot(slot: u64) -> NumError {
+        [NumError::InvalidDwarf, NumError::NoFlag]
+            .into_iter()
+            .find(|&e| slot >> 8 == e as u64)
+            .unwrap_or(NumError::NoConstant)
+    }
+
     pub(crate) fn message(self) -> &'static str {
         match self {
             NumError::NoConstant => "no constant value",
@@ -1038,12 +1038,7 @@ fn read_num(slots: &[u64], num: Num) -> Option<Result<u64, NumError>> {
             }
             i += 1;
         } else if kind == FAILED && (s >> 4) & 15 == want {
-            let e = match s >> 8 {
-                2 => NumError::InvalidDwarf,
-                3 => NumError::NoFlag,
-                _ => NumError::NoConstant,
-            };
-            return Some(Err(e));
+            return Some(Err(NumError::of_slot(s)));
         }
     }
     None
