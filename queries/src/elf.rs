@@ -365,29 +365,14 @@ impl<'data> ElfFile<'data> {
     /// libdw's `global_read`/`check_section`, then libdwfl's relocation.
     /// `None` when libdw would reject the file.
     fn collect_dwarf_sections(&self, read: &[&str]) -> Option<Vec<Found<'data>>> {
-        let flavour = self.dwarf_flavour();
-        let mut found: Vec<Found<'data>> = Vec::new();
-        for (index, s) in self.sections.iter().enumerate().skip(1) {
-            if !s.may_be_dwarf() {
-                continue;
-            }
-            let name = self.string(self.shstrndx, s.name).ok()?;
-            let Some((canonical, gnu_compressed)) = dwarf_section_name(&name, flavour) else {
-                continue;
-            };
-            if found.iter().any(|f| f.name == canonical) {
-                // A section that appears twice: libdw keeps the first.
-                continue;
-            }
-            let data = match self.dwarf_section_data(s, gnu_compressed) {
-                Loaded::Data(data) => data,
-                Loaded::Ignored => continue,
-                Loaded::Invalid => return None,
-            };
-            if !data.is_empty() {
-                found.push(Found { name: canonical, index, data, tail: None });
-            }
-        }
+        let (mut found, flavour) = self.find_debug_sections(
+            |s| self.string(self.shstrndx, s.name).ok(),
+            |index, s, name, gnu_compressed| match self.dwarf_section_data(s, gnu_compressed) {
+                Loaded::Data(data) => Loaded::Data(Found { name, index, data, tail: None }),
+                Loaded::Ignored => Loaded::Ignored,
+                Loaded::Invalid => Loaded::Invalid,
+            },
+        )?;
         if self.e_type == elf::ET_REL.0 && flavour != DwarfFlavour::Dwo {
             self.relocate(&mut found, read).ok()?;
             // Where sections overlap, one libdw decompresses from the
@@ -397,20 +382,47 @@ impl<'data> ElfFile<'data> {
         Some(found)
     }
 
+    /// libdw's `check_section` over the file's sections: the debug sections
+    /// it keeps, in section order, and how they are named. Each section's
+    /// name is as `name` reads it (`None`: it does not read, and libdw
+    /// refuses the file); `load` gives the kept section of (index, section,
+    /// canonical name, whether `.zdebug`-compressed). `None` where libdw
+    /// refuses the file.
+    fn find_debug_sections<N: AsRef<[u8]>>(
+        &self,
+        name: impl Fn(&Section) -> Option<N>,
+        mut load: impl FnMut(usize, &Section, &'static str, bool) -> Loaded<Found<'data>>,
+    ) -> Option<(Vec<Found<'data>>, DwarfFlavour)> {
+        let flavour = flavour_of(self.sections.iter().skip(1).filter_map(&name));
+        let mut found: Vec<Found<'data>> = Vec::new();
+        for (index, s) in self.sections.iter().enumerate().skip(1) {
+            if !s.may_be_dwarf() {
+                continue;
+            }
+            let Some((canonical, gnu_compressed)) = dwarf_section_name(name(s)?.as_ref(), flavour) else {
+                continue;
+            };
+            if found.iter().any(|f| f.name == canonical) {
+                // A section that appears twice: libdw keeps the first.
+                continue;
+            }
+            match load(index, s, canonical, gnu_compressed) {
+                Loaded::Data(f) if !f.data.is_empty() => found.push(f),
+                Loaded::Data(_) | Loaded::Ignored => {}
+                Loaded::Invalid => return None,
+            }
+        }
+        Some((found, flavour))
+    }
+
     /// One debug section's bytes, decompressed (libdw's `check_section`).
-    fn dwarf_section_data(&self, s: &Section, gnu_compressed: bool) -> Loaded<'data> {
+    fn dwarf_section_data(&self, s: &Section, gnu_compressed: bool) -> Loaded<Cow<'data, [u8]>> {
         match self.section_data(s) {
             // libdw skips a section it cannot decompress.
             Ok(raw) => self.unpack(s, gnu_compressed, raw).map_or(Loaded::Ignored, Loaded::Data),
             Err(_) if s.has_flag(elf::SHF_COMPRESSED) => Loaded::Ignored,
             Err(_) => Loaded::Invalid,
         }
-    }
-
-    /// How libdw names the sections of this file (its `scn_dwarf_type`): the
-    /// first section with a debug-like name decides.
-    fn dwarf_flavour(&self) -> DwarfFlavour {
-        flavour_of(self.sections.iter().skip(1).filter_map(|s| self.string(self.shstrndx, s.name).ok()))
     }
 
     fn symbol_size(&self) -> usize {
@@ -611,16 +623,9 @@ struct Found<'data> {
     tail: Option<Vec<u8>>,
 }
 
-impl Found<'_> {
-    /// A placeholder for section `index` while `found` is rebuilt.
-    fn empty(index: usize) -> Self {
-        Found { name: "", index, data: Cow::Borrowed(&[]), tail: None }
-    }
-}
-
 /// What became of one debug section.
-enum Loaded<'data> {
-    Data(Cow<'data, [u8]>),
+enum Loaded<T> {
+    Data(T),
     /// libdw leaves the section out (it could not decompress it).
     Ignored,
     /// libdw rejects the whole file (the section lies outside the file).

@@ -22,7 +22,7 @@ use object::Endianness;
 
 use super::reloc::{self, GiveUp, SymbolValue};
 use super::relocate::Symtab;
-use super::{ElfFile, Found};
+use super::{ElfFile, Found, Loaded};
 
 /// Where one relocation section's target lives while relocating.
 #[derive(Clone, Copy)]
@@ -187,37 +187,21 @@ impl<'data> ElfFile<'data> {
             return Ok(());
         }
         let names = &image[range];
-        let name = |s: &super::Section| {
-            if u64::from(s.name) >= table.size {
-                return Err(GiveUp);
-            }
-            super::string_at(names, s.name).map_err(|_| GiveUp)
-        };
-        let flavour = super::flavour_of(self.sections.iter().skip(1).filter_map(|s| name(s).ok()));
-        let mut again: Vec<Found<'data>> = Vec::new();
-        for (index, s) in self.sections.iter().enumerate().skip(1) {
-            if !s.may_be_dwarf() {
-                continue;
-            }
-            let Some((canonical, gnu_compressed)) = super::dwarf_section_name(name(s)?, flavour) else {
-                continue;
-            };
-            if again.iter().any(|f| f.name == canonical) {
-                continue;
-            }
-            let f = match found.iter().position(|f| f.index == index) {
-                Some(k) => Found { name: canonical, ..std::mem::replace(&mut found[k], Found::empty(index)) },
-                None => {
-                    let raw =
-                        image.get(s.offset as usize..s.offset.saturating_add(s.size) as usize).unwrap_or_default();
-                    let Some(data) = self.unpack(s, gnu_compressed, raw) else { continue };
-                    Found { name: canonical, index, data: Cow::Owned(data.into_owned()), tail: None }
+        let name = |s: &super::Section| super::string_at(names, s.name).ok();
+        // The sections found before keep what relocating made of them.
+        let mut before: Vec<Option<Found<'data>>> = std::mem::take(found).into_iter().map(Some).collect();
+        let (again, _) = self
+            .find_debug_sections(name, |index, s, name, gnu_compressed| {
+                if let Some(f) = before.iter_mut().find_map(|f| f.take_if(|f| f.index == index)) {
+                    return Loaded::Data(Found { name, ..f });
                 }
-            };
-            if !f.data.is_empty() {
-                again.push(f);
-            }
-        }
+                let raw = image.get(s.offset as usize..s.offset.saturating_add(s.size) as usize).unwrap_or_default();
+                match self.unpack(s, gnu_compressed, raw) {
+                    Some(data) => Loaded::Data(Found { name, index, data: Cow::Owned(data.into_owned()), tail: None }),
+                    None => Loaded::Ignored,
+                }
+            })
+            .ok_or(GiveUp)?;
         *found = again;
         Ok(())
     }
