@@ -41,6 +41,12 @@
 //! (`decode.rs`): the attributes kept are read, the others skipped. The
 //! walk over a unit's entries, the entries read where types land and the
 //! references resolved are `window.rs`.
+//!
+//! Type units are read only where a `DW_FORM_ref_sig8` type leads into
+//! one, as libdw follows it: into a `.debug_types` section that is in no
+//! section group (compilers put each in one, and libdw leaves those out).
+//! The type is read where it lands, after the unit's DIEs, at an offset
+//! past the end of `.debug_info`.
 
 mod abbrev;
 mod decode;
@@ -67,8 +73,15 @@ type R<'a> = EndianSlice<'a, RunTimeEndian>;
 /// abbreviations, strings and the line tables' file names. (Not
 /// `.debug_addr`: units are opened without resolving their `DW_AT_low_pc`,
 /// see `open.rs`.)
-pub const SECTIONS_READ: &[&str] =
-    &[".debug_info", ".debug_abbrev", ".debug_str", ".debug_str_offsets", ".debug_line", ".debug_line_str"];
+pub const SECTIONS_READ: &[&str] = &[
+    ".debug_info",
+    ".debug_types",
+    ".debug_abbrev",
+    ".debug_str",
+    ".debug_str_offsets",
+    ".debug_line",
+    ".debug_line_str",
+];
 
 /// The numeric attributes upstream prints or consults, decoded like
 /// libdw's `dwarf_formudata`.

@@ -137,6 +137,12 @@ pub(super) struct Window<'a> {
     replayed: bool,
     /// Where libdw's C strings run on to.
     tails: Tails<'a>,
+    /// DIEs whose `DW_AT_type` is a type unit's signature, by local index,
+    /// to look for in `.debug_types` once their unit is read.
+    sigs: Vec<(u32, u64)>,
+    /// The signature of the last entry read with one (`read_die` to
+    /// `add_die`).
+    last_sig: u64,
 }
 
 /// After the attributes of the entry at unit offset `at` and `depth` (not
@@ -202,6 +208,7 @@ fn entries_at<'a, 'u>(
     at: usize,
 ) -> Option<Entries<'a, 'u>> {
     Entries::at(unit, at).or_else(|| {
+        unit.header.debug_info_offset()?;
         let mut whole = *dwarf.debug_info.reader();
         whole.skip(usize::try_from(base).ok()?).ok()?;
         whole.truncate(usize::try_from(end - base).ok()?).ok()?;
@@ -217,7 +224,16 @@ fn in_body(bodies: &[(u32, u32)], off: u32) -> bool {
 
 impl<'a> Window<'a> {
     pub(super) fn new(arena: Arena<'a>, tails: Tails<'a>) -> Self {
-        Window { arena, refs: Vec::new(), crossed: false, bodies: Vec::new(), replayed: false, tails }
+        Window {
+            arena,
+            refs: Vec::new(),
+            crossed: false,
+            bodies: Vec::new(),
+            replayed: false,
+            tails,
+            sigs: Vec::new(),
+            last_sig: 0,
+        }
     }
 
     /// Forgets what was read, to read the same units again.
@@ -227,6 +243,7 @@ impl<'a> Window<'a> {
         self.crossed = false;
         self.bodies.clear();
         self.replayed = false;
+        self.sigs.clear();
     }
 
     /// Reads one unit into the arena. With `skip_bodies`, function bodies
@@ -367,6 +384,9 @@ impl<'a> Window<'a> {
                 // Listed either way: such a unit is not shared (`content`).
                 self.arena.strays.push((self.arena.base + i, tag));
             }
+        }
+        if !self.sigs.is_empty() {
+            self.read_type_units(dwarf);
         }
         let root = if (self.arena.dies.len() as DieIdx) > first { gbase + first } else { NONE };
         if root == NONE {
@@ -657,6 +677,9 @@ impl<'a> Window<'a> {
                 }
             }
         }
+        if die.flags & TYPE_SIG8 != 0 {
+            self.sigs.push((local, self.last_sig));
+        }
         let slot = local as usize;
         if slot < self.arena.dies.len() {
             self.arena.dies[slot] = die;
@@ -887,7 +910,10 @@ impl<'a> Window<'a> {
                 Want::Type if first(4) => {
                     r.type_off = reference(base, end, value);
                     match value {
-                        AttributeValue::DebugTypesRef(_) => r.die.flags |= TYPE_SIG8,
+                        AttributeValue::DebugTypesRef(sig) => {
+                            r.die.flags |= TYPE_SIG8;
+                            self.last_sig = sig.0;
+                        }
                         AttributeValue::UnitRef(_) if r.type_off == NO_OFF => r.die.flags |= TYPE_OUTSIDE,
                         _ => {}
                     }
@@ -934,6 +960,95 @@ impl<'a> Window<'a> {
             Ok(()) => Ok(r),
             Err(_) => Err(r),
         }
+    }
+
+    /// Follows the type-unit signatures read (`sigs`) where libdw follows
+    /// them: into the units of a `.debug_types` section libdw reads (one
+    /// outside a section group; compilers put type units in groups, which
+    /// libdw leaves out), the first whose signature matches, at its type's
+    /// offset. Each type so reached is read where it lands, as `read_stray`
+    /// reads one (with what it refers to in its unit), after the other
+    /// DIEs, once per signature. Its offsets are `.debug_types` offsets
+    /// after the end of `.debug_info`, so that none is taken for a DIE of
+    /// `.debug_info`. Upstream's fqn pass never visits a type unit, so
+    /// these DIEs have no fqns. A signature no unit has is left as it is
+    /// (`Die::type_ref_error`).
+    #[cold]
+    #[inline(never)]
+    fn read_type_units(&mut self, dwarf: &gimli::Dwarf<R<'a>>) {
+        let info_len = dwarf.debug_info.reader().len() as u64;
+        let mut units: Option<Vec<gimli::UnitHeader<R<'a>>>> = None;
+        let mut found: rustc_hash::FxHashMap<u64, Option<u32>> = Default::default();
+        // Types read may hold signatures in turn.
+        while let Some((i, sig)) = self.sigs.pop() {
+            let units = units.get_or_insert_with(|| type_units(dwarf));
+            let t = match found.get(&sig) {
+                Some(&t) => t,
+                None => {
+                    let header = units.iter().find(|h| matches!(h.type_(), gimli::UnitType::Type { type_signature, .. } if type_signature.0 == sig));
+                    let t = header.and_then(|h| self.read_type_unit(dwarf, *h, info_len));
+                    found.insert(sig, t);
+                    t
+                }
+            };
+            if let Some(t) = t {
+                let d = &mut self.arena.dies[i as usize];
+                d.type_ = self.arena.base + t;
+                d.flags &= !TYPE_SIG8;
+            }
+        }
+    }
+
+    /// Reads the type of the type unit `header` (see `read_type_units`):
+    /// its local index.
+    fn read_type_unit(
+        &mut self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        header: gimli::UnitHeader<R<'a>>,
+        info_len: u64,
+    ) -> Option<u32> {
+        let gimli::UnitType::Type { type_offset, .. } = header.type_() else { return None };
+        let base = info_len + header.debug_types_offset()?.0 as u64;
+        let end = base + header.length_including_self() as u64;
+        if u32::try_from(end).is_err() {
+            return None;
+        }
+        let abbrevs = dwarf.abbreviations(&header).ok()?;
+        let (unit, _, _) = open::open(dwarf, header, abbrevs, self.tails).ok()?;
+        let mut plans = Plans::default();
+        let mut pending = Vec::new();
+        let from = self.arena.dies.len() as DieIdx;
+        let at = (base + type_offset.0 as u64) as u32;
+        let t = self.read_stray(dwarf, &unit, &mut plans, (base, end), at, &mut pending)?;
+        let mut strays: rustc_hash::FxHashMap<u32, Option<u32>> = Default::default();
+        strays.insert(at, Some(t));
+        while !pending.is_empty() {
+            let nowhere = self.resolve_inner(self.bodies.len(), (from, from), (base, end), pending)?;
+            pending = Vec::new();
+            for (i, off, origin) in nowhere {
+                let read = match strays.get(&off) {
+                    Some(&read) => read,
+                    None if strays.len() >= MAX_STRAYS
+                        || (self.arena.dies.len() - from as usize) as u64 > end - base =>
+                    {
+                        None
+                    }
+                    None => {
+                        let read = self.read_stray(dwarf, &unit, &mut plans, (base, end), off, &mut pending);
+                        strays.insert(off, read);
+                        read
+                    }
+                };
+                let Some(target) = read else { continue };
+                let d = &mut self.arena.dies[i as usize];
+                if origin {
+                    d.abstract_origin = self.arena.base + target;
+                } else {
+                    d.type_ = self.arena.base + target;
+                }
+            }
+        }
+        Some(t)
     }
 
     /// Resolves the references read; `false` if one reaches a skipped DIE.
@@ -1022,6 +1137,20 @@ pub(super) fn string<'a>(
     })
 }
 
+/// The type units of `.debug_types` libdw reads: in order, up to the
+/// first it refuses (only version 4 goes there).
+fn type_units<'a>(dwarf: &gimli::Dwarf<R<'a>>) -> Vec<gimli::UnitHeader<R<'a>>> {
+    let mut units = Vec::new();
+    let mut iter = dwarf.debug_types.units();
+    while let Ok(Some(h)) = iter.next() {
+        if h.version() != 4 {
+            break;
+        }
+        units.push(h);
+    }
+    units
+}
+
 /// Where a reference of a unit at `base..end` of `.debug_info` leads, as
 /// `dwarf_formref_die` finds it: a unit offset past the unit leads nowhere.
 fn reference(base: u64, end: u64, value: AttributeValue<R<'_>>) -> u64 {
@@ -1029,8 +1158,8 @@ fn reference(base: u64, end: u64, value: AttributeValue<R<'_>>) -> u64 {
         AttributeValue::UnitRef(o) if base + o.0 as u64 >= end => NO_OFF,
         AttributeValue::UnitRef(o) => base + o.0 as u64,
         AttributeValue::DebugInfoRef(o) => o.0 as u64,
-        // Type-unit signatures are not followed (upstream's libdw does not
-        // visit type units either).
+        // A type unit's signature is followed once the unit is read
+        // (`Window::read_type_units`).
         _ => NO_OFF,
     }
 }
