@@ -42,11 +42,12 @@
 //! walk over a unit's entries, the entries read where types land and the
 //! references resolved are `window.rs`.
 //!
-//! Type units are read only where a `DW_FORM_ref_sig8` type leads into
-//! one, as libdw follows it: into a `.debug_types` section that is in no
-//! section group (compilers put each in one, and libdw leaves those out).
-//! The type is read where it lands, after the unit's DIEs, at an offset
-//! past the end of `.debug_info`.
+//! A `.debug_types` section in no section group (compilers put each in
+//! one, and libdw leaves those out) is read as libdw reads it: its type
+//! units come after `.debug_info`'s units, their offsets after the end of
+//! `.debug_info`; and a `DW_FORM_ref_sig8` type is followed into the
+//! first with its signature, the type read where it lands, after the
+//! unit's DIEs (`Window::read_type_units`).
 
 mod abbrev;
 mod decode;
@@ -339,7 +340,8 @@ impl UnitWindow<'_> {
     pub fn content(&self, out: &mut crate::unitcache::KeyWriter) -> bool {
         let info = &self.info;
         // Strays are not in the key: such a unit is not shared.
-        if info.broken.is_some() || !self.arena.strays.is_empty() {
+        // Nor one with type units' DIEs: their line tables are not in it.
+        if info.broken.is_some() || !self.arena.strays.is_empty() || !self.arena.type_units.is_empty() {
             return false;
         }
         let base = self.arena.base;
@@ -418,7 +420,27 @@ struct Arena<'a> {
     /// Entries read where a type landed whose children end in damage, by
     /// (global) index (flagged `CHILDREN_BREAK`).
     ends: Vec<(DieIdx, ChildrenEnd)>,
+    /// The DIEs read from type units where signatures led
+    /// (`Window::read_type_units`), each unit's in a run of its own.
+    type_units: Vec<TypeUnitRead<'a>>,
     base: DieIdx,
+}
+
+/// A run of DIEs read from one type unit, with that unit's line table,
+/// which their `DW_AT_decl_file` indexes.
+pub(super) struct TypeUnitRead<'a> {
+    /// Global indices.
+    pub(super) dies: std::ops::Range<DieIdx>,
+    pub(super) files: SrcFiles<'a>,
+    pub(super) comp_dir_error: Option<&'static str>,
+}
+
+/// The line table a DIE's `DW_AT_decl_file` indexes: its unit's, or that
+/// of the type unit it was read from (known by its first DIE's index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineTable {
+    Unit(u32),
+    TypeUnit(DieIdx),
 }
 
 impl Arena<'_> {
@@ -427,6 +449,7 @@ impl Arena<'_> {
         self.offsets.clear();
         self.nums.clear();
         self.strays.clear();
+        self.type_units.clear();
         self.ends.clear();
         self.linkage.clear();
     }
@@ -493,6 +516,8 @@ pub struct Dies<'a> {
     /// `None` for a single unit handed over by [`Dies::take_window`].
     dwarf: Option<gimli::Dwarf<R<'a>>>,
     headers: Vec<gimli::UnitHeader<R<'a>>>,
+    /// `headers[types_from..]` are the type units of `.debug_types`.
+    types_from: usize,
     /// What stands after the last of `headers` when it is not the end of
     /// the section: a unit libdw fails on (see `header.rs`).
     end: Option<Broken>,
@@ -590,13 +615,24 @@ impl<'a> Dies<'a> {
         if info_len == 0 {
             return Err(DwarfError::NoDebugInfo);
         }
-        if u32::try_from(info_len).is_err() {
+        // Type units' DIEs are numbered after `.debug_info`'s (`read_unit`).
+        let types_len = sections.get(".debug_types").len();
+        if u32::try_from(info_len + types_len).is_err() {
             return Err(DwarfError::TooLarge(info_len));
         }
         let load =
             |id: gimli::SectionId| -> Result<R<'a>, ()> { Ok(EndianSlice::new(sections.get(id.name()), endian)) };
         let dwarf: gimli::Dwarf<R<'a>> = gimli::Dwarf::load(load).map_err(|()| DwarfError::NoDebugInfo)?;
-        let (headers, end) = header::units(sections.get(".debug_info"), sections.get(".debug_abbrev"), endian);
+        let abbrev = sections.get(".debug_abbrev");
+        let (mut headers, mut end) =
+            header::units(gimli::SectionId::DebugInfo, sections.get(".debug_info"), abbrev, endian);
+        // Then those of `.debug_types` (`dwarf_get_units`).
+        let types_from = headers.len();
+        if end.is_none() {
+            let types;
+            (types, end) = header::units(gimli::SectionId::DebugTypes, sections.get(".debug_types"), abbrev, endian);
+            headers.extend(types);
+        }
         // A first unit libdw hands out (with a zeroed unit DIE) is not "no
         // debugging information".
         if headers.is_empty() && end != Some(Broken::Child) {
@@ -606,6 +642,7 @@ impl<'a> Dies<'a> {
         let mut dies = Dies {
             dwarf: Some(dwarf),
             headers,
+            types_from,
             end,
             units,
             unit_base: 0,
@@ -699,6 +736,7 @@ impl<'a> Dies<'a> {
         Dies {
             dwarf: None,
             headers: Vec::new(),
+            types_from: 0,
             end: None,
             units: vec![w.info],
             unit_base: w.unit,
@@ -743,7 +781,7 @@ impl<'a> Dies<'a> {
         let mut window = Window::new(arena, self.tails);
         let mut skip = self.skip_bodies;
         let info = loop {
-            let (info, complete) = window.read_unit(dwarf, header, skip);
+            let (info, complete) = window.read_unit(dwarf, header, &self.headers[self.types_from..], skip);
             if window.crossed {
                 self.load_all();
                 return;
@@ -775,7 +813,7 @@ impl<'a> Dies<'a> {
             let mut units = Vec::with_capacity(self.headers.len());
             let mut complete = true;
             for h in &self.headers {
-                let (info, c) = window.read_unit(dwarf, h, skip);
+                let (info, c) = window.read_unit(dwarf, h, &self.headers[self.types_from..], skip);
                 units.push(info);
                 complete &= c;
             }
@@ -874,16 +912,40 @@ impl<'a> Dies<'a> {
         }
     }
 
+    /// The line table DIE `idx`'s `DW_AT_decl_file` indexes.
+    pub fn line_table(&self, idx: DieIdx) -> LineTable {
+        match self.arena.type_units.iter().find(|t| t.dies.contains(&idx)) {
+            Some(t) => LineTable::TypeUnit(t.dies.start),
+            None => LineTable::Unit(self.unit_of(idx)),
+        }
+    }
+
+    /// A line table's files (or why there are none), and the error libdw
+    /// leaves set the first time `dwarf_getsrcfiles` succeeds on its unit.
+    fn files(&self, table: LineTable) -> (&SrcFiles<'a>, Option<&'static str>) {
+        let t = match table {
+            LineTable::Unit(unit) => {
+                let u = self.unit(unit);
+                return (&u.files, u.comp_dir_error);
+            }
+            LineTable::TypeUnit(first) => self.arena.type_units.iter().find(|t| t.dies.start == first),
+        };
+        match t {
+            Some(t) => (&t.files, t.comp_dir_error),
+            None => (&Err(None), None),
+        }
+    }
+
     /// The error libdw leaves set the first time `dwarf_getsrcfiles`
     /// succeeds on the unit, if any.
-    pub fn srcfiles_side_error(&self, unit: u32) -> Option<&'static str> {
-        self.unit(unit).comp_dir_error
+    pub fn srcfiles_side_error(&self, table: LineTable) -> Option<&'static str> {
+        self.files(table).1
     }
 
     /// The source file a `DW_AT_decl_file` index names, as upstream's
     /// `dwarf_getsrcfiles` and `dwarf_filesrc` find it.
-    pub fn decl_file_name(&self, unit: u32, file: u64) -> DeclFile<'a> {
-        let files = match &self.unit(unit).files {
+    pub fn decl_file_name(&self, table: LineTable, file: u64) -> DeclFile<'a> {
+        let files = match self.files(table).0 {
             Ok(files) => files,
             Err(message) => return DeclFile::NoLineTable(*message),
         };

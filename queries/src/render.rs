@@ -10,7 +10,7 @@
 use gimli::constants as dw;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::dies::{Broken, ChildrenEnd, DeclFile, DieIdx, Dies, Num, TypeRefError, NONE};
+use crate::dies::{Broken, ChildrenEnd, DeclFile, DieIdx, Dies, LineTable, Num, TypeRefError, NONE};
 use crate::error::Error;
 use crate::kabi::Rules;
 use crate::log::Log;
@@ -235,7 +235,7 @@ pub struct Renderer<'d, 'a> {
     libdw_error: &'static str,
     /// The units whose line table libdw has read (`dwarf_getsrcfiles`
     /// reads it once): a handful.
-    srcfiles_read: Vec<u32>,
+    srcfiles_read: Vec<LineTable>,
     pub entries: Vec<Entry<'a>>,
     /// Finished entries by (DIE, state).
     map: slots::Slots,
@@ -1411,7 +1411,7 @@ impl<'d, 'a> Renderer<'d, 'a> {
         if let Some(&p) = self.srcfiles.get(&file) {
             return Ok(p);
         }
-        let unit = self.dies.unit_of(die);
+        let unit = self.dies.line_table(die);
         // libdw reads the unit's line table once (`dwarf_getsrcfiles`).
         if !self.srcfiles_read.contains(&unit) {
             self.srcfiles_read.push(unit);

@@ -1,4 +1,4 @@
-//! The units of `.debug_info`, found as libdw finds them for upstream's
+//! The units of `.debug_info` and `.debug_types`, found as libdw finds them for upstream's
 //! `dwarf_get_units` loop (elfutils 0.188's `__libdw_next_unit` and
 //! `__libdw_intern_next_unit`).
 //!
@@ -14,9 +14,12 @@ use gimli::{constants as dw, Reader as _, RunTimeEndian};
 
 use super::{Broken, R};
 
-/// The units, in order, and how the walk over them ends: `None` at the end
-/// of the section, else the [`Broken`] the next unit stands for.
+/// The units of `section` (`.debug_info`, or `.debug_types`, whose units
+/// `dwarf_get_units` hands out after those of `.debug_info`), in order,
+/// and how the walk over them ends: `None` at the end of the section, else
+/// the [`Broken`] the next unit stands for.
 pub(super) fn units<'a>(
+    section: gimli::SectionId,
     info: &'a [u8],
     abbrev: &[u8],
     endian: RunTimeEndian,
@@ -24,7 +27,7 @@ pub(super) fn units<'a>(
     let mut units = Vec::new();
     let mut off = 0;
     while off < info.len() {
-        match unit_at(info, off, abbrev, endian) {
+        match unit_at(section, info, off, abbrev, endian) {
             Ok((h, end)) => {
                 off = end;
                 units.push(h);
@@ -38,6 +41,7 @@ pub(super) fn units<'a>(
 /// The header of the unit at `off` and where the unit ends, or what stands
 /// for it.
 fn unit_at<'a>(
+    section: gimli::SectionId,
     info: &'a [u8],
     off: usize,
     abbrev: &[u8],
@@ -60,6 +64,13 @@ fn unit_at<'a>(
     if !(2..=5).contains(&version) {
         return Err(Broken::Header);
     }
+    // `.debug_types` holds DWARF 4's type units, and libdw takes nothing
+    // else there.
+    let types = section == gimli::SectionId::DebugTypes;
+    if types && version != 4 {
+        return Err(Broken::Header);
+    }
+    let unit_type = if types { gimli::DW_UT_type.0 } else { unit_type };
     let offset_size = format.word_size() as usize;
     let prefix = format.initial_length_size() as usize;
     // The extra fields of the unit types that have them.
@@ -116,7 +127,9 @@ fn unit_at<'a>(
         let mut r = R::new(info.get(at..end)?, endian);
         super::abbrev::tag_of(abbrev, abbrev_offset, super::leb::uleb(&mut r).ok()?)
     };
-    let (unit_type, header_size) = if version < 5 && first_tag(off + header_size) == Some(dw::DW_TAG_type_unit.0.into())
+    let (unit_type, header_size) = if version < 5
+        && !types
+        && first_tag(off + header_size) == Some(dw::DW_TAG_type_unit.0.into())
     {
         let unit_type =
             gimli::UnitType::Type { type_signature: gimli::DebugTypeSignature(0), type_offset: gimli::UnitOffset(0) };
@@ -136,7 +149,7 @@ fn unit_at<'a>(
         end - off - prefix,
         unit_type,
         gimli::DebugAbbrevOffset(abbrev_offset),
-        gimli::SectionId::DebugInfo,
+        section,
         gimli::UnitSectionOffset(off),
         R::new(entries, endian),
     );
@@ -165,7 +178,7 @@ mod tests {
     }
 
     fn ends(info: &[u8]) -> (Vec<(usize, usize, u8)>, Option<Broken>) {
-        let (units, end) = units(info, &[1; 16], LE);
+        let (units, end) = units(gimli::SectionId::DebugInfo, info, &[1; 16], LE);
         let spans = units
             .iter()
             .map(|h| {
@@ -194,11 +207,46 @@ mod tests {
         };
         for (code, header) in [(1u8, 11), (2, 23)] {
             let info = unit4(code);
-            let (units, end) = units(&info, &abbrev, LE);
+            let (units, end) = units(gimli::SectionId::DebugInfo, &info, &abbrev, LE);
             assert_eq!(end, None);
             assert_eq!(units[0].size_of_header(), header, "abbreviation {code}");
             assert_eq!(units[0].length_including_self(), info.len());
         }
+    }
+
+    /// `.debug_types` holds only DWARF 4 type units, whose signature and
+    /// type offset follow the address size.
+    #[test]
+    fn debug_types_holds_dwarf4_type_units() {
+        let tu = |version: u16, type_offset: u32| {
+            let mut u = vec![0u8; 4];
+            u.extend_from_slice(&version.to_le_bytes());
+            u.extend_from_slice(&0u32.to_le_bytes());
+            u.push(8);
+            u.extend_from_slice(&0x1122_3344_5566_7788u64.to_le_bytes());
+            u.extend_from_slice(&type_offset.to_le_bytes());
+            u.extend_from_slice(&[1, 0]);
+            let len = (u.len() - 4) as u32;
+            u[..4].copy_from_slice(&len.to_le_bytes());
+            u
+        };
+        let types = |bytes: &[u8]| {
+            let (units, end) = units(gimli::SectionId::DebugTypes, bytes, &[1; 16], LE);
+            let units: Vec<_> = units.iter().map(|h| (h.debug_types_offset().unwrap().0, h.type_())).collect();
+            (units, end)
+        };
+        let t = tu(4, 23);
+        let two = [t.clone(), t.clone()].concat();
+        let (found, end) = types(&two);
+        assert_eq!(end, None);
+        let sig = gimli::DebugTypeSignature(0x1122_3344_5566_7788);
+        let ty = gimli::UnitType::Type { type_signature: sig, type_offset: gimli::UnitOffset(23) };
+        assert_eq!(found, vec![(0, ty), (t.len(), ty)]);
+        // Another version, even one `.debug_info` takes, fails
+        // `dwarf_get_units` there; so does a type offset inside the header.
+        assert_eq!(types(&[t.clone(), tu(2, 23)].concat()), (vec![(0, ty)], Some(Broken::Header)));
+        assert_eq!(types(&tu(5, 23)).1, Some(Broken::Header));
+        assert_eq!(types(&tu(4, 22)).1, Some(Broken::Header));
     }
 
     /// Each of libdw's rules, on a unit made to break it.

@@ -26,23 +26,7 @@ pub(super) fn open<'a>(
     abbreviations: Arc<gimli::Abbreviations>,
     tails: Tails<'a>,
 ) -> gimli::Result<(gimli::Unit<R<'a>>, SrcFiles<'a>, Option<&'static str>)> {
-    let enc = header.encoding();
-    let mut unit = gimli::Unit {
-        abbreviations,
-        name: None,
-        comp_dir: None,
-        low_pc: 0,
-        str_offsets_base: gimli::DebugStrOffsetsBase::default_for_encoding_and_file(enc, dwarf.file_type),
-        addr_base: gimli::DebugAddrBase(0),
-        loclists_base: gimli::DebugLocListsBase::default_for_encoding_and_file(enc, dwarf.file_type),
-        rnglists_base: gimli::DebugRngListsBase::default_for_encoding_and_file(enc, dwarf.file_type),
-        line_program: None,
-        dwo_id: match header.type_() {
-            gimli::UnitType::Skeleton(id) | gimli::UnitType::SplitCompilation(id) => Some(id),
-            _ => None,
-        },
-        header,
-    };
+    let mut unit = bare(dwarf, header, abbreviations);
     // The two attributes of the unit DIE rendering depends on, each from
     // its first occurrence (libdw's `dwarf_attr`): the line table, and
     // `DW_AT_str_offsets_base` as libdw reads it, whose value must read as
@@ -121,6 +105,32 @@ pub(super) fn open<'a>(
         _ => None,
     };
     Ok((unit, files, comp_dir_error))
+}
+
+/// The unit as gimli reads it with none of its unit DIE's attributes: the
+/// bases at their defaults, no line table.
+pub(super) fn bare<'a>(
+    dwarf: &gimli::Dwarf<R<'a>>,
+    header: gimli::UnitHeader<R<'a>>,
+    abbreviations: Arc<gimli::Abbreviations>,
+) -> gimli::Unit<R<'a>> {
+    let enc = header.encoding();
+    gimli::Unit {
+        abbreviations,
+        name: None,
+        comp_dir: None,
+        low_pc: 0,
+        str_offsets_base: gimli::DebugStrOffsetsBase::default_for_encoding_and_file(enc, dwarf.file_type),
+        addr_base: gimli::DebugAddrBase(0),
+        loclists_base: gimli::DebugLocListsBase::default_for_encoding_and_file(enc, dwarf.file_type),
+        rnglists_base: gimli::DebugRngListsBase::default_for_encoding_and_file(enc, dwarf.file_type),
+        line_program: None,
+        dwo_id: match header.type_() {
+            gimli::UnitType::Skeleton(id) | gimli::UnitType::SplitCompilation(id) => Some(id),
+            _ => None,
+        },
+        header,
+    }
 }
 
 /// Where a `DW_AT_stmt_list` of this value puts the unit's line table in

@@ -216,6 +216,24 @@ fn entries_at<'a, 'u>(
     })
 }
 
+/// The tag libdw reads where a reference lands at `off` of the unit at
+/// `range` (it reads a DIE wherever one lands): 0, libdw's
+/// `DW_TAG_invalid`, where the code names no abbreviation.
+fn tag_at<'a>(
+    dwarf: &gimli::Dwarf<R<'a>>,
+    unit: &gimli::Unit<R<'a>>,
+    plans: &mut Plans,
+    range: (u64, u64),
+    off: u32,
+) -> u16 {
+    let Some(rel) = (off as u64).checked_sub(range.0) else { return 0 };
+    let Some(mut r) = entries_at(dwarf, unit, range, rel as usize).map(|e| e.input) else { return 0 };
+    match leb::uleb(&mut r) {
+        Ok(0) | Err(_) => 0,
+        Ok(code) => plans.get(&unit.abbreviations, code, unit.encoding()).map_or(0, |p| p.tag),
+    }
+}
+
 /// `off` falls in one of `bodies` (sorted ranges).
 fn in_body(bodies: &[(u32, u32)], off: u32) -> bool {
     let k = bodies.partition_point(|b| b.0 <= off);
@@ -253,19 +271,14 @@ impl<'a> Window<'a> {
         &mut self,
         dwarf: &gimli::Dwarf<R<'a>>,
         header: &gimli::UnitHeader<R<'a>>,
+        types: &[gimli::UnitHeader<R<'a>>],
         skip_bodies: bool,
     ) -> (UnitInfo<'a>, bool) {
         let gbase = self.arena.base;
         let first = self.arena.dies.len() as DieIdx;
-        let base = header.debug_info_offset().map_or(0, |o| o.0 as u64);
+        let base = offset_of(dwarf, header);
         let end = base + header.length_including_self() as u64;
-        // A table gimli refuses may still be one libdw reads (`abbrev.rs`).
-        let abbrevs = dwarf.abbreviations(header).or_else(|e| {
-            let section = dwarf.debug_abbrev.reader();
-            let table = abbrev::lenient(section.slice(), header.debug_abbrev_offset().0, section.endian()).ok_or(e)?;
-            Ok(std::sync::Arc::new(table))
-        });
-        let unit = match abbrevs.and_then(|a| open::open(dwarf, *header, a, self.tails)) {
+        let unit = match abbreviations(dwarf, header).and_then(|a| open::open(dwarf, *header, a, self.tails)) {
             Ok(u) => u,
             Err(_) => {
                 let broken = Some(Broken::Child);
@@ -307,35 +320,52 @@ impl<'a> Window<'a> {
         if let Some(b) = self.bodies[first_body..].last_mut().filter(|b| b.1 == u32::MAX) {
             b.1 = end as u32;
         }
-        // libdw reads a DIE wherever a reference lands: the tag it finds
-        // (0, libdw's `DW_TAG_invalid`, where the code names none).
-        let tag_at = |plans: &mut Plans, off: u32| -> u16 {
-            let Some(rel) = (off as u64).checked_sub(base) else { return 0 };
-            let Some(mut r) = entries_at(dwarf, unit, (base, end), rel as usize).map(|e| e.input) else { return 0 };
-            match leb::uleb(&mut r) {
-                Ok(0) | Err(_) => 0,
-                Ok(code) => plans.get(&unit.abbreviations, code, unit.encoding()).map_or(0, |p| p.tag),
-            }
-        };
+        let sorted = replay_from.unwrap_or(self.arena.dies.len()) as DieIdx;
+        let mut strays = Default::default();
+        let landed = self.land(dwarf, unit, &mut plans, (base, end), (first_body, first, sorted), inner, &mut strays);
+        let complete = !needs_full && landed;
+        if !self.sigs.is_empty() {
+            self.read_type_units(dwarf, types);
+        }
+        let root = if (self.arena.dies.len() as DieIdx) > first { gbase + first } else { NONE };
+        if root == NONE {
+            broken = Some(Broken::Child);
+        }
+        (UnitInfo { root, first: gbase + first, broken, files, comp_dir_error, sorted_end: gbase + sorted }, complete)
+    }
+
+    /// Resolves the references `pending` of the unit at `range` (DIEs from
+    /// local index `first`, in offset order up to `sorted`; its skipped
+    /// bodies from `self.bodies[first_body]`), reading entries where they
+    /// land between DIEs. `strays`: the entries so read, by offset (`None`
+    /// where nothing read). `false` if a reference reaches into a skipped
+    /// body (the unit must be read in full).
+    ///
+    /// A type landing between DIEs (damaged DWARF): libdw reads an entry
+    /// there all the same, and upstream renders what it reads. So do we,
+    /// where that entry reads: with what of its children reads, and how
+    /// walking them meets the damage ([`ChildrenEnd`]); else only its tag
+    /// is kept (`strays`, for the renderer's checks). An abstract origin is
+    /// read where it lands too (a concrete instance's name is its
+    /// origin's). Entries so read may land references between DIEs in
+    /// turn, up to a budget.
+    #[allow(clippy::too_many_arguments)]
+    fn land(
+        &mut self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        unit: &gimli::Unit<R<'a>>,
+        plans: &mut Plans,
+        (base, end): (u64, u64),
+        (first_body, first, sorted): (usize, DieIdx, DieIdx),
+        mut pending: Vec<(u32, u32, bool)>,
+        strays: &mut rustc_hash::FxHashMap<u32, Option<u32>>,
+    ) -> bool {
         // Abstract origins landing on an entry `dwarf_child` fails on, by
         // offset: the bare DIE standing for it.
         let mut bare_origins: rustc_hash::FxHashMap<u32, u32> = Default::default();
-        let sorted = replay_from.unwrap_or(self.arena.dies.len()) as DieIdx;
-        let mut complete = !needs_full;
-        // A type landing between DIEs (damaged DWARF): libdw reads an entry
-        // there all the same, and upstream renders what it reads. So do we,
-        // where that entry reads: with what of its children reads, and how
-        // walking them meets the damage ([`ChildrenEnd`]); else only its
-        // tag is kept (`strays`, for the renderer's checks). An
-        // abstract origin is read where it lands too (a concrete
-        // instance's name is its origin's). Entries so read may land
-        // references between DIEs in turn, up to a budget.
-        let mut pending = inner;
-        let mut strays: rustc_hash::FxHashMap<u32, Option<u32>> = Default::default();
         while !pending.is_empty() {
             let Some(nowhere) = self.resolve_inner(first_body, (first, sorted), (base, end), pending) else {
-                complete = false;
-                break;
+                return false;
             };
             pending = Vec::new();
             for (i, off, origin) in nowhere {
@@ -350,7 +380,7 @@ impl<'a> Window<'a> {
                         None
                     }
                     None => {
-                        let read = self.read_stray(dwarf, unit, &mut plans, (base, end), off, &mut pending);
+                        let read = self.read_stray(dwarf, unit, plans, (base, end), off, &mut pending);
                         strays.insert(off, read);
                         read
                     }
@@ -367,7 +397,8 @@ impl<'a> Window<'a> {
                         // (`dwarf_formref_die` reads nothing there), and
                         // fails at `dwarf_child` rendering it.
                         None => *bare_origins.entry(off).or_insert_with(|| {
-                            let bare = ReadDie::bare(tag_at(&mut plans, off), self.arena.nums.len());
+                            let bare =
+                                ReadDie::bare(tag_at(dwarf, unit, plans, (base, end), off), self.arena.nums.len());
                             self.keep_apart(bare, off, true, (base, end), &mut pending)
                         }),
                     };
@@ -379,20 +410,13 @@ impl<'a> Window<'a> {
                         self.arena.dies[i as usize].type_ = self.arena.base + t;
                         self.arena.dies[t as usize].tag
                     }
-                    None => tag_at(&mut plans, off),
+                    None => tag_at(dwarf, unit, plans, (base, end), off),
                 };
                 // Listed either way: such a unit is not shared (`content`).
                 self.arena.strays.push((self.arena.base + i, tag));
             }
         }
-        if !self.sigs.is_empty() {
-            self.read_type_units(dwarf);
-        }
-        let root = if (self.arena.dies.len() as DieIdx) > first { gbase + first } else { NONE };
-        if root == NONE {
-            broken = Some(Broken::Child);
-        }
-        (UnitInfo { root, first: gbase + first, broken, files, comp_dir_error, sorted_end: gbase + sorted }, complete)
+        true
     }
 
     /// Reads entries from where `raw` stands (a unit's root, or where a
@@ -968,87 +992,72 @@ impl<'a> Window<'a> {
     /// libdw leaves out), the first whose signature matches, at its type's
     /// offset. Each type so reached is read where it lands, as `read_stray`
     /// reads one (with what it refers to in its unit), after the other
-    /// DIEs, once per signature. Its offsets are `.debug_types` offsets
-    /// after the end of `.debug_info`, so that none is taken for a DIE of
-    /// `.debug_info`. Upstream's fqn pass never visits a type unit, so
-    /// these DIEs have no fqns. A signature no unit has is left as it is
+    /// DIEs, once per signature, and keeps its unit's line table
+    /// (`TypeUnitRead`). Upstream's fqn pass has not visited the type unit
+    /// then (it comes after the compile units), so these DIEs have no
+    /// fqns. A signature no unit has is left as it is
     /// (`Die::type_ref_error`).
     #[cold]
     #[inline(never)]
-    fn read_type_units(&mut self, dwarf: &gimli::Dwarf<R<'a>>) {
-        let info_len = dwarf.debug_info.reader().len() as u64;
-        let mut units: Option<Vec<gimli::UnitHeader<R<'a>>>> = None;
-        let mut found: rustc_hash::FxHashMap<u64, Option<u32>> = Default::default();
+    fn read_type_units(&mut self, dwarf: &gimli::Dwarf<R<'a>>, types: &[gimli::UnitHeader<R<'a>>]) {
+        let mut found: rustc_hash::FxHashMap<u64, Option<Result<u32, u16>>> = Default::default();
         // Types read may hold signatures in turn.
         while let Some((i, sig)) = self.sigs.pop() {
-            let units = units.get_or_insert_with(|| type_units(dwarf));
             let t = match found.get(&sig) {
                 Some(&t) => t,
                 None => {
-                    let header = units.iter().find(|h| matches!(h.type_(), gimli::UnitType::Type { type_signature, .. } if type_signature.0 == sig));
-                    let t = header.and_then(|h| self.read_type_unit(dwarf, *h, info_len));
+                    let header = types.iter().find(
+                        |h| matches!(h.type_(), gimli::UnitType::Type { type_signature, .. } if type_signature.0 == sig),
+                    );
+                    let t = header.and_then(|h| self.read_type_unit(dwarf, *h));
                     found.insert(sig, t);
                     t
                 }
             };
-            if let Some(t) = t {
-                let d = &mut self.arena.dies[i as usize];
-                d.type_ = self.arena.base + t;
-                d.flags &= !TYPE_SIG8;
+            let Some(t) = t else { continue };
+            let base = self.arena.base;
+            let d = &mut self.arena.dies[i as usize];
+            d.flags &= !TYPE_SIG8;
+            match t {
+                Ok(t) => d.type_ = base + t,
+                // No entry reads there: upstream meets what libdw reads.
+                Err(tag) => self.arena.strays.push((base + i, tag)),
             }
         }
+        self.arena.strays.sort_unstable_by_key(|s| s.0);
     }
 
     /// Reads the type of the type unit `header` (see `read_type_units`):
-    /// its local index.
+    /// its local index, or where no entry reads there, the tag libdw
+    /// reads (0 where the unit's abbreviations do not read).
     fn read_type_unit(
         &mut self,
         dwarf: &gimli::Dwarf<R<'a>>,
         header: gimli::UnitHeader<R<'a>>,
-        info_len: u64,
-    ) -> Option<u32> {
+    ) -> Option<Result<u32, u16>> {
         let gimli::UnitType::Type { type_offset, .. } = header.type_() else { return None };
-        let base = info_len + header.debug_types_offset()?.0 as u64;
-        let end = base + header.length_including_self() as u64;
-        if u32::try_from(end).is_err() {
-            return None;
-        }
-        let abbrevs = dwarf.abbreviations(&header).ok()?;
-        let (unit, _, _) = open::open(dwarf, header, abbrevs, self.tails).ok()?;
+        let range = (offset_of(dwarf, &header), offset_of(dwarf, &header) + header.length_including_self() as u64);
+        // libdw reads the type without reading the unit's DIE: that only
+        // its line table needs.
+        let Ok(abbrevs) = abbreviations(dwarf, &header) else { return Some(Err(0)) };
+        let (unit, files, comp_dir_error) = match open::open(dwarf, header, abbrevs.clone(), self.tails) {
+            Ok(u) => u,
+            Err(_) => (open::bare(dwarf, header, abbrevs), Err(None), None),
+        };
         let mut plans = Plans::default();
         let mut pending = Vec::new();
         let from = self.arena.dies.len() as DieIdx;
-        let at = (base + type_offset.0 as u64) as u32;
-        let t = self.read_stray(dwarf, &unit, &mut plans, (base, end), at, &mut pending)?;
-        let mut strays: rustc_hash::FxHashMap<u32, Option<u32>> = Default::default();
+        let at = (range.0 + type_offset.0 as u64) as u32;
+        let Some(t) = self.read_stray(dwarf, &unit, &mut plans, range, at, &mut pending) else {
+            return Some(Err(tag_at(dwarf, &unit, &mut plans, range, at)));
+        };
+        let mut strays = rustc_hash::FxHashMap::default();
         strays.insert(at, Some(t));
-        while !pending.is_empty() {
-            let nowhere = self.resolve_inner(self.bodies.len(), (from, from), (base, end), pending)?;
-            pending = Vec::new();
-            for (i, off, origin) in nowhere {
-                let read = match strays.get(&off) {
-                    Some(&read) => read,
-                    None if strays.len() >= MAX_STRAYS
-                        || (self.arena.dies.len() - from as usize) as u64 > end - base =>
-                    {
-                        None
-                    }
-                    None => {
-                        let read = self.read_stray(dwarf, &unit, &mut plans, (base, end), off, &mut pending);
-                        strays.insert(off, read);
-                        read
-                    }
-                };
-                let Some(target) = read else { continue };
-                let d = &mut self.arena.dies[i as usize];
-                if origin {
-                    d.abstract_origin = self.arena.base + target;
-                } else {
-                    d.type_ = self.arena.base + target;
-                }
-            }
-        }
-        Some(t)
+        self.land(dwarf, &unit, &mut plans, range, (self.bodies.len(), from, from), pending, &mut strays);
+        let base = self.arena.base;
+        let dies = base + from..base + self.arena.dies.len() as DieIdx;
+        self.arena.type_units.push(TypeUnitRead { dies, files, comp_dir_error });
+        Some(Ok(t))
     }
 
     /// Resolves the references read; `false` if one reaches a skipped DIE.
@@ -1137,18 +1146,28 @@ pub(super) fn string<'a>(
     })
 }
 
-/// The type units of `.debug_types` libdw reads: in order, up to the
-/// first it refuses (only version 4 goes there).
-fn type_units<'a>(dwarf: &gimli::Dwarf<R<'a>>) -> Vec<gimli::UnitHeader<R<'a>>> {
-    let mut units = Vec::new();
-    let mut iter = dwarf.debug_types.units();
-    while let Ok(Some(h)) = iter.next() {
-        if h.version() != 4 {
-            break;
-        }
-        units.push(h);
+/// A unit's abbreviations: a table gimli refuses may still be one libdw
+/// reads (`abbrev.rs`).
+fn abbreviations<'a>(
+    dwarf: &gimli::Dwarf<R<'a>>,
+    header: &gimli::UnitHeader<R<'a>>,
+) -> gimli::Result<std::sync::Arc<gimli::Abbreviations>> {
+    dwarf.abbreviations(header).or_else(|e| {
+        let section = dwarf.debug_abbrev.reader();
+        let table = abbrev::lenient(section.slice(), header.debug_abbrev_offset().0, section.endian()).ok_or(e)?;
+        Ok(std::sync::Arc::new(table))
+    })
+}
+
+/// Where a unit starts in the arena's offsets: its `.debug_info` offset,
+/// or for a type unit of `.debug_types`, its offset there after the end
+/// of `.debug_info` (so that no DIE of one is taken for a DIE of the
+/// other; `Dies::new` checks both fit in 32 bits).
+fn offset_of<'a>(dwarf: &gimli::Dwarf<R<'a>>, header: &gimli::UnitHeader<R<'a>>) -> u64 {
+    match header.debug_types_offset() {
+        Some(o) => dwarf.debug_info.reader().len() as u64 + o.0 as u64,
+        None => header.debug_info_offset().map_or(0, |o| o.0 as u64),
     }
-    units
 }
 
 /// Where a reference of a unit at `base..end` of `.debug_info` leads, as
