@@ -373,6 +373,10 @@ fn process_units(
         t_units += t.elapsed();
     }
     let units = r.dies.unit_count();
+    // Upstream expands types once every unit is done: where expanding an
+    // earlier unit's fails (hostile DWARF), a later unit that fails to
+    // read fails first.
+    let mut expand_error = None;
     for unit in first_unit..units {
         let _span = tracing::trace_span!("unit", unit).entered();
         let t = Instant::now();
@@ -385,10 +389,18 @@ fn process_units(
                 // DIEs can make room for them.
                 r.dies.release();
             }
-            symbol_texts.extend(typemap::offer_entries(r, rules, &flags, &mut |n, e, log| map.add(n, e, &flags, log))?);
+            if expand_error.is_none() {
+                match typemap::offer_entries(r, rules, &flags, &mut |n, e, log| map.add(n, e, &flags, log)) {
+                    Ok(texts) => symbol_texts.extend(texts),
+                    Err(e) => expand_error = Some(e),
+                }
+            }
             r.clear_entries();
             t_offer += t.elapsed();
         }
+    }
+    if let Some(e) = expand_error {
+        return Err(e);
     }
     let t = Instant::now();
     if streaming {

@@ -1042,7 +1042,9 @@ impl<'a> Window<'a> {
         let Ok(abbrevs) = abbreviations(dwarf, &header) else { return Some(Err(0)) };
         let (unit, files, comp_dir_error) = match open::open(dwarf, header, abbrevs.clone(), self.tails) {
             Ok(u) => u,
-            Err(_) => (open::bare(dwarf, header, abbrevs), Err(None), None),
+            // libdw's `dwarf_getsrcfiles` fails reading its line table's
+            // offset from that DIE.
+            Err(_) => (open::bare(dwarf, header, abbrevs), Err(Some("invalid DWARF")), None),
         };
         let mut plans = Plans::default();
         let mut pending = Vec::new();
