@@ -1,0 +1,84 @@
+//! Type units reached by signature: a `DW_FORM_ref_sig8` type is followed
+//! into the first unit of `.debug_types` (the one libdw reads: outside a
+//! section group) with that signature, and the type read where it lands,
+//! as `read_stray` reads one.
+
+use super::*;
+
+impl<'a> Window<'a> {
+    /// Follows the type-unit signatures read (`sigs`) where libdw follows
+    /// them: into the units of a `.debug_types` section libdw reads (one
+    /// outside a section group; compilers put type units in groups, which
+    /// libdw leaves out), the first whose signature matches, at its type's
+    /// offset. Each type so reached is read where it lands, as `read_stray`
+    /// reads one (with what it refers to in its unit), after the other
+    /// DIEs, once per signature, and keeps its unit's line table
+    /// (`TypeUnitRead`). Upstream's fqn pass has not visited the type unit
+    /// then (it comes after the compile units), so these DIEs have no
+    /// fqns. A signature no unit has is left as it is
+    /// (`Die::type_ref_error`).
+    #[cold]
+    #[inline(never)]
+    pub(super) fn read_type_units(&mut self, dwarf: &gimli::Dwarf<R<'a>>, types: &[gimli::UnitHeader<R<'a>>]) {
+        let mut found: rustc_hash::FxHashMap<u64, Option<Result<u32, u16>>> = Default::default();
+        // Types read may hold signatures in turn.
+        while let Some((i, sig)) = self.sigs.pop() {
+            let t = match found.get(&sig) {
+                Some(&t) => t,
+                None => {
+                    let header = types.iter().find(
+                        |h| matches!(h.type_(), gimli::UnitType::Type { type_signature, .. } if type_signature.0 == sig),
+                    );
+                    let t = header.and_then(|h| self.read_type_unit(dwarf, *h));
+                    found.insert(sig, t);
+                    t
+                }
+            };
+            let Some(t) = t else { continue };
+            let base = self.arena.base;
+            let d = &mut self.arena.dies[i as usize];
+            d.flags &= !TYPE_SIG8;
+            match t {
+                Ok(t) => d.type_ = base + t,
+                // No entry reads there: upstream meets what libdw reads.
+                Err(tag) => self.arena.strays.push((base + i, tag)),
+            }
+        }
+        self.arena.strays.sort_unstable_by_key(|s| s.0);
+    }
+
+    /// Reads the type of the type unit `header` (see `read_type_units`):
+    /// its local index, or where no entry reads there, the tag libdw
+    /// reads (0 where the unit's abbreviations do not read).
+    fn read_type_unit(
+        &mut self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        header: gimli::UnitHeader<R<'a>>,
+    ) -> Option<Result<u32, u16>> {
+        let gimli::UnitType::Type { type_offset, .. } = header.type_() else { return None };
+        let range = (offset_of(dwarf, &header), offset_of(dwarf, &header) + header.length_including_self() as u64);
+        // libdw reads the type without reading the unit's DIE: that only
+        // its line table needs.
+        let Ok(abbrevs) = abbreviations(dwarf, &header) else { return Some(Err(0)) };
+        let (unit, files, comp_dir_error) = match open::open(dwarf, header, abbrevs.clone(), self.tails) {
+            Ok(u) => u,
+            // libdw's `dwarf_getsrcfiles` fails reading its line table's
+            // offset from that DIE.
+            Err(_) => (open::bare(dwarf, header, abbrevs), Err(Some("invalid DWARF")), None),
+        };
+        let mut plans = Plans::default();
+        let mut pending = Vec::new();
+        let from = self.arena.dies.len() as DieIdx;
+        let at = (range.0 + type_offset.0 as u64) as u32;
+        let Some(t) = self.read_stray(dwarf, &unit, &mut plans, range, at, &mut pending) else {
+            return Some(Err(tag_at(dwarf, &unit, &mut plans, range, at)));
+        };
+        let mut strays = rustc_hash::FxHashMap::default();
+        strays.insert(at, Some(t));
+        self.land(dwarf, &unit, &mut plans, range, (self.bodies.len(), from, from), pending, &mut strays);
+        let base = self.arena.base;
+        let dies = base + from..base + self.arena.dies.len() as DieIdx;
+        self.arena.type_units.push(TypeUnitRead { dies, files, comp_dir_error });
+        Some(Ok(t))
+    }
+}
