@@ -516,8 +516,9 @@ pub struct Dies<'a> {
     /// `None` for a single unit handed over by [`Dies::take_window`].
     dwarf: Option<gimli::Dwarf<R<'a>>>,
     headers: Vec<gimli::UnitHeader<R<'a>>>,
-    /// `headers[types_from..]` are the type units of `.debug_types`.
-    types_from: usize,
+    /// The type units of `.debug_types` by signature
+    /// (`window::TypeUnits`).
+    by_signature: Vec<(u64, u32)>,
     /// What stands after the last of `headers` when it is not the end of
     /// the section: a unit libdw fails on (see `header.rs`).
     end: Option<Broken>,
@@ -633,6 +634,7 @@ impl<'a> Dies<'a> {
             (types, end) = header::units(gimli::SectionId::DebugTypes, sections.get(".debug_types"), abbrev, endian);
             headers.extend(types);
         }
+        let by_signature = window::by_signature(&headers[types_from..], types_from);
         // A first unit libdw hands out (with a zeroed unit DIE) is not "no
         // debugging information".
         if headers.is_empty() && end != Some(Broken::Child) {
@@ -642,7 +644,7 @@ impl<'a> Dies<'a> {
         let mut dies = Dies {
             dwarf: Some(dwarf),
             headers,
-            types_from,
+            by_signature,
             end,
             units,
             unit_base: 0,
@@ -658,6 +660,11 @@ impl<'a> Dies<'a> {
             dies.load_all();
         }
         Ok(dies)
+    }
+
+    /// The type units a signature can lead to.
+    fn type_units(&self) -> window::TypeUnits<'_, 'a> {
+        window::TypeUnits { headers: &self.headers, by_signature: &self.by_signature }
     }
 
     /// Every unit is loaded (a reference crossed units).
@@ -736,7 +743,7 @@ impl<'a> Dies<'a> {
         Dies {
             dwarf: None,
             headers: Vec::new(),
-            types_from: 0,
+            by_signature: Vec::new(),
             end: None,
             units: vec![w.info],
             unit_base: w.unit,
@@ -781,7 +788,7 @@ impl<'a> Dies<'a> {
         let mut window = Window::new(arena, self.tails);
         let mut skip = self.skip_bodies;
         let info = loop {
-            let (info, complete) = window.read_unit(dwarf, header, &self.headers[self.types_from..], skip);
+            let (info, complete) = window.read_unit(dwarf, header, self.type_units(), skip);
             if window.crossed {
                 self.load_all();
                 return;
@@ -813,7 +820,7 @@ impl<'a> Dies<'a> {
             let mut units = Vec::with_capacity(self.headers.len());
             let mut complete = true;
             for h in &self.headers {
-                let (info, c) = window.read_unit(dwarf, h, &self.headers[self.types_from..], skip);
+                let (info, c) = window.read_unit(dwarf, h, self.type_units(), skip);
                 units.push(info);
                 complete &= c;
             }

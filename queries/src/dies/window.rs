@@ -7,6 +7,8 @@ use super::*;
 
 mod types;
 
+pub(super) use types::{by_signature, TypeUnits};
+
 /// Finds a unit's DIEs by `.debug_info` offset: for each 32-byte stretch
 /// of the unit, the first DIE at or after it, so that a lookup only
 /// searches the DIEs of one stretch (a unit has one reference per DIE or so).
@@ -273,7 +275,7 @@ impl<'a> Window<'a> {
         &mut self,
         dwarf: &gimli::Dwarf<R<'a>>,
         header: &gimli::UnitHeader<R<'a>>,
-        types: &[gimli::UnitHeader<R<'a>>],
+        types: TypeUnits<'_, 'a>,
         skip_bodies: bool,
     ) -> (UnitInfo<'a>, bool) {
         let gbase = self.arena.base;

@@ -5,6 +5,39 @@
 
 use super::*;
 
+/// The type units a signature can lead to: `headers` (a `Dies`' units),
+/// of which those of `.debug_types` are listed in `by_signature`.
+#[derive(Clone, Copy)]
+pub(in crate::dies) struct TypeUnits<'h, 'a> {
+    pub(in crate::dies) headers: &'h [gimli::UnitHeader<R<'a>>],
+    pub(in crate::dies) by_signature: &'h [(u64, u32)],
+}
+
+impl<'a> TypeUnits<'_, 'a> {
+    /// The first unit with signature `sig`, as libdw's search finds it.
+    fn find(&self, sig: u64) -> Option<gimli::UnitHeader<R<'a>>> {
+        let k = self.by_signature.binary_search_by_key(&sig, |&(s, _)| s).ok()?;
+        self.headers.get(self.by_signature[k].1 as usize).copied()
+    }
+}
+
+/// The type units `types` (whose first is unit `first`) by signature,
+/// sorted, the first unit of each signature only: an object can hold
+/// many, and each unit with signatures would otherwise search them all.
+pub(in crate::dies) fn by_signature(types: &[gimli::UnitHeader<R<'_>>], first: usize) -> Vec<(u64, u32)> {
+    let mut v: Vec<(u64, u32)> = types
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| match h.type_() {
+            gimli::UnitType::Type { type_signature, .. } => Some((type_signature.0, (first + i) as u32)),
+            _ => None,
+        })
+        .collect();
+    v.sort_unstable();
+    v.dedup_by_key(|p| p.0);
+    v
+}
+
 impl<'a> Window<'a> {
     /// Follows the type-unit signatures read (`sigs`) where libdw follows
     /// them: into the units of a `.debug_types` section libdw reads (one
@@ -19,17 +52,14 @@ impl<'a> Window<'a> {
     /// (`Die::type_ref_error`).
     #[cold]
     #[inline(never)]
-    pub(super) fn read_type_units(&mut self, dwarf: &gimli::Dwarf<R<'a>>, types: &[gimli::UnitHeader<R<'a>>]) {
+    pub(super) fn read_type_units(&mut self, dwarf: &gimli::Dwarf<R<'a>>, types: TypeUnits<'_, 'a>) {
         let mut found: rustc_hash::FxHashMap<u64, Option<Result<u32, u16>>> = Default::default();
         // Types read may hold signatures in turn.
         while let Some((i, sig)) = self.sigs.pop() {
             let t = match found.get(&sig) {
                 Some(&t) => t,
                 None => {
-                    let header = types.iter().find(
-                        |h| matches!(h.type_(), gimli::UnitType::Type { type_signature, .. } if type_signature.0 == sig),
-                    );
-                    let t = header.and_then(|h| self.read_type_unit(dwarf, *h));
+                    let t = types.find(sig).and_then(|h| self.read_type_unit(dwarf, h));
                     found.insert(sig, t);
                     t
                 }
