@@ -518,7 +518,7 @@ pub struct Dies<'a> {
     headers: Vec<gimli::UnitHeader<R<'a>>>,
     /// The type units of `.debug_types` by signature
     /// (`window::TypeUnits`).
-    by_signature: Vec<(u64, u32)>,
+    by_signature: Vec<(u64, gimli::UnitHeader<R<'a>>)>,
     /// What stands after the last of `headers` when it is not the end of
     /// the section: a unit libdw fails on (see `header.rs`).
     end: Option<Broken>,
@@ -628,13 +628,14 @@ impl<'a> Dies<'a> {
         let (mut headers, mut end) =
             header::units(gimli::SectionId::DebugInfo, sections.get(".debug_info"), abbrev, endian);
         // Then those of `.debug_types` (`dwarf_get_units`).
-        let types_from = headers.len();
         if end.is_none() {
             let types;
             (types, end) = header::units(gimli::SectionId::DebugTypes, sections.get(".debug_types"), abbrev, endian);
             headers.extend(types);
         }
-        let by_signature = window::by_signature(&headers[types_from..], types_from);
+        // Signatures lead into `.debug_types` whether or not the units
+        // walk gets there.
+        let by_signature = window::by_signature(header::signature_units(sections.get(".debug_types"), abbrev, endian));
         // A first unit libdw hands out (with a zeroed unit DIE) is not "no
         // debugging information".
         if headers.is_empty() && end != Some(Broken::Child) {
@@ -664,7 +665,7 @@ impl<'a> Dies<'a> {
 
     /// The type units a signature can lead to.
     fn type_units(&self) -> window::TypeUnits<'_, 'a> {
-        window::TypeUnits { headers: &self.headers, by_signature: &self.by_signature }
+        window::TypeUnits { by_signature: &self.by_signature }
     }
 
     /// Every unit is loaded (a reference crossed units).

@@ -28,25 +28,52 @@ pub(super) fn units<'a>(
     let mut off = 0;
     while off < info.len() {
         match unit_at(section, info, off, abbrev, endian) {
-            Ok((h, end)) => {
+            Ok((h, end, true)) => {
                 off = end;
                 units.push(h);
             }
+            // libdw reads the unit DIE where the header says it starts; a
+            // unit too short to hold it fails there.
+            Ok((_, _, false)) => return (units, Some(Broken::Child)),
             Err(broken) => return (units, Some(broken)),
         }
     }
     (units, None)
 }
 
-/// The header of the unit at `off` and where the unit ends, or what stands
-/// for it.
+/// The type units of `.debug_types` as libdw's search for a signature
+/// finds them (`__libdw_intern_next_unit`), up to the first header it
+/// refuses: those `units` finds, and also a unit too short to hold its
+/// DIE, whose entries (none) do not read.
+pub(super) fn signature_units<'a>(
+    types: &'a [u8],
+    abbrev: &[u8],
+    endian: RunTimeEndian,
+) -> Vec<gimli::UnitHeader<R<'a>>> {
+    let mut units = Vec::new();
+    let mut off = 0;
+    while off < types.len() {
+        match unit_at(gimli::SectionId::DebugTypes, types, off, abbrev, endian) {
+            Ok((h, end, _)) => {
+                off = end;
+                units.push(h);
+            }
+            Err(_) => break,
+        }
+    }
+    units
+}
+
+/// The header of the unit at `off`, where the unit ends and whether it
+/// holds its unit DIE (its entries are none where it does not), or what
+/// stands for it.
 fn unit_at<'a>(
     section: gimli::SectionId,
     info: &'a [u8],
     off: usize,
     abbrev: &[u8],
     endian: RunTimeEndian,
-) -> Result<(gimli::UnitHeader<R<'a>>, usize), Broken> {
+) -> Result<(gimli::UnitHeader<R<'a>>, usize, bool), Broken> {
     let abbrev_len = abbrev.len();
     let bad = |_| Broken::Header;
     // libdw wants more than the first four bytes before it reads them.
@@ -137,9 +164,7 @@ fn unit_at<'a>(
     } else {
         (unit_type, header_size)
     };
-    // libdw reads the unit DIE where the header says it starts; a unit too
-    // short to hold it fails there.
-    let entries = info.get(off + header_size..end).ok_or(Broken::Child)?;
+    let entries = info.get(off + header_size..end);
     if !matches!(address_size, 4 | 8) {
         address_size = 8;
     }
@@ -151,9 +176,9 @@ fn unit_at<'a>(
         gimli::DebugAbbrevOffset(abbrev_offset),
         section,
         gimli::UnitSectionOffset(off),
-        R::new(entries, endian),
+        R::new(entries.unwrap_or_default(), endian),
     );
-    Ok((header, end))
+    Ok((header, end, entries.is_some()))
 }
 
 #[cfg(test)]
@@ -247,6 +272,17 @@ mod tests {
         assert_eq!(types(&[t.clone(), tu(2, 23)].concat()), (vec![(0, ty)], Some(Broken::Header)));
         assert_eq!(types(&tu(5, 23)).1, Some(Broken::Header));
         assert_eq!(types(&tu(4, 22)).1, Some(Broken::Header));
+        // A length too short for the unit DIE: `dwarf_get_units` fails at
+        // its DIE, but a search for a signature finds the unit (and goes
+        // on where its length ends: here, inside its own header).
+        let mut short = t.clone();
+        short[..4].copy_from_slice(&8u32.to_le_bytes());
+        assert_eq!(types(&short), (vec![], Some(Broken::Child)));
+        let found = signature_units(&short, &[1; 16], LE);
+        assert_eq!(
+            found.iter().map(|h| (h.debug_types_offset().unwrap().0, h.type_())).collect::<Vec<_>>(),
+            vec![(0, ty)]
+        );
     }
 
     /// Each of libdw's rules, on a unit made to break it.

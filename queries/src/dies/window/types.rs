@@ -5,37 +5,35 @@
 
 use super::*;
 
-/// The type units a signature can lead to: `headers` (a `Dies`' units),
-/// of which those of `.debug_types` are listed in `by_signature`.
+/// The type units a signature can lead to (`by_signature`).
 #[derive(Clone, Copy)]
 pub(in crate::dies) struct TypeUnits<'h, 'a> {
-    pub(in crate::dies) headers: &'h [gimli::UnitHeader<R<'a>>],
-    pub(in crate::dies) by_signature: &'h [(u64, u32)],
+    pub(in crate::dies) by_signature: &'h [(u64, gimli::UnitHeader<R<'a>>)],
 }
 
 impl<'a> TypeUnits<'_, 'a> {
     /// The first unit with signature `sig`, as libdw's search finds it.
     fn find(&self, sig: u64) -> Option<gimli::UnitHeader<R<'a>>> {
         let k = self.by_signature.binary_search_by_key(&sig, |&(s, _)| s).ok()?;
-        self.headers.get(self.by_signature[k].1 as usize).copied()
+        Some(self.by_signature[k].1)
     }
 }
 
-/// The type units `types` (whose first is unit `first`) by signature,
-/// sorted, the first unit of each signature only: an object can hold
-/// many, and each unit with signatures would otherwise search them all.
-pub(in crate::dies) fn by_signature(types: &[gimli::UnitHeader<R<'_>>], first: usize) -> Vec<(u64, u32)> {
-    let mut v: Vec<(u64, u32)> = types
-        .iter()
+/// The type units `types` (in section order) by signature, sorted, the
+/// first unit of each signature only: an object can hold many, and each
+/// unit with signatures would otherwise search them all.
+pub(in crate::dies) fn by_signature(types: Vec<gimli::UnitHeader<R<'_>>>) -> Vec<(u64, gimli::UnitHeader<R<'_>>)> {
+    let mut v: Vec<(usize, u64, gimli::UnitHeader<R<'_>>)> = types
+        .into_iter()
         .enumerate()
         .filter_map(|(i, h)| match h.type_() {
-            gimli::UnitType::Type { type_signature, .. } => Some((type_signature.0, (first + i) as u32)),
+            gimli::UnitType::Type { type_signature, .. } => Some((i, type_signature.0, h)),
             _ => None,
         })
         .collect();
-    v.sort_unstable();
-    v.dedup_by_key(|p| p.0);
-    v
+    v.sort_unstable_by_key(|&(i, sig, _)| (sig, i));
+    v.dedup_by_key(|p| p.1);
+    v.into_iter().map(|(_, sig, h)| (sig, h)).collect()
 }
 
 impl<'a> Window<'a> {
