@@ -165,6 +165,11 @@ const NAME_ERROR: u8 = 32 | 64;
 /// or an offset past the unit.
 const TYPE_SIG8: u8 = 128;
 const TYPE_OUTSIDE: u8 = 8;
+/// In `Die::nums_len` (a DIE has at most two slots for each of the
+/// thirteen `Num`s): the DIE was kept with the attributes before damage,
+/// which libdw's `dwarf_attr` finds; looking for any other reaches the
+/// damage ([`Dies::num_read`]).
+const READ_IN_PART: u8 = 0x80;
 
 /// Why libdw's `dwarf_formref_die` fails on a DIE's `DW_AT_type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -884,12 +889,16 @@ impl<'a> Dies<'a> {
 
     /// A numeric attribute, if present in a form libdw reads as a number,
     /// or libdw's error where it is present but `dwarf_formudata` fails on
-    /// it. Inlined: the renderer asks for four or five numbers a member,
+    /// it, or where it is absent from a DIE read in part. Inlined: the renderer asks for four or five numbers a member,
     /// most of them absent.
     #[inline]
     pub fn num_read(&self, idx: DieIdx, num: Num) -> Result<Option<u64>, &'static str> {
         let d = self.die(idx);
-        match read_num(&self.arena.nums[d.nums as usize..d.nums as usize + d.nums_len as usize], num) {
+        let len = (d.nums_len & !READ_IN_PART) as usize;
+        match read_num(&self.arena.nums[d.nums as usize..d.nums as usize + len], num) {
+            // An attribute a DIE read in part does not have: libdw's
+            // `dwarf_attr` looked past the damage for it, and failed there.
+            None if d.nums_len & READ_IN_PART != 0 => Err("invalid DWARF"),
             None => Ok(None),
             Some(Ok(v)) => Ok(Some(v)),
             Some(Err(e)) => Err(e.message()),

@@ -621,7 +621,10 @@ impl<'a> Window<'a> {
                 }
                 // Kept with the attributes before the damage, which
                 // `dwarf_attr` finds (as where a type lands on one).
-                Err(read) if steps_over_damage(&plan, depth, Entries::fixed_sibling(attrs, &plan, read.sibling)) => {
+                Err(mut read)
+                    if steps_over_damage(&plan, depth, Entries::fixed_sibling(attrs, &plan, read.sibling)) =>
+                {
+                    read.die.nums_len |= READ_IN_PART;
                     read
                 }
                 Err(_) => {
@@ -850,6 +853,8 @@ impl<'a> Window<'a> {
                 return None;
             }
         };
+        let mut r = r;
+        r.die.nums_len |= READ_IN_PART;
         Some(self.keep_apart(r, off, plan.children, range, inner))
     }
 
