@@ -201,8 +201,9 @@ struct Break {
 /// Entries read where types land between DIEs, per unit, at most.
 const MAX_STRAYS: usize = 256;
 
-/// The entries from unit offset `at` on of the unit at `range` of
-/// `.debug_info`, wherever a reference lands: in the unit's header too,
+/// The entries from unit offset `at` on of the unit at `range` (of
+/// `.debug_info`, or of `.debug_types` after it), wherever a reference
+/// lands: in the unit's header too,
 /// whose bytes libdw reads as an entry (`dwarf_formref_die` only checks
 /// the offset is inside the unit).
 fn entries_at<'a, 'u>(
@@ -212,9 +213,13 @@ fn entries_at<'a, 'u>(
     at: usize,
 ) -> Option<Entries<'a, 'u>> {
     Entries::at(unit, at).or_else(|| {
-        unit.header.debug_info_offset()?;
-        let mut whole = *dwarf.debug_info.reader();
-        whole.skip(usize::try_from(base).ok()?).ok()?;
+        // The unit's own section: a type unit's offsets in the arena are
+        // counted after `.debug_info` (`offset_of`).
+        let (mut whole, start) = match unit.header.debug_types_offset() {
+            Some(o) => (*dwarf.debug_types.reader(), o.0),
+            None => (*dwarf.debug_info.reader(), usize::try_from(base).ok()?),
+        };
+        whole.skip(start).ok()?;
         whole.truncate(usize::try_from(end - base).ok()?).ok()?;
         Entries::in_header(unit, whole, at)
     })
