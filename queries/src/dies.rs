@@ -889,8 +889,9 @@ impl<'a> Dies<'a> {
 
     /// A numeric attribute, if present in a form libdw reads as a number,
     /// or libdw's error where it is present but `dwarf_formudata` fails on
-    /// it, or where it is absent from a DIE read in part. Inlined: the renderer asks for four or five numbers a member,
-    /// most of them absent.
+    /// it, or where it is absent from a DIE read in part. Inlined: the
+    /// renderer asks for four or five numbers a member, most of them
+    /// absent.
     #[inline]
     pub fn num_read(&self, idx: DieIdx, num: Num) -> Result<Option<u64>, &'static str> {
         let d = self.die(idx);

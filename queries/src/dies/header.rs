@@ -1,6 +1,6 @@
-//! The units of `.debug_info` and `.debug_types`, found as libdw finds them for upstream's
-//! `dwarf_get_units` loop (elfutils 0.188's `__libdw_next_unit` and
-//! `__libdw_intern_next_unit`).
+//! The units of `.debug_info` and `.debug_types`, found as libdw finds
+//! them for upstream's `dwarf_get_units` loop (elfutils 0.188's
+//! `__libdw_next_unit` and `__libdw_intern_next_unit`).
 //!
 //! libdw is more lenient than gimli's unit iterator in three ways, and each
 //! decides what upstream prints on damaged DWARF: an address size other
