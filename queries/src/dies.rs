@@ -45,9 +45,10 @@
 //! A `.debug_types` section in no section group (compilers put each in
 //! one, and libdw leaves those out) is read as libdw reads it: its type
 //! units come after `.debug_info`'s units, their offsets after the end of
-//! `.debug_info`; and a `DW_FORM_ref_sig8` type is followed into the
-//! first with its signature, the type read where it lands, after the
-//! unit's DIEs (`Window::read_type_units`).
+//! `.debug_info`. A `DW_FORM_ref_sig8` type is followed to the first
+//! DWARF 5 type unit of `.debug_info` with its signature (a reference
+//! across units), else into the first of `.debug_types`, the type read
+//! where it lands, after the unit's DIEs (`Window::read_type_units`).
 
 mod abbrev;
 mod decode;
@@ -638,9 +639,13 @@ impl<'a> Dies<'a> {
             (types, end) = header::units(gimli::SectionId::DebugTypes, sections.get(".debug_types"), abbrev, endian);
             headers.extend(types);
         }
-        // Signatures lead into `.debug_types` whether or not the units
-        // walk gets there.
-        let by_signature = window::by_signature(header::signature_units(sections.get(".debug_types"), abbrev, endian));
+        // Signatures lead to DWARF 5's type units in `.debug_info` (libdw
+        // searches there first), then into `.debug_types` whether or not
+        // the units walk gets there. (A DWARF 4 type unit of `.debug_info`
+        // has no signature libdw reads.)
+        let info_types = headers.iter().filter(|h| h.version() >= 5 && h.debug_info_offset().is_some()).copied();
+        let types = header::signature_units(sections.get(".debug_types"), abbrev, endian);
+        let by_signature = window::by_signature(info_types.chain(types).collect());
         // A first unit libdw hands out (with a zeroed unit DIE) is not "no
         // debugging information".
         if headers.is_empty() && end != Some(Broken::Child) {

@@ -5,6 +5,17 @@
 
 use super::*;
 
+/// Where a signature leads.
+#[derive(Clone, Copy)]
+enum Lands {
+    /// A type read from `.debug_types`: its local index.
+    Read(u32),
+    /// No entry reads there: the tag libdw reads.
+    Stray(u16),
+    /// A DIE of `.debug_info`, at this offset.
+    At(u32),
+}
+
 /// The type units a signature can lead to (`by_signature`).
 #[derive(Clone, Copy)]
 pub(in crate::dies) struct TypeUnits<'h, 'a> {
@@ -19,9 +30,10 @@ impl<'a> TypeUnits<'_, 'a> {
     }
 }
 
-/// The type units `types` (in section order) by signature, sorted, the
-/// first unit of each signature only: an object can hold many, and each
-/// unit with signatures would otherwise search them all.
+/// The type units `types` (in the order libdw searches them: `.debug_info`'s,
+/// then `.debug_types`') by signature, sorted, the first unit of each
+/// signature only: an object can hold many, and each unit with signatures
+/// would otherwise search them all.
 pub(in crate::dies) fn by_signature(types: Vec<gimli::UnitHeader<R<'_>>>) -> Vec<(u64, gimli::UnitHeader<R<'_>>)> {
     let mut v: Vec<(usize, u64, gimli::UnitHeader<R<'_>>)> = types
         .into_iter()
@@ -51,13 +63,13 @@ impl<'a> Window<'a> {
     #[cold]
     #[inline(never)]
     pub(super) fn read_type_units(&mut self, dwarf: &gimli::Dwarf<R<'a>>, types: TypeUnits<'_, 'a>) {
-        let mut found: rustc_hash::FxHashMap<u64, Option<Result<u32, u16>>> = Default::default();
+        let mut found: rustc_hash::FxHashMap<u64, Option<Lands>> = Default::default();
         // Types read may hold signatures in turn.
         while let Some((i, sig)) = self.sigs.pop() {
             let t = match found.get(&sig) {
                 Some(&t) => t,
                 None => {
-                    let t = types.find(sig).and_then(|h| self.read_type_unit(dwarf, h));
+                    let t = types.find(sig).and_then(|h| self.follow(dwarf, h));
                     found.insert(sig, t);
                     t
                 }
@@ -67,12 +79,32 @@ impl<'a> Window<'a> {
             let d = &mut self.arena.dies[i as usize];
             d.flags &= !TYPE_SIG8;
             match t {
-                Ok(t) => d.type_ = base + t,
+                Lands::Read(t) => d.type_ = base + t,
                 // No entry reads there: upstream meets what libdw reads.
-                Err(tag) => self.arena.strays.push((base + i, tag)),
+                Lands::Stray(tag) => self.arena.strays.push((base + i, tag)),
+                // A unit of `.debug_info`: the reference crosses units.
+                Lands::At(off) => {
+                    self.refs.push((i, off, false));
+                    self.crossed = true;
+                }
             }
         }
         self.arena.strays.sort_unstable_by_key(|s| s.0);
+    }
+
+    /// Where a signature's type unit `header` leads: a type unit of
+    /// `.debug_info` (DWARF 5) is a unit of the object, so the reference
+    /// crosses units, to the DIE its walk reads (and fqn pass names, where
+    /// that unit comes first); one of `.debug_types` is read here.
+    fn follow(&mut self, dwarf: &gimli::Dwarf<R<'a>>, header: gimli::UnitHeader<R<'a>>) -> Option<Lands> {
+        let gimli::UnitType::Type { type_offset, .. } = header.type_() else { return None };
+        match header.debug_info_offset() {
+            Some(o) => Some(Lands::At(u32::try_from(o.0 + type_offset.0).unwrap_or(u32::MAX))),
+            None => self.read_type_unit(dwarf, header).map(|r| match r {
+                Ok(t) => Lands::Read(t),
+                Err(tag) => Lands::Stray(tag),
+            }),
+        }
     }
 
     /// Reads the type of the type unit `header` (see `read_type_units`):
