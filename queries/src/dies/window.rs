@@ -850,7 +850,7 @@ impl<'a> Window<'a> {
     ) -> Option<u32> {
         let mut raw = entries_at(dwarf, unit, range, (off as u64).checked_sub(range.0)? as usize)?;
         let plan = raw.entry(plans).ok()??;
-        let r = match self.read_die(dwarf, unit, &mut raw, plans, plan, range) {
+        let mut r = match self.read_die(dwarf, unit, &mut raw, plans, plan, range) {
             Err(r) => r,
             Ok(r) => {
                 // It reads: what failed is not this entry.
@@ -858,7 +858,6 @@ impl<'a> Window<'a> {
                 return None;
             }
         };
-        let mut r = r;
         r.die.nums_len |= READ_IN_PART;
         Some(self.keep_apart(r, off, plan.children, range, inner))
     }
