@@ -346,8 +346,8 @@ impl UnitWindow<'_> {
     pub fn content(&self, out: &mut crate::unitcache::KeyWriter) -> bool {
         let info = &self.info;
         // Strays are not in the key: such a unit is not shared.
-        // Nor one with type units' DIEs: their line tables are not in it.
-        if info.broken.is_some() || !self.arena.strays.is_empty() || !self.arena.type_units.is_empty() {
+        // Nor one with DIEs read apart: their line tables are not in it.
+        if info.broken.is_some() || !self.arena.strays.is_empty() || !self.arena.apart.is_empty() {
             return false;
         }
         let base = self.arena.base;
@@ -426,15 +426,17 @@ struct Arena<'a> {
     /// Entries read where a type landed whose children end in damage, by
     /// (global) index (flagged `CHILDREN_BREAK`).
     ends: Vec<(DieIdx, ChildrenEnd)>,
-    /// The DIEs read from type units where signatures led
-    /// (`Window::read_type_units`), each unit's in a run of its own.
-    type_units: Vec<TypeUnitRead<'a>>,
+    /// The DIEs read apart from their unit's walk: from type units where
+    /// signatures led (`Window::read_type_units`), or where references
+    /// from other units landed (`Window::land_across`), each read in a
+    /// run of its own.
+    apart: Vec<ReadApart<'a>>,
     base: DieIdx,
 }
 
-/// A run of DIEs read from one type unit, with that unit's line table,
-/// which their `DW_AT_decl_file` indexes.
-pub(super) struct TypeUnitRead<'a> {
+/// A run of DIEs read apart from their unit's walk, with that unit's
+/// line table, which their `DW_AT_decl_file` indexes.
+pub(super) struct ReadApart<'a> {
     /// Global indices.
     pub(super) dies: std::ops::Range<DieIdx>,
     pub(super) files: SrcFiles<'a>,
@@ -442,11 +444,12 @@ pub(super) struct TypeUnitRead<'a> {
 }
 
 /// The line table a DIE's `DW_AT_decl_file` indexes: its unit's, or that
-/// of the type unit it was read from (known by its first DIE's index).
+/// of the unit it was read apart from ([`ReadApart`], known by its first
+/// DIE's index).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LineTable {
     Unit(u32),
-    TypeUnit(DieIdx),
+    Apart(DieIdx),
 }
 
 impl Arena<'_> {
@@ -455,7 +458,7 @@ impl Arena<'_> {
         self.offsets.clear();
         self.nums.clear();
         self.strays.clear();
-        self.type_units.clear();
+        self.apart.clear();
         self.ends.clear();
         self.linkage.clear();
     }
@@ -837,7 +840,7 @@ impl<'a> Dies<'a> {
             }
             // References across units are resolved once all are read;
             // one into a skipped body makes us read everything.
-            if window.resolve_refs() && complete || !skip {
+            if window.resolve_refs(dwarf, &self.headers) && complete || !skip {
                 if self.end.is_some() {
                     units.push(self.end_info(window.arena.base + window.arena.dies.len() as DieIdx));
                 }
@@ -937,8 +940,8 @@ impl<'a> Dies<'a> {
 
     /// The line table DIE `idx`'s `DW_AT_decl_file` indexes.
     pub fn line_table(&self, idx: DieIdx) -> LineTable {
-        match self.arena.type_units.iter().find(|t| t.dies.contains(&idx)) {
-            Some(t) => LineTable::TypeUnit(t.dies.start),
+        match self.arena.apart.iter().find(|t| t.dies.contains(&idx)) {
+            Some(t) => LineTable::Apart(t.dies.start),
             None => LineTable::Unit(self.unit_of(idx)),
         }
     }
@@ -951,7 +954,7 @@ impl<'a> Dies<'a> {
                 let u = self.unit(unit);
                 return (&u.files, u.comp_dir_error);
             }
-            LineTable::TypeUnit(first) => self.arena.type_units.iter().find(|t| t.dies.start == first),
+            LineTable::Apart(first) => self.arena.apart.iter().find(|t| t.dies.start == first),
         };
         match t {
             Some(t) => (&t.files, t.comp_dir_error),

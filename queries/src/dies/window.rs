@@ -1000,10 +1000,11 @@ impl<'a> Window<'a> {
     }
 
     /// Resolves the references read; `false` if one reaches a skipped DIE.
-    pub(super) fn resolve_refs(&mut self) -> bool {
+    pub(super) fn resolve_refs(&mut self, dwarf: &gimli::Dwarf<R<'a>>, headers: &[gimli::UnitHeader<R<'a>>]) -> bool {
         let arena = &mut self.arena;
         let base = arena.base;
         let mut complete = true;
+        let mut nowhere = Vec::new();
         // DIEs read again after a rewind leave the offsets unsorted: search
         // a sorted copy then.
         let sorted = self.replayed.then(|| ByOffset::new(&arena.offsets, 0));
@@ -1017,6 +1018,8 @@ impl<'a> Window<'a> {
                 None => {
                     if in_body(&self.bodies, off) {
                         complete = false;
+                    } else {
+                        nowhere.push((i, off, origin));
                     }
                     NONE
                 }
@@ -1029,7 +1032,49 @@ impl<'a> Window<'a> {
             }
         }
         self.refs.clear();
+        if complete && !nowhere.is_empty() {
+            for (i, off, origin) in nowhere {
+                self.land_across(dwarf, headers, (i, off, origin));
+            }
+            self.arena.strays.sort_unstable_by_key(|s| s.0);
+        }
         complete
+    }
+
+    /// A reference across units that lands on no DIE a walk read (between
+    /// DIEs, or past where a unit's walk broke): libdw reads an entry
+    /// there all the same, so it is read as one landing inside its own
+    /// unit is (`land`), after the other DIEs, with the line table of the
+    /// unit it lands in (`ReadApart`).
+    #[cold]
+    #[inline(never)]
+    fn land_across(
+        &mut self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        headers: &[gimli::UnitHeader<R<'a>>],
+        reference: (u32, u32, bool),
+    ) {
+        let off = reference.1 as u64;
+        let within = |h: &&gimli::UnitHeader<R<'a>>| {
+            let base = offset_of(dwarf, h);
+            (base..base + h.length_including_self() as u64).contains(&off)
+        };
+        let Some(&header) = headers.iter().find(within) else { return };
+        let range = (offset_of(dwarf, &header), offset_of(dwarf, &header) + header.length_including_self() as u64);
+        let Ok(abbrevs) = abbreviations(dwarf, &header) else { return };
+        let (unit, files, comp_dir_error) = match open::open(dwarf, header, abbrevs.clone(), self.tails) {
+            Ok(u) => u,
+            Err(_) => (open::bare(dwarf, header, abbrevs), Err(Some("invalid DWARF")), None),
+        };
+        let mut plans = Plans::default();
+        let from = self.arena.dies.len() as DieIdx;
+        let mut strays = Default::default();
+        self.land(dwarf, &unit, &mut plans, range, (self.bodies.len(), from, from), vec![reference], &mut strays);
+        let base = self.arena.base;
+        let dies = base + from..base + self.arena.dies.len() as DieIdx;
+        if !dies.is_empty() {
+            self.arena.apart.push(ReadApart { dies, files, comp_dir_error });
+        }
     }
 }
 

@@ -56,7 +56,7 @@ impl<'a> Window<'a> {
     /// offset. Each type so reached is read where it lands, as `read_stray`
     /// reads one (with what it refers to in its unit), after the other
     /// DIEs, once per signature, and keeps its unit's line table
-    /// (`TypeUnitRead`). Upstream's fqn pass has not visited the type unit
+    /// (`ReadApart`). Upstream's fqn pass has not visited the type unit
     /// then (it comes after the compile units), so these DIEs have no
     /// fqns. A signature no unit has is left as it is
     /// (`Die::type_ref_error`).
@@ -138,7 +138,7 @@ impl<'a> Window<'a> {
         self.land(dwarf, &unit, &mut plans, range, (self.bodies.len(), from, from), pending, &mut strays);
         let base = self.arena.base;
         let dies = base + from..base + self.arena.dies.len() as DieIdx;
-        self.arena.type_units.push(TypeUnitRead { dies, files, comp_dir_error });
+        self.arena.apart.push(ReadApart { dies, files, comp_dir_error });
         Some(Ok(t))
     }
 }
