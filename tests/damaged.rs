@@ -118,7 +118,8 @@ fn cases() -> Vec<Case> {
             cases.push(Case { id: format!("{rel}/{name}"), bytes: b, symbols: obj.with_extension("symbols"), stable });
         }
     }
-    // Damaged objects a differential fuzz found, kept as they are
+    // Objects a differential fuzz found, and objects made from golden
+    // ones (damaged, or linked), kept as they are
     // (`tests/data/fuzz/README.md`).
     let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz");
     let mut found: Vec<PathBuf> = std::fs::read_dir(&fuzz)
