@@ -214,7 +214,7 @@ fn entries_at<'a, 'u>(
 ) -> Option<Entries<'a, 'u>> {
     Entries::at(unit, at).or_else(|| {
         // The unit's own section: a type unit's offsets in the arena are
-        // counted after `.debug_info` (`offset_of`).
+        // counted after `.debug_info` (`range_of`).
         let (mut whole, start) = match unit.header.debug_types_offset() {
             Some(o) => (*dwarf.debug_types.reader(), o.0),
             None => (*dwarf.debug_info.reader(), usize::try_from(base).ok()?),
@@ -285,8 +285,7 @@ impl<'a> Window<'a> {
     ) -> (UnitInfo<'a>, bool) {
         let gbase = self.arena.base;
         let first = self.arena.dies.len() as DieIdx;
-        let base = offset_of(dwarf, header);
-        let end = base + header.length_including_self() as u64;
+        let (base, end) = range_of(dwarf, header);
         let unit = match abbreviations(dwarf, header).and_then(|a| open::open(dwarf, *header, a, self.tails)) {
             Ok(u) => u,
             Err(_) => {
@@ -1055,26 +1054,43 @@ impl<'a> Window<'a> {
         reference: (u32, u32, bool),
     ) {
         let off = reference.1 as u64;
-        let within = |h: &&gimli::UnitHeader<R<'a>>| {
-            let base = offset_of(dwarf, h);
-            (base..base + h.length_including_self() as u64).contains(&off)
+        let Some(&header) = headers.iter().find(|h| (range_of(dwarf, h).0..range_of(dwarf, h).1).contains(&off)) else {
+            return;
         };
-        let Some(&header) = headers.iter().find(within) else { return };
-        let range = (offset_of(dwarf, &header), offset_of(dwarf, &header) + header.length_including_self() as u64);
-        let Ok(abbrevs) = abbreviations(dwarf, &header) else { return };
+        self.read_apart(dwarf, header, |w, unit, plans, range, from| {
+            let mut strays = Default::default();
+            w.land(dwarf, unit, plans, range, (w.bodies.len(), from, from), vec![reference], &mut strays);
+        });
+    }
+
+    /// Opens unit `header` to read entries of it apart from its walk
+    /// (`read`, given the unit, its plans, its range and the local index
+    /// the entries read start at), and keeps the run of DIEs so read with
+    /// the unit's line table (`ReadApart`). libdw reads an entry where a
+    /// reference lands without reading the unit's DIE, which only the line
+    /// table needs: a unit whose DIE does not read opens bare, and
+    /// `dwarf_getsrcfiles` fails on it. `None` where the unit's
+    /// abbreviations do not read.
+    pub(super) fn read_apart<T>(
+        &mut self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        header: gimli::UnitHeader<R<'a>>,
+        read: impl FnOnce(&mut Self, &gimli::Unit<R<'a>>, &mut Plans, (u64, u64), DieIdx) -> T,
+    ) -> Option<T> {
+        let abbrevs = abbreviations(dwarf, &header).ok()?;
         let (unit, files, comp_dir_error) = match open::open(dwarf, header, abbrevs.clone(), self.tails) {
             Ok(u) => u,
             Err(_) => (open::bare(dwarf, header, abbrevs), Err(Some("invalid DWARF")), None),
         };
         let mut plans = Plans::default();
         let from = self.arena.dies.len() as DieIdx;
-        let mut strays = Default::default();
-        self.land(dwarf, &unit, &mut plans, range, (self.bodies.len(), from, from), vec![reference], &mut strays);
+        let t = read(self, &unit, &mut plans, range_of(dwarf, &header), from);
         let base = self.arena.base;
         let dies = base + from..base + self.arena.dies.len() as DieIdx;
         if !dies.is_empty() {
             self.arena.apart.push(ReadApart { dies, files, comp_dir_error });
         }
+        Some(t)
     }
 }
 
@@ -1143,15 +1159,16 @@ fn abbreviations<'a>(
     })
 }
 
-/// Where a unit starts in the arena's offsets: its `.debug_info` offset,
-/// or for a type unit of `.debug_types`, its offset there after the end
-/// of `.debug_info` (so that no DIE of one is taken for a DIE of the
-/// other; `Dies::new` checks both fit in 32 bits).
-fn offset_of<'a>(dwarf: &gimli::Dwarf<R<'a>>, header: &gimli::UnitHeader<R<'a>>) -> u64 {
-    match header.debug_types_offset() {
+/// Where a unit lies in the arena's offsets: from its `.debug_info`
+/// offset, or for a type unit of `.debug_types`, its offset there after
+/// the end of `.debug_info` (so that no DIE of one is taken for a DIE of
+/// the other; `Dies::new` checks both fit in 32 bits), to its end.
+fn range_of<'a>(dwarf: &gimli::Dwarf<R<'a>>, header: &gimli::UnitHeader<R<'a>>) -> (u64, u64) {
+    let start = match header.debug_types_offset() {
         Some(o) => dwarf.debug_info.reader().len() as u64 + o.0 as u64,
         None => header.debug_info_offset().map_or(0, |o| o.0 as u64),
-    }
+    };
+    (start, start + header.length_including_self() as u64)
 }
 
 /// Where a reference of a unit at `base..end` of `.debug_info` leads, as

@@ -100,7 +100,7 @@ impl<'a> Window<'a> {
         let gimli::UnitType::Type { type_offset, .. } = header.type_() else { return None };
         match header.debug_info_offset() {
             Some(o) => Some(Lands::At(u32::try_from(o.0 + type_offset.0).unwrap_or(u32::MAX))),
-            None => self.read_type_unit(dwarf, header).map(|r| match r {
+            None => Some(match self.read_type_unit(dwarf, header) {
                 Ok(t) => Lands::Read(t),
                 Err(tag) => Lands::Stray(tag),
             }),
@@ -110,35 +110,19 @@ impl<'a> Window<'a> {
     /// Reads the type of the type unit `header` (see `read_type_units`):
     /// its local index, or where no entry reads there, the tag libdw
     /// reads (0 where the unit's abbreviations do not read).
-    fn read_type_unit(
-        &mut self,
-        dwarf: &gimli::Dwarf<R<'a>>,
-        header: gimli::UnitHeader<R<'a>>,
-    ) -> Option<Result<u32, u16>> {
-        let gimli::UnitType::Type { type_offset, .. } = header.type_() else { return None };
-        let range = (offset_of(dwarf, &header), offset_of(dwarf, &header) + header.length_including_self() as u64);
-        // libdw reads the type without reading the unit's DIE: that only
-        // its line table needs.
-        let Ok(abbrevs) = abbreviations(dwarf, &header) else { return Some(Err(0)) };
-        let (unit, files, comp_dir_error) = match open::open(dwarf, header, abbrevs.clone(), self.tails) {
-            Ok(u) => u,
-            // libdw's `dwarf_getsrcfiles` fails reading its line table's
-            // offset from that DIE.
-            Err(_) => (open::bare(dwarf, header, abbrevs), Err(Some("invalid DWARF")), None),
-        };
-        let mut plans = Plans::default();
-        let mut pending = Vec::new();
-        let from = self.arena.dies.len() as DieIdx;
-        let at = (range.0 + type_offset.0 as u64) as u32;
-        let Some(t) = self.read_stray(dwarf, &unit, &mut plans, range, at, &mut pending) else {
-            return Some(Err(tag_at(dwarf, &unit, &mut plans, range, at)));
-        };
-        let mut strays = rustc_hash::FxHashMap::default();
-        strays.insert(at, Some(t));
-        self.land(dwarf, &unit, &mut plans, range, (self.bodies.len(), from, from), pending, &mut strays);
-        let base = self.arena.base;
-        let dies = base + from..base + self.arena.dies.len() as DieIdx;
-        self.arena.apart.push(ReadApart { dies, files, comp_dir_error });
-        Some(Ok(t))
+    fn read_type_unit(&mut self, dwarf: &gimli::Dwarf<R<'a>>, header: gimli::UnitHeader<R<'a>>) -> Result<u32, u16> {
+        let gimli::UnitType::Type { type_offset, .. } = header.type_() else { return Err(0) };
+        let read = self.read_apart(dwarf, header, |w, unit, plans, range, from| {
+            let at = (range.0 + type_offset.0 as u64) as u32;
+            let mut pending = Vec::new();
+            let Some(t) = w.read_stray(dwarf, unit, plans, range, at, &mut pending) else {
+                return Err(tag_at(dwarf, unit, plans, range, at));
+            };
+            let mut strays = rustc_hash::FxHashMap::default();
+            strays.insert(at, Some(t));
+            w.land(dwarf, unit, plans, range, (w.bodies.len(), from, from), pending, &mut strays);
+            Ok(t)
+        });
+        read.unwrap_or(Err(0))
     }
 }
