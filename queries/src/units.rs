@@ -70,14 +70,22 @@ pub fn render_units<'a>(
 ) -> Result<Outcome, Error> {
     let units = dies.unit_count();
     let mut first_error: Option<Error> = None;
+    // Upstream expands types once every unit is done (as
+    // `object::process_units`): an error expanding a unit's types waits
+    // for the units after it, which may fail first.
+    let mut offer_error: Option<Error> = None;
     let mut merge = |done: Done, map: &mut TypeMap, first_error: &mut Option<Error>| {
         if first_error.is_some() {
             return;
         }
         // Upstream's order within a unit: a job fails while rendering,
-        // before matching goes on; offering comes after both.
-        if let Some(e) = done.render_error.or(done.plan_error).or(done.offer_error) {
+        // before matching goes on.
+        if let Some(e) = done.render_error.or(done.plan_error) {
             *first_error = Some(e);
+            return;
+        }
+        if offer_error.is_some() || done.offer_error.is_some() {
+            offer_error = offer_error.take().or(done.offer_error);
             return;
         }
         let mut log = Log::new(false);
@@ -168,7 +176,7 @@ pub fn render_units<'a>(
         }
         drain(map, &mut first_error);
     }
-    match first_error {
+    match first_error.or(offer_error) {
         Some(e) => Err(e),
         None => Ok(Outcome::Done),
     }
