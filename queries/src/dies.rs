@@ -525,7 +525,7 @@ pub struct Dies<'a> {
     /// `None` for a single unit handed over by [`Dies::take_window`].
     dwarf: Option<gimli::Dwarf<R<'a>>>,
     headers: Vec<gimli::UnitHeader<R<'a>>>,
-    /// The type units of `.debug_types` by signature
+    /// The type units a signature can lead to, by signature
     /// (`window::TypeUnits`).
     by_signature: Vec<(u64, gimli::UnitHeader<R<'a>>)>,
     /// What stands after the last of `headers` when it is not the end of
@@ -635,20 +635,20 @@ impl<'a> Dies<'a> {
         let dwarf: gimli::Dwarf<R<'a>> = gimli::Dwarf::load(load).map_err(|()| DwarfError::NoDebugInfo)?;
         let abbrev = sections.get(".debug_abbrev");
         let (mut headers, mut end) =
-            header::units(gimli::SectionId::DebugInfo, sections.get(".debug_info"), abbrev, endian);
-        // Then those of `.debug_types` (`dwarf_get_units`).
+            header::units(&header::walk(gimli::SectionId::DebugInfo, sections.get(".debug_info"), abbrev, endian));
+        // Then those of `.debug_types` (`dwarf_get_units`); libdw's search
+        // for a signature goes there whether or not the units get there.
+        let types = header::walk(gimli::SectionId::DebugTypes, sections.get(".debug_types"), abbrev, endian);
         if end.is_none() {
-            let types;
-            (types, end) = header::units(gimli::SectionId::DebugTypes, sections.get(".debug_types"), abbrev, endian);
-            headers.extend(types);
+            let more;
+            (more, end) = header::units(&types);
+            headers.extend(more);
         }
         // Signatures lead to DWARF 5's type units in `.debug_info` (libdw
-        // searches there first), then into `.debug_types` whether or not
-        // the units walk gets there. (A DWARF 4 type unit of `.debug_info`
-        // has no signature libdw reads.)
+        // searches there first), then into `.debug_types`. (A DWARF 4 type
+        // unit of `.debug_info` has no signature libdw reads.)
         let info_types = headers.iter().filter(|h| h.version() >= 5 && h.debug_info_offset().is_some()).copied();
-        let types = header::signature_units(sections.get(".debug_types"), abbrev, endian);
-        let by_signature = window::by_signature(info_types.chain(types).collect());
+        let by_signature = window::by_signature(info_types.chain(types.0.iter().map(|&(h, _)| h)).collect());
         // A first unit libdw hands out (with a zeroed unit DIE) is not "no
         // debugging information".
         if headers.is_empty() && end != Some(Broken::Child) {

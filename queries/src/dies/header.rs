@@ -14,54 +14,39 @@ use gimli::{constants as dw, Reader as _, RunTimeEndian};
 
 use super::{Broken, R};
 
-/// The units of `section` (`.debug_info`, or `.debug_types`, whose units
-/// `dwarf_get_units` hands out after those of `.debug_info`), in order,
-/// and how the walk over them ends: `None` at the end of the section, else
-/// the [`Broken`] the next unit stands for.
-pub(super) fn units<'a>(
-    section: gimli::SectionId,
-    info: &'a [u8],
-    abbrev: &[u8],
-    endian: RunTimeEndian,
-) -> (Vec<gimli::UnitHeader<R<'a>>>, Option<Broken>) {
+/// A section's unit headers, each with whether the unit holds its unit
+/// DIE, and how they end: `None` at the end of the section, else the
+/// [`Broken`] the header libdw refuses stands for.
+pub(super) type Walk<'a> = (Vec<(gimli::UnitHeader<R<'a>>, bool)>, Option<Broken>);
+
+/// Every unit header of `section` (`.debug_info` or `.debug_types`) as
+/// libdw's `__libdw_next_unit` and `__libdw_intern_next_unit` read them,
+/// in order, up to the first it refuses; read once for both the units
+/// walk ([`units`]) and the search for signatures.
+pub(super) fn walk<'a>(section: gimli::SectionId, bytes: &'a [u8], abbrev: &[u8], endian: RunTimeEndian) -> Walk<'a> {
     let mut units = Vec::new();
     let mut off = 0;
-    while off < info.len() {
-        match unit_at(section, info, off, abbrev, endian) {
-            Ok((h, end, true)) => {
+    while off < bytes.len() {
+        match unit_at(section, bytes, off, abbrev, endian) {
+            Ok((h, end, whole)) => {
                 off = end;
-                units.push(h);
+                units.push((h, whole));
             }
-            // libdw reads the unit DIE where the header says it starts; a
-            // unit too short to hold it fails there.
-            Ok((_, _, false)) => return (units, Some(Broken::Child)),
             Err(broken) => return (units, Some(broken)),
         }
     }
     (units, None)
 }
 
-/// The type units of `.debug_types` as libdw's search for a signature
-/// finds them (`__libdw_intern_next_unit`), up to the first header it
-/// refuses: those `units` finds, and also a unit too short to hold its
-/// DIE, whose entries (none) do not read.
-pub(super) fn signature_units<'a>(
-    types: &'a [u8],
-    abbrev: &[u8],
-    endian: RunTimeEndian,
-) -> Vec<gimli::UnitHeader<R<'a>>> {
-    let mut units = Vec::new();
-    let mut off = 0;
-    while off < types.len() {
-        match unit_at(gimli::SectionId::DebugTypes, types, off, abbrev, endian) {
-            Ok((h, end, _)) => {
-                off = end;
-                units.push(h);
-            }
-            Err(_) => break,
-        }
+/// The units `dwarf_get_units` hands out of a walk (`.debug_types`' after
+/// `.debug_info`'s), and how it ends: libdw reads the unit DIE where the
+/// header says it starts, so a unit too short to hold it fails there.
+/// (libdw's search for a signature finds such a unit all the same.)
+pub(super) fn units<'a>((walked, end): &Walk<'a>) -> (Vec<gimli::UnitHeader<R<'a>>>, Option<Broken>) {
+    match walked.iter().position(|&(_, whole)| !whole) {
+        Some(k) => (walked[..k].iter().map(|&(h, _)| h).collect(), Some(Broken::Child)),
+        None => (walked.iter().map(|&(h, _)| h).collect(), *end),
     }
-    units
 }
 
 /// The header of the unit at `off`, where the unit ends and whether it
@@ -203,7 +188,7 @@ mod tests {
     }
 
     fn ends(info: &[u8]) -> (Vec<(usize, usize, u8)>, Option<Broken>) {
-        let (units, end) = units(gimli::SectionId::DebugInfo, info, &[1; 16], LE);
+        let (units, end) = units(&walk(gimli::SectionId::DebugInfo, info, &[1; 16], LE));
         let spans = units
             .iter()
             .map(|h| {
@@ -232,7 +217,7 @@ mod tests {
         };
         for (code, header) in [(1u8, 11), (2, 23)] {
             let info = unit4(code);
-            let (units, end) = units(gimli::SectionId::DebugInfo, &info, &abbrev, LE);
+            let (units, end) = units(&walk(gimli::SectionId::DebugInfo, &info, &abbrev, LE));
             assert_eq!(end, None);
             assert_eq!(units[0].size_of_header(), header, "abbreviation {code}");
             assert_eq!(units[0].length_including_self(), info.len());
@@ -256,7 +241,7 @@ mod tests {
             u
         };
         let types = |bytes: &[u8]| {
-            let (units, end) = units(gimli::SectionId::DebugTypes, bytes, &[1; 16], LE);
+            let (units, end) = units(&walk(gimli::SectionId::DebugTypes, bytes, &[1; 16], LE));
             let units: Vec<_> = units.iter().map(|h| (h.debug_types_offset().unwrap().0, h.type_())).collect();
             (units, end)
         };
@@ -278,10 +263,10 @@ mod tests {
         let mut short = t.clone();
         short[..4].copy_from_slice(&8u32.to_le_bytes());
         assert_eq!(types(&short), (vec![], Some(Broken::Child)));
-        let found = signature_units(&short, &[1; 16], LE);
+        let found = walk(gimli::SectionId::DebugTypes, &short, &[1; 16], LE).0;
         assert_eq!(
-            found.iter().map(|h| (h.debug_types_offset().unwrap().0, h.type_())).collect::<Vec<_>>(),
-            vec![(0, ty)]
+            found.iter().map(|(h, whole)| (h.debug_types_offset().unwrap().0, h.type_(), *whole)).collect::<Vec<_>>(),
+            vec![(0, ty, false)]
         );
     }
 
