@@ -145,7 +145,9 @@ pub(super) struct Window<'a> {
     /// to look for in `.debug_types` once their unit is read.
     sigs: Vec<(u32, u64)>,
     /// The signature of the last entry read with one (`read_die` to
-    /// `add_die`).
+    /// `add_die`). Carried in `ReadDie::type_off` instead, it made
+    /// `add_die` choose between the two for every DIE: +0.2% instructions
+    /// on mm/vmscan.o and mm/slub.o (callgrind, no PGO).
     last_sig: u64,
 }
 
