@@ -233,8 +233,8 @@ pub struct Renderer<'d, 'a> {
     /// while rendering, types `dwarf_formref_die` does not find, and a
     /// unit's `DW_AT_comp_dir` read with its line table.
     libdw_error: &'static str,
-    /// The units whose line table libdw has read (`dwarf_getsrcfiles`
-    /// reads it once): a handful.
+    /// The line tables libdw has read (`dwarf_getsrcfiles` reads a unit's
+    /// once): a handful.
     srcfiles_read: Vec<LineTable>,
     pub entries: Vec<Entry<'a>>,
     /// Finished entries by (DIE, state).
@@ -1411,15 +1411,15 @@ impl<'d, 'a> Renderer<'d, 'a> {
         if let Some(&p) = self.srcfiles.get(&file) {
             return Ok(p);
         }
-        let unit = self.dies.line_table(die);
+        let table = self.dies.line_table(die);
         // libdw reads the unit's line table once (`dwarf_getsrcfiles`).
-        if !self.srcfiles_read.contains(&unit) {
-            self.srcfiles_read.push(unit);
-            if let Some(e) = self.dies.srcfiles_side_error(unit) {
+        if !self.srcfiles_read.contains(&table) {
+            self.srcfiles_read.push(table);
+            if let Some(e) = self.dies.srcfiles_side_error(table) {
                 self.libdw_error = e;
             }
         }
-        let name = match self.dies.decl_file_name(unit, file) {
+        let name = match self.dies.decl_file_name(table, file) {
             DeclFile::Name(name) => name,
             DeclFile::NoLineTable(message) => {
                 let message = message.unwrap_or(self.libdw_error);
