@@ -323,6 +323,20 @@ impl<'a> Window<'a> {
             Ok(raw) => {
                 let (broke, needs_full) =
                     self.walk(dwarf, unit, raw, skip_bodies, &mut plans, (base, end), &mut inner, &mut replay_from);
+                // The unit's own passes fail on the break (`broken`), but a
+                // unit before it renders its types first: where such a
+                // reference lands on a DIE whose children meet the damage,
+                // upstream meets it rendering them, as in an entry read
+                // where a type lands (`read_stray`).
+                if let Some(b) = broke.filter(|_| first < self.arena.dies.len() as DieIdx) {
+                    let read = self.arena.dies.len();
+                    self.mark_break(dwarf, unit, &mut plans, (base, end), first as usize, b, &mut inner, true);
+                    // An entry read in part is kept after the others.
+                    if self.arena.dies.len() > read {
+                        replay_from.get_or_insert(read);
+                        self.replayed = true;
+                    }
+                }
                 (broke.map(|b| b.call), needs_full)
             }
             Err(_) => (Some(Broken::Child), false),
@@ -793,41 +807,81 @@ impl<'a> Window<'a> {
             inner.truncate(kept.1);
             return self.read_partial(dwarf, unit, plans, range, off, inner);
         }
-        if let Some(Break { depth, end, partial, .. }) = broke {
+        if let Some(b) = broke {
             // The entry reads, some of its children do not: libdw fails only
-            // when rendering walks them. What read is kept, and each entry
-            // from this one down to the one whose children meet the damage
-            // says how they end (the ones above: past the child that leads
-            // there).
-            let gbase = self.arena.base;
-            let mut at = kept.0;
-            for d in 0..=depth {
-                let mut end = if d == depth { end } else { ChildrenEnd::Past };
-                // A last child whose attributes do not all read: libdw steps
-                // onto it, and rendering takes it up as far as its
-                // attributes read (`read_partial`) before stepping past it
-                // fails.
-                if let Some(p) = partial.filter(|_| d == depth) {
-                    if let Some(c) = self.read_partial(dwarf, unit, plans, range, p, inner) {
-                        self.append_child(at, c);
-                        end = ChildrenEnd::Past;
-                    }
-                }
-                self.arena.dies[at].flags |= CHILDREN_BREAK;
-                self.arena.ends.push((gbase + at as DieIdx, end));
-                // Down to the last child: the walk stopped inside it.
-                let mut c = self.arena.dies[at].first_child;
-                if d == depth || c == NONE {
-                    break;
-                }
-                while self.arena.dies[(c - gbase) as usize].next_sibling != NONE {
-                    c = self.arena.dies[(c - gbase) as usize].next_sibling;
-                }
-                at = (c - gbase) as usize;
-            }
+            // when rendering walks them.
+            self.mark_break(dwarf, unit, plans, range, kept.0, b, inner, false);
         }
         self.replayed = true;
         Some(kept.0 as u32)
+    }
+
+    /// Where a walk from the entry at local index `top` broke (`b`): what
+    /// read is kept, and each entry from `top` down to the one whose
+    /// children meet the damage says how they end (the ones above: past
+    /// the child that leads there), for rendering that walks them. With
+    /// `whole`, nothing is marked unless the path reaches that entry (a
+    /// walk that skipped function bodies may have broken in one).
+    #[allow(clippy::too_many_arguments)]
+    #[cold]
+    #[inline(never)]
+    fn mark_break(
+        &mut self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        unit: &gimli::Unit<R<'a>>,
+        plans: &mut Plans,
+        range: (u64, u64),
+        top: usize,
+        Break { depth, end, partial, .. }: Break,
+        inner: &mut Vec<(u32, u32, bool)>,
+        whole: bool,
+    ) {
+        let gbase = self.arena.base;
+        if whole && self.last_descendant(top, depth).is_none() {
+            return;
+        }
+        let mut at = top;
+        for d in 0..=depth {
+            let mut end = if d == depth { end } else { ChildrenEnd::Past };
+            // A last child whose attributes do not all read: libdw steps
+            // onto it, and rendering takes it up as far as its attributes
+            // read (`read_partial`) before stepping past it fails.
+            if let Some(p) = partial.filter(|_| d == depth) {
+                if let Some(c) = self.read_partial(dwarf, unit, plans, range, p, inner) {
+                    self.append_child(at, c);
+                    end = ChildrenEnd::Past;
+                }
+            }
+            self.arena.dies[at].flags |= CHILDREN_BREAK;
+            self.arena.ends.push((gbase + at as DieIdx, end));
+            // Down to the last child: the walk stopped inside it.
+            let mut c = self.arena.dies[at].first_child;
+            if d == depth || c == NONE {
+                break;
+            }
+            while self.arena.dies[(c - gbase) as usize].next_sibling != NONE {
+                c = self.arena.dies[(c - gbase) as usize].next_sibling;
+            }
+            at = (c - gbase) as usize;
+        }
+    }
+
+    /// The entry `depth` levels below local index `top` down the last
+    /// children, if there is one.
+    fn last_descendant(&self, top: usize, depth: isize) -> Option<usize> {
+        let gbase = self.arena.base;
+        let mut at = top;
+        for _ in 0..depth {
+            let mut c = self.arena.dies[at].first_child;
+            if c == NONE {
+                return None;
+            }
+            while self.arena.dies[(c - gbase) as usize].next_sibling != NONE {
+                c = self.arena.dies[(c - gbase) as usize].next_sibling;
+            }
+            at = (c - gbase) as usize;
+        }
+        Some(at)
     }
 
     /// An entry where a reference lands whose attributes do not all read:
