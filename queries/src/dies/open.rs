@@ -48,8 +48,13 @@ pub(super) fn open<'a>(
                 // A unit DIE without children whose attributes do not
                 // read: libdw never reads them (nothing in the unit asks),
                 // so the unit opens, with nothing in it (`window.rs` keeps
-                // the DIE bare).
-                Err(_) if !abbrev.has_children() => return Ok((unit, Err(None), None)),
+                // the DIE bare). `dwarf_getsrcfiles` looks for the line
+                // table there: `dwarf_attr` fails reading up to it, with
+                // "invalid DWARF", unless it comes before the damage.
+                Err(_) if !abbrev.has_children() => {
+                    let files = Err(stmt_list.is_none().then_some("invalid DWARF"));
+                    return Ok((unit, files, None));
+                }
                 Err(e) => return Err(e),
             };
             match spec.name() {
