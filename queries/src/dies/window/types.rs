@@ -99,7 +99,18 @@ impl<'a> Window<'a> {
     fn follow(&mut self, dwarf: &gimli::Dwarf<R<'a>>, header: gimli::UnitHeader<R<'a>>) -> Option<Lands> {
         let gimli::UnitType::Type { type_offset, .. } = header.type_() else { return None };
         match header.debug_info_offset() {
-            Some(o) => Some(Lands::At(u32::try_from(o.0 + type_offset.0).unwrap_or(u32::MAX))),
+            Some(o) => {
+                use gimli::Section as _;
+                let at = o.0 as u64 + type_offset.0 as u64;
+                let unit_end = o.0 as u64 + header.length_including_self() as u64;
+                // libdw takes the DIE there for one of the type unit
+                // whatever the offset, so past the unit's end (but inside
+                // the section) its abbreviation is none: `DW_TAG_invalid`.
+                if at >= unit_end && at < dwarf.debug_info.reader().len() as u64 {
+                    return Some(Lands::Stray(0));
+                }
+                Some(Lands::At(u32::try_from(at).unwrap_or(u32::MAX)))
+            }
             None => Some(match self.read_type_unit(dwarf, header) {
                 Ok(t) => Lands::Read(t),
                 Err(tag) => Lands::Stray(tag),
