@@ -840,7 +840,7 @@ impl<'a> Dies<'a> {
             }
             // References across units are resolved once all are read;
             // one into a skipped body makes us read everything.
-            if window.resolve_refs(dwarf, &self.headers) && complete || !skip {
+            if window.resolve_refs(dwarf, &self.headers, self.type_units()) && complete || !skip {
                 if self.end.is_some() {
                     units.push(self.end_info(window.arena.base + window.arena.dies.len() as DieIdx));
                 }

@@ -1055,7 +1055,31 @@ impl<'a> Window<'a> {
     }
 
     /// Resolves the references read; `false` if one reaches a skipped DIE.
-    pub(super) fn resolve_refs(&mut self, dwarf: &gimli::Dwarf<R<'a>>, headers: &[gimli::UnitHeader<R<'a>>]) -> bool {
+    /// Entries read where references land (`land_across`) may hold
+    /// references and type-unit signatures of their own, which lead to
+    /// more: followed in rounds, up to a budget (hostile DWARF can chain
+    /// them without end).
+    pub(super) fn resolve_refs(
+        &mut self,
+        dwarf: &gimli::Dwarf<R<'a>>,
+        headers: &[gimli::UnitHeader<R<'a>>],
+        types: TypeUnits<'_, 'a>,
+    ) -> bool {
+        for _ in 0..MAX_STRAYS {
+            if !self.resolve_refs_once(dwarf, headers) {
+                return false;
+            }
+            if !self.sigs.is_empty() {
+                self.read_type_units(dwarf, types);
+            }
+            if self.refs.is_empty() {
+                break;
+            }
+        }
+        true
+    }
+
+    fn resolve_refs_once(&mut self, dwarf: &gimli::Dwarf<R<'a>>, headers: &[gimli::UnitHeader<R<'a>>]) -> bool {
         let arena = &mut self.arena;
         let base = arena.base;
         let mut complete = true;
