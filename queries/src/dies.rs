@@ -525,6 +525,9 @@ pub struct Dies<'a> {
     /// `None` for a single unit handed over by [`Dies::take_window`].
     dwarf: Option<gimli::Dwarf<R<'a>>>,
     headers: Vec<gimli::UnitHeader<R<'a>>>,
+    /// Every unit libdw finds by offset, for references across units:
+    /// past a unit `dwarf_get_units` stops at (`headers` end there) too.
+    reachable: Vec<gimli::UnitHeader<R<'a>>>,
     /// The type units a signature can lead to, by signature
     /// (`window::TypeUnits`).
     by_signature: Vec<(u64, gimli::UnitHeader<R<'a>>)>,
@@ -634,8 +637,8 @@ impl<'a> Dies<'a> {
             |id: gimli::SectionId| -> Result<R<'a>, ()> { Ok(EndianSlice::new(sections.get(id.name()), endian)) };
         let dwarf: gimli::Dwarf<R<'a>> = gimli::Dwarf::load(load).map_err(|()| DwarfError::NoDebugInfo)?;
         let abbrev = sections.get(".debug_abbrev");
-        let (mut headers, mut end) =
-            header::units(&header::walk(gimli::SectionId::DebugInfo, sections.get(".debug_info"), abbrev, endian));
+        let info = header::walk(gimli::SectionId::DebugInfo, sections.get(".debug_info"), abbrev, endian);
+        let (mut headers, mut end) = header::units(&info);
         // Then those of `.debug_types` (`dwarf_get_units`); libdw's search
         // for a signature goes there whether or not the units get there.
         let types = header::walk(gimli::SectionId::DebugTypes, sections.get(".debug_types"), abbrev, endian);
@@ -646,18 +649,21 @@ impl<'a> Dies<'a> {
         }
         // Signatures lead to DWARF 5's type units in `.debug_info` (libdw
         // searches there first), then into `.debug_types`. (A DWARF 4 type
-        // unit of `.debug_info` has no signature libdw reads.)
-        let info_types = headers.iter().filter(|h| h.version() >= 5 && h.debug_info_offset().is_some()).copied();
+        // unit of `.debug_info` has no signature libdw reads.) The search
+        // goes on past units `dwarf_get_units` stops at.
+        let info_types = info.0.iter().map(|&(h, _)| h).filter(|h| h.version() >= 5);
         let by_signature = window::by_signature(info_types.chain(types.0.iter().map(|&(h, _)| h)).collect());
         // A first unit libdw hands out (with a zeroed unit DIE) is not "no
         // debugging information".
         if headers.is_empty() && end != Some(Broken::Child) {
             return Err(DwarfError::NoDebugInfo);
         }
+        let reachable = info.0.iter().chain(&types.0).map(|&(h, _)| h).collect();
         let units = Vec::with_capacity(headers.len());
         let mut dies = Dies {
             dwarf: Some(dwarf),
             headers,
+            reachable,
             by_signature,
             end,
             units,
@@ -757,6 +763,7 @@ impl<'a> Dies<'a> {
         Dies {
             dwarf: None,
             headers: Vec::new(),
+            reachable: Vec::new(),
             by_signature: Vec::new(),
             end: None,
             units: vec![w.info],
@@ -840,7 +847,7 @@ impl<'a> Dies<'a> {
             }
             // References across units are resolved once all are read;
             // one into a skipped body makes us read everything.
-            if window.resolve_refs(dwarf, &self.headers, self.type_units()) && complete || !skip {
+            if window.resolve_refs(dwarf, &self.reachable, self.type_units()) && complete || !skip {
                 if self.end.is_some() {
                     units.push(self.end_info(window.arena.base + window.arena.dies.len() as DieIdx));
                 }

@@ -7,7 +7,8 @@
 //! than 4 or 8 is taken as 8; a unit whose length runs past the section
 //! ends at the section's end; and a DWARF 5 unit of an unknown type is
 //! handed out with a zeroed unit DIE, on which upstream's first
-//! `dwarf_child` fails. Anything else wrong with a header, or bytes after
+//! `dwarf_child` fails (libdw goes on past it by its length, where it
+//! searches for a signature or a unit holding an offset). Anything else wrong with a header, or bytes after
 //! the last unit, fails `dwarf_get_units` once the units before it are done.
 
 use gimli::{constants as dw, Reader as _, RunTimeEndian};
@@ -85,12 +86,36 @@ fn unit_at<'a>(
     let unit_type = if types { gimli::DW_UT_type.0 } else { unit_type };
     let offset_size = format.word_size() as usize;
     let prefix = format.initial_length_size() as usize;
+    // A length running past the section (or wrapping) ends the unit at
+    // the section's end.
+    let end = usize::try_from(length)
+        .ok()
+        .and_then(|l| (off + prefix).checked_add(l))
+        .filter(|&e| e > off && e <= info.len())
+        .unwrap_or(info.len());
     // The extra fields of the unit types that have them.
     let extra = match gimli::DwUt(unit_type) {
         gimli::DW_UT_compile | gimli::DW_UT_partial => 0,
         gimli::DW_UT_skeleton | gimli::DW_UT_split_compile => 8,
         gimli::DW_UT_type | gimli::DW_UT_split_type => 8 + offset_size,
-        _ => return Err(Broken::Child),
+        // A type libdw does not know: it reads no more of the header and
+        // goes on past the unit by its length (so its search for a
+        // signature finds the units after it), but hands it out with a
+        // zeroed unit DIE ([`units`] stops there). Kept as a compile unit
+        // with no entries.
+        _ => {
+            let encoding = gimli::Encoding { format, version, address_size: 8 };
+            let header = gimli::UnitHeader::new(
+                encoding,
+                end - off - prefix,
+                gimli::UnitType::Compilation,
+                gimli::DebugAbbrevOffset(0),
+                section,
+                gimli::UnitSectionOffset(off),
+                R::new(&[], endian),
+            );
+            return Ok((header, end, false));
+        }
     };
     let header_size = prefix + 2 + if version >= 5 { 2 } else { 1 } + offset_size + extra;
     if off + header_size >= info.len() {
@@ -105,13 +130,6 @@ fn unit_at<'a>(
     if version < 5 {
         address_size = r.read_u8().map_err(bad)?;
     }
-    // A length running past the section (or wrapping) ends the unit at
-    // the section's end.
-    let end = usize::try_from(length)
-        .ok()
-        .and_then(|l| (off + prefix).checked_add(l))
-        .filter(|&e| e > off && e <= info.len())
-        .unwrap_or(info.len());
     let unit_type = match gimli::DwUt(unit_type) {
         gimli::DW_UT_partial => gimli::UnitType::Partial,
         gimli::DW_UT_skeleton => gimli::UnitType::Skeleton(gimli::DwoId(r.read_u64().map_err(bad)?)),
@@ -282,7 +300,12 @@ mod tests {
         assert_eq!(ends(&unit(1, 3, 0, &[1, 0])), (vec![(0, n, 8)], None));
         assert_eq!(ends(&unit(1, 4, 0, &[1, 0])), (vec![(0, n, 4)], None));
         // An unknown DWARF 5 unit type: a unit whose DIE libdw zeroes.
-        assert_eq!(ends(&[cu.clone(), unit(9, 8, 0, &[1, 0])].concat()), (vec![(0, n, 8)], Some(Broken::Child)));
+        let unknown = [cu.clone(), unit(9, 8, 0, &[1, 0]), cu.clone()].concat();
+        assert_eq!(ends(&unknown), (vec![(0, n, 8)], Some(Broken::Child)));
+        // The walk (a search for a signature) goes on past it by its length.
+        let walked = walk(gimli::SectionId::DebugInfo, &unknown, &[1; 16], LE);
+        let offsets: Vec<_> = walked.0.iter().map(|(h, whole)| (h.debug_info_offset().unwrap().0, *whole)).collect();
+        assert_eq!((offsets, walked.1), (vec![(0, true), (n, false), (2 * n, true)], None));
         // A length past the section ends the unit there.
         let mut long = cu.clone();
         long[0] = 0x7f;
