@@ -39,7 +39,10 @@ pub(in crate::dies) fn by_signature(types: Vec<gimli::UnitHeader<R<'_>>>) -> Vec
         .into_iter()
         .enumerate()
         .filter_map(|(i, h)| match h.type_() {
-            gimli::UnitType::Type { type_signature, .. } => Some((i, type_signature.0, h)),
+            // libdw matches a split type unit's signature as well.
+            gimli::UnitType::Type { type_signature, .. } | gimli::UnitType::SplitType { type_signature, .. } => {
+                Some((i, type_signature.0, h))
+            }
             _ => None,
         })
         .collect();
@@ -97,7 +100,11 @@ impl<'a> Window<'a> {
     /// crosses units, to the DIE its walk reads (and fqn pass names, where
     /// that unit comes first); one of `.debug_types` is read here.
     fn follow(&mut self, dwarf: &gimli::Dwarf<R<'a>>, header: gimli::UnitHeader<R<'a>>) -> Option<Lands> {
-        let gimli::UnitType::Type { type_offset, .. } = header.type_() else { return None };
+        let (gimli::UnitType::Type { type_offset, .. } | gimli::UnitType::SplitType { type_offset, .. }) =
+            header.type_()
+        else {
+            return None;
+        };
         match header.debug_info_offset() {
             Some(o) => {
                 use gimli::Section as _;
