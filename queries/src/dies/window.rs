@@ -387,6 +387,9 @@ impl<'a> Window<'a> {
         // Abstract origins landing on an entry `dwarf_child` fails on, by
         // offset: the bare DIE standing for it.
         let mut bare_origins: rustc_hash::FxHashMap<u32, u32> = Default::default();
+        // What was read before, the walk's DIEs read again after a
+        // `DW_AT_sibling` took it back among them, is not read here.
+        let read_before = self.arena.dies.len();
         while !pending.is_empty() {
             let Some(nowhere) = self.resolve_inner(first_body, (first, sorted), (base, end), pending) else {
                 return false;
@@ -398,9 +401,7 @@ impl<'a> Window<'a> {
                     // Garbage can claim children to the unit's end again and
                     // again: at most an entry per byte of the unit in all
                     // (the same whether bodies were skipped or not).
-                    None if strays.len() >= MAX_STRAYS
-                        || (self.arena.dies.len() - sorted as usize) as u64 > end - base =>
-                    {
+                    None if strays.len() >= MAX_STRAYS || (self.arena.dies.len() - read_before) as u64 > end - base => {
                         None
                     }
                     None => {
