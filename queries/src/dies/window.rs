@@ -203,6 +203,11 @@ struct Break {
 /// Entries read where types land between DIEs, per unit, at most.
 const MAX_STRAYS: usize = 256;
 
+/// Rounds of references across units (`Window::resolve_refs`), at most:
+/// each round's come from entries the round before read where references
+/// landed, which an entry read before stops.
+const MAX_ROUNDS: usize = 256;
+
 /// The entries from unit offset `at` on of the unit at `range` (of
 /// `.debug_info`, or of `.debug_types` after it), wherever a reference
 /// lands: in the unit's header too,
@@ -1066,7 +1071,7 @@ impl<'a> Window<'a> {
         headers: &[gimli::UnitHeader<R<'a>>],
         types: TypeUnits<'_, 'a>,
     ) -> bool {
-        for _ in 0..MAX_STRAYS {
+        for _ in 0..MAX_ROUNDS {
             if !self.resolve_refs_once(dwarf, headers) {
                 return false;
             }
