@@ -861,33 +861,30 @@ impl<'a> Window<'a> {
             self.arena.dies[at].flags |= CHILDREN_BREAK;
             self.arena.ends.push((gbase + at as DieIdx, end));
             // Down to the last child: the walk stopped inside it.
-            let mut c = self.arena.dies[at].first_child;
-            if d == depth || c == NONE {
-                break;
+            match self.last_child(at) {
+                Some(c) if d < depth => at = c,
+                _ => break,
             }
-            while self.arena.dies[(c - gbase) as usize].next_sibling != NONE {
-                c = self.arena.dies[(c - gbase) as usize].next_sibling;
-            }
-            at = (c - gbase) as usize;
         }
     }
 
     /// The entry `depth` levels below local index `top` down the last
     /// children, if there is one.
     fn last_descendant(&self, top: usize, depth: isize) -> Option<usize> {
+        (0..depth).try_fold(top, |at, _| self.last_child(at))
+    }
+
+    /// The local index of the last child of the entry at local index `at`.
+    fn last_child(&self, at: usize) -> Option<usize> {
         let gbase = self.arena.base;
-        let mut at = top;
-        for _ in 0..depth {
-            let mut c = self.arena.dies[at].first_child;
-            if c == NONE {
-                return None;
-            }
-            while self.arena.dies[(c - gbase) as usize].next_sibling != NONE {
-                c = self.arena.dies[(c - gbase) as usize].next_sibling;
-            }
-            at = (c - gbase) as usize;
+        let mut c = self.arena.dies[at].first_child;
+        if c == NONE {
+            return None;
         }
-        Some(at)
+        while self.arena.dies[(c - gbase) as usize].next_sibling != NONE {
+            c = self.arena.dies[(c - gbase) as usize].next_sibling;
+        }
+        Some((c - gbase) as usize)
     }
 
     /// An entry where a reference lands whose attributes do not all read:
