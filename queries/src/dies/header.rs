@@ -8,8 +8,9 @@
 //! ends at the section's end; and a DWARF 5 unit of an unknown type is
 //! handed out with a zeroed unit DIE, on which upstream's first
 //! `dwarf_child` fails (libdw goes on past it by its length, where it
-//! searches for a signature or a unit holding an offset). Anything else wrong with a header, or bytes after
-//! the last unit, fails `dwarf_get_units` once the units before it are done.
+//! searches for a signature or a unit holding an offset). Anything else
+//! wrong with a header, or bytes after the last unit, fails
+//! `dwarf_get_units` once the units before it are done.
 
 use gimli::{constants as dw, Reader as _, RunTimeEndian};
 

@@ -392,8 +392,9 @@ impl<'a> Window<'a> {
         // Abstract origins landing on an entry `dwarf_child` fails on, by
         // offset: the bare DIE standing for it.
         let mut bare_origins: rustc_hash::FxHashMap<u32, u32> = Default::default();
-        // What was read before, the walk's DIEs read again after a
-        // `DW_AT_sibling` took it back among them, is not read here.
+        // The budget counts only the entries read here: not what was read
+        // before, such as the walk's DIEs read again after a
+        // `DW_AT_sibling` took it back (garbage can spend it that way).
         let read_before = self.arena.dies.len();
         while !pending.is_empty() {
             let Some(nowhere) = self.resolve_inner(first_body, (first, sorted), (base, end), pending) else {
