@@ -647,18 +647,20 @@ impl<'a> Dies<'a> {
             (more, end) = header::units(&types);
             headers.extend(more);
         }
+        // Every unit walked, `.debug_info`'s first: libdw's searches by
+        // offset and by signature go on past units `dwarf_get_units` stops at.
+        let reachable: Vec<_> = info.0.iter().chain(&types.0).map(|&(h, _)| h).collect();
         // Signatures lead to DWARF 5's type units in `.debug_info` (libdw
         // searches there first), then into `.debug_types`. (A DWARF 4 type
-        // unit of `.debug_info` has no signature libdw reads.) The search
-        // goes on past units `dwarf_get_units` stops at.
-        let info_types = info.0.iter().map(|&(h, _)| h).filter(|h| h.version() >= 5);
-        let by_signature = window::by_signature(info_types.chain(types.0.iter().map(|&(h, _)| h)).collect());
+        // unit of `.debug_info` has no signature libdw reads.)
+        let by_signature = window::by_signature(
+            reachable.iter().filter(|h| h.version() >= 5 || h.debug_types_offset().is_some()).copied().collect(),
+        );
         // A first unit libdw hands out (with a zeroed unit DIE) is not "no
         // debugging information".
         if headers.is_empty() && end != Some(Broken::Child) {
             return Err(DwarfError::NoDebugInfo);
         }
-        let reachable = info.0.iter().chain(&types.0).map(|&(h, _)| h).collect();
         let units = Vec::with_capacity(headers.len());
         let mut dies = Dies {
             dwarf: Some(dwarf),

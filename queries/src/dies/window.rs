@@ -1138,7 +1138,10 @@ impl<'a> Window<'a> {
         reference: (u32, u32, bool),
     ) {
         let off = reference.1 as u64;
-        let Some(&header) = headers.iter().find(|h| (range_of(dwarf, h).0..range_of(dwarf, h).1).contains(&off)) else {
+        let Some(&header) = headers.iter().find(|h| {
+            let (start, end) = range_of(dwarf, h);
+            (start..end).contains(&off)
+        }) else {
             return;
         };
         self.read_apart(dwarf, header, |w, unit, plans, range, from| {
